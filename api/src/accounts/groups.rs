@@ -1,0 +1,167 @@
+//! Groups bundle permissions; users get them by membership.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use relay_types::{CreateGroup, Group, UpdateGroup};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::auth::permission::validate_codes;
+use crate::auth::CurrentUser;
+use crate::audit::{self, Target};
+use crate::db::{is_unique_violation, Db};
+use crate::entities::{group, group_permission, user_group};
+use crate::error::{AppError, AppResult};
+
+async fn to_dtos(db: &impl ConnectionTrait, models: Vec<group::Model>) -> AppResult<Vec<Group>> {
+    let ids: Vec<i64> = models.iter().map(|g| g.id).collect();
+    let mut perms: HashMap<i64, Vec<String>> = HashMap::new();
+    for p in group_permission::Entity::find()
+        .filter(group_permission::Column::GroupId.is_in(ids.clone()))
+        .all(db)
+        .await?
+    {
+        perms.entry(p.group_id).or_default().push(p.permission_code);
+    }
+    let mut members: HashMap<i64, u64> = HashMap::new();
+    for m in user_group::Entity::find()
+        .filter(user_group::Column::GroupId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        *members.entry(m.group_id).or_default() += 1;
+    }
+    Ok(models
+        .into_iter()
+        .map(|g| {
+            let mut permissions = perms.remove(&g.id).unwrap_or_default();
+            permissions.sort();
+            Group {
+                id: g.id,
+                member_count: members.get(&g.id).copied().unwrap_or(0),
+                name: g.name,
+                permissions,
+            }
+        })
+        .collect())
+}
+
+pub async fn list(db: &Db) -> AppResult<Vec<Group>> {
+    let models = group::Entity::find()
+        .order_by_asc(group::Column::Name)
+        .all(&db.conn)
+        .await?;
+    to_dtos(&db.conn, models).await
+}
+
+async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<group::Model> {
+    group::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Grupo", "Group"))
+}
+
+pub async fn get(db: &Db, id: i64) -> AppResult<Group> {
+    let model = find(&db.conn, id).await?;
+    Ok(to_dtos(&db.conn, vec![model]).await?.remove(0))
+}
+
+fn check_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 150 {
+        return Err(AppError::invalid(
+            "name",
+            "group_name_invalid",
+            "El nombre del grupo es obligatorio (máximo 150 caracteres).",
+            "The group name is required (at most 150 characters).",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+
+fn name_taken(name: &str) -> AppError {
+    AppError::conflict(
+        "group_name_taken",
+        format!("Ya existe un grupo '{name}'."),
+        format!("A group named '{name}' already exists."),
+    )
+    .field("name")
+}
+
+async fn replace_permissions(db: &impl ConnectionTrait, group_id: i64, codes: &[String]) -> AppResult<()> {
+    group_permission::Entity::delete_many()
+        .filter(group_permission::Column::GroupId.eq(group_id))
+        .exec(db)
+        .await?;
+    if !codes.is_empty() {
+        group_permission::Entity::insert_many(codes.iter().map(|code| group_permission::ActiveModel {
+            group_id: Set(group_id),
+            permission_code: Set(code.clone()),
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn create(db: &Db, by: &CurrentUser, input: CreateGroup) -> AppResult<Group> {
+    let name = check_name(&input.name)?;
+    let codes = validate_codes(&input.permissions, "permissions")?;
+    let now = Utc::now();
+    let txn = db.conn.begin().await?;
+    let inserted = group::Entity::insert(group::ActiveModel {
+        name: Set(name.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { name_taken(&name) } else { e.into() })?;
+    replace_permissions(&txn, inserted.id, &codes).await?;
+    audit::record(&txn, &by.actor(), "groups.create", Some(Target::new("group", inserted.id)), json!({ "name": name, "permissions": codes })).await?;
+    let dto = to_dtos(&txn, vec![inserted]).await?.remove(0);
+    txn.commit().await?;
+    Ok(dto)
+}
+
+pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> AppResult<Group> {
+    let model = find(&db.conn, id).await?;
+    let txn = db.conn.begin().await?;
+    let mut active = model.into_active_model();
+    let mut changes = serde_json::Map::new();
+    if let Some(name) = &input.name {
+        let name = check_name(name)?;
+        changes.insert("name".into(), json!(name));
+        active.name = Set(name);
+    }
+    active.updated_at = Set(Utc::now());
+    let name_for_error = input.name.clone().unwrap_or_default();
+    let updated = active
+        .update(&txn)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { name_taken(name_for_error.trim()) } else { e.into() })?;
+    if let Some(codes) = &input.permissions {
+        let codes = validate_codes(codes, "permissions")?;
+        replace_permissions(&txn, id, &codes).await?;
+        changes.insert("permissions".into(), json!(codes));
+    }
+    audit::record(&txn, &by.actor(), "groups.update", Some(Target::new("group", id)), serde_json::Value::Object(changes)).await?;
+    let dto = to_dtos(&txn, vec![updated]).await?.remove(0);
+    txn.commit().await?;
+    Ok(dto)
+}
+
+pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
+    let model = find(&db.conn, id).await?;
+    let txn = db.conn.begin().await?;
+    group::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(&txn, &by.actor(), "groups.delete", Some(Target::new("group", id)), json!({ "name": model.name })).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Users, groups and their permissions.
+
+pub mod groups;
+pub mod users;

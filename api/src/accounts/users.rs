@@ -1,0 +1,357 @@
+//! User accounts: listing, creation, changes, group membership and direct permissions.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use relay_types::{CreateUser, GroupRef, Page, UpdateUser, User};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::auth::permission::validate_codes;
+use crate::auth::{password, tokens, CurrentUser};
+use crate::audit::{self, Target};
+use crate::db::{is_unique_violation, Db};
+use crate::email::EmailAddress;
+use crate::entities::{group, user, user_group, user_permission};
+use crate::error::{AppError, AppResult};
+use crate::pagination::PageRequest;
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    /// Text contained in the username, e-mail or name.
+    pub q: Option<String>,
+    pub is_active: Option<bool>,
+    pub group_id: Option<i64>,
+}
+
+pub async fn list(db: &Db, filter: &UserFilter, page: PageRequest) -> AppResult<Page<User>> {
+    let mut query = user::Entity::find();
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(user::Column::UsernameKey.contains(q.to_lowercase()))
+                .add(user::Column::Email.contains(q))
+                .add(user::Column::FirstName.contains(q))
+                .add(user::Column::LastName.contains(q)),
+        );
+    }
+    if let Some(active) = filter.is_active {
+        query = query.filter(user::Column::IsActive.eq(active));
+    }
+    if let Some(group_id) = filter.group_id {
+        let members: Vec<i64> = user_group::Entity::find()
+            .filter(user_group::Column::GroupId.eq(group_id))
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        query = query.filter(user::Column::Id.is_in(members));
+    }
+    let total = query.clone().count(&db.conn).await?;
+    let models = query
+        .order_by_asc(user::Column::UsernameKey)
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(&db.conn)
+        .await?;
+    Ok(page.wrap(to_dtos(&db.conn, models).await?, total))
+}
+
+pub async fn find(db: &Db, id: i64) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Usuario", "User"))
+}
+
+pub async fn get(db: &Db, id: i64) -> AppResult<User> {
+    let model = find(db, id).await?;
+    one_dto(&db.conn, model).await
+}
+
+pub async fn one_dto(db: &impl ConnectionTrait, model: user::Model) -> AppResult<User> {
+    Ok(to_dtos(db, vec![model]).await?.remove(0))
+}
+
+/// Users with their groups and direct permissions, in two queries whatever the count.
+pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<user::Model>) -> AppResult<Vec<User>> {
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let memberships = user_group::Entity::find()
+        .filter(user_group::Column::UserId.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    let group_ids: Vec<i64> = memberships.iter().map(|m| m.group_id).collect();
+    let group_names: HashMap<i64, String> = group::Entity::find()
+        .filter(group::Column::Id.is_in(group_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    let mut groups_of: HashMap<i64, Vec<GroupRef>> = HashMap::new();
+    for m in memberships {
+        if let Some(name) = group_names.get(&m.group_id) {
+            groups_of.entry(m.user_id).or_default().push(GroupRef { id: m.group_id, name: name.clone() });
+        }
+    }
+    let mut perms_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for p in user_permission::Entity::find()
+        .filter(user_permission::Column::UserId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        perms_of.entry(p.user_id).or_default().push(p.permission_code);
+    }
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let mut groups = groups_of.remove(&m.id).unwrap_or_default();
+            groups.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut permissions = perms_of.remove(&m.id).unwrap_or_default();
+            permissions.sort();
+            User {
+                id: m.id,
+                username: m.username,
+                email: m.email,
+                first_name: m.first_name,
+                last_name: m.last_name,
+                is_active: m.is_active,
+                is_superuser: m.is_superuser,
+                groups,
+                permissions,
+                created_at: m.created_at,
+                last_login_at: m.last_login_at,
+            }
+        })
+        .collect())
+}
+
+fn check_username(username: &str) -> AppResult<String> {
+    let username = username.trim();
+    let ok = !username.is_empty()
+        && username.chars().count() <= 150
+        && username.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
+    if !ok {
+        return Err(AppError::invalid(
+            "username",
+            "username_invalid",
+            "El nombre de usuario es obligatorio (hasta 150 letras, dígitos o @.+-_).",
+            "The username is required (up to 150 letters, digits or @.+-_).",
+        ));
+    }
+    Ok(username.to_string())
+}
+
+fn check_email(email: &str) -> AppResult<String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Ok(String::new());
+    }
+    EmailAddress::parse(email)
+        .map(|a| a.original)
+        .map_err(|_| {
+            AppError::invalid(
+                "email",
+                "email_invalid",
+                format!("'{email}' no es una dirección de correo válida."),
+                format!("'{email}' is not a valid e-mail address."),
+            )
+        })
+}
+
+async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult<()> {
+    let found = group::Entity::find()
+        .filter(group::Column::Id.is_in(group_ids.to_vec()))
+        .count(db)
+        .await?;
+    let mut unique = group_ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    if found != unique.len() as u64 {
+        return Err(AppError::invalid(
+            "group_ids",
+            "group_not_found",
+            "Alguno de los grupos indicados no existe.",
+            "One of the given groups does not exist.",
+        ));
+    }
+    Ok(())
+}
+
+
+fn username_taken(username: &str) -> AppError {
+    AppError::conflict(
+        "username_taken",
+        format!("Ya existe un usuario '{username}'."),
+        format!("A user named '{username}' already exists."),
+    )
+    .field("username")
+}
+
+async fn replace_groups(db: &impl ConnectionTrait, user_id: i64, group_ids: &[i64]) -> AppResult<()> {
+    user_group::Entity::delete_many()
+        .filter(user_group::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let mut ids = group_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    if !ids.is_empty() {
+        user_group::Entity::insert_many(ids.into_iter().map(|group_id| user_group::ActiveModel {
+            user_id: Set(user_id),
+            group_id: Set(group_id),
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn replace_permissions(db: &impl ConnectionTrait, user_id: i64, codes: &[String]) -> AppResult<()> {
+    user_permission::Entity::delete_many()
+        .filter(user_permission::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    if !codes.is_empty() {
+        user_permission::Entity::insert_many(codes.iter().map(|code| user_permission::ActiveModel {
+            user_id: Set(user_id),
+            permission_code: Set(code.clone()),
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Creates an account. Used by the API (with an acting admin) and the CLI (without one).
+pub async fn create(db: &Db, by: Option<&CurrentUser>, input: CreateUser) -> AppResult<User> {
+    let username = check_username(&input.username)?;
+    let email = check_email(&input.email)?;
+    password::check_policy(&input.password, "password")?;
+    let permissions = validate_codes(&input.permissions, "permissions")?;
+    check_groups(&db.conn, &input.group_ids).await?;
+    let password_hash = password::hash(SecretString::from(input.password)).await?;
+
+    let now = Utc::now();
+    let txn = db.conn.begin().await?;
+    let inserted = user::Entity::insert(user::ActiveModel {
+        username_key: Set(username.to_lowercase()),
+        username: Set(username.clone()),
+        email: Set(email),
+        first_name: Set(input.first_name.trim().to_string()),
+        last_name: Set(input.last_name.trim().to_string()),
+        password_hash: Set(password_hash),
+        is_active: Set(input.is_active),
+        is_superuser: Set(input.is_superuser),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { username_taken(&username) } else { e.into() })?;
+    replace_groups(&txn, inserted.id, &input.group_ids).await?;
+    replace_permissions(&txn, inserted.id, &permissions).await?;
+    let actor = by.map(CurrentUser::actor).unwrap_or_else(|| audit::Actor::system("cli"));
+    audit::record(
+        &txn,
+        &actor,
+        "users.create",
+        Some(Target::new("user", inserted.id)),
+        json!({
+            "username": inserted.username,
+            "is_superuser": inserted.is_superuser,
+            "group_ids": input.group_ids,
+            "permissions": permissions,
+        }),
+    )
+    .await?;
+    let dto = one_dto(&txn, inserted).await?;
+    txn.commit().await?;
+    Ok(dto)
+}
+
+pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> AppResult<User> {
+    let current = find(db, id).await?;
+    if id == by.id && (input.is_active == Some(false) || input.is_superuser == Some(false)) {
+        return Err(AppError::conflict(
+            "cannot_demote_self",
+            "No puedes desactivarte ni quitarte el rol de superusuario a ti mismo.",
+            "You cannot deactivate yourself or remove your own superuser role.",
+        ));
+    }
+    let mut changes = serde_json::Map::new();
+    let mut active = current.clone().into_active_model();
+    if let Some(email) = &input.email {
+        let email = check_email(email)?;
+        changes.insert("email".into(), json!(email));
+        active.email = Set(email);
+    }
+    if let Some(first) = &input.first_name {
+        changes.insert("first_name".into(), json!(first.trim()));
+        active.first_name = Set(first.trim().to_string());
+    }
+    if let Some(last) = &input.last_name {
+        changes.insert("last_name".into(), json!(last.trim()));
+        active.last_name = Set(last.trim().to_string());
+    }
+    if let Some(flag) = input.is_active {
+        changes.insert("is_active".into(), json!(flag));
+        active.is_active = Set(flag);
+    }
+    if let Some(flag) = input.is_superuser {
+        changes.insert("is_superuser".into(), json!(flag));
+        active.is_superuser = Set(flag);
+    }
+    let password_changed = match input.password {
+        Some(new_password) => {
+            password::check_policy(&new_password, "password")?;
+            active.password_hash = Set(password::hash(SecretString::from(new_password)).await?);
+            changes.insert("password".into(), json!("changed"));
+            true
+        }
+        None => false,
+    };
+    active.updated_at = Set(Utc::now());
+    let txn = db.conn.begin().await?;
+    let updated = active.update(&txn).await?;
+    audit::record(&txn, &by.actor(), "users.update", Some(Target::new("user", id)), serde_json::Value::Object(changes)).await?;
+    let dto = one_dto(&txn, updated).await?;
+    txn.commit().await?;
+    if password_changed || input.is_active == Some(false) {
+        tokens::revoke_sessions(db, id, None).await?;
+    }
+    Ok(dto)
+}
+
+pub async fn set_groups(db: &Db, by: &CurrentUser, id: i64, group_ids: Vec<i64>) -> AppResult<User> {
+    let model = find(db, id).await?;
+    check_groups(&db.conn, &group_ids).await?;
+    let txn = db.conn.begin().await?;
+    replace_groups(&txn, id, &group_ids).await?;
+    audit::record(&txn, &by.actor(), "users.set_groups", Some(Target::new("user", id)), json!({ "group_ids": group_ids })).await?;
+    let dto = one_dto(&txn, model).await?;
+    txn.commit().await?;
+    Ok(dto)
+}
+
+pub async fn set_permissions(db: &Db, by: &CurrentUser, id: i64, codes: Vec<String>) -> AppResult<User> {
+    let model = find(db, id).await?;
+    let codes = validate_codes(&codes, "permissions")?;
+    let txn = db.conn.begin().await?;
+    replace_permissions(&txn, id, &codes).await?;
+    audit::record(&txn, &by.actor(), "users.set_permissions", Some(Target::new("user", id)), json!({ "permissions": codes })).await?;
+    let dto = one_dto(&txn, model).await?;
+    txn.commit().await?;
+    Ok(dto)
+}
+
+pub async fn count(db: &Db) -> AppResult<u64> {
+    Ok(user::Entity::find().count(&db.conn).await?)
+}

@@ -1,0 +1,208 @@
+//! Who is calling, and what they may do.
+//!
+//! [`require_user`] guards every non-public route: it reads `Authorization: Bearer …`
+//! (a JWT access token or a personal API token), loads the active user and their
+//! effective permissions, and leaves a [`CurrentUser`] for the handlers. Without a valid
+//! token it answers 401 JSON before any handler or body parsing runs.
+
+pub mod login;
+pub mod password;
+pub mod permission;
+pub mod throttle;
+pub mod tokens;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::db::Db;
+use crate::entities::user;
+use crate::error::{AppError, AppResult};
+pub use permission::Permission;
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    pub is_superuser: bool,
+    pub permissions: BTreeSet<Permission>,
+    pub ip: Option<String>,
+    /// Set when the call came with a personal API token rather than a session.
+    pub api_token_id: Option<i64>,
+}
+
+impl CurrentUser {
+    pub fn has(&self, permission: Permission) -> bool {
+        self.is_superuser || self.permissions.contains(&permission)
+    }
+
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        if self.has(permission) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(permission.code()))
+        }
+    }
+
+    /// Passes when the user holds at least one of `permissions`.
+    pub fn require_any(&self, permissions: &[Permission]) -> AppResult<()> {
+        if permissions.iter().any(|p| self.has(*p)) {
+            return Ok(());
+        }
+        let names: Vec<&str> = permissions.iter().map(|p| p.code()).collect();
+        Err(AppError::forbidden(&names.join(" | ")))
+    }
+
+    pub fn require_superuser(&self) -> AppResult<()> {
+        if self.is_superuser {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("superuser"))
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.id),
+            username: self.username.clone(),
+            ip: self.ip.clone(),
+        }
+    }
+
+    /// Effective permission codes, sorted.
+    pub fn permission_codes(&self) -> Vec<String> {
+        if self.is_superuser {
+            Permission::ALL.iter().map(|p| p.code().to_string()).collect()
+        } else {
+            self.permissions.iter().map(|p| p.code().to_string()).collect()
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(missing_token)
+    }
+}
+
+fn missing_token() -> AppError {
+    AppError::unauthorized(
+        "auth_missing_token",
+        "Se requiere autenticación: envía 'Authorization: Bearer <token>'.",
+        "Authentication required: send 'Authorization: Bearer <token>'.",
+    )
+}
+
+pub async fn require_user(State(state): State<AppState>, mut request: Request, next: Next) -> AppResult<Response> {
+    let token = bearer_token(request.headers()).ok_or_else(missing_token)?;
+    let (user_id, api_token_id) = if token.starts_with(tokens::API_TOKEN_PREFIX) {
+        let (user_id, token_id) = tokens::authenticate_api_token(&state.db, &token).await?;
+        (user_id, Some(token_id))
+    } else {
+        (tokens::verify_access_token(&state.config.secret_key, &token)?, None)
+    };
+    let user = user::Entity::find_by_id(user_id)
+        .one(&state.db.conn)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(|| {
+            AppError::unauthorized(
+                "auth_user_inactive",
+                "La cuenta no existe o está desactivada.",
+                "The account does not exist or is disabled.",
+            )
+        })?;
+    let permissions = effective_permissions(&state.db, user.id).await?;
+    let ip = client_ip(&request);
+    request.extensions_mut().insert(CurrentUser {
+        id: user.id,
+        username: user.username,
+        is_superuser: user.is_superuser,
+        permissions,
+        ip,
+        api_token_id,
+    });
+    Ok(next.run(request).await)
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
+}
+
+/// Direct permissions plus those of the user's groups.
+pub async fn effective_permissions(db: &Db, user_id: i64) -> AppResult<BTreeSet<Permission>> {
+    let rows = db
+        .conn
+        .query_all_raw(db.stmt(
+            "SELECT permission_code FROM user_permissions WHERE user_id = $1 \
+             UNION SELECT gp.permission_code FROM group_permissions gp \
+             JOIN user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = $1",
+            [user_id.into()],
+        ))
+        .await?;
+    let mut set = BTreeSet::new();
+    for row in rows {
+        let code: String = row.try_get_by_index(0)?;
+        if let Some(p) = Permission::from_code(&code) {
+            set.insert(p);
+        }
+    }
+    Ok(set)
+}
+
+/// The caller's address. Behind a local reverse proxy (nginx on loopback or a unix
+/// socket) the proxy's `X-Real-IP`/`X-Forwarded-For` is believed; otherwise the peer.
+pub fn client_ip(request: &Request) -> Option<String> {
+    client_ip_from(request.headers(), request.extensions().get::<ConnectInfo<SocketAddr>>())
+}
+
+fn client_ip_from(headers: &HeaderMap, connect_info: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
+    let peer = connect_info.map(|ConnectInfo(addr)| addr.ip());
+    if peer.is_none_or(|ip| ip.is_loopback()) {
+        let forwarded = headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').next())
+            })
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(forwarded) = forwarded {
+            return Some(forwarded.to_string());
+        }
+    }
+    peer.map(|ip| ip.to_string())
+}
+
+/// The caller's address, for public routes (login) that have no CurrentUser.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip_from(
+            &parts.headers,
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+        )))
+    }
+}

@@ -1,0 +1,109 @@
+//! Slowing down password guessing.
+//!
+//! Failed logins are already in the audit log, which every process shares, so the
+//! throttle reads them from there: after 5 consecutive failures for one username (or
+//! 20 from one address) within 15 minutes, each further attempt must wait 30 s, doubling
+//! per failure up to 15 minutes. A successful login clears the username's count.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entities::audit_log;
+use crate::error::{AppError, AppResult};
+
+pub const LOGIN_OK: &str = "auth.login";
+pub const LOGIN_FAILED: &str = "auth.login_failed";
+const WINDOW_MINUTES: i64 = 15;
+const USER_THRESHOLD: usize = 5;
+const IP_THRESHOLD: usize = 20;
+const FIRST_WAIT_SECONDS: i64 = 30;
+
+/// How long after the last of `failures` consecutive failures the next attempt may come.
+fn wait_after(failures: usize, threshold: usize) -> Option<Duration> {
+    if failures < threshold {
+        return None;
+    }
+    let doublings = (failures - threshold).min(10) as u32;
+    let seconds = (FIRST_WAIT_SECONDS << doublings).min(WINDOW_MINUTES * 60);
+    Some(Duration::seconds(seconds))
+}
+
+/// 429 with `Retry-After` when this username or address must wait.
+pub async fn check(db: &impl ConnectionTrait, username_key: &str, ip: Option<&str>) -> AppResult<()> {
+    let now = Utc::now();
+    let since = now - Duration::minutes(WINDOW_MINUTES);
+
+    let recent_for_user = audit_log::Entity::find()
+        .filter(audit_log::Column::TargetType.eq("username"))
+        .filter(audit_log::Column::TargetId.eq(username_key))
+        .filter(audit_log::Column::Action.is_in([LOGIN_OK, LOGIN_FAILED]))
+        .filter(audit_log::Column::CreatedAt.gt(since))
+        .order_by_desc(audit_log::Column::Id)
+        .limit(64)
+        .all(db)
+        .await?;
+    let consecutive: Vec<&audit_log::Model> = recent_for_user
+        .iter()
+        .take_while(|e| e.action == LOGIN_FAILED)
+        .collect();
+    refuse_if_waiting(now, consecutive.len(), USER_THRESHOLD, consecutive.first().map(|e| e.created_at))?;
+
+    if let Some(ip) = ip {
+        let from_ip = audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq(LOGIN_FAILED))
+            .filter(audit_log::Column::Ip.eq(ip))
+            .filter(audit_log::Column::CreatedAt.gt(since))
+            .order_by_desc(audit_log::Column::Id)
+            .limit(256)
+            .all(db)
+            .await?;
+        refuse_if_waiting(now, from_ip.len(), IP_THRESHOLD, from_ip.first().map(|e| e.created_at))?;
+    }
+    Ok(())
+}
+
+fn refuse_if_waiting(
+    now: DateTime<Utc>,
+    failures: usize,
+    threshold: usize,
+    last_failure: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let (Some(wait), Some(last)) = (wait_after(failures, threshold), last_failure) else {
+        return Ok(());
+    };
+    let retry_at = last + wait;
+    if now >= retry_at {
+        return Ok(());
+    }
+    let seconds = (retry_at - now).num_seconds().max(1);
+    Err(AppError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "auth_too_many_attempts",
+        format!("Demasiados intentos fallidos. Intenta de nuevo en {seconds} segundos."),
+        format!("Too many failed attempts. Try again in {seconds} seconds."),
+    )
+    .with("retry_after", seconds)
+    .header(axum::http::header::RETRY_AFTER, seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_start_at_the_threshold_and_double_up_to_the_window() {
+        assert_eq!(wait_after(4, 5), None);
+        assert_eq!(wait_after(5, 5), Some(Duration::seconds(30)));
+        assert_eq!(wait_after(6, 5), Some(Duration::seconds(60)));
+        assert_eq!(wait_after(30, 5), Some(Duration::minutes(15)));
+    }
+
+    #[test]
+    fn a_wait_that_passed_lets_the_attempt_through() {
+        let now = Utc::now();
+        assert!(refuse_if_waiting(now, 5, 5, Some(now - Duration::seconds(31))).is_ok());
+        let err = refuse_if_waiting(now, 5, 5, Some(now - Duration::seconds(10))).unwrap_err();
+        assert_eq!(err.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(err.extra["retry_after"], 20);
+    }
+}

@@ -1,0 +1,300 @@
+//! Access tokens (JWT), rotating refresh tokens and personal API tokens.
+//!
+//! Refresh and API tokens are random secrets stored only as SHA-256 hashes. Refresh
+//! tokens are single-use: each refresh spends one and issues the next in the same family;
+//! presenting a spent token again means it leaked, so the whole family is revoked.
+
+use chrono::{Duration as ChronoDuration, Utc};
+use jsonwebtoken::{decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use relay_types::TokenResponse;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::entities::{api_token, refresh_token};
+use crate::error::{AppError, AppResult};
+
+pub const API_TOKEN_PREFIX: &str = "rcp_";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+    typ: String,
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn random_secret(len: usize) -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+pub fn issue_access_token(secret: &SecretString, user_id: i64, ttl: std::time::Duration) -> AppResult<String> {
+    let now = Utc::now().timestamp();
+    let claims = Claims {
+        sub: user_id.to_string(),
+        iat: now,
+        exp: now + ttl.as_secs() as i64,
+        typ: "access".into(),
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+    )
+    .map_err(|e| AppError::internal(anyhow::anyhow!("token signing failed: {e}")))
+}
+
+/// The user id an access token speaks for; 401 when it is expired or not ours.
+pub fn verify_access_token(secret: &SecretString, token: &str) -> AppResult<i64> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 5;
+    let data = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+        &validation,
+    )
+    .map_err(|e| match e.kind() {
+        ErrorKind::ExpiredSignature => AppError::unauthorized(
+            "auth_token_expired",
+            "La sesión expiró. Inicia sesión de nuevo.",
+            "The session expired. Sign in again.",
+        ),
+        _ => invalid_token(),
+    })?;
+    if data.claims.typ != "access" {
+        return Err(invalid_token());
+    }
+    data.claims.sub.parse().map_err(|_| invalid_token())
+}
+
+pub fn invalid_token() -> AppError {
+    AppError::unauthorized(
+        "auth_token_invalid",
+        "El token de acceso no es válido.",
+        "The access token is not valid.",
+    )
+}
+
+/// A new access token and a new refresh token; `family` continues a rotation chain.
+pub async fn issue_pair(db: &Db, config: &Config, user_id: i64, family: Option<String>) -> AppResult<TokenResponse> {
+    let access_token = issue_access_token(&config.secret_key, user_id, config.auth.access_token_ttl)?;
+    let refresh = format!("rcr_{}", random_secret(48));
+    let now = Utc::now();
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        user_id: Set(user_id),
+        family_id: Set(family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())),
+        token_hash: Set(hash_token(&refresh)),
+        created_at: Set(now),
+        expires_at: Set(now + ChronoDuration::from_std(config.auth.refresh_token_ttl).unwrap_or(ChronoDuration::days(14))),
+        ..Default::default()
+    })
+    .exec(&db.conn)
+    .await?;
+    Ok(TokenResponse {
+        access_token,
+        refresh_token: refresh,
+        token_type: "Bearer".into(),
+        expires_in: config.auth.access_token_ttl.as_secs() as i64,
+    })
+}
+
+pub enum RefreshOutcome {
+    Rotated { user_id: i64, tokens: TokenResponse },
+    /// A spent token came back: the family was revoked.
+    Reused { user_id: i64 },
+}
+
+/// Spends a refresh token. The compare-and-set on `used_at` makes two racing refreshes
+/// with the same token produce one success and one reuse detection.
+pub async fn rotate_refresh_token(db: &Db, config: &Config, presented: &str) -> AppResult<RefreshOutcome> {
+    let hash = hash_token(presented);
+    let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(&hash))
+        .one(&db.conn)
+        .await?
+    else {
+        return Err(invalid_refresh());
+    };
+    let now = Utc::now();
+    if token.revoked_at.is_some() || token.expires_at <= now {
+        return Err(invalid_refresh());
+    }
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(token.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&db.conn)
+        .await?;
+    if spent.rows_affected == 0 {
+        revoke_family(db, &token.family_id).await?;
+        return Ok(RefreshOutcome::Reused { user_id: token.user_id });
+    }
+    let tokens = issue_pair(db, config, token.user_id, Some(token.family_id)).await?;
+    Ok(RefreshOutcome::Rotated { user_id: token.user_id, tokens })
+}
+
+fn invalid_refresh() -> AppError {
+    AppError::unauthorized(
+        "auth_refresh_invalid",
+        "El token de renovación no es válido o expiró. Inicia sesión de nuevo.",
+        "The refresh token is invalid or expired. Sign in again.",
+    )
+}
+
+pub async fn revoke_family(db: &Db, family_id: &str) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&db.conn)
+        .await?;
+    Ok(())
+}
+
+/// Signs out one session (the family of `presented`) or, without a token, every session.
+pub async fn revoke_sessions(db: &Db, user_id: i64, presented: Option<&str>) -> AppResult<()> {
+    let mut query = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if let Some(presented) = presented {
+        let family = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
+            .filter(refresh_token::Column::UserId.eq(user_id))
+            .one(&db.conn)
+            .await?;
+        let Some(family) = family else { return Ok(()) };
+        query = query.filter(refresh_token::Column::FamilyId.eq(family.family_id));
+    }
+    query.exec(&db.conn).await?;
+    Ok(())
+}
+
+pub async fn create_api_token(
+    db: &Db,
+    user_id: i64,
+    name: &str,
+    expires_in_days: Option<u32>,
+) -> AppResult<(api_token::Model, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "name",
+            "token_name_invalid",
+            "El nombre del token es obligatorio (máximo 100 caracteres).",
+            "The token name is required (at most 100 characters).",
+        ));
+    }
+    let secret = format!("{API_TOKEN_PREFIX}{}", random_secret(40));
+    let now = Utc::now();
+    let model = api_token::ActiveModel {
+        user_id: Set(user_id),
+        name: Set(name.to_string()),
+        token_prefix: Set(secret[..API_TOKEN_PREFIX.len() + 6].to_string()),
+        token_hash: Set(hash_token(&secret)),
+        created_at: Set(now),
+        expires_at: Set(expires_in_days.map(|d| now + ChronoDuration::days(d.into()))),
+        ..Default::default()
+    };
+    let inserted = api_token::Entity::insert(model)
+        .exec_with_returning(&db.conn)
+        .await?;
+    Ok((inserted, secret))
+}
+
+pub async fn list_api_tokens(db: &Db, user_id: i64) -> AppResult<Vec<api_token::Model>> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .order_by_desc(api_token::Column::Id)
+        .all(&db.conn)
+        .await?)
+}
+
+/// Revokes one of the user's own tokens; false when it is not theirs.
+pub async fn revoke_api_token(db: &Db, user_id: i64, token_id: i64) -> AppResult<bool> {
+    let result = api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(api_token::Column::Id.eq(token_id))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(&db.conn)
+        .await?;
+    if result.rows_affected > 0 {
+        return Ok(true);
+    }
+    // Already revoked still counts as "theirs".
+    Ok(api_token::Entity::find_by_id(token_id)
+        .filter(api_token::Column::UserId.eq(user_id))
+        .one(&db.conn)
+        .await?
+        .is_some())
+}
+
+/// The user id a personal API token speaks for.
+pub async fn authenticate_api_token(db: &Db, presented: &str) -> AppResult<(i64, i64)> {
+    let token = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash_token(presented)))
+        .one(&db.conn)
+        .await?
+        .ok_or_else(invalid_token)?;
+    let now = Utc::now();
+    if token.revoked_at.is_some() {
+        return Err(AppError::unauthorized(
+            "auth_token_revoked",
+            "El token de API fue revocado.",
+            "The API token was revoked.",
+        ));
+    }
+    if token.expires_at.is_some_and(|at| at <= now) {
+        return Err(AppError::unauthorized(
+            "auth_token_expired",
+            "El token de API expiró.",
+            "The API token expired.",
+        ));
+    }
+    // Recording every use would turn each read into a write; a minute's precision is plenty.
+    if token.last_used_at.is_none_or(|at| now - at > ChronoDuration::minutes(1)) {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(api_token::Column::Id.eq(token.id))
+            .exec(&db.conn)
+            .await?;
+    }
+    Ok((token.user_id, token.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_tokens_round_trip_and_reject_foreign_keys() {
+        let key = SecretString::from("k".repeat(32));
+        let token = issue_access_token(&key, 42, std::time::Duration::from_secs(60)).unwrap();
+        assert_eq!(verify_access_token(&key, &token).unwrap(), 42);
+        let other = SecretString::from("x".repeat(32));
+        assert_eq!(verify_access_token(&other, &token).unwrap_err().code, "auth_token_invalid");
+    }
+
+    #[test]
+    fn expired_tokens_say_so() {
+        let key = SecretString::from("k".repeat(32));
+        let claims = Claims { sub: "1".into(), iat: 0, exp: 1, typ: "access".into() };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(key.expose_secret().as_bytes())).unwrap();
+        assert_eq!(verify_access_token(&key, &token).unwrap_err().code, "auth_token_expired");
+    }
+}

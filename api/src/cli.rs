@@ -1,0 +1,130 @@
+//! What the operator CLI subcommands do (the argument parsing is in `main.rs`).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use relay_types::CreateUser;
+
+use crate::accounts::users;
+use crate::auth::permission;
+use crate::config::Config;
+use crate::server;
+
+pub struct SuperuserArgs {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password_stdin: bool,
+    pub generate_password: bool,
+    pub if_no_users: bool,
+}
+
+fn prompt(label: &str) -> anyhow::Result<String> {
+    print!("{label}");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim().to_string())
+}
+
+pub async fn create_superuser(config: Config, args: SuperuserArgs) -> anyhow::Result<()> {
+    let db = server::connect(&config).await?;
+    server::migrate(&db).await?;
+    if args.if_no_users && users::count(&db).await? > 0 {
+        println!("Ya existen usuarios; no se creó ningún superusuario.");
+        return Ok(());
+    }
+    let interactive = std::io::stdin().is_terminal();
+    let username = match args.username {
+        Some(u) => u,
+        None => prompt("Usuario: ")?,
+    };
+    let email = match args.email {
+        Some(e) => e,
+        None if interactive && !args.generate_password => prompt("Email (opcional): ")?,
+        None => String::new(),
+    };
+    let (password, show) = if args.generate_password {
+        let generated: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(20)
+            .map(char::from)
+            .collect();
+        (generated, true)
+    } else if args.password_stdin || !interactive {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else {
+        let first = rpassword::prompt_password("Contraseña: ")?;
+        let second = rpassword::prompt_password("Contraseña (otra vez): ")?;
+        if first != second {
+            anyhow::bail!("las contraseñas no coinciden / the passwords do not match");
+        }
+        (first, false)
+    };
+    let created = users::create(
+        &db,
+        None,
+        CreateUser {
+            username,
+            email,
+            password: password.clone(),
+            first_name: String::new(),
+            last_name: String::new(),
+            is_superuser: true,
+            is_active: true,
+            group_ids: vec![],
+            permissions: vec![],
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{} ({})", e.es, e.code))?;
+    println!("Superusuario creado: {}", created.username);
+    if show {
+        println!("  usuario:    {}", created.username);
+        println!("  contraseña: {password}");
+        println!("  (se muestra una sola vez; cámbiala después de entrar)");
+    }
+    Ok(())
+}
+
+pub async fn setup_groups(config: Config) -> anyhow::Result<()> {
+    let db = server::connect(&config).await?;
+    server::migrate(&db).await?;
+    permission::seed(&db.conn, true).await?;
+    for (name, permissions) in permission::default_groups() {
+        let codes: Vec<&str> = permissions.iter().map(|p| p.code()).collect();
+        println!("Listo: {name} ({})", codes.join(", "));
+    }
+    Ok(())
+}
+
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let db = server::connect(&config).await?;
+    let pending = db.pending_migrations().await?;
+    server::migrate(&db).await?;
+    if pending.is_empty() {
+        println!("La base de datos ya estaba al día ({}).", config.database_url.redacted());
+    } else {
+        println!("Migraciones aplicadas: {}", pending.join(", "));
+    }
+    Ok(())
+}
+
+pub fn openapi(output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let json = openapi_json()?;
+    match output {
+        Some(path) => std::fs::write(&path, json)?,
+        None => {
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::stdout().lock().write_all(json.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// The committed form of the OpenAPI document (pretty JSON, trailing newline).
+pub fn openapi_json() -> anyhow::Result<String> {
+    Ok(format!("{}\n", crate::routes::openapi().to_pretty_json()?))
+}

@@ -1,0 +1,135 @@
+//! Database connections (SQLite or PostgreSQL), migrations and the small amount of
+//! backend-specific SQL glue the services share.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector,
+    Statement, Value,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::config::{DatabaseKind, DatabaseUrl};
+
+/// A connected database: the sea-orm connection and which backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    pub kind: DatabaseKind,
+}
+
+impl Db {
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
+        match url.kind() {
+            DatabaseKind::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url.expose())?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+                    .pragma("temp_store", "memory");
+                if let Some(parent) = options.get_filename().parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot open SQLite database {}: {e}", url.redacted()))?;
+                Ok(Db {
+                    conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                    kind: DatabaseKind::Sqlite,
+                })
+            }
+            DatabaseKind::Postgres => {
+                let options = PgConnectOptions::from_str(url.expose())?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL {}: {e}", url.redacted()))?;
+                Ok(Db {
+                    conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                    kind: DatabaseKind::Postgres,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    pub async fn pending_migrations(&self) -> anyhow::Result<Vec<String>> {
+        Ok(Migrator::get_pending_migrations(&self.conn)
+            .await?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect())
+    }
+
+    pub async fn ping(&self) -> bool {
+        self.conn.ping().await.is_ok()
+    }
+
+    /// A statement written with PostgreSQL `$n` placeholders, for either backend.
+    pub fn stmt(&self, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+        statement(self.backend(), sql, values)
+    }
+}
+
+/// SQLite reads `?n` as the n-th parameter, so `$n` placeholders translate one to one.
+pub fn statement(backend: DbBackend, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Sqlite => placeholders_for_sqlite(sql),
+        _ => sql.to_string(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+fn placeholders_for_sqlite(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a database error is a unique-constraint violation (a conflict, not a fault).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_translate_for_sqlite() {
+        assert_eq!(
+            placeholders_for_sqlite("SELECT * FROM t WHERE a = $2 AND b = $1 AND c = $10"),
+            "SELECT * FROM t WHERE a = ?2 AND b = ?1 AND c = ?10"
+        );
+    }
+}

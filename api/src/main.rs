@@ -1,0 +1,95 @@
+//! `relay-console`: the API server and the operator commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use relay_console::config::Config;
+use relay_console::{cli, observability, server};
+
+#[derive(Parser)]
+#[command(name = "relay-console", version, about = "Bulk e-mail campaigns through Doppler Relay, and their reports")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (and, unless disabled, the background jobs).
+    Serve {
+        /// Do not apply pending migrations at start-up.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply pending database migrations and seed permissions and groups.
+    Migrate,
+    /// Create a superuser (prompts for what the flags do not give).
+    CreateSuperuser {
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Generate a random password and print it once.
+        #[arg(long, conflicts_with = "password_stdin")]
+        generate_password: bool,
+        /// Do nothing when any user exists already.
+        #[arg(long)]
+        if_no_users: bool,
+    },
+    /// Create or reset the groups "Operadores UI" and "Report Managers".
+    SetupGroups,
+    /// Print (or write) the OpenAPI document.
+    Openapi {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi { output } = cli.command {
+        return report(cli::openapi(output));
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    observability::init_logging(config.log_format);
+    let result = match cli.command {
+        Command::Serve { no_migrate } => {
+            match server::start(config, server::ServeOptions { migrate: !no_migrate }).await {
+                Ok(running) => running.run_until_signal().await,
+                Err(err) => Err(err),
+            }
+        }
+        Command::Migrate => cli::migrate(config).await,
+        Command::CreateSuperuser { username, email, password_stdin, generate_password, if_no_users } => {
+            cli::create_superuser(
+                config,
+                cli::SuperuserArgs { username, email, password_stdin, generate_password, if_no_users },
+            )
+            .await
+        }
+        Command::SetupGroups => cli::setup_groups(config).await,
+        Command::Openapi { .. } => unreachable!("handled before configuration"),
+    };
+    report(result)
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Logs, request ids, Prometheus metrics and the `ALLOWED_HOSTS` check.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+
+use crate::app::AppState;
+use crate::config::LogFormat;
+use crate::error::AppError;
+
+/// Installs the global log subscriber (once per process). `RUST_LOG` refines the level.
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Json => registry
+            .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_writer(std::io::stderr))
+            .try_init(),
+        LogFormat::Text => registry.with(fmt::layer().with_writer(std::io::stderr)).try_init(),
+    };
+    // A second init (tests start several apps in one process) keeps the first subscriber.
+    drop(result);
+}
+
+/// The process-wide Prometheus recorder.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(handle) => handle,
+                // Another recorder is installed (never in our binaries): keep a private one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+/// Middleware: counts requests by route and status and times them.
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let elapsed = started.elapsed().as_secs_f64();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(elapsed);
+    response
+}
+
+/// Middleware: answers 400 to a `Host` that `ALLOWED_HOSTS` does not name.
+pub async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().host())
+        .unwrap_or("");
+    if !state.config.host_allowed(host) {
+        tracing::warn!(host, "request for a host not in ALLOWED_HOSTS");
+        return AppError::bad_request(
+            "host_not_allowed",
+            format!("El host '{host}' no está en ALLOWED_HOSTS."),
+            format!("Host '{host}' is not in ALLOWED_HOSTS."),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}

@@ -1,0 +1,32 @@
+//! The audit log, for admins (`audit.view`).
+
+use axum::extract::State;
+use axum::Json;
+use relay_types::{AuditEntry, Page};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::problems::*;
+use crate::app::AppState;
+use crate::audit::{self, AuditFilter};
+use crate::auth::{CurrentUser, Permission};
+use crate::error::AppResult;
+use crate::extract::ApiQuery;
+use crate::pagination::PageParams;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
+}
+
+/// Who did what and when: logins, failed logins, user and permission changes, sends, loads.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(AuditFilter, PageParams),
+    responses((status = 200, body = Page<AuditEntry>), Unauthorized, Forbidden, Invalid))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(filter): ApiQuery<AuditFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<Json<Page<AuditEntry>>> {
+    user.require(Permission::AuditView)?;
+    Ok(Json(audit::list(&state.db.conn, &filter, page.into()).await?))
+}

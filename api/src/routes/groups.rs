@@ -1,0 +1,72 @@
+//! Group administration (`users.manage`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use relay_types::{CreateGroup, Group, UpdateGroup};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::problems::*;
+use crate::accounts::groups;
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::AppResult;
+use crate::extract::{ApiJson, ApiPath};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
+}
+
+#[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
+    responses((status = 200, body = Vec<Group>), Unauthorized, Forbidden))]
+async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<Group>>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(groups::list(&state.db).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/groups", tag = "groups",
+    request_body = CreateGroup,
+    responses((status = 201, body = Group), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateGroup>,
+) -> AppResult<(StatusCode, Json<Group>)> {
+    user.require(Permission::UsersManage)?;
+    Ok((StatusCode::CREATED, Json(groups::create(&state.db, &user, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups",
+    params(("id" = i64, Path, description = "Group id")),
+    responses((status = 200, body = Group), Unauthorized, Forbidden, NotFound))]
+async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Group>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(groups::get(&state.db, id).await?))
+}
+
+/// Rename a group or replace its permissions.
+#[utoipa::path(patch, path = "/api/v1/groups/{id}", tag = "groups",
+    params(("id" = i64, Path, description = "Group id")),
+    request_body = UpdateGroup,
+    responses((status = 200, body = Group), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateGroup>,
+) -> AppResult<Json<Group>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(groups::update(&state.db, &user, id, body).await?))
+}
+
+/// Delete a group; its members lose the permissions it gave.
+#[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "groups",
+    params(("id" = i64, Path, description = "Group id")),
+    responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
+async fn delete(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
+    user.require(Permission::UsersManage)?;
+    groups::delete(&state.db, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

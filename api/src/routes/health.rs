@@ -1,0 +1,59 @@
+//! Liveness, readiness and metrics.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use relay_types::{Health, Readiness};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(prometheus_metrics))
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// The database answers and every migration is applied (503 otherwise).
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.db.ping().await;
+    let pending = if database {
+        state.db.pending_migrations().await.ok()
+    } else {
+        None
+    };
+    let migrations_applied = pending.as_ref().is_some_and(|p| p.is_empty());
+    let ready = database && migrations_applied;
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" }.into(),
+        database,
+        migrations_applied,
+        pending_migrations: pending.unwrap_or_default(),
+    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body))
+}
+
+/// Prometheus metrics: requests by route and status, latency histogram, job and send counters.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
+async fn prometheus_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,102 @@
+//! Sender identities: administration for `senders.manage`, one's own for everyone.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use relay_types::{CreateSender, MySender, Sender, SenderList, SetMySender, UpdateSender};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::problems::*;
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::AppResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination::PageParams;
+use crate::senders::{self, SenderFilter};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(mine, set_mine))
+        .routes(routes!(get, update, delete))
+}
+
+/// Sender identities and the deployment default. Operators see the active ones (what a
+/// send may use); `senders.manage` sees all.
+#[utoipa::path(get, path = "/api/v1/senders", tag = "senders",
+    params(SenderFilter, PageParams),
+    responses((status = 200, body = SenderList), Unauthorized, Forbidden, Invalid))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(mut filter): ApiQuery<SenderFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<Json<SenderList>> {
+    user.require_any(&[Permission::SendersManage, Permission::BulkSendsOperate, Permission::BulkSendsView, Permission::MessagesSend])?;
+    if !user.has(Permission::SendersManage) {
+        filter.active = Some(true);
+    }
+    Ok(Json(senders::list(&state.db, &state.config, &filter, page.into()).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/senders", tag = "senders",
+    request_body = CreateSender,
+    responses((status = 201, body = Sender), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateSender>,
+) -> AppResult<(StatusCode, Json<Sender>)> {
+    user.require(Permission::SendersManage)?;
+    Ok((StatusCode::CREATED, Json(senders::create(&state.db, &user, body).await?)))
+}
+
+/// The caller's own identity and what their sends use.
+#[utoipa::path(get, path = "/api/v1/senders/me", tag = "senders",
+    responses((status = 200, body = MySender), Unauthorized))]
+async fn mine(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<MySender>> {
+    Ok(Json(senders::mine(&state.db, &state.config, user.id).await?))
+}
+
+/// Set the caller's own identity (created if missing, made active).
+#[utoipa::path(put, path = "/api/v1/senders/me", tag = "senders",
+    request_body = SetMySender,
+    responses((status = 200, body = MySender), BadRequest, Unauthorized, Invalid))]
+async fn set_mine(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<SetMySender>,
+) -> AppResult<Json<MySender>> {
+    Ok(Json(senders::set_mine(&state.db, &state.config, &user, body).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/senders/{id}", tag = "senders",
+    params(("id" = i64, Path, description = "Sender id")),
+    responses((status = 200, body = Sender), Unauthorized, Forbidden, NotFound))]
+async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Sender>> {
+    user.require(Permission::SendersManage)?;
+    Ok(Json(senders::get(&state.db, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/senders/{id}", tag = "senders",
+    params(("id" = i64, Path, description = "Sender id")),
+    request_body = UpdateSender,
+    responses((status = 200, body = Sender), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateSender>,
+) -> AppResult<Json<Sender>> {
+    user.require(Permission::SendersManage)?;
+    Ok(Json(senders::update(&state.db, &user, id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/senders/{id}", tag = "senders",
+    params(("id" = i64, Path, description = "Sender id")),
+    responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
+async fn delete(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
+    user.require(Permission::SendersManage)?;
+    senders::delete(&state.db, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,124 @@
+//! User administration (`users.manage`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use relay_types::{CreateUser, Page, PermissionInfo, SetGroups, SetPermissions, UpdateUser, User};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::problems::*;
+use crate::accounts::users::{self, UserFilter};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::AppResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination::PageParams;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update))
+        .routes(routes!(set_groups))
+        .routes(routes!(set_permissions))
+        .routes(routes!(permissions))
+}
+
+/// List users (search by name or e-mail, filter by state or group).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    params(UserFilter, PageParams),
+    responses((status = 200, body = Page<User>), Unauthorized, Forbidden, Invalid))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(filter): ApiQuery<UserFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<Json<Page<User>>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(users::list(&state.db, &filter, page.into()).await?))
+}
+
+/// Create a user, optionally with groups and direct permissions.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users",
+    request_body = CreateUser,
+    responses((status = 201, body = User), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> AppResult<(StatusCode, Json<User>)> {
+    user.require(Permission::UsersManage)?;
+    Ok((StatusCode::CREATED, Json(users::create(&state.db, Some(&user), body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = User), Unauthorized, Forbidden, NotFound))]
+async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<Json<User>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(users::get(&state.db, id).await?))
+}
+
+/// Change a user. A new password or deactivation signs out their sessions.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UpdateUser,
+    responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> AppResult<Json<User>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(users::update(&state.db, &user, id, body).await?))
+}
+
+/// Replace the user's group memberships.
+#[utoipa::path(put, path = "/api/v1/users/{id}/groups", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = SetGroups,
+    responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
+async fn set_groups(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<SetGroups>,
+) -> AppResult<Json<User>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(users::set_groups(&state.db, &user, id, body.group_ids).await?))
+}
+
+/// Replace the user's direct permissions.
+#[utoipa::path(put, path = "/api/v1/users/{id}/permissions", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = SetPermissions,
+    responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
+async fn set_permissions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<SetPermissions>,
+) -> AppResult<Json<User>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(users::set_permissions(&state.db, &user, id, body.permissions).await?))
+}
+
+/// Every permission that can be given to a user or group.
+#[utoipa::path(get, path = "/api/v1/permissions", tag = "users",
+    responses((status = 200, body = Vec<PermissionInfo>), Unauthorized, Forbidden))]
+async fn permissions(user: CurrentUser) -> AppResult<Json<Vec<PermissionInfo>>> {
+    user.require(Permission::UsersManage)?;
+    Ok(Json(
+        Permission::ALL
+            .iter()
+            .map(|p| {
+                let (es, en) = p.descriptions();
+                PermissionInfo {
+                    code: p.code().into(),
+                    description_es: es.into(),
+                    description_en: en.into(),
+                }
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,284 @@
+//! Sender identities (legacy `UserEmailConfig`): the From address and name of a user's
+//! sends, with the deployment default from `DOPPLER_RELAY_FROM_EMAIL`/`_NAME`.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use relay_types::{CreateSender, DefaultSender, MySender, Sender, SenderList, SetMySender, UpdateSender};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::auth::CurrentUser;
+use crate::audit::{self, Target};
+use crate::config::Config;
+use crate::db::{is_unique_violation, Db};
+use crate::email::EmailAddress;
+use crate::entities::{sender, user};
+use crate::error::{AppError, AppResult};
+use crate::pagination::PageRequest;
+
+pub fn default_sender(config: &Config) -> DefaultSender {
+    DefaultSender {
+        from_email: config.relay.from_email.clone(),
+        from_name: config.relay.from_name.clone(),
+        label: format!("Usar correo predeterminado: {}", config.relay.from_email),
+    }
+}
+
+async fn to_dtos(db: &Db, models: Vec<sender::Model>) -> AppResult<Vec<Sender>> {
+    let user_ids: Vec<i64> = models.iter().map(|s| s.user_id).collect();
+    let names: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    Ok(models
+        .into_iter()
+        .map(|s| {
+            let username = names.get(&s.user_id).cloned().unwrap_or_default();
+            Sender {
+                id: s.id,
+                user_id: s.user_id,
+                label: format!("{username} - {}", s.from_email),
+                username,
+                from_email: s.from_email,
+                from_name: s.from_name,
+                is_active: s.is_active,
+                created_at: s.created_at,
+                updated_at: s.updated_at,
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SenderFilter {
+    /// Text contained in the address or the name.
+    pub q: Option<String>,
+    /// Only active identities (what a send may use). Those without `senders.manage` always get these.
+    pub active: Option<bool>,
+}
+
+pub async fn list(db: &Db, config: &Config, filter: &SenderFilter, page: PageRequest) -> AppResult<SenderList> {
+    let mut query = sender::Entity::find();
+    if let Some(active) = filter.active {
+        query = query.filter(sender::Column::IsActive.eq(active));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(sender::Column::FromEmail.contains(q))
+                .add(sender::Column::FromName.contains(q)),
+        );
+    }
+    let total = query.clone().count(&db.conn).await?;
+    let models = query
+        .order_by_asc(sender::Column::FromEmail)
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(&db.conn)
+        .await?;
+    Ok(SenderList {
+        items: to_dtos(db, models).await?,
+        total,
+        page: page.page,
+        page_size: page.page_size,
+        default_sender: default_sender(config),
+    })
+}
+
+pub async fn find(db: &Db, id: i64) -> AppResult<sender::Model> {
+    sender::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Remitente", "Sender"))
+}
+
+pub async fn get(db: &Db, id: i64) -> AppResult<Sender> {
+    let model = find(db, id).await?;
+    Ok(to_dtos(db, vec![model]).await?.remove(0))
+}
+
+fn check_from(from_email: &str, from_name: &str) -> AppResult<(String, String)> {
+    let address = EmailAddress::parse(from_email)
+        .ok()
+        .filter(|a| a.warning.is_none())
+        .ok_or_else(|| {
+            AppError::invalid(
+                "from_email",
+                "sender_email_invalid",
+                format!("Email del remitente inválido: '{}'.", from_email.trim()),
+                format!("Invalid sender e-mail: '{}'.", from_email.trim()),
+            )
+        })?;
+    let name = from_name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(AppError::invalid(
+            "from_name",
+            "sender_name_invalid",
+            "El nombre del remitente es obligatorio (máximo 255 caracteres).",
+            "The sender name is required (at most 255 characters).",
+        ));
+    }
+    Ok((address.original, name.to_string()))
+}
+
+fn already_has_sender() -> AppError {
+    AppError::conflict(
+        "sender_exists_for_user",
+        "Ese usuario ya tiene un remitente configurado; edítalo en lugar de crear otro.",
+        "That user already has a sender identity; edit it instead of creating another.",
+    )
+    .field("user_id")
+}
+
+pub async fn create(db: &Db, by: &CurrentUser, input: CreateSender) -> AppResult<Sender> {
+    let (from_email, from_name) = check_from(&input.from_email, &input.from_name)?;
+    if user::Entity::find_by_id(input.user_id).one(&db.conn).await?.is_none() {
+        return Err(AppError::invalid(
+            "user_id",
+            "user_not_found",
+            "El usuario indicado no existe.",
+            "The given user does not exist.",
+        ));
+    }
+    let now = Utc::now();
+    let txn = db.conn.begin().await?;
+    let inserted = sender::Entity::insert(sender::ActiveModel {
+        user_id: Set(input.user_id),
+        from_email: Set(from_email),
+        from_name: Set(from_name),
+        is_active: Set(input.is_active),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { already_has_sender() } else { e.into() })?;
+    audit::record(&txn, &by.actor(), "senders.create", Some(Target::new("sender", inserted.id)), json!({ "user_id": inserted.user_id, "from_email": inserted.from_email })).await?;
+    txn.commit().await?;
+    Ok(to_dtos(db, vec![inserted]).await?.remove(0))
+}
+
+pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateSender) -> AppResult<Sender> {
+    let current = find(db, id).await?;
+    let (from_email, from_name) = check_from(
+        input.from_email.as_deref().unwrap_or(&current.from_email),
+        input.from_name.as_deref().unwrap_or(&current.from_name),
+    )?;
+    let mut active = current.into_active_model();
+    active.from_email = Set(from_email);
+    active.from_name = Set(from_name);
+    if let Some(flag) = input.is_active {
+        active.is_active = Set(flag);
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = db.conn.begin().await?;
+    let updated = active.update(&txn).await?;
+    audit::record(&txn, &by.actor(), "senders.update", Some(Target::new("sender", id)), json!({ "from_email": updated.from_email, "from_name": updated.from_name, "is_active": updated.is_active })).await?;
+    txn.commit().await?;
+    Ok(to_dtos(db, vec![updated]).await?.remove(0))
+}
+
+pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
+    let current = find(db, id).await?;
+    let txn = db.conn.begin().await?;
+    sender::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(&txn, &by.actor(), "senders.delete", Some(Target::new("sender", id)), json!({ "from_email": current.from_email })).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn own(db: &Db, user_id: i64) -> AppResult<Option<sender::Model>> {
+    Ok(sender::Entity::find()
+        .filter(sender::Column::UserId.eq(user_id))
+        .one(&db.conn)
+        .await?)
+}
+
+pub async fn mine(db: &Db, config: &Config, user_id: i64) -> AppResult<MySender> {
+    let own = own(db, user_id).await?;
+    let default_sender = default_sender(config);
+    let (effective_from_email, effective_from_name) = match own.as_ref().filter(|s| s.is_active) {
+        Some(s) => (s.from_email.clone(), s.from_name.clone()),
+        None => (default_sender.from_email.clone(), default_sender.from_name.clone()),
+    };
+    let sender = match own {
+        Some(model) => Some(to_dtos(db, vec![model]).await?.remove(0)),
+        None => None,
+    };
+    Ok(MySender {
+        sender,
+        effective_from_email,
+        effective_from_name,
+        default_sender,
+    })
+}
+
+/// Creates or replaces the caller's own identity and makes it active.
+pub async fn set_mine(db: &Db, config: &Config, by: &CurrentUser, input: SetMySender) -> AppResult<MySender> {
+    let (from_email, from_name) = check_from(&input.from_email, &input.from_name)?;
+    let now = Utc::now();
+    let txn = db.conn.begin().await?;
+    match own(db, by.id).await? {
+        Some(existing) => {
+            let mut active = existing.into_active_model();
+            active.from_email = Set(from_email.clone());
+            active.from_name = Set(from_name.clone());
+            active.is_active = Set(true);
+            active.updated_at = Set(now);
+            active.update(&txn).await?;
+        }
+        None => {
+            sender::Entity::insert(sender::ActiveModel {
+                user_id: Set(by.id),
+                from_email: Set(from_email.clone()),
+                from_name: Set(from_name.clone()),
+                is_active: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+        }
+    }
+    audit::record(&txn, &by.actor(), "senders.set_own", Some(Target::new("user", by.id)), json!({ "from_email": from_email, "from_name": from_name })).await?;
+    txn.commit().await?;
+    mine(db, config, by.id).await
+}
+
+/// The From of a send: the chosen active identity, else the deployment default.
+pub async fn resolve(db: &Db, config: &Config, sender_id: Option<i64>) -> AppResult<(String, String)> {
+    if let Some(id) = sender_id {
+        let sender = sender::Entity::find_by_id(id)
+            .one(&db.conn)
+            .await?
+            .filter(|s| s.is_active)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "sender_id",
+                    "sender_inactive",
+                    "El remitente seleccionado no existe o está inactivo.",
+                    "The selected sender does not exist or is inactive.",
+                )
+            })?;
+        return Ok((sender.from_email, sender.from_name));
+    }
+    if config.relay.from_email.is_empty() {
+        return Err(AppError::invalid(
+            "sender_id",
+            "sender_not_configured",
+            "No hay remitente: elige uno o configura DOPPLER_RELAY_FROM_EMAIL.",
+            "No sender: choose one or configure DOPPLER_RELAY_FROM_EMAIL.",
+        ));
+    }
+    Ok((config.relay.from_email.clone(), config.relay.from_name.clone()))
+}

@@ -1,0 +1,133 @@
+//! Running the HTTP server: migrate, bind (TCP or unix socket), serve until a shutdown
+//! signal, then finish in-flight requests.
+
+use std::net::SocketAddr;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{self, AppState};
+use crate::auth::permission;
+use crate::config::{BindAddr, Config};
+use crate::db::Db;
+
+pub struct ServeOptions {
+    /// Apply pending migrations before serving (the default).
+    pub migrate: bool,
+}
+
+pub struct RunningServer {
+    /// The bound TCP address (port 0 resolved), `None` on a unix socket.
+    pub local_addr: Option<SocketAddr>,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    handle: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.handle.await?
+    }
+
+    /// Serves until the process receives SIGINT or SIGTERM.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested; finishing in-flight work");
+        self.stop().await
+    }
+}
+
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    Db::connect(&config.database_url, 16).await
+}
+
+/// Migrations plus the permission catalogue and the seeded groups.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    db.migrate().await?;
+    permission::seed(&db.conn, false).await?;
+    Ok(())
+}
+
+pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<RunningServer> {
+    let db = connect(&config).await?;
+    if options.migrate {
+        migrate(&db).await?;
+    }
+    let pending = db.pending_migrations().await?;
+    if !pending.is_empty() {
+        tracing::warn!(?pending, "database has pending migrations; run `relay-console migrate`");
+    }
+    let state = AppState::new(config, db).await?;
+    let router = app::router(state.clone());
+    let shutdown = CancellationToken::new();
+
+    let (local_addr, handle) = match state.config.bind_addr.clone() {
+        BindAddr::Tcp(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDR): {e}"))?;
+            let local = listener.local_addr()?;
+            tracing::info!(address = %local, "listening");
+            let token = shutdown.clone();
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let handle = tokio::spawn(async move {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(async move { token.cancelled().await })
+                    .await?;
+                Ok(())
+            });
+            (Some(local), handle)
+        }
+        BindAddr::Unix(path) => {
+            let _ = std::fs::remove_file(&path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let listener = tokio::net::UnixListener::bind(&path)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", path.display()))?;
+            set_socket_permissions(&path)?;
+            tracing::info!(socket = %path.display(), "listening");
+            let token = shutdown.clone();
+            let handle = tokio::spawn(async move {
+                axum::serve(listener, router.into_make_service())
+                    .with_graceful_shutdown(async move { token.cancelled().await })
+                    .await?;
+                Ok(())
+            });
+            (None, handle)
+        }
+    };
+    Ok(RunningServer {
+        local_addr,
+        state,
+        shutdown,
+        handle,
+    })
+}
+
+/// The web server (nginx, in the socket's group) must be able to connect.
+fn set_socket_permissions(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(())
+}
+
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,18 @@
+//! The schema of Relay Console: the only place it is defined.
+//!
+//! Every migration builds its tables with the sea-query schema builder so the same
+//! definitions produce equivalent DDL on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_accounts;
+mod columns;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_accounts::Migration)]
+    }
+}

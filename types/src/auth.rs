@@ -1,0 +1,283 @@
+//! Accounts, access and sender identities.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenResponse {
+    /// Short-lived JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Single-use token that buys the next pair at `/api/v1/auth/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogoutRequest {
+    /// The refresh token of this session; its whole family is revoked.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub groups: Vec<GroupRef>,
+    /// Permissions given to the user directly (not through groups).
+    pub permissions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// Settings of this deployment the SPA needs to draw itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UiSettings {
+    /// IANA time zone used for schedules and report days, e.g. `America/Guayaquil`.
+    pub time_zone: String,
+    /// Whether the technical reports section is shown to admins (`REPORTS_ADMIN_VISIBLE`).
+    pub reports_admin_visible: bool,
+    /// Whether a second "analytics" database is configured for report loading.
+    pub analytics_available: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub user: User,
+    pub groups: Vec<GroupRef>,
+    /// Effective permissions: direct, through groups, or all of them for a superuser.
+    pub permissions: Vec<String>,
+    pub ui: UiSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateUser {
+    pub username: String,
+    #[serde(default)]
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub is_superuser: bool,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+    #[serde(default)]
+    pub group_ids: Vec<i64>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateUser {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_superuser: Option<bool>,
+    /// A new password; every session of the user is signed out.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetGroups {
+    pub group_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetPermissions {
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PermissionInfo {
+    pub code: String,
+    pub description_es: String,
+    pub description_en: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub member_count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateGroup {
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateGroup {
+    pub name: Option<String>,
+    pub permissions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    /// First characters of the secret, to recognise the token.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateApiToken {
+    pub name: String,
+    /// Days until the token expires; never when absent.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedApiToken {
+    pub token: ApiToken,
+    /// The secret, shown only in this answer. Send it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+/// A sender identity (legacy `UserEmailConfig`): the From of a user's sends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sender {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub from_email: String,
+    pub from_name: String,
+    pub is_active: bool,
+    /// `"{username} - {from_email}"`, as the legacy select showed it.
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DefaultSender {
+    pub from_email: String,
+    pub from_name: String,
+    /// `"Usar correo predeterminado: {email}"`.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SenderList {
+    pub items: Vec<Sender>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+    /// The deployment's default From (`DOPPLER_RELAY_FROM_EMAIL`/`_NAME`), offered first.
+    pub default_sender: DefaultSender,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MySender {
+    /// The user's own identity, when one is configured.
+    pub sender: Option<Sender>,
+    /// What the user's sends use: the active identity, else the deployment default.
+    pub effective_from_email: String,
+    pub effective_from_name: String,
+    pub default_sender: DefaultSender,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateSender {
+    pub user_id: i64,
+    pub from_email: String,
+    pub from_name: String,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateSender {
+    pub from_email: Option<String>,
+    pub from_name: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetMySender {
+    pub from_email: String,
+    pub from_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub actor_user_id: Option<i64>,
+    pub actor_username: String,
+    /// What happened, e.g. `auth.login`, `auth.login_failed`, `users.update`.
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: serde_json::Value,
+}

@@ -1,0 +1,60 @@
+//! Shapes every resource shares: pages, problems, health.
+
+use serde::{Deserialize, Serialize};
+
+/// One page of a list: `{items, total, page, page_size}`, pages are 1-based.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Number of items matching the filters, over all pages.
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+/// RFC 9457 problem details, with a stable machine `code` and a message in the
+/// language asked for by `Accept-Language` (Spanish by default).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// URI reference naming the problem type (`about:blank` or a code URI).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// Human-readable explanation, in Spanish or English.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `auth_invalid_credentials`.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The request field at fault, for validation errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Further machine-readable facts (limits, reset times, missing variables ...).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// `ok` when the process answers.
+    pub status: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    pub database: bool,
+    pub migrations_applied: bool,
+    /// Migrations known to the binary but not applied to the database.
+    pub pending_migrations: Vec<String>,
+}

@@ -1,0 +1,10 @@
+//! Request and response bodies of the Relay Console JSON API.
+//!
+//! The API serialises these and the SPA deserialises them, so both sides cannot drift.
+//! With the `openapi` feature every type also describes itself for the OpenAPI document.
+
+pub mod auth;
+pub mod common;
+
+pub use auth::*;
+pub use common::*;
