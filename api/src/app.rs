@@ -50,9 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(api_not_found));
     app = match &state.config.static_dir {
         // Development: the SPA from disk, unknown paths to index.html for client-side routes.
-        Some(dir) => app.fallback_service(
-            ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))),
-        ),
+        Some(dir) => app
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))),
         None => app.fallback(api_not_found),
     };
 

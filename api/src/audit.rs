@@ -37,7 +37,10 @@ pub struct Target<'a> {
 
 impl<'a> Target<'a> {
     pub fn new(kind: &'a str, id: impl ToString) -> Self {
-        Target { kind, id: id.to_string() }
+        Target {
+            kind,
+            id: id.to_string(),
+        }
     }
 }
 

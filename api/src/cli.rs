@@ -105,7 +105,10 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     let pending = db.pending_migrations().await?;
     server::migrate(&db).await?;
     if pending.is_empty() {
-        println!("La base de datos ya estaba al día ({}).", config.database_url.redacted());
+        println!(
+            "La base de datos ya estaba al día ({}).",
+            config.database_url.redacted()
+        );
     } else {
         println!("Migraciones aplicadas: {}", pending.join(", "));
     }

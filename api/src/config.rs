@@ -193,10 +193,7 @@ struct Vars<'a>(&'a HashMap<String, String>);
 impl Vars<'_> {
     /// The trimmed value, `None` when unset or blank.
     fn raw(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
     fn string(&self, name: &str, default: &str) -> String {
@@ -216,7 +213,10 @@ impl Vars<'_> {
         match self.raw(name) {
             None => Ok(default),
             Some(v) => parse_bool(v).ok_or_else(|| {
-                ConfigError::new(name, format!("expected true/false (1/0, yes/no, on/off), got '{v}'"))
+                ConfigError::new(
+                    name,
+                    format!("expected true/false (1/0, yes/no, on/off), got '{v}'"),
+                )
             }),
         }
     }
@@ -330,9 +330,16 @@ impl Config {
 
         let base_url = {
             let raw = v.string("DOPPLER_RELAY_BASE_URL", "https://api.dopplerrelay.com/");
-            let with_slash = if raw.ends_with('/') { raw.clone() } else { format!("{raw}/") };
+            let with_slash = if raw.ends_with('/') {
+                raw.clone()
+            } else {
+                format!("{raw}/")
+            };
             let url = url::Url::parse(&with_slash).map_err(|e| {
-                ConfigError::new("DOPPLER_RELAY_BASE_URL", format!("not a URL ({e}): '{raw}'"))
+                ConfigError::new(
+                    "DOPPLER_RELAY_BASE_URL",
+                    format!("not a URL ({e}): '{raw}'"),
+                )
             })?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(ConfigError::new(
@@ -342,7 +349,11 @@ impl Config {
             }
             url
         };
-        let auth_scheme = match v.string("DOPPLER_RELAY_AUTH_SCHEME", "Bearer").to_ascii_lowercase().as_str() {
+        let auth_scheme = match v
+            .string("DOPPLER_RELAY_AUTH_SCHEME", "Bearer")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "bearer" => AuthScheme::Bearer,
             "token" => AuthScheme::Token,
             other => {
@@ -360,7 +371,9 @@ impl Config {
             ));
         }
         let relay = RelayConfig {
-            api_key: v.raw("DOPPLER_RELAY_API_KEY").map(|k| SecretString::from(k.to_string())),
+            api_key: v
+                .raw("DOPPLER_RELAY_API_KEY")
+                .map(|k| SecretString::from(k.to_string())),
             account_id: v.parse("DOPPLER_RELAY_ACCOUNT_ID", 0i64, "a whole number")?,
             from_email,
             from_name: v.string("DOPPLER_RELAY_FROM_NAME", ""),
@@ -392,7 +405,11 @@ impl Config {
             scheduler_enabled: v.bool("BULK_SCHEDULER_ENABLED", true)?,
             scheduler_interval: v.minutes("BULK_SCHEDULER_INTERVAL_MIN", 2)?,
             concurrency: v.positive("SEND_CONCURRENCY", 8usize)?,
-            rate_per_second: v.parse("SEND_RATE_PER_SECOND", 20u32, "a whole number (0 = no limit)")?,
+            rate_per_second: v.parse(
+                "SEND_RATE_PER_SECOND",
+                20u32,
+                "a whole number (0 = no limit)",
+            )?,
             rate_per_hour: v.parse("SEND_RATE_PER_HOUR", 0u32, "a whole number (0 = no limit)")?,
         };
         if sending.scheduler_enabled && sending.scheduler_interval.is_zero() {
@@ -444,9 +461,11 @@ impl Config {
     /// Whether a request's `Host` header names this deployment.
     pub fn host_allowed(&self, host: &str) -> bool {
         let name = host_name(host);
-        self.allowed_hosts
-            .iter()
-            .any(|allowed| allowed == "*" || *allowed == name || (allowed.starts_with('.') && name.ends_with(allowed.as_str())))
+        self.allowed_hosts.iter().any(|allowed| {
+            allowed == "*"
+                || *allowed == name
+                || (allowed.starts_with('.') && name.ends_with(allowed.as_str()))
+        })
     }
 }
 
@@ -464,7 +483,10 @@ fn host_name(host: &str) -> String {
 
 fn database_url(v: &Vars, debug: bool, data_dir: &Path) -> Result<DatabaseUrl, ConfigError> {
     if let Some(url) = v.raw("DATABASE_URL") {
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(ConfigError::new(
                 "DATABASE_URL",
                 "expected a sqlite: or postgres:// URL",
@@ -474,7 +496,10 @@ fn database_url(v: &Vars, debug: bool, data_dir: &Path) -> Result<DatabaseUrl, C
     }
     if v.bool("USE_SQLITE", debug)? {
         let path = data_dir.join("relay-console.sqlite3");
-        return Ok(DatabaseUrl::new(format!("sqlite://{}?mode=rwc", path.display())));
+        return Ok(DatabaseUrl::new(format!(
+            "sqlite://{}?mode=rwc",
+            path.display()
+        )));
     }
     let port: u16 = v.parse("DB_PORT", 5432, "a port number")?;
     Ok(DatabaseUrl::new(postgres_url(
@@ -507,7 +532,16 @@ fn analytics_database_url(v: &Vars) -> Result<Option<DatabaseUrl>, ConfigError> 
         return Ok(None);
     };
     let sslmode = v.string("ANALYTICS_DB_SSLMODE", "require");
-    if !["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(&sslmode.as_str()) {
+    if ![
+        "disable",
+        "allow",
+        "prefer",
+        "require",
+        "verify-ca",
+        "verify-full",
+    ]
+    .contains(&sslmode.as_str())
+    {
         return Err(ConfigError::new(
             "ANALYTICS_DB_SSLMODE",
             format!("expected disable, prefer, require, verify-ca or verify-full, got '{sslmode}'"),
@@ -523,7 +557,14 @@ fn analytics_database_url(v: &Vars) -> Result<Option<DatabaseUrl>, ConfigError> 
     ))))
 }
 
-fn postgres_url(host: &str, port: u16, name: &str, user: &str, password: &str, sslmode: Option<&str>) -> String {
+fn postgres_url(
+    host: &str,
+    port: u16,
+    name: &str,
+    user: &str,
+    password: &str,
+    sslmode: Option<&str>,
+) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let auth = if password.is_empty() {
         enc(user)
@@ -554,7 +595,9 @@ fn development_secret_key(data_dir: &Path) -> Result<SecretString, ConfigError> 
         .collect();
     std::fs::create_dir_all(data_dir)
         .and_then(|_| std::fs::write(&path, &key))
-        .map_err(|e| ConfigError::new("DATA_DIR", format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| {
+            ConfigError::new("DATA_DIR", format!("cannot write {}: {e}", path.display()))
+        })?;
     Ok(SecretString::from(key))
 }
 
@@ -563,7 +606,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     const KEY: (&str, &str) = ("SECRET_KEY", "0123456789abcdef0123");
@@ -609,33 +655,62 @@ mod tests {
         );
         assert!(!format!("{:?}", c.database_url).contains("p%40ss"));
 
-        let c = Config::from_vars(&vars(&[KEY, ("DATABASE_URL", "sqlite::memory:"), ("DB_HOST", "x")])).unwrap();
+        let c = Config::from_vars(&vars(&[
+            KEY,
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("DB_HOST", "x"),
+        ]))
+        .unwrap();
         assert_eq!(c.database_url.kind(), DatabaseKind::Sqlite);
     }
 
     #[test]
     fn debug_defaults_to_sqlite_under_the_data_dir() {
         let dir = tempfile::tempdir().unwrap();
-        let c = Config::from_vars(&vars(&[("DEBUG", "1"), ("DATA_DIR", dir.path().to_str().unwrap())])).unwrap();
+        let c = Config::from_vars(&vars(&[
+            ("DEBUG", "1"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ]))
+        .unwrap();
         assert_eq!(c.database_url.kind(), DatabaseKind::Sqlite);
         assert!(c.database_url.expose().contains("relay-console.sqlite3"));
         // The generated development key is kept for the next start.
-        let again = Config::from_vars(&vars(&[("DEBUG", "1"), ("DATA_DIR", dir.path().to_str().unwrap())])).unwrap();
-        assert_eq!(c.secret_key.expose_secret(), again.secret_key.expose_secret());
+        let again = Config::from_vars(&vars(&[
+            ("DEBUG", "1"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.secret_key.expose_secret(),
+            again.secret_key.expose_secret()
+        );
     }
 
     #[test]
     fn analytics_database_from_its_variables() {
-        let c = Config::from_vars(&vars(&[KEY, ("ANALYTICS_DB_NAME", "analytics"), ("ANALYTICS_DB_SSLMODE", "disable")])).unwrap();
+        let c = Config::from_vars(&vars(&[
+            KEY,
+            ("ANALYTICS_DB_NAME", "analytics"),
+            ("ANALYTICS_DB_SSLMODE", "disable"),
+        ]))
+        .unwrap();
         let url = c.analytics_database_url.unwrap();
-        assert!(url.expose().ends_with("/analytics?sslmode=disable"), "{}", url.expose());
+        assert!(
+            url.expose().ends_with("/analytics?sslmode=disable"),
+            "{}",
+            url.expose()
+        );
         let c = Config::from_vars(&vars(&[KEY])).unwrap();
         assert!(c.analytics_database_url.is_none());
     }
 
     #[test]
     fn hosts_are_matched_without_port() {
-        let c = Config::from_vars(&vars(&[KEY, ("ALLOWED_HOSTS", "app1.example.com, localhost")])).unwrap();
+        let c = Config::from_vars(&vars(&[
+            KEY,
+            ("ALLOWED_HOSTS", "app1.example.com, localhost"),
+        ]))
+        .unwrap();
         assert!(c.host_allowed("app1.example.com:443"));
         assert!(c.host_allowed("LOCALHOST:8080"));
         assert!(!c.host_allowed("evil.example.com"));

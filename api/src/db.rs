@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector,
-    Statement, Value,
+    DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector, Statement, Value,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -42,7 +41,9 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(options)
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot open SQLite database {}: {e}", url.redacted()))?;
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot open SQLite database {}: {e}", url.redacted())
+                    })?;
                 Ok(Db {
                     conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
                     kind: DatabaseKind::Sqlite,
@@ -55,7 +56,9 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(options)
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL {}: {e}", url.redacted()))?;
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot connect to PostgreSQL {}: {e}", url.redacted())
+                    })?;
                 Ok(Db {
                     conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
                     kind: DatabaseKind::Postgres,
@@ -92,7 +95,11 @@ impl Db {
 }
 
 /// SQLite reads `?n` as the n-th parameter, so `$n` placeholders translate one to one.
-pub fn statement(backend: DbBackend, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+pub fn statement(
+    backend: DbBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Statement {
     let sql = match backend {
         DbBackend::Sqlite => placeholders_for_sqlite(sql),
         _ => sql.to_string(),

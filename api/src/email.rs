@@ -50,7 +50,10 @@ impl EmailAddress {
     }
 
     pub fn domain(&self) -> &str {
-        self.normalized.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+        self.normalized
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("")
     }
 }
 
@@ -110,13 +113,30 @@ mod tests {
     fn typo_tlds_warn_but_parse() {
         let a = EmailAddress::parse("typo.tld@gmail.comm").unwrap();
         assert_eq!(a.warning, Some(AddressWarning::UnknownTld));
-        assert_eq!(EmailAddress::parse("x@hotmail.con").unwrap().warning, Some(AddressWarning::UnknownTld));
+        assert_eq!(
+            EmailAddress::parse("x@hotmail.con").unwrap().warning,
+            Some(AddressWarning::UnknownTld)
+        );
     }
 
     #[test]
     fn malformed_addresses_are_rejected() {
-        for bad in ["no-es-un-correo", "a@b", "a@@b.com", "a b@c.com", ".a@b.com", "a..b@c.com", "a@-b.com", "a@b.c0m", "a@b.c"] {
-            assert_eq!(EmailAddress::parse(bad), Err(AddressProblem::Invalid), "{bad}");
+        for bad in [
+            "no-es-un-correo",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b.c0m",
+            "a@b.c",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad),
+                Err(AddressProblem::Invalid),
+                "{bad}"
+            );
         }
         assert_eq!(EmailAddress::parse("   "), Err(AddressProblem::Empty));
     }

@@ -28,13 +28,19 @@ impl Lang {
     /// The preferred of Spanish and English in an `Accept-Language` header; Spanish when
     /// neither is named.
     pub fn from_accept_language(header: Option<&str>) -> Lang {
-        let Some(header) = header else { return Lang::Es };
+        let Some(header) = header else {
+            return Lang::Es;
+        };
         let mut best: Option<(f32, Lang)> = None;
         for part in header.split(',') {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
             let quality = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let lang = match tag.split('-').next() {
                 Some("en") => Lang::En,
@@ -143,8 +149,7 @@ impl AppError {
     }
 
     pub fn unauthorized(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, es, en)
-            .header(header::WWW_AUTHENTICATE, "Bearer")
+        Self::new(StatusCode::UNAUTHORIZED, code, es, en).header(header::WWW_AUTHENTICATE, "Bearer")
     }
 
     pub fn forbidden(permission: &str) -> Self {
@@ -247,7 +252,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             match &self.source {
-                Some(source) => tracing::error!(code = %self.code, error = format!("{source:#}"), "request failed"),
+                Some(source) => {
+                    tracing::error!(code = %self.code, error = format!("{source:#}"), "request failed")
+                }
                 None => tracing::error!(code = %self.code, message = %self.en, "request failed"),
             }
         }
@@ -397,10 +404,19 @@ mod tests {
     fn accept_language_picks_the_preferred_known_language() {
         assert_eq!(Lang::from_accept_language(None), Lang::Es);
         assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
-        assert_eq!(Lang::from_accept_language(Some("es-EC,es;q=0.9,en;q=0.8")), Lang::Es);
-        assert_eq!(Lang::from_accept_language(Some("fr-FR, en;q=0.5")), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language(Some("es-EC,es;q=0.9,en;q=0.8")),
+            Lang::Es
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some("fr-FR, en;q=0.5")),
+            Lang::En
+        );
         assert_eq!(Lang::from_accept_language(Some("de")), Lang::Es);
-        assert_eq!(Lang::from_accept_language(Some("es;q=0.2, en;q=0.7")), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language(Some("es;q=0.2, en;q=0.7")),
+            Lang::En
+        );
     }
 
     #[test]

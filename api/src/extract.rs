@@ -26,7 +26,8 @@ where
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| {
                 let ct = ct.to_ascii_lowercase();
-                ct.starts_with("application/json") || (ct.starts_with("application/") && ct.contains("+json"))
+                ct.starts_with("application/json")
+                    || (ct.starts_with("application/") && ct.contains("+json"))
             });
         if !is_json {
             return Err(AppError::new(
@@ -137,9 +138,7 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| ApiPath(value))
-            .map_err(|_| {
-                AppError::not_found("Recurso", "Resource")
-            })
+            .map_err(|_| AppError::not_found("Recurso", "Resource"))
     }
 }
 
@@ -167,7 +166,8 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("password"));
         assert_eq!(err.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
 
-        let err = parse_json::<Login>(br#"{"username":"a","password":"b","inner":{"count":"x"}}"#).unwrap_err();
+        let err = parse_json::<Login>(br#"{"username":"a","password":"b","inner":{"count":"x"}}"#)
+            .unwrap_err();
         assert_eq!(err.field.as_deref(), Some("inner.count"));
 
         let err = parse_json::<Login>(b"{not json").unwrap_err();

@@ -8,7 +8,11 @@ use relay_console::config::Config;
 use relay_console::{cli, observability, server};
 
 #[derive(Parser)]
-#[command(name = "relay-console", version, about = "Bulk e-mail campaigns through Doppler Relay, and their reports")]
+#[command(
+    name = "relay-console",
+    version,
+    about = "Bulk e-mail campaigns through Doppler Relay, and their reports"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,16 +69,35 @@ async fn main() -> ExitCode {
     observability::init_logging(config.log_format);
     let result = match cli.command {
         Command::Serve { no_migrate } => {
-            match server::start(config, server::ServeOptions { migrate: !no_migrate }).await {
+            match server::start(
+                config,
+                server::ServeOptions {
+                    migrate: !no_migrate,
+                },
+            )
+            .await
+            {
                 Ok(running) => running.run_until_signal().await,
                 Err(err) => Err(err),
             }
         }
         Command::Migrate => cli::migrate(config).await,
-        Command::CreateSuperuser { username, email, password_stdin, generate_password, if_no_users } => {
+        Command::CreateSuperuser {
+            username,
+            email,
+            password_stdin,
+            generate_password,
+            if_no_users,
+        } => {
             cli::create_superuser(
                 config,
-                cli::SuperuserArgs { username, email, password_stdin, generate_password, if_no_users },
+                cli::SuperuserArgs {
+                    username,
+                    email,
+                    password_stdin,
+                    generate_password,
+                    if_no_users,
+                },
             )
             .await
         }

@@ -40,7 +40,10 @@ impl From<PageParams> for PageRequest {
     fn from(p: PageParams) -> Self {
         PageRequest {
             page: p.page.unwrap_or(1).max(1),
-            page_size: p.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE),
+            page_size: p
+                .page_size
+                .unwrap_or(DEFAULT_PAGE_SIZE)
+                .clamp(1, MAX_PAGE_SIZE),
         }
     }
 }

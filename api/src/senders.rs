@@ -4,15 +4,17 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use relay_types::{CreateSender, DefaultSender, MySender, Sender, SenderList, SetMySender, UpdateSender};
+use relay_types::{
+    CreateSender, DefaultSender, MySender, Sender, SenderList, SetMySender, UpdateSender,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
-use crate::auth::CurrentUser;
 use crate::audit::{self, Target};
+use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::db::{is_unique_violation, Db};
 use crate::email::EmailAddress;
@@ -65,7 +67,12 @@ pub struct SenderFilter {
     pub active: Option<bool>,
 }
 
-pub async fn list(db: &Db, config: &Config, filter: &SenderFilter, page: PageRequest) -> AppResult<SenderList> {
+pub async fn list(
+    db: &Db,
+    config: &Config,
+    filter: &SenderFilter,
+    page: PageRequest,
+) -> AppResult<SenderList> {
     let mut query = sender::Entity::find();
     if let Some(active) = filter.active {
         query = query.filter(sender::Column::IsActive.eq(active));
@@ -140,7 +147,11 @@ fn already_has_sender() -> AppError {
 
 pub async fn create(db: &Db, by: &CurrentUser, input: CreateSender) -> AppResult<Sender> {
     let (from_email, from_name) = check_from(&input.from_email, &input.from_name)?;
-    if user::Entity::find_by_id(input.user_id).one(&db.conn).await?.is_none() {
+    if user::Entity::find_by_id(input.user_id)
+        .one(&db.conn)
+        .await?
+        .is_none()
+    {
         return Err(AppError::invalid(
             "user_id",
             "user_not_found",
@@ -161,8 +172,21 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateSender) -> AppResult
     })
     .exec_with_returning(&txn)
     .await
-    .map_err(|e| if is_unique_violation(&e) { already_has_sender() } else { e.into() })?;
-    audit::record(&txn, &by.actor(), "senders.create", Some(Target::new("sender", inserted.id)), json!({ "user_id": inserted.user_id, "from_email": inserted.from_email })).await?;
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            already_has_sender()
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "senders.create",
+        Some(Target::new("sender", inserted.id)),
+        json!({ "user_id": inserted.user_id, "from_email": inserted.from_email }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(to_dtos(db, vec![inserted]).await?.remove(0))
 }
@@ -191,7 +215,14 @@ pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
     let current = find(db, id).await?;
     let txn = db.conn.begin().await?;
     sender::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, &by.actor(), "senders.delete", Some(Target::new("sender", id)), json!({ "from_email": current.from_email })).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "senders.delete",
+        Some(Target::new("sender", id)),
+        json!({ "from_email": current.from_email }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -208,7 +239,10 @@ pub async fn mine(db: &Db, config: &Config, user_id: i64) -> AppResult<MySender>
     let default_sender = default_sender(config);
     let (effective_from_email, effective_from_name) = match own.as_ref().filter(|s| s.is_active) {
         Some(s) => (s.from_email.clone(), s.from_name.clone()),
-        None => (default_sender.from_email.clone(), default_sender.from_name.clone()),
+        None => (
+            default_sender.from_email.clone(),
+            default_sender.from_name.clone(),
+        ),
     };
     let sender = match own {
         Some(model) => Some(to_dtos(db, vec![model]).await?.remove(0)),
@@ -223,7 +257,12 @@ pub async fn mine(db: &Db, config: &Config, user_id: i64) -> AppResult<MySender>
 }
 
 /// Creates or replaces the caller's own identity and makes it active.
-pub async fn set_mine(db: &Db, config: &Config, by: &CurrentUser, input: SetMySender) -> AppResult<MySender> {
+pub async fn set_mine(
+    db: &Db,
+    config: &Config,
+    by: &CurrentUser,
+    input: SetMySender,
+) -> AppResult<MySender> {
     let (from_email, from_name) = check_from(&input.from_email, &input.from_name)?;
     let now = Utc::now();
     let txn = db.conn.begin().await?;
@@ -250,13 +289,24 @@ pub async fn set_mine(db: &Db, config: &Config, by: &CurrentUser, input: SetMySe
             .await?;
         }
     }
-    audit::record(&txn, &by.actor(), "senders.set_own", Some(Target::new("user", by.id)), json!({ "from_email": from_email, "from_name": from_name })).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "senders.set_own",
+        Some(Target::new("user", by.id)),
+        json!({ "from_email": from_email, "from_name": from_name }),
+    )
+    .await?;
     txn.commit().await?;
     mine(db, config, by.id).await
 }
 
 /// The From of a send: the chosen active identity, else the deployment default.
-pub async fn resolve(db: &Db, config: &Config, sender_id: Option<i64>) -> AppResult<(String, String)> {
+pub async fn resolve(
+    db: &Db,
+    config: &Config,
+    sender_id: Option<i64>,
+) -> AppResult<(String, String)> {
     if let Some(id) = sender_id {
         let sender = sender::Entity::find_by_id(id)
             .one(&db.conn)
@@ -280,5 +330,8 @@ pub async fn resolve(db: &Db, config: &Config, sender_id: Option<i64>) -> AppRes
             "No sender: choose one or configure DOPPLER_RELAY_FROM_EMAIL.",
         ));
     }
-    Ok((config.relay.from_email.clone(), config.relay.from_name.clone()))
+    Ok((
+        config.relay.from_email.clone(),
+        config.relay.from_name.clone(),
+    ))
 }

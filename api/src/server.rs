@@ -57,7 +57,10 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
     }
     let pending = db.pending_migrations().await?;
     if !pending.is_empty() {
-        tracing::warn!(?pending, "database has pending migrations; run `relay-console migrate`");
+        tracing::warn!(
+            ?pending,
+            "database has pending migrations; run `relay-console migrate`"
+        );
     }
     let state = AppState::new(config, db).await?;
     let router = app::router(state.clone());
@@ -85,8 +88,9 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            let listener = tokio::net::UnixListener::bind(&path)
-                .map_err(|e| anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", path.display()))?;
+            let listener = tokio::net::UnixListener::bind(&path).map_err(|e| {
+                anyhow::anyhow!("cannot listen on {} (BIND_ADDR): {e}", path.display())
+            })?;
             set_socket_permissions(&path)?;
             tracing::info!(socket = %path.display(), "listening");
             let token = shutdown.clone();

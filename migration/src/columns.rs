@@ -25,7 +25,11 @@ pub fn text(name: &'static str) -> ColumnDef {
 }
 
 pub fn text_default(name: &'static str, default: &'static str) -> ColumnDef {
-    ColumnDef::new(name).text().not_null().default(default).take()
+    ColumnDef::new(name)
+        .text()
+        .not_null()
+        .default(default)
+        .take()
 }
 
 pub fn text_null(name: &'static str) -> ColumnDef {
@@ -33,7 +37,11 @@ pub fn text_null(name: &'static str) -> ColumnDef {
 }
 
 pub fn int(name: &'static str, default: i64) -> ColumnDef {
-    ColumnDef::new(name).big_integer().not_null().default(default).take()
+    ColumnDef::new(name)
+        .big_integer()
+        .not_null()
+        .default(default)
+        .take()
 }
 
 pub fn int_null(name: &'static str) -> ColumnDef {
@@ -41,15 +49,25 @@ pub fn int_null(name: &'static str) -> ColumnDef {
 }
 
 pub fn flag(name: &'static str, default: bool) -> ColumnDef {
-    ColumnDef::new(name).boolean().not_null().default(default).take()
+    ColumnDef::new(name)
+        .boolean()
+        .not_null()
+        .default(default)
+        .take()
 }
 
 pub fn at(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).timestamp_with_time_zone().not_null().take()
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .not_null()
+        .take()
 }
 
 pub fn at_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).timestamp_with_time_zone().null().take()
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .null()
+        .take()
 }
 
 pub fn date(name: &'static str) -> ColumnDef {

@@ -5,8 +5,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
-mod m20261128_000001_accounts;
 mod columns;
+mod m20261128_000001_accounts;
 
 pub struct Migrator;
 

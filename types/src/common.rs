@@ -14,7 +14,9 @@ pub struct Page<T> {
 }
 
 /// RFC 9457 problem details, with a stable machine `code` and a message in the
-/// language asked for by `Accept-Language` (Spanish by default).
+/// language asked for by `Accept-Language` (Spanish by default). Problems may carry
+/// further members with machine-readable facts: `permission`, `limit_bytes`,
+/// `retry_after`, `reset_at`, `missing_variables`, `rows` ...
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
@@ -34,9 +36,9 @@ pub struct Problem {
     /// The request field at fault, for validation errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Further machine-readable facts (limits, reset times, missing variables ...).
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// Further machine-readable facts, as top-level members.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -10,9 +10,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::audit::{self, Target};
 use crate::auth::permission::validate_codes;
 use crate::auth::CurrentUser;
-use crate::audit::{self, Target};
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{group, group_permission, user_group};
 use crate::error::{AppError, AppResult};
@@ -83,7 +83,6 @@ fn check_name(name: &str) -> AppResult<String> {
     Ok(name.to_string())
 }
 
-
 fn name_taken(name: &str) -> AppError {
     AppError::conflict(
         "group_name_taken",
@@ -93,15 +92,21 @@ fn name_taken(name: &str) -> AppError {
     .field("name")
 }
 
-async fn replace_permissions(db: &impl ConnectionTrait, group_id: i64, codes: &[String]) -> AppResult<()> {
+async fn replace_permissions(
+    db: &impl ConnectionTrait,
+    group_id: i64,
+    codes: &[String],
+) -> AppResult<()> {
     group_permission::Entity::delete_many()
         .filter(group_permission::Column::GroupId.eq(group_id))
         .exec(db)
         .await?;
     if !codes.is_empty() {
-        group_permission::Entity::insert_many(codes.iter().map(|code| group_permission::ActiveModel {
-            group_id: Set(group_id),
-            permission_code: Set(code.clone()),
+        group_permission::Entity::insert_many(codes.iter().map(|code| {
+            group_permission::ActiveModel {
+                group_id: Set(group_id),
+                permission_code: Set(code.clone()),
+            }
         }))
         .exec(db)
         .await?;
@@ -122,9 +127,22 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateGroup) -> AppResult<
     })
     .exec_with_returning(&txn)
     .await
-    .map_err(|e| if is_unique_violation(&e) { name_taken(&name) } else { e.into() })?;
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            name_taken(&name)
+        } else {
+            e.into()
+        }
+    })?;
     replace_permissions(&txn, inserted.id, &codes).await?;
-    audit::record(&txn, &by.actor(), "groups.create", Some(Target::new("group", inserted.id)), json!({ "name": name, "permissions": codes })).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "groups.create",
+        Some(Target::new("group", inserted.id)),
+        json!({ "name": name, "permissions": codes }),
+    )
+    .await?;
     let dto = to_dtos(&txn, vec![inserted]).await?.remove(0);
     txn.commit().await?;
     Ok(dto)
@@ -142,16 +160,26 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> A
     }
     active.updated_at = Set(Utc::now());
     let name_for_error = input.name.clone().unwrap_or_default();
-    let updated = active
-        .update(&txn)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { name_taken(name_for_error.trim()) } else { e.into() })?;
+    let updated = active.update(&txn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            name_taken(name_for_error.trim())
+        } else {
+            e.into()
+        }
+    })?;
     if let Some(codes) = &input.permissions {
         let codes = validate_codes(codes, "permissions")?;
         replace_permissions(&txn, id, &codes).await?;
         changes.insert("permissions".into(), json!(codes));
     }
-    audit::record(&txn, &by.actor(), "groups.update", Some(Target::new("group", id)), serde_json::Value::Object(changes)).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "groups.update",
+        Some(Target::new("group", id)),
+        serde_json::Value::Object(changes),
+    )
+    .await?;
     let dto = to_dtos(&txn, vec![updated]).await?.remove(0);
     txn.commit().await?;
     Ok(dto)
@@ -161,7 +189,14 @@ pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
     let model = find(&db.conn, id).await?;
     let txn = db.conn.begin().await?;
     group::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, &by.actor(), "groups.delete", Some(Target::new("group", id)), json!({ "name": model.name })).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "groups.delete",
+        Some(Target::new("group", id)),
+        json!({ "name": model.name }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

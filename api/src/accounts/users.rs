@@ -11,9 +11,9 @@ use sea_orm::{
 use secrecy::SecretString;
 use serde_json::json;
 
+use crate::audit::{self, Target};
 use crate::auth::permission::validate_codes;
 use crate::auth::{password, tokens, CurrentUser};
-use crate::audit::{self, Target};
 use crate::db::{is_unique_violation, Db};
 use crate::email::EmailAddress;
 use crate::entities::{group, user, user_group, user_permission};
@@ -97,7 +97,10 @@ pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<user::Model>) -> App
     let mut groups_of: HashMap<i64, Vec<GroupRef>> = HashMap::new();
     for m in memberships {
         if let Some(name) = group_names.get(&m.group_id) {
-            groups_of.entry(m.user_id).or_default().push(GroupRef { id: m.group_id, name: name.clone() });
+            groups_of.entry(m.user_id).or_default().push(GroupRef {
+                id: m.group_id,
+                name: name.clone(),
+            });
         }
     }
     let mut perms_of: HashMap<i64, Vec<String>> = HashMap::new();
@@ -106,7 +109,10 @@ pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<user::Model>) -> App
         .all(db)
         .await?
     {
-        perms_of.entry(p.user_id).or_default().push(p.permission_code);
+        perms_of
+            .entry(p.user_id)
+            .or_default()
+            .push(p.permission_code);
     }
     Ok(models
         .into_iter()
@@ -136,7 +142,9 @@ fn check_username(username: &str) -> AppResult<String> {
     let username = username.trim();
     let ok = !username.is_empty()
         && username.chars().count() <= 150
-        && username.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
+        && username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
     if !ok {
         return Err(AppError::invalid(
             "username",
@@ -153,16 +161,14 @@ fn check_email(email: &str) -> AppResult<String> {
     if email.is_empty() {
         return Ok(String::new());
     }
-    EmailAddress::parse(email)
-        .map(|a| a.original)
-        .map_err(|_| {
-            AppError::invalid(
-                "email",
-                "email_invalid",
-                format!("'{email}' no es una dirección de correo válida."),
-                format!("'{email}' is not a valid e-mail address."),
-            )
-        })
+    EmailAddress::parse(email).map(|a| a.original).map_err(|_| {
+        AppError::invalid(
+            "email",
+            "email_invalid",
+            format!("'{email}' no es una dirección de correo válida."),
+            format!("'{email}' is not a valid e-mail address."),
+        )
+    })
 }
 
 async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult<()> {
@@ -184,7 +190,6 @@ async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult
     Ok(())
 }
 
-
 fn username_taken(username: &str) -> AppError {
     AppError::conflict(
         "username_taken",
@@ -194,7 +199,11 @@ fn username_taken(username: &str) -> AppError {
     .field("username")
 }
 
-async fn replace_groups(db: &impl ConnectionTrait, user_id: i64, group_ids: &[i64]) -> AppResult<()> {
+async fn replace_groups(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    group_ids: &[i64],
+) -> AppResult<()> {
     user_group::Entity::delete_many()
         .filter(user_group::Column::UserId.eq(user_id))
         .exec(db)
@@ -213,15 +222,21 @@ async fn replace_groups(db: &impl ConnectionTrait, user_id: i64, group_ids: &[i6
     Ok(())
 }
 
-async fn replace_permissions(db: &impl ConnectionTrait, user_id: i64, codes: &[String]) -> AppResult<()> {
+async fn replace_permissions(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    codes: &[String],
+) -> AppResult<()> {
     user_permission::Entity::delete_many()
         .filter(user_permission::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
     if !codes.is_empty() {
-        user_permission::Entity::insert_many(codes.iter().map(|code| user_permission::ActiveModel {
-            user_id: Set(user_id),
-            permission_code: Set(code.clone()),
+        user_permission::Entity::insert_many(codes.iter().map(|code| {
+            user_permission::ActiveModel {
+                user_id: Set(user_id),
+                permission_code: Set(code.clone()),
+            }
         }))
         .exec(db)
         .await?;
@@ -255,10 +270,18 @@ pub async fn create(db: &Db, by: Option<&CurrentUser>, input: CreateUser) -> App
     })
     .exec_with_returning(&txn)
     .await
-    .map_err(|e| if is_unique_violation(&e) { username_taken(&username) } else { e.into() })?;
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            username_taken(&username)
+        } else {
+            e.into()
+        }
+    })?;
     replace_groups(&txn, inserted.id, &input.group_ids).await?;
     replace_permissions(&txn, inserted.id, &permissions).await?;
-    let actor = by.map(CurrentUser::actor).unwrap_or_else(|| audit::Actor::system("cli"));
+    let actor = by
+        .map(CurrentUser::actor)
+        .unwrap_or_else(|| audit::Actor::system("cli"));
     audit::record(
         &txn,
         &actor,
@@ -321,7 +344,14 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> Ap
     active.updated_at = Set(Utc::now());
     let txn = db.conn.begin().await?;
     let updated = active.update(&txn).await?;
-    audit::record(&txn, &by.actor(), "users.update", Some(Target::new("user", id)), serde_json::Value::Object(changes)).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "users.update",
+        Some(Target::new("user", id)),
+        serde_json::Value::Object(changes),
+    )
+    .await?;
     let dto = one_dto(&txn, updated).await?;
     txn.commit().await?;
     if password_changed || input.is_active == Some(false) {
@@ -330,23 +360,47 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> Ap
     Ok(dto)
 }
 
-pub async fn set_groups(db: &Db, by: &CurrentUser, id: i64, group_ids: Vec<i64>) -> AppResult<User> {
+pub async fn set_groups(
+    db: &Db,
+    by: &CurrentUser,
+    id: i64,
+    group_ids: Vec<i64>,
+) -> AppResult<User> {
     let model = find(db, id).await?;
     check_groups(&db.conn, &group_ids).await?;
     let txn = db.conn.begin().await?;
     replace_groups(&txn, id, &group_ids).await?;
-    audit::record(&txn, &by.actor(), "users.set_groups", Some(Target::new("user", id)), json!({ "group_ids": group_ids })).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "users.set_groups",
+        Some(Target::new("user", id)),
+        json!({ "group_ids": group_ids }),
+    )
+    .await?;
     let dto = one_dto(&txn, model).await?;
     txn.commit().await?;
     Ok(dto)
 }
 
-pub async fn set_permissions(db: &Db, by: &CurrentUser, id: i64, codes: Vec<String>) -> AppResult<User> {
+pub async fn set_permissions(
+    db: &Db,
+    by: &CurrentUser,
+    id: i64,
+    codes: Vec<String>,
+) -> AppResult<User> {
     let model = find(db, id).await?;
     let codes = validate_codes(&codes, "permissions")?;
     let txn = db.conn.begin().await?;
     replace_permissions(&txn, id, &codes).await?;
-    audit::record(&txn, &by.actor(), "users.set_permissions", Some(Target::new("user", id)), json!({ "permissions": codes })).await?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "users.set_permissions",
+        Some(Target::new("user", id)),
+        json!({ "permissions": codes }),
+    )
+    .await?;
     let dto = one_dto(&txn, model).await?;
     txn.commit().await?;
     Ok(dto)

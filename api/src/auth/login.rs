@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use relay_types::TokenResponse;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -27,11 +29,15 @@ pub async fn login(
         .filter(user::Column::UsernameKey.eq(&key))
         .one(&db.conn)
         .await?;
-    let matches = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
+    let matches =
+        password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
 
     let actor = Actor {
         user_id: found.as_ref().map(|u| u.id),
-        username: found.as_ref().map(|u| u.username.clone()).unwrap_or_else(|| key.clone()),
+        username: found
+            .as_ref()
+            .map(|u| u.username.clone())
+            .unwrap_or_else(|| key.clone()),
         ip,
     };
     let target = || Some(Target::new("username", &key));
@@ -50,7 +56,14 @@ pub async fn login(
                 Some(u) if !u.is_active => "inactive",
                 Some(_) => "wrong_password",
             };
-            audit::record(&db.conn, &actor, throttle::LOGIN_FAILED, target(), json!({ "reason": reason })).await?;
+            audit::record(
+                &db.conn,
+                &actor,
+                throttle::LOGIN_FAILED,
+                target(),
+                json!({ "reason": reason }),
+            )
+            .await?;
             // The same answer whatever the reason, so accounts cannot be probed.
             Err(AppError::unauthorized(
                 "auth_invalid_credentials",

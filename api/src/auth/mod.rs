@@ -12,6 +12,7 @@ pub mod throttle;
 pub mod tokens;
 
 use std::collections::BTreeSet;
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -80,9 +81,15 @@ impl CurrentUser {
     /// Effective permission codes, sorted.
     pub fn permission_codes(&self) -> Vec<String> {
         if self.is_superuser {
-            Permission::ALL.iter().map(|p| p.code().to_string()).collect()
+            Permission::ALL
+                .iter()
+                .map(|p| p.code().to_string())
+                .collect()
         } else {
-            self.permissions.iter().map(|p| p.code().to_string()).collect()
+            self.permissions
+                .iter()
+                .map(|p| p.code().to_string())
+                .collect()
         }
     }
 }
@@ -99,6 +106,71 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
+/// A signed-in caller who holds the permission `R` names. As an extractor it runs before
+/// the body is read, so a caller without the permission gets 403, not a validation error.
+pub struct Authorized<R> {
+    pub user: CurrentUser,
+    requirement: PhantomData<R>,
+}
+
+impl<R> std::ops::Deref for Authorized<R> {
+    type Target = CurrentUser;
+
+    fn deref(&self) -> &CurrentUser {
+        &self.user
+    }
+}
+
+/// A permission as a type, for [`Authorized`].
+pub trait Requirement {
+    const PERMISSION: Permission;
+}
+
+/// The permissions as types: `Authorized<can::ManageUsers>`.
+pub mod can {
+    use super::{Permission, Requirement};
+
+    macro_rules! requirements {
+        ($($name:ident => $permission:ident),* $(,)?) => {
+            $(
+                pub struct $name;
+                impl Requirement for $name {
+                    const PERMISSION: Permission = Permission::$permission;
+                }
+            )*
+        };
+    }
+
+    requirements! {
+        ViewBulkSends => BulkSendsView,
+        OperateBulkSends => BulkSendsOperate,
+        ViewJobs => JobsView,
+        ViewTemplates => TemplatesView,
+        ManageTemplates => TemplatesManage,
+        SendMessages => MessagesSend,
+        ManageSenders => SendersManage,
+        ViewReports => ReportsView,
+        RequestReports => ReportsRequest,
+        ProcessReports => ReportsProcess,
+        LoadReports => ReportsLoad,
+        ManageUsers => UsersManage,
+        ViewAudit => AuditView,
+    }
+}
+
+impl<S: Send + Sync, R: Requirement> FromRequestParts<S> for Authorized<R> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        user.require(R::PERMISSION)?;
+        Ok(Authorized {
+            user,
+            requirement: PhantomData,
+        })
+    }
+}
+
 fn missing_token() -> AppError {
     AppError::unauthorized(
         "auth_missing_token",
@@ -107,13 +179,20 @@ fn missing_token() -> AppError {
     )
 }
 
-pub async fn require_user(State(state): State<AppState>, mut request: Request, next: Next) -> AppResult<Response> {
+pub async fn require_user(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> AppResult<Response> {
     let token = bearer_token(request.headers()).ok_or_else(missing_token)?;
     let (user_id, api_token_id) = if token.starts_with(tokens::API_TOKEN_PREFIX) {
         let (user_id, token_id) = tokens::authenticate_api_token(&state.db, &token).await?;
         (user_id, Some(token_id))
     } else {
-        (tokens::verify_access_token(&state.config.secret_key, &token)?, None)
+        (
+            tokens::verify_access_token(&state.config.secret_key, &token)?,
+            None,
+        )
     };
     let user = user::Entity::find_by_id(user_id)
         .one(&state.db.conn)
@@ -142,7 +221,8 @@ pub async fn require_user(State(state): State<AppState>, mut request: Request, n
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .then(|| token.trim().to_string())
 }
 
 /// Direct permissions plus those of the user's groups.
@@ -169,10 +249,16 @@ pub async fn effective_permissions(db: &Db, user_id: i64) -> AppResult<BTreeSet<
 /// The caller's address. Behind a local reverse proxy (nginx on loopback or a unix
 /// socket) the proxy's `X-Real-IP`/`X-Forwarded-For` is believed; otherwise the peer.
 pub fn client_ip(request: &Request) -> Option<String> {
-    client_ip_from(request.headers(), request.extensions().get::<ConnectInfo<SocketAddr>>())
+    client_ip_from(
+        request.headers(),
+        request.extensions().get::<ConnectInfo<SocketAddr>>(),
+    )
 }
 
-fn client_ip_from(headers: &HeaderMap, connect_info: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
+fn client_ip_from(
+    headers: &HeaderMap,
+    connect_info: Option<&ConnectInfo<SocketAddr>>,
+) -> Option<String> {
     let peer = connect_info.map(|ConnectInfo(addr)| addr.ip());
     if peer.is_none_or(|ip| ip.is_loopback()) {
         let forwarded = headers

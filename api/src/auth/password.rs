@@ -23,8 +23,7 @@ pub fn check_policy(password: &str, field: &str) -> Result<(), AppError> {
 }
 
 pub async fn hash(password: SecretString) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret()))
-        .await?
+    tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret())).await?
 }
 
 fn hash_blocking(password: &str) -> Result<String, AppError> {
@@ -64,7 +63,9 @@ mod tests {
     async fn hashes_verify_and_are_argon2id() {
         let h = hash(SecretString::from("correct horse")).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify(SecretString::from("correct horse"), Some(h.clone())).await.unwrap());
+        assert!(verify(SecretString::from("correct horse"), Some(h.clone()))
+            .await
+            .unwrap());
         assert!(!verify(SecretString::from("wrong"), Some(h)).await.unwrap());
         assert!(!verify(SecretString::from("x"), None).await.unwrap());
     }

@@ -67,7 +67,10 @@ impl Permission {
 
     pub fn descriptions(self) -> (&'static str, &'static str) {
         match self {
-            Permission::BulkSendsView => ("Ver envíos masivos y sus destinatarios", "View bulk sends and their recipients"),
+            Permission::BulkSendsView => (
+                "Ver envíos masivos y sus destinatarios",
+                "View bulk sends and their recipients",
+            ),
             Permission::BulkSendsOperate => (
                 "Crear, encolar, programar, pausar, cancelar y reintentar envíos masivos",
                 "Create, queue, schedule, pause, cancel and retry bulk sends",
@@ -78,13 +81,28 @@ impl Permission {
                 "Puede administrar plantillas de Doppler (Templates)",
                 "Manage Doppler templates",
             ),
-            Permission::MessagesSend => ("Enviar y ver mensajes individuales", "Send and view single messages"),
+            Permission::MessagesSend => (
+                "Enviar y ver mensajes individuales",
+                "Send and view single messages",
+            ),
             Permission::SendersManage => ("Administrar remitentes", "Manage sender identities"),
             Permission::ReportsView => ("Ver y descargar reportes", "View and download reports"),
-            Permission::ReportsRequest => ("Solicitar reportes a Doppler", "Request reports from Doppler"),
-            Permission::ReportsProcess => ("Puede procesar reportes pendientes", "Process pending reports"),
-            Permission::ReportsLoad => ("Puede cargar reportes a la BD analítica", "Load reports into a database"),
-            Permission::UsersManage => ("Administrar usuarios, grupos y permisos", "Manage users, groups and permissions"),
+            Permission::ReportsRequest => (
+                "Solicitar reportes a Doppler",
+                "Request reports from Doppler",
+            ),
+            Permission::ReportsProcess => (
+                "Puede procesar reportes pendientes",
+                "Process pending reports",
+            ),
+            Permission::ReportsLoad => (
+                "Puede cargar reportes a la BD analítica",
+                "Load reports into a database",
+            ),
+            Permission::UsersManage => (
+                "Administrar usuarios, grupos y permisos",
+                "Manage users, groups and permissions",
+            ),
             Permission::AuditView => ("Ver el registro de auditoría", "View the audit log"),
         }
     }
@@ -148,7 +166,10 @@ pub async fn seed(db: &impl ConnectionTrait, reset_groups: bool) -> Result<(), s
     permission::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(permission::Column::Code)
-                .update_columns([permission::Column::DescriptionEs, permission::Column::DescriptionEn])
+                .update_columns([
+                    permission::Column::DescriptionEs,
+                    permission::Column::DescriptionEn,
+                ])
                 .to_owned(),
         )
         .exec(db)
@@ -179,9 +200,11 @@ pub async fn seed(db: &impl ConnectionTrait, reset_groups: bool) -> Result<(), s
             .filter(group_permission::Column::GroupId.eq(group_id))
             .exec(db)
             .await?;
-        group_permission::Entity::insert_many(permissions.into_iter().map(|p| group_permission::ActiveModel {
-            group_id: Set(group_id),
-            permission_code: Set(p.code().to_string()),
+        group_permission::Entity::insert_many(permissions.into_iter().map(|p| {
+            group_permission::ActiveModel {
+                group_id: Set(group_id),
+                permission_code: Set(p.code().to_string()),
+            }
         }))
         .exec(db)
         .await?;

@@ -29,7 +29,11 @@ fn wait_after(failures: usize, threshold: usize) -> Option<Duration> {
 }
 
 /// 429 with `Retry-After` when this username or address must wait.
-pub async fn check(db: &impl ConnectionTrait, username_key: &str, ip: Option<&str>) -> AppResult<()> {
+pub async fn check(
+    db: &impl ConnectionTrait,
+    username_key: &str,
+    ip: Option<&str>,
+) -> AppResult<()> {
     let now = Utc::now();
     let since = now - Duration::minutes(WINDOW_MINUTES);
 
@@ -46,7 +50,12 @@ pub async fn check(db: &impl ConnectionTrait, username_key: &str, ip: Option<&st
         .iter()
         .take_while(|e| e.action == LOGIN_FAILED)
         .collect();
-    refuse_if_waiting(now, consecutive.len(), USER_THRESHOLD, consecutive.first().map(|e| e.created_at))?;
+    refuse_if_waiting(
+        now,
+        consecutive.len(),
+        USER_THRESHOLD,
+        consecutive.first().map(|e| e.created_at),
+    )?;
 
     if let Some(ip) = ip {
         let from_ip = audit_log::Entity::find()
@@ -57,7 +66,12 @@ pub async fn check(db: &impl ConnectionTrait, username_key: &str, ip: Option<&st
             .limit(256)
             .all(db)
             .await?;
-        refuse_if_waiting(now, from_ip.len(), IP_THRESHOLD, from_ip.first().map(|e| e.created_at))?;
+        refuse_if_waiting(
+            now,
+            from_ip.len(),
+            IP_THRESHOLD,
+            from_ip.first().map(|e| e.created_at),
+        )?;
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! presenting a spent token again means it leaked, so the whole family is revoked.
 
 use chrono::{Duration as ChronoDuration, Utc};
-use jsonwebtoken::{decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use relay_types::TokenResponse;
@@ -41,7 +43,11 @@ fn random_secret(len: usize) -> String {
         .collect()
 }
 
-pub fn issue_access_token(secret: &SecretString, user_id: i64, ttl: std::time::Duration) -> AppResult<String> {
+pub fn issue_access_token(
+    secret: &SecretString,
+    user_id: i64,
+    ttl: std::time::Duration,
+) -> AppResult<String> {
     let now = Utc::now().timestamp();
     let claims = Claims {
         sub: user_id.to_string(),
@@ -60,7 +66,7 @@ pub fn issue_access_token(secret: &SecretString, user_id: i64, ttl: std::time::D
 /// The user id an access token speaks for; 401 when it is expired or not ours.
 pub fn verify_access_token(secret: &SecretString, token: &str) -> AppResult<i64> {
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.leeway = 5;
+    validation.leeway = 2;
     let data = decode::<Claims>(
         token,
         &DecodingKey::from_secret(secret.expose_secret().as_bytes()),
@@ -89,8 +95,14 @@ pub fn invalid_token() -> AppError {
 }
 
 /// A new access token and a new refresh token; `family` continues a rotation chain.
-pub async fn issue_pair(db: &Db, config: &Config, user_id: i64, family: Option<String>) -> AppResult<TokenResponse> {
-    let access_token = issue_access_token(&config.secret_key, user_id, config.auth.access_token_ttl)?;
+pub async fn issue_pair(
+    db: &Db,
+    config: &Config,
+    user_id: i64,
+    family: Option<String>,
+) -> AppResult<TokenResponse> {
+    let access_token =
+        issue_access_token(&config.secret_key, user_id, config.auth.access_token_ttl)?;
     let refresh = format!("rcr_{}", random_secret(48));
     let now = Utc::now();
     refresh_token::Entity::insert(refresh_token::ActiveModel {
@@ -98,7 +110,9 @@ pub async fn issue_pair(db: &Db, config: &Config, user_id: i64, family: Option<S
         family_id: Set(family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())),
         token_hash: Set(hash_token(&refresh)),
         created_at: Set(now),
-        expires_at: Set(now + ChronoDuration::from_std(config.auth.refresh_token_ttl).unwrap_or(ChronoDuration::days(14))),
+        expires_at: Set(now
+            + ChronoDuration::from_std(config.auth.refresh_token_ttl)
+                .unwrap_or(ChronoDuration::days(14))),
         ..Default::default()
     })
     .exec(&db.conn)
@@ -112,14 +126,23 @@ pub async fn issue_pair(db: &Db, config: &Config, user_id: i64, family: Option<S
 }
 
 pub enum RefreshOutcome {
-    Rotated { user_id: i64, tokens: TokenResponse },
+    Rotated {
+        user_id: i64,
+        tokens: TokenResponse,
+    },
     /// A spent token came back: the family was revoked.
-    Reused { user_id: i64 },
+    Reused {
+        user_id: i64,
+    },
 }
 
 /// Spends a refresh token. The compare-and-set on `used_at` makes two racing refreshes
 /// with the same token produce one success and one reuse detection.
-pub async fn rotate_refresh_token(db: &Db, config: &Config, presented: &str) -> AppResult<RefreshOutcome> {
+pub async fn rotate_refresh_token(
+    db: &Db,
+    config: &Config,
+    presented: &str,
+) -> AppResult<RefreshOutcome> {
     let hash = hash_token(presented);
     let Some(token) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(&hash))
@@ -133,7 +156,10 @@ pub async fn rotate_refresh_token(db: &Db, config: &Config, presented: &str) -> 
         return Err(invalid_refresh());
     }
     let spent = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            refresh_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(refresh_token::Column::Id.eq(token.id))
         .filter(refresh_token::Column::UsedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
@@ -141,10 +167,15 @@ pub async fn rotate_refresh_token(db: &Db, config: &Config, presented: &str) -> 
         .await?;
     if spent.rows_affected == 0 {
         revoke_family(db, &token.family_id).await?;
-        return Ok(RefreshOutcome::Reused { user_id: token.user_id });
+        return Ok(RefreshOutcome::Reused {
+            user_id: token.user_id,
+        });
     }
     let tokens = issue_pair(db, config, token.user_id, Some(token.family_id)).await?;
-    Ok(RefreshOutcome::Rotated { user_id: token.user_id, tokens })
+    Ok(RefreshOutcome::Rotated {
+        user_id: token.user_id,
+        tokens,
+    })
 }
 
 fn invalid_refresh() -> AppError {
@@ -157,7 +188,10 @@ fn invalid_refresh() -> AppError {
 
 pub async fn revoke_family(db: &Db, family_id: &str) -> AppResult<()> {
     refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            refresh_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(refresh_token::Column::FamilyId.eq(family_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&db.conn)
@@ -168,7 +202,10 @@ pub async fn revoke_family(db: &Db, family_id: &str) -> AppResult<()> {
 /// Signs out one session (the family of `presented`) or, without a token, every session.
 pub async fn revoke_sessions(db: &Db, user_id: i64, presented: Option<&str>) -> AppResult<()> {
     let mut query = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            refresh_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::RevokedAt.is_null());
     if let Some(presented) = presented {
@@ -227,7 +264,10 @@ pub async fn list_api_tokens(db: &Db, user_id: i64) -> AppResult<Vec<api_token::
 /// Revokes one of the user's own tokens; false when it is not theirs.
 pub async fn revoke_api_token(db: &Db, user_id: i64, token_id: i64) -> AppResult<bool> {
     let result = api_token::Entity::update_many()
-        .col_expr(api_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(api_token::Column::Id.eq(token_id))
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::RevokedAt.is_null())
@@ -267,9 +307,15 @@ pub async fn authenticate_api_token(db: &Db, presented: &str) -> AppResult<(i64,
         ));
     }
     // Recording every use would turn each read into a write; a minute's precision is plenty.
-    if token.last_used_at.is_none_or(|at| now - at > ChronoDuration::minutes(1)) {
+    if token
+        .last_used_at
+        .is_none_or(|at| now - at > ChronoDuration::minutes(1))
+    {
         api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                api_token::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(api_token::Column::Id.eq(token.id))
             .exec(&db.conn)
             .await?;
@@ -287,14 +333,30 @@ mod tests {
         let token = issue_access_token(&key, 42, std::time::Duration::from_secs(60)).unwrap();
         assert_eq!(verify_access_token(&key, &token).unwrap(), 42);
         let other = SecretString::from("x".repeat(32));
-        assert_eq!(verify_access_token(&other, &token).unwrap_err().code, "auth_token_invalid");
+        assert_eq!(
+            verify_access_token(&other, &token).unwrap_err().code,
+            "auth_token_invalid"
+        );
     }
 
     #[test]
     fn expired_tokens_say_so() {
         let key = SecretString::from("k".repeat(32));
-        let claims = Claims { sub: "1".into(), iat: 0, exp: 1, typ: "access".into() };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(key.expose_secret().as_bytes())).unwrap();
-        assert_eq!(verify_access_token(&key, &token).unwrap_err().code, "auth_token_expired");
+        let claims = Claims {
+            sub: "1".into(),
+            iat: 0,
+            exp: 1,
+            typ: "access".into(),
+        };
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(key.expose_secret().as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            verify_access_token(&key, &token).unwrap_err().code,
+            "auth_token_expired"
+        );
     }
 }

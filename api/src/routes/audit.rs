@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::problems::*;
 use crate::app::AppState;
 use crate::audit::{self, AuditFilter};
-use crate::auth::{CurrentUser, Permission};
+use crate::auth::{can, Authorized};
 use crate::error::AppResult;
 use crate::extract::ApiQuery;
 use crate::pagination::PageParams;
@@ -23,10 +23,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Page<AuditEntry>), Unauthorized, Forbidden, Invalid))]
 async fn list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Authorized<can::ViewAudit>,
     ApiQuery(filter): ApiQuery<AuditFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
-    user.require(Permission::AuditView)?;
-    Ok(Json(audit::list(&state.db.conn, &filter, page.into()).await?))
+    Ok(Json(
+        audit::list(&state.db.conn, &filter, page.into()).await?,
+    ))
 }

@@ -23,7 +23,9 @@ pub fn public_router() -> OpenApiRouter<AppState> {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(logout)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
 /// Sign in with username and password. Repeated failures for one user or address are
@@ -36,7 +38,14 @@ async fn login_handler(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
-    let (_, tokens) = login::login(&state.db, &state.config, &body.username, SecretString::from(body.password), ip).await?;
+    let (_, tokens) = login::login(
+        &state.db,
+        &state.config,
+        &body.username,
+        SecretString::from(body.password),
+        ip,
+    )
+    .await?;
     Ok(Json(tokens))
 }
 
@@ -53,8 +62,19 @@ async fn refresh(
     match tokens::rotate_refresh_token(&state.db, &state.config, body.refresh_token.trim()).await? {
         tokens::RefreshOutcome::Rotated { tokens, .. } => Ok(Json(tokens)),
         tokens::RefreshOutcome::Reused { user_id } => {
-            let actor = audit::Actor { user_id: Some(user_id), username: String::new(), ip };
-            audit::record(&state.db.conn, &actor, "auth.refresh_reused", Some(Target::new("user", user_id)), json!({})).await?;
+            let actor = audit::Actor {
+                user_id: Some(user_id),
+                username: String::new(),
+                ip,
+            };
+            audit::record(
+                &state.db.conn,
+                &actor,
+                "auth.refresh_reused",
+                Some(Target::new("user", user_id)),
+                json!({}),
+            )
+            .await?;
             Err(AppError::unauthorized(
                 "auth_refresh_reused",
                 "Este token de renovación ya fue usado; la sesión se cerró por seguridad.",
@@ -80,7 +100,14 @@ async fn logout(
         parse_json::<LogoutRequest>(&body)?.refresh_token
     };
     tokens::revoke_sessions(&state.db, user.id, presented.as_deref()).await?;
-    audit::record(&state.db.conn, &user.actor(), "auth.logout", Some(Target::new("user", user.id)), json!({})).await?;
+    audit::record(
+        &state.db.conn,
+        &user.actor(),
+        "auth.logout",
+        Some(Target::new("user", user.id)),
+        json!({}),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::problems::*;
 use crate::accounts::groups;
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Permission};
+use crate::auth::{can, Authorized};
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath};
 
@@ -21,8 +21,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
     responses((status = 200, body = Vec<Group>), Unauthorized, Forbidden))]
-async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<Group>>> {
-    user.require(Permission::UsersManage)?;
+async fn list(
+    State(state): State<AppState>,
+    _: Authorized<can::ManageUsers>,
+) -> AppResult<Json<Vec<Group>>> {
     Ok(Json(groups::list(&state.db).await?))
 }
 
@@ -31,18 +33,23 @@ async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Jso
     responses((status = 201, body = Group), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
 async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageUsers>,
     ApiJson(body): ApiJson<CreateGroup>,
 ) -> AppResult<(StatusCode, Json<Group>)> {
-    user.require(Permission::UsersManage)?;
-    Ok((StatusCode::CREATED, Json(groups::create(&state.db, &user, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(groups::create(&state.db, &user, body).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups",
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 200, body = Group), Unauthorized, Forbidden, NotFound))]
-async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Group>> {
-    user.require(Permission::UsersManage)?;
+async fn get(
+    State(state): State<AppState>,
+    _: Authorized<can::ManageUsers>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Group>> {
     Ok(Json(groups::get(&state.db, id).await?))
 }
 
@@ -53,11 +60,10 @@ async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiP
     responses((status = 200, body = Group), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
 async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateGroup>,
 ) -> AppResult<Json<Group>> {
-    user.require(Permission::UsersManage)?;
     Ok(Json(groups::update(&state.db, &user, id, body).await?))
 }
 
@@ -65,8 +71,11 @@ async fn update(
 #[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "groups",
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
-async fn delete(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
-    user.require(Permission::UsersManage)?;
+async fn delete(
+    State(state): State<AppState>,
+    user: Authorized<can::ManageUsers>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
     groups::delete(&state.db, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -44,7 +44,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         migrations_applied,
         pending_migrations: pending.unwrap_or_default(),
     };
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body))
 }
 

@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::problems::*;
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Permission};
+use crate::auth::{can, Authorized, CurrentUser, Permission};
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::PageParams;
@@ -32,11 +32,18 @@ async fn list(
     ApiQuery(mut filter): ApiQuery<SenderFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<Json<SenderList>> {
-    user.require_any(&[Permission::SendersManage, Permission::BulkSendsOperate, Permission::BulkSendsView, Permission::MessagesSend])?;
+    user.require_any(&[
+        Permission::SendersManage,
+        Permission::BulkSendsOperate,
+        Permission::BulkSendsView,
+        Permission::MessagesSend,
+    ])?;
     if !user.has(Permission::SendersManage) {
         filter.active = Some(true);
     }
-    Ok(Json(senders::list(&state.db, &state.config, &filter, page.into()).await?))
+    Ok(Json(
+        senders::list(&state.db, &state.config, &filter, page.into()).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/senders", tag = "senders",
@@ -44,18 +51,22 @@ async fn list(
     responses((status = 201, body = Sender), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
 async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageSenders>,
     ApiJson(body): ApiJson<CreateSender>,
 ) -> AppResult<(StatusCode, Json<Sender>)> {
-    user.require(Permission::SendersManage)?;
-    Ok((StatusCode::CREATED, Json(senders::create(&state.db, &user, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(senders::create(&state.db, &user, body).await?),
+    ))
 }
 
 /// The caller's own identity and what their sends use.
 #[utoipa::path(get, path = "/api/v1/senders/me", tag = "senders",
     responses((status = 200, body = MySender), Unauthorized))]
 async fn mine(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<MySender>> {
-    Ok(Json(senders::mine(&state.db, &state.config, user.id).await?))
+    Ok(Json(
+        senders::mine(&state.db, &state.config, user.id).await?,
+    ))
 }
 
 /// Set the caller's own identity (created if missing, made active).
@@ -67,14 +78,19 @@ async fn set_mine(
     user: CurrentUser,
     ApiJson(body): ApiJson<SetMySender>,
 ) -> AppResult<Json<MySender>> {
-    Ok(Json(senders::set_mine(&state.db, &state.config, &user, body).await?))
+    Ok(Json(
+        senders::set_mine(&state.db, &state.config, &user, body).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/senders/{id}", tag = "senders",
     params(("id" = i64, Path, description = "Sender id")),
     responses((status = 200, body = Sender), Unauthorized, Forbidden, NotFound))]
-async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Sender>> {
-    user.require(Permission::SendersManage)?;
+async fn get(
+    State(state): State<AppState>,
+    _: Authorized<can::ManageSenders>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Sender>> {
     Ok(Json(senders::get(&state.db, id).await?))
 }
 
@@ -84,19 +100,21 @@ async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiP
     responses((status = 200, body = Sender), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
 async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageSenders>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateSender>,
 ) -> AppResult<Json<Sender>> {
-    user.require(Permission::SendersManage)?;
     Ok(Json(senders::update(&state.db, &user, id, body).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/senders/{id}", tag = "senders",
     params(("id" = i64, Path, description = "Sender id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
-async fn delete(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
-    user.require(Permission::SendersManage)?;
+async fn delete(
+    State(state): State<AppState>,
+    user: Authorized<can::ManageSenders>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
     senders::delete(&state.db, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -37,19 +37,44 @@ async fn create(
     user: CurrentUser,
     ApiJson(body): ApiJson<CreateApiToken>,
 ) -> AppResult<(StatusCode, Json<CreatedApiToken>)> {
-    let (model, secret) = tokens::create_api_token(&state.db, user.id, &body.name, body.expires_in_days).await?;
-    audit::record(&state.db.conn, &user.actor(), "tokens.create", Some(Target::new("api_token", model.id)), json!({ "name": model.name })).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiToken { token: model.into(), secret })))
+    let (model, secret) =
+        tokens::create_api_token(&state.db, user.id, &body.name, body.expires_in_days).await?;
+    audit::record(
+        &state.db.conn,
+        &user.actor(),
+        "tokens.create",
+        Some(Target::new("api_token", model.id)),
+        json!({ "name": model.name }),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiToken {
+            token: model.into(),
+            secret,
+        }),
+    ))
 }
 
 /// Revoke one of the caller's API tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = i64, Path, description = "Token id")),
     responses((status = 204, description = "Revoked"), Unauthorized, NotFound))]
-async fn revoke(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
+async fn revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
     if !tokens::revoke_api_token(&state.db, user.id, id).await? {
         return Err(AppError::not_found("Token", "Token"));
     }
-    audit::record(&state.db.conn, &user.actor(), "tokens.revoke", Some(Target::new("api_token", id)), json!({})).await?;
+    audit::record(
+        &state.db.conn,
+        &user.actor(),
+        "tokens.revoke",
+        Some(Target::new("api_token", id)),
+        json!({}),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::problems::*;
 use crate::accounts::users::{self, UserFilter};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Permission};
+use crate::auth::{can, Authorized, Permission};
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::PageParams;
@@ -29,11 +29,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Page<User>), Unauthorized, Forbidden, Invalid))]
 async fn list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Authorized<can::ManageUsers>,
     ApiQuery(filter): ApiQuery<UserFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<Json<Page<User>>> {
-    user.require(Permission::UsersManage)?;
     Ok(Json(users::list(&state.db, &filter, page.into()).await?))
 }
 
@@ -43,18 +42,23 @@ async fn list(
     responses((status = 201, body = User), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
 async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageUsers>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> AppResult<(StatusCode, Json<User>)> {
-    user.require(Permission::UsersManage)?;
-    Ok((StatusCode::CREATED, Json(users::create(&state.db, Some(&user), body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(users::create(&state.db, Some(&user), body).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), Unauthorized, Forbidden, NotFound))]
-async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> AppResult<Json<User>> {
-    user.require(Permission::UsersManage)?;
+async fn get(
+    State(state): State<AppState>,
+    _: Authorized<can::ManageUsers>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<User>> {
     Ok(Json(users::get(&state.db, id).await?))
 }
 
@@ -65,11 +69,10 @@ async fn get(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiP
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
 async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
-    user.require(Permission::UsersManage)?;
     Ok(Json(users::update(&state.db, &user, id, body).await?))
 }
 
@@ -80,12 +83,13 @@ async fn update(
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
 async fn set_groups(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetGroups>,
 ) -> AppResult<Json<User>> {
-    user.require(Permission::UsersManage)?;
-    Ok(Json(users::set_groups(&state.db, &user, id, body.group_ids).await?))
+    Ok(Json(
+        users::set_groups(&state.db, &user, id, body.group_ids).await?,
+    ))
 }
 
 /// Replace the user's direct permissions.
@@ -95,19 +99,19 @@ async fn set_groups(
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
 async fn set_permissions(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetPermissions>,
 ) -> AppResult<Json<User>> {
-    user.require(Permission::UsersManage)?;
-    Ok(Json(users::set_permissions(&state.db, &user, id, body.permissions).await?))
+    Ok(Json(
+        users::set_permissions(&state.db, &user, id, body.permissions).await?,
+    ))
 }
 
 /// Every permission that can be given to a user or group.
 #[utoipa::path(get, path = "/api/v1/permissions", tag = "users",
     responses((status = 200, body = Vec<PermissionInfo>), Unauthorized, Forbidden))]
-async fn permissions(user: CurrentUser) -> AppResult<Json<Vec<PermissionInfo>>> {
-    user.require(Permission::UsersManage)?;
+async fn permissions(_: Authorized<can::ManageUsers>) -> AppResult<Json<Vec<PermissionInfo>>> {
     Ok(Json(
         Permission::ALL
             .iter()

@@ -1,0 +1,165 @@
+//! The `relay-console` binary as an operator runs it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::on_both_databases;
+use crate::support::*;
+
+on_both_databases!(create_superuser_and_serve_as_a_real_process);
+
+fn relay_console(vars: &std::collections::HashMap<String, String>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_relay-console"));
+    command
+        .env_clear()
+        .envs(vars)
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = base_vars("sqlite::memory:", dir.path());
+    vars.insert("SEND_RATE_PER_SECOND".into(), "fast".into());
+    let output = relay_console(&vars)
+        .current_dir(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SEND_RATE_PER_SECOND"), "{stderr}");
+
+    let mut vars = base_vars("sqlite::memory:", dir.path());
+    vars.remove("SECRET_KEY");
+    let output = relay_console(&vars)
+        .current_dir(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SECRET_KEY"));
+}
+
+async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend, dir.path()).await;
+    let mut vars = base_vars(&db.url, dir.path());
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    vars.insert("BIND_ADDR".into(), format!("127.0.0.1:{port}"));
+    vars.insert("LOG_FORMAT".into(), "json".into());
+
+    let mut child = relay_console(&vars)
+        .current_dir(dir.path())
+        .args([
+            "create-superuser",
+            "--username",
+            "root",
+            "--email",
+            "root@example.com",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped-password-1\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    let generated = relay_console(&vars)
+        .current_dir(dir.path())
+        .args([
+            "create-superuser",
+            "--username",
+            "admin",
+            "--generate-password",
+            "--if-no-users",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&generated.stdout).contains("Ya existen usuarios"));
+
+    let groups = relay_console(&vars)
+        .current_dir(dir.path())
+        .arg("setup-groups")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&groups.stdout).contains("Listo: Operadores UI"));
+
+    let mut server = relay_console(&vars)
+        .current_dir(dir.path())
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            ready = r.status() == StatusCode::OK;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server became ready");
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "root", "password": "piped-password-1" }))
+        .send()
+        .await
+        .unwrap();
+    let tokens: Value = expect_json(login, StatusCode::OK).await;
+    assert!(tokens["access_token"].is_string());
+
+    // SIGTERM: a graceful stop with exit code 0.
+    unsafe_kill(server.id(), "TERM");
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut logs).unwrap();
+    let request_line = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["span"]["path"] == "/api/v1/auth/login")
+        .unwrap_or_else(|| panic!("a JSON log line for the login request in:\n{logs}"));
+    assert_eq!(request_line["status"], 200);
+    assert!(
+        request_line["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{request_line}"
+    );
+    assert!(
+        !logs.contains("piped-password-1"),
+        "passwords never reach the logs"
+    );
+    assert!(
+        !logs.contains(tokens["access_token"].as_str().unwrap()),
+        "tokens never reach the logs"
+    );
+}
+
+fn unsafe_kill(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

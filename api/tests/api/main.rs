@@ -1,0 +1,11 @@
+//! Black-box tests: the real server on a real port, exercised over HTTP, on SQLite and on
+//! PostgreSQL (a fresh database per test on 127.0.0.1:5432, or `TEST_POSTGRES_URL`).
+
+mod support;
+
+mod accounts;
+mod api_surface;
+mod auth;
+mod cli;
+mod roles;
+mod senders;

@@ -1,0 +1,316 @@
+//! The test harness: the real server on a real port, a fresh database per test (a SQLite
+//! file or a new PostgreSQL database), and helpers that act like API clients.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use relay_console::accounts::users;
+use relay_console::config::Config;
+use relay_console::server::{self, RunningServer, ServeOptions};
+use relay_types::{CreateUser, TokenResponse};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Expands `async fn name(backend: Backend)` into one test per database.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::support::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::support::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// PostgreSQL server the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one test and is dropped after it.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend, dir: &std::path::Path) -> TestDb {
+        match backend {
+            Backend::Sqlite => TestDb {
+                url: format!("sqlite://{}?mode=rwc", dir.join("test.sqlite3").display()),
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!("rc_test_{}", uuid::Uuid::new_v4().simple());
+                create_postgres_database(&name).await;
+                let admin = postgres_admin_url();
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or(admin);
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+pub async fn create_postgres_database(name: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+        .await
+        .expect(
+            "PostgreSQL must run on 127.0.0.1:5432 (see README); set TEST_POSTGRES_URL otherwise",
+        );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+pub fn drop_postgres_database(name: &str) {
+    let name = name.to_string();
+    // Drop runs outside any runtime we may block; use a private one on its own thread.
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        });
+    })
+    .join();
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            drop_postgres_database(name);
+        }
+    }
+}
+
+/// The variables every test server starts with; tests override what they exercise.
+pub fn base_vars(db_url: &str, data_dir: &std::path::Path) -> HashMap<String, String> {
+    [
+        ("SECRET_KEY", "test-secret-key-0123456789abcdef"),
+        ("DATABASE_URL", db_url),
+        ("DATA_DIR", data_dir.to_str().unwrap()),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("ALLOWED_HOSTS", "127.0.0.1,localhost"),
+        ("DOPPLER_RELAY_FROM_EMAIL", "cobranzas@example.com"),
+        ("DOPPLER_RELAY_FROM_NAME", "Equipo Cobranza"),
+        ("BULK_SCHEDULER_ENABLED", "false"),
+        ("REPORTS_TIMER_ENABLED", "false"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub server: Option<RunningServer>,
+    pub admin_token: String,
+    pub data_dir: tempfile::TempDir,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a server whose variables `adjust` may change.
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> TestApp {
+        let data_dir = tempfile::tempdir().unwrap();
+        let db = TestDb::new(backend, data_dir.path()).await;
+        let mut vars = base_vars(&db.url, data_dir.path());
+        adjust(&mut vars);
+        let config = Config::from_vars(&vars).expect("test configuration");
+        let running = server::start(config, ServeOptions { migrate: true })
+            .await
+            .expect("server starts");
+        let base = format!("http://{}", running.local_addr.unwrap());
+        users::create(
+            &running.state.db,
+            None,
+            CreateUser {
+                username: "admin".into(),
+                email: "admin@example.com".into(),
+                password: ADMIN_PASSWORD.into(),
+                first_name: "Ada".into(),
+                last_name: "Admin".into(),
+                is_superuser: true,
+                is_active: true,
+                group_ids: vec![],
+                permissions: vec![],
+            },
+        )
+        .await
+        .expect("admin created");
+        let mut app = TestApp {
+            backend,
+            base,
+            client: reqwest::Client::new(),
+            server: Some(running),
+            admin_token: String::new(),
+            data_dir,
+            db,
+        };
+        app.admin_token = app.login("admin", ADMIN_PASSWORD).await.access_token;
+        app
+    }
+
+    pub fn state(&self) -> &relay_console::app::AppState {
+        &self.server.as_ref().unwrap().state
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(t) => builder.bearer_auth(t),
+            None => builder,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
+        self.request(Method::GET, path, Some(token))
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
+        self.request(Method::POST, path, Some(token)).json(body)
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> TokenResponse {
+        let response = self
+            .request(Method::POST, "/api/v1/auth/login", None)
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// A new active user with the given groups and direct permissions; returns id and token.
+    pub async fn user_with(
+        &self,
+        username: &str,
+        groups: &[&str],
+        permissions: &[&str],
+    ) -> (i64, String) {
+        let all_groups: Value = expect_json(
+            self.get("/api/v1/groups", &self.admin_token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        let group_ids: Vec<i64> = groups
+            .iter()
+            .map(|name| {
+                all_groups
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["name"] == *name)
+                    .unwrap_or_else(|| panic!("group {name} exists"))["id"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect();
+        let password = format!("{username}-password");
+        let created: Value = expect_json(
+            self.post(
+                "/api/v1/users",
+                &self.admin_token,
+                &serde_json::json!({
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": password,
+                    "group_ids": group_ids,
+                    "permissions": permissions,
+                }),
+            )
+            .send()
+            .await
+            .unwrap(),
+            StatusCode::CREATED,
+        )
+        .await;
+        let token = self.login(username, &password).await.access_token;
+        (created["id"].as_i64().unwrap(), token)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+    }
+}
+
+/// Asserts the status (showing the body when it differs) and decodes the JSON body.
+pub async fn expect_json<T: DeserializeOwned>(response: Response, status: StatusCode) -> T {
+    let actual = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("body is not the expected JSON ({e}): {text}"))
+}
+
+/// Asserts a problem+json answer with this status and code; returns the problem.
+pub async fn expect_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let problem: Value = expect_json(response, status).await;
+    assert_eq!(content_type, "application/problem+json", "{problem}");
+    assert_eq!(problem["code"], code, "{problem}");
+    assert_eq!(problem["status"], status.as_u16(), "{problem}");
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{problem}"
+    );
+    problem
+}
