@@ -704,6 +704,72 @@ mod tests {
         assert!(c.analytics_database_url.is_none());
     }
 
+    /// Names passed to the readers above, taken from this file's own source.
+    fn variables_read_by_the_code() -> std::collections::BTreeSet<String> {
+        let source = include_str!("config.rs");
+        let code = source.split("#[cfg(test)]").next().unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for piece in code.split('"').skip(1).step_by(2) {
+            let is_name = piece.len() > 2
+                && piece.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                && piece.contains('_') | matches!(piece, "DEBUG");
+            if is_name {
+                names.insert(piece.to_string());
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn env_example_documents_exactly_the_variables_the_code_reads() {
+        let example = include_str!("../../.env.example");
+        let documented: std::collections::BTreeSet<String> = example
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
+            .collect();
+        let read = variables_read_by_the_code();
+        assert_eq!(
+            documented, read,
+            "documented (left) vs read by config.rs (right)"
+        );
+        for name in [
+            "SECRET_KEY",
+            "USE_SQLITE",
+            "ANALYTICS_DB_SSLMODE",
+            "REPORTS_ADMIN_VISIBLE",
+            "LOG_FORMAT",
+        ] {
+            assert!(read.contains(name), "{name}");
+        }
+        // Every documented comment line precedes its variable.
+        for (i, line) in example.lines().enumerate() {
+            if line.contains('=') && !line.starts_with('#') {
+                let previous = example.lines().nth(i.saturating_sub(1)).unwrap_or("");
+                assert!(
+                    previous.starts_with('#') || previous.contains('='),
+                    "variable on line {} has a comment",
+                    i + 1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_example_file_is_a_valid_configuration() {
+        let vars: HashMap<String, String> = include_str!("../../.env.example")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                l.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        let config = Config::from_vars(&vars).unwrap();
+        assert_eq!(config.database_url.kind(), DatabaseKind::Postgres);
+        assert!(config.analytics_database_url.is_none());
+    }
+
     #[test]
     fn hosts_are_matched_without_port() {
         let c = Config::from_vars(&vars(&[

@@ -64,8 +64,12 @@ impl Lang {
 }
 
 /// An error answer: status, stable code, message in both languages, and optional facts.
+/// Boxed, so that `Result<T, AppError>` stays one pointer wide on the happy path.
 #[derive(Debug)]
-pub struct AppError {
+pub struct AppError(Box<ErrorDetails>);
+
+#[derive(Debug)]
+pub struct ErrorDetails {
     pub status: StatusCode,
     pub code: Cow<'static, str>,
     pub es: String,
@@ -78,6 +82,14 @@ pub struct AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl std::ops::Deref for AppError {
+    type Target = ErrorDetails;
+
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
 
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,7 +110,7 @@ impl AppError {
         es: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(ErrorDetails {
             status,
             code: code.into(),
             es: es.into(),
@@ -107,22 +119,22 @@ impl AppError {
             extra: Map::new(),
             headers: Vec::new(),
             source: None,
-        }
+        }))
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.0.field = Some(field.into());
         self
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.extra.insert(key.to_string(), value.into());
+        self.0.extra.insert(key.to_string(), value.into());
         self
     }
 
     pub fn header(mut self, name: HeaderName, value: impl ToString) -> Self {
         if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-            self.headers.push((name, value));
+            self.0.headers.push((name, value));
         }
         self
     }
@@ -198,7 +210,7 @@ impl AppError {
             "Error interno del servidor. El incidente quedó registrado.",
             "Internal server error. The incident was logged.",
         );
-        err.source = Some(source.into());
+        err.0.source = Some(source.into());
         err
     }
 
@@ -232,9 +244,9 @@ impl AppError {
 
 pub fn human_bytes(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MB", bytes / MIB)
-    } else if bytes >= 1024 && bytes % 1024 == 0 {
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
         format!("{} KB", bytes / 1024)
     } else {
         format!("{bytes} bytes")
@@ -264,7 +276,7 @@ impl IntoResponse for AppError {
         };
         let mut response = problem_response(&source.problem_es);
         *response.status_mut() = self.status;
-        for (name, value) in self.headers {
+        for (name, value) in self.0.headers {
             response.headers_mut().insert(name, value);
         }
         response.extensions_mut().insert(source);

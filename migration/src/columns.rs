@@ -36,18 +36,6 @@ pub fn text_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).text().null().take()
 }
 
-pub fn int(name: &'static str, default: i64) -> ColumnDef {
-    ColumnDef::new(name)
-        .big_integer()
-        .not_null()
-        .default(default)
-        .take()
-}
-
-pub fn int_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).big_integer().null().take()
-}
-
 pub fn flag(name: &'static str, default: bool) -> ColumnDef {
     ColumnDef::new(name)
         .boolean()
@@ -70,16 +58,8 @@ pub fn at_null(name: &'static str) -> ColumnDef {
         .take()
 }
 
-pub fn date(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).date().not_null().take()
-}
-
 pub fn json(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).json_binary().not_null().take()
-}
-
-pub fn json_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).json_binary().null().take()
 }
 
 pub fn foreign_key(

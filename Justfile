@@ -1,0 +1,32 @@
+# Relay Console tasks. `just --list` shows them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Install what is missing, build the SPA, and run the app on http://127.0.0.1:8080 (SQLite).
+run: setup frontend
+    ./scripts/run-dev.sh
+
+# Everything CI checks: format, lints, unit + integration tests on SQLite and PostgreSQL, browser test.
+test: setup frontend
+    ./scripts/ensure-test-services.sh
+    cargo fmt --all -- --check
+    cargo clippy --workspace --exclude relay-frontend --all-targets -- -D warnings
+    cargo clippy -p relay-frontend --target wasm32-unknown-unknown -- -D warnings
+    cargo test --workspace --exclude relay-frontend
+    node frontend/e2e/login.mjs target/debug/relay-console
+
+# Install the toolchain pieces the build needs (wasm32 target, wasm-bindgen-cli, npm tools).
+setup:
+    ./scripts/setup.sh
+
+# Build the SPA into frontend/dist.
+frontend:
+    ./frontend/build.sh
+
+# Rewrite openapi/openapi.json from the code.
+openapi:
+    cargo run -q -p relay-console -- openapi --output openapi/openapi.json
+
+# Format the code.
+fmt:
+    cargo fmt --all

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test suite needs PostgreSQL on 127.0.0.1:5432 (or TEST_POSTGRES_URL) and Chromium.
+set -euo pipefail
+
+if [ -z "${TEST_POSTGRES_URL:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  echo "PostgreSQL is not answering on 127.0.0.1:5432; trying to start it"
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  if [ -n "$version" ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -q -h 127.0.0.1 -p 5432 || {
+    echo "PostgreSQL is required for the tests (set TEST_POSTGRES_URL to use another server)" >&2
+    exit 1
+  }
+fi
+
+if ! command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1; then
+  echo "Chromium is required for the browser tests: apt-get install chromium (or set CHROMIUM)" >&2
+  exit 1
+fi

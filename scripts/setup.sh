@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and test Relay Console. Idempotent and quick
+# when everything is present. Tools come from crates.io and npm only (no binary downloads).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+wanted=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$wanted" ]; then
+  step "cargo install wasm-bindgen-cli --version $wanted (have: ${have:-none})"
+  cargo install wasm-bindgen-cli --version "$wanted"
+fi
+
+if [ ! -x frontend/node_modules/.bin/wasm-opt ] || [ ! -d frontend/node_modules/playwright-core ] \
+   || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+  step "npm ci (frontend build and browser-test tools)"
+  (cd frontend && npm ci --no-audit --no-fund)
+fi
