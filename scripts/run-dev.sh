@@ -18,7 +18,7 @@ cargo build -p relay-console --bins
 bin=target/debug
 
 ./$bin/relay-console migrate
-./$bin/relay-console create-superuser --username admin --email admin@localhost \
+./$bin/relay-console create-superuser --username admin \
   --generate-password --if-no-users
 
 echo
