@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{render_problems, AppError};
 use crate::observability;
+use crate::relay::RelayClient;
 
 /// JSON bodies larger than this are refused; uploads have their own, configured limits.
 pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -28,12 +29,14 @@ pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
+    pub relay: RelayClient,
     pub metrics: PrometheusHandle,
 }
 
 impl AppState {
     pub async fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
         Ok(AppState {
+            relay: RelayClient::new(&config)?,
             config: Arc::new(config),
             db,
             metrics: observability::metrics_handle(),

@@ -8,8 +8,10 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+use crate::db::icontains;
 use crate::entities::audit_log;
 use crate::pagination::PageRequest;
+use sea_orm::sea_query::Expr;
 
 /// Who an entry is attributed to.
 #[derive(Debug, Clone, Default)]
@@ -101,9 +103,9 @@ pub async fn list(
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         query = query.filter(
             Condition::any()
-                .add(audit_log::Column::ActorUsername.contains(q))
-                .add(audit_log::Column::TargetId.contains(q))
-                .add(audit_log::Column::Ip.contains(q)),
+                .add(icontains(Expr::col(audit_log::Column::ActorUsername), q))
+                .add(icontains(Expr::col(audit_log::Column::TargetId), q))
+                .add(icontains(Expr::col(audit_log::Column::Ip), q)),
         );
     }
     if let Some(since) = filter.since {

@@ -5,8 +5,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Func, LikeExpr, SimpleExpr};
 use sea_orm::{
-    DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector, Statement, Value,
+    DatabaseConnection, DbBackend, ExprTrait, SqlxPostgresConnector, SqlxSqliteConnector,
+    Statement, Value,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -120,6 +122,17 @@ fn placeholders_for_sqlite(sql: &str) -> String {
     out
 }
 
+/// `expr` contains `text`, ignoring case, with `%` and `_` in `text` taken literally. The
+/// same on both backends (PostgreSQL's `LIKE` is case-sensitive, SQLite's is not).
+pub fn icontains(expr: impl Into<SimpleExpr>, text: &str) -> SimpleExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Func::lower(expr.into()).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
 /// Whether a database error is a unique-constraint violation (a conflict, not a fault).
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(
@@ -131,6 +144,20 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_patterns_take_wildcards_literally() {
+        use sea_orm::sea_query::{Expr, PostgresQueryBuilder, Query};
+        let sql = Query::select()
+            .column("a")
+            .from("t")
+            .and_where(icontains(Expr::col("a"), "50%_OFF"))
+            .to_string(PostgresQueryBuilder);
+        assert_eq!(
+            sql,
+            r#"SELECT "a" FROM "t" WHERE LOWER("a") LIKE E'%50\\%\\_off%' ESCAPE E'\\'"#
+        );
+    }
 
     #[test]
     fn placeholders_translate_for_sqlite() {

@@ -174,13 +174,9 @@ impl AppError {
         .with("permission", permission)
     }
 
-    pub fn not_found(what_es: &str, what_en: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what_es} no encontrado."),
-            format!("{what_en} not found."),
-        )
+    /// 404 with whole phrases ("Plantilla no encontrada.", "Template not found.").
+    pub fn not_found(es: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", es, en)
     }
 
     pub fn conflict(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {

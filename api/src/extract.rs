@@ -138,7 +138,7 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| ApiPath(value))
-            .map_err(|_| AppError::not_found("Recurso", "Resource"))
+            .map_err(|_| AppError::not_found("Recurso no encontrado.", "Resource not found."))
     }
 }
 

@@ -5,8 +5,10 @@
 
 pub mod accounts;
 pub mod app;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -14,8 +16,11 @@ pub mod email;
 pub mod entities;
 pub mod error;
 pub mod extract;
+pub mod messages;
 pub mod observability;
 pub mod pagination;
+pub mod relay;
 pub mod routes;
 pub mod senders;
 pub mod server;
+pub mod templates;

@@ -16,11 +16,12 @@ use serde_json::json;
 use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::config::Config;
-use crate::db::{is_unique_violation, Db};
+use crate::db::{icontains, is_unique_violation, Db};
 use crate::email::EmailAddress;
 use crate::entities::{sender, user};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
+use sea_orm::sea_query::Expr;
 
 pub fn default_sender(config: &Config) -> DefaultSender {
     DefaultSender {
@@ -80,8 +81,8 @@ pub async fn list(
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         query = query.filter(
             Condition::any()
-                .add(sender::Column::FromEmail.contains(q))
-                .add(sender::Column::FromName.contains(q)),
+                .add(icontains(Expr::col(sender::Column::FromEmail), q))
+                .add(icontains(Expr::col(sender::Column::FromName), q)),
         );
     }
     let total = query.clone().count(&db.conn).await?;
@@ -104,7 +105,7 @@ pub async fn find(db: &Db, id: i64) -> AppResult<sender::Model> {
     sender::Entity::find_by_id(id)
         .one(&db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("Remitente", "Sender"))
+        .ok_or_else(|| AppError::not_found("Remitente no encontrado.", "Sender not found."))
 }
 
 pub async fn get(db: &Db, id: i64) -> AppResult<Sender> {

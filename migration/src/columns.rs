@@ -36,6 +36,14 @@ pub fn text_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).text().null().take()
 }
 
+pub fn int(name: &'static str, default: i64) -> ColumnDef {
+    ColumnDef::new(name)
+        .big_integer()
+        .not_null()
+        .default(default)
+        .take()
+}
+
 pub fn flag(name: &'static str, default: bool) -> ColumnDef {
     ColumnDef::new(name)
         .boolean()

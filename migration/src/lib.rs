@@ -7,12 +7,16 @@ pub use sea_orm_migration::prelude::*;
 
 mod columns;
 mod m20261128_000001_accounts;
+mod m20261128_000002_relay;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_accounts::Migration)]
+        vec![
+            Box::new(m20261128_000001_accounts::Migration),
+            Box::new(m20261128_000002_relay::Migration),
+        ]
     }
 }

@@ -5,6 +5,8 @@
 
 pub mod auth;
 pub mod common;
+pub mod relay;
 
 pub use auth::*;
 pub use common::*;
+pub use relay::*;

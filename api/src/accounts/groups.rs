@@ -62,7 +62,7 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<group::Model> {
     group::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found("Grupo", "Group"))
+        .ok_or_else(|| AppError::not_found("Grupo no encontrado.", "Group not found."))
 }
 
 pub async fn get(db: &Db, id: i64) -> AppResult<Group> {

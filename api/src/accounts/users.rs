@@ -14,11 +14,12 @@ use serde_json::json;
 use crate::audit::{self, Target};
 use crate::auth::permission::validate_codes;
 use crate::auth::{password, tokens, CurrentUser};
-use crate::db::{is_unique_violation, Db};
+use crate::db::{icontains, is_unique_violation, Db};
 use crate::email::EmailAddress;
 use crate::entities::{group, user, user_group, user_permission};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
+use sea_orm::sea_query::Expr;
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -34,10 +35,10 @@ pub async fn list(db: &Db, filter: &UserFilter, page: PageRequest) -> AppResult<
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         query = query.filter(
             Condition::any()
-                .add(user::Column::UsernameKey.contains(q.to_lowercase()))
-                .add(user::Column::Email.contains(q))
-                .add(user::Column::FirstName.contains(q))
-                .add(user::Column::LastName.contains(q)),
+                .add(icontains(Expr::col(user::Column::UsernameKey), q))
+                .add(icontains(Expr::col(user::Column::Email), q))
+                .add(icontains(Expr::col(user::Column::FirstName), q))
+                .add(icontains(Expr::col(user::Column::LastName), q)),
         );
     }
     if let Some(active) = filter.is_active {
@@ -67,7 +68,7 @@ pub async fn find(db: &Db, id: i64) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
         .one(&db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("Usuario", "User"))
+        .ok_or_else(|| AppError::not_found("Usuario no encontrado.", "User not found."))
 }
 
 pub async fn get(db: &Db, id: i64) -> AppResult<User> {

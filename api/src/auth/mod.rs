@@ -121,9 +121,9 @@ impl<R> std::ops::Deref for Authorized<R> {
     }
 }
 
-/// A permission as a type, for [`Authorized`].
+/// Permissions as a type, for [`Authorized`]: holding any one of them is enough.
 pub trait Requirement {
-    const PERMISSION: Permission;
+    const ANY_OF: &'static [Permission];
 }
 
 /// The permissions as types: `Authorized<can::ManageUsers>`.
@@ -131,11 +131,11 @@ pub mod can {
     use super::{Permission, Requirement};
 
     macro_rules! requirements {
-        ($($name:ident => $permission:ident),* $(,)?) => {
+        ($($name:ident => $($permission:ident)|+),* $(,)?) => {
             $(
                 pub struct $name;
                 impl Requirement for $name {
-                    const PERMISSION: Permission = Permission::$permission;
+                    const ANY_OF: &'static [Permission] = &[$(Permission::$permission),+];
                 }
             )*
         };
@@ -155,6 +155,9 @@ pub mod can {
         LoadReports => ReportsLoad,
         ManageUsers => UsersManage,
         ViewAudit => AuditView,
+        ReadTemplates => TemplatesView | TemplatesManage | BulkSendsOperate,
+        UseAttachments => BulkSendsOperate | MessagesSend,
+        ReadAttachments => BulkSendsView | BulkSendsOperate | MessagesSend,
     }
 }
 
@@ -163,7 +166,7 @@ impl<S: Send + Sync, R: Requirement> FromRequestParts<S> for Authorized<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
-        user.require(R::PERMISSION)?;
+        user.require_any(R::ANY_OF)?;
         Ok(Authorized {
             user,
             requirement: PhantomData,

@@ -1,9 +1,13 @@
 //! sea-orm mappings of the tables defined in `migration/`.
 
 pub mod api_token;
+pub mod attachment;
 pub mod audit_log;
+pub mod cache_entry;
 pub mod group;
 pub mod group_permission;
+pub mod message;
+pub mod message_attachment;
 pub mod permission;
 pub mod refresh_token;
 pub mod sender;

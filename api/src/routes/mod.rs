@@ -1,12 +1,16 @@
 //! The HTTP surface: routers composed per resource, and the OpenAPI document they declare.
 
+mod attachments;
 mod audit;
 mod auth;
 mod groups;
 mod health;
+mod messages;
 pub mod problems;
 mod senders;
+mod templates;
 mod tokens;
+mod uploads;
 mod users;
 
 use axum::middleware;
@@ -35,6 +39,9 @@ use crate::app::AppState;
         (name = "users", description = "User administration"),
         (name = "groups", description = "Groups of permissions"),
         (name = "senders", description = "Sender identities (From address and name)"),
+        (name = "templates", description = "Doppler templates"),
+        (name = "attachments", description = "Uploaded files for sends"),
+        (name = "messages", description = "Single messages"),
         (name = "audit", description = "Audit log"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -73,6 +80,9 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(groups::router())
         .merge(senders::router())
+        .merge(templates::router())
+        .merge(attachments::router())
+        .merge(messages::router())
         .merge(audit::router())
 }
 

@@ -66,7 +66,10 @@ async fn revoke(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
     if !tokens::revoke_api_token(&state.db, user.id, id).await? {
-        return Err(AppError::not_found("Token", "Token"));
+        return Err(AppError::not_found(
+            "Token no encontrado.",
+            "Token not found.",
+        ));
     }
     audit::record(
         &state.db.conn,

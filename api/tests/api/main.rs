@@ -5,7 +5,12 @@ mod support;
 
 mod accounts;
 mod api_surface;
+mod attachments;
 mod auth;
 mod cli;
+mod messages;
+mod relay;
 mod roles;
+mod secrets;
 mod senders;
+mod templates;

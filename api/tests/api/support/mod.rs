@@ -8,12 +8,36 @@ use std::collections::HashMap;
 use relay_console::accounts::users;
 use relay_console::config::Config;
 use relay_console::server::{self, RunningServer, ServeOptions};
+use relay_sim::{SimConfig, SimHandle};
 use relay_types::{CreateUser, TokenResponse};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
+pub const SIM_API_KEY: &str = "sim-key-4f1d2c9a-never-log-me";
+pub const SIM_ACCOUNT: i64 = 9518;
+
+/// A simulator on a free port, with the sample templates.
+pub async fn start_sim() -> SimHandle {
+    relay_sim::start(
+        SimConfig {
+            api_key: SIM_API_KEY.into(),
+            account_id: SIM_ACCOUNT,
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .expect("simulator starts")
+}
+
+/// Points a configuration at a simulator.
+pub fn use_sim(vars: &mut HashMap<String, String>, sim: &SimHandle) {
+    vars.insert("DOPPLER_RELAY_BASE_URL".into(), sim.base_url());
+    vars.insert("DOPPLER_RELAY_API_KEY".into(), SIM_API_KEY.into());
+    vars.insert("DOPPLER_RELAY_ACCOUNT_ID".into(), SIM_ACCOUNT.to_string());
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -139,6 +163,7 @@ pub fn base_vars(db_url: &str, data_dir: &std::path::Path) -> HashMap<String, St
 
 pub struct TestApp {
     pub backend: Backend,
+    pub sim: SimHandle,
     pub base: String,
     pub client: reqwest::Client,
     pub server: Option<RunningServer>,
@@ -159,7 +184,9 @@ impl TestApp {
     ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let db = TestDb::new(backend, data_dir.path()).await;
+        let sim = start_sim().await;
         let mut vars = base_vars(&db.url, data_dir.path());
+        use_sim(&mut vars, &sim);
         adjust(&mut vars);
         let config = Config::from_vars(&vars).expect("test configuration");
         let running = server::start(config, ServeOptions { migrate: true })
@@ -185,6 +212,7 @@ impl TestApp {
         .expect("admin created");
         let mut app = TestApp {
             backend,
+            sim,
             base,
             client: reqwest::Client::new(),
             server: Some(running),
@@ -285,6 +313,10 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.stop().await.unwrap();
         }
+    }
+
+    pub fn config(&self) -> &relay_console::config::Config {
+        &self.state().config
     }
 }
 

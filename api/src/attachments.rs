@@ -1,0 +1,310 @@
+//! Uploaded attachments: streamed to disk under a generated name with a hard size limit,
+//! content type and checksum recorded, downloadable only through the API, deletable while
+//! nothing uses them.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Bytes;
+use base64::Engine;
+use chrono::{Datelike, Utc};
+use futures::{Stream, StreamExt};
+use relay_types::{Attachment, Page};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::audit::{self, Target};
+use crate::auth::CurrentUser;
+use crate::config::Config;
+use crate::db::Db;
+use crate::entities::{attachment, user};
+use crate::error::{AppError, AppResult};
+use crate::pagination::PageRequest;
+
+/// Tables whose rows point at attachments; an attachment any of them uses cannot be deleted.
+const USED_BY: &[&str] = &["message_attachments"];
+
+/// The client's file name reduced to a display name: no directories, no control characters.
+pub fn display_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string();
+    let cleaned: String = cleaned.chars().take(200).collect();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        "adjunto".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// The extension kept on the stored file (letters and digits only), for the operator's sake.
+fn safe_extension(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((_, ext))
+            if !ext.is_empty()
+                && ext.len() <= 10
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            format!(".{}", ext.to_ascii_lowercase())
+        }
+        _ => String::new(),
+    }
+}
+
+fn absolute(config: &Config, stored_path: &str) -> PathBuf {
+    config.data_dir.join(stored_path)
+}
+
+async fn to_dtos(db: &Db, models: Vec<attachment::Model>) -> AppResult<Vec<Attachment>> {
+    let ids: Vec<i64> = models.iter().filter_map(|m| m.created_by).collect();
+    let names: std::collections::HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    Ok(models
+        .into_iter()
+        .map(|m| Attachment {
+            id: m.id,
+            created_by: m.created_by.and_then(|id| names.get(&id).cloned()),
+            name: m.original_name,
+            content_type: m.content_type,
+            size_bytes: m.size_bytes,
+            sha256: m.sha256,
+            created_at: m.created_at,
+        })
+        .collect())
+}
+
+/// Streams an upload to disk; refuses it (and leaves nothing behind) past the size limit.
+pub async fn save<S, E>(
+    db: &Db,
+    config: &Config,
+    by: &CurrentUser,
+    file_name: &str,
+    declared_type: Option<&str>,
+    mut chunks: S,
+) -> AppResult<Attachment>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Into<AppError>,
+{
+    let name = display_name(file_name);
+    let now = Utc::now();
+    let relative = format!(
+        "attachments/{:04}/{:02}/{}{}",
+        now.year(),
+        now.month(),
+        uuid::Uuid::new_v4(),
+        safe_extension(&name)
+    );
+    let path = absolute(config, &relative);
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let limit = config.limits.attachment_max_bytes;
+    let written = write_limited(&path, &mut chunks, limit).await;
+    let (size, sha256) = match written {
+        Ok(done) => done,
+        Err(err) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(err);
+        }
+    };
+    if size == 0 {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(AppError::invalid(
+            "file",
+            "attachment_empty",
+            "El archivo adjunto está vacío.",
+            "The attachment is empty.",
+        ));
+    }
+    let content_type = declared_type
+        .filter(|t| !t.is_empty() && *t != "application/octet-stream")
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            mime_guess::from_path(&name)
+                .first_or_octet_stream()
+                .to_string()
+        });
+    let inserted = attachment::Entity::insert(attachment::ActiveModel {
+        original_name: Set(name.clone()),
+        stored_path: Set(relative),
+        content_type: Set(content_type),
+        size_bytes: Set(size as i64),
+        sha256: Set(sha256),
+        created_by: Set(Some(by.id)),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&db.conn)
+    .await?;
+    audit::record(
+        &db.conn,
+        &by.actor(),
+        "attachments.upload",
+        Some(Target::new("attachment", inserted.id)),
+        json!({ "name": name, "size_bytes": size }),
+    )
+    .await?;
+    Ok(to_dtos(db, vec![inserted]).await?.remove(0))
+}
+
+async fn write_limited<S, E>(path: &Path, chunks: &mut S, limit: u64) -> AppResult<(u64, String)>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Into<AppError>,
+{
+    let mut file = tokio::fs::File::create(path).await?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(Into::into)?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(AppError::too_large(limit).with("field", "file"));
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+pub async fn list(db: &Db, page: PageRequest) -> AppResult<Page<Attachment>> {
+    let total = attachment::Entity::find().count(&db.conn).await?;
+    let models = attachment::Entity::find()
+        .order_by_desc(attachment::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(&db.conn)
+        .await?;
+    Ok(page.wrap(to_dtos(db, models).await?, total))
+}
+
+pub async fn find(db: &Db, id: i64) -> AppResult<attachment::Model> {
+    attachment::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Adjunto no encontrado.", "Attachment not found."))
+}
+
+pub async fn get(db: &Db, id: i64) -> AppResult<Attachment> {
+    let model = find(db, id).await?;
+    Ok(to_dtos(db, vec![model]).await?.remove(0))
+}
+
+/// The stored file of an attachment, for a download.
+pub async fn open(
+    db: &Db,
+    config: &Config,
+    id: i64,
+) -> AppResult<(attachment::Model, tokio::fs::File)> {
+    let model = find(db, id).await?;
+    let file = tokio::fs::File::open(absolute(config, &model.stored_path))
+        .await
+        .map_err(|_| {
+            AppError::not_found(
+                "El archivo del adjunto ya no existe.",
+                "The attachment's file no longer exists.",
+            )
+        })?;
+    Ok((model, file))
+}
+
+/// The attachments with these ids, in that order, with their content in base64.
+pub async fn load_for_send(
+    db: &Db,
+    config: &Config,
+    ids: &[i64],
+    field: &str,
+) -> AppResult<Vec<(attachment::Model, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let model = attachment::Entity::find_by_id(*id)
+            .one(&db.conn)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    field,
+                    "attachment_not_found",
+                    format!("El adjunto {id} no existe."),
+                    format!("Attachment {id} does not exist."),
+                )
+            })?;
+        let bytes = tokio::fs::read(absolute(config, &model.stored_path)).await?;
+        out.push((
+            model,
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        ));
+    }
+    Ok(out)
+}
+
+async fn in_use(db: &impl ConnectionTrait, id: i64) -> AppResult<bool> {
+    for table in USED_BY {
+        let found = db
+            .query_one_raw(crate::db::statement(
+                db.get_database_backend(),
+                &format!("SELECT 1 FROM {table} WHERE attachment_id = $1 LIMIT 1"),
+                [id.into()],
+            ))
+            .await?;
+        if found.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub async fn delete(db: &Db, config: &Config, by: &CurrentUser, id: i64) -> AppResult<()> {
+    let model = find(db, id).await?;
+    if in_use(&db.conn, id).await? {
+        return Err(AppError::conflict(
+            "attachment_in_use",
+            "El adjunto está en uso por un envío y no se puede eliminar.",
+            "The attachment is used by a send and cannot be deleted.",
+        ));
+    }
+    attachment::Entity::delete_by_id(id).exec(&db.conn).await?;
+    let _ = tokio::fs::remove_file(absolute(config, &model.stored_path)).await;
+    audit::record(
+        &db.conn,
+        &by.actor(),
+        "attachments.delete",
+        Some(Target::new("attachment", id)),
+        json!({ "name": model.original_name }),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_names_cannot_reach_outside_the_storage() {
+        assert_eq!(display_name("../../etc/passwd"), "passwd");
+        assert_eq!(
+            display_name("C:\\Users\\ana\\detalle deuda.pdf"),
+            "detalle deuda.pdf"
+        );
+        assert_eq!(display_name(".."), "adjunto");
+        assert_eq!(display_name("a\u{0}b.pdf"), "ab.pdf");
+        assert_eq!(safe_extension("x.PDF"), ".pdf");
+        assert_eq!(safe_extension("x.p/df"), "");
+        assert_eq!(safe_extension("noext"), "");
+    }
+}

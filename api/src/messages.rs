@@ -1,0 +1,422 @@
+//! Single messages (`POST /accounts/{id}/messages`): recorded before the call, so a crash
+//! mid-send leaves a visible `sending` row instead of a silent gap, then updated with
+//! Doppler's id, or the failure.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use relay_types::{Message, Page, SendMessage};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::attachments;
+use crate::audit::{self, Target};
+use crate::auth::CurrentUser;
+use crate::config::Config;
+use crate::db::{icontains, is_unique_violation, Db};
+use crate::email::EmailAddress;
+use crate::entities::{message, message_attachment, sender, user};
+use crate::error::{AppError, AppResult};
+use crate::pagination::PageRequest;
+use crate::relay::payload::{MessageAttachment, MessageRecipient, PlainMessage};
+use crate::relay::{RelayClient, SendOutcome};
+use crate::senders;
+use sea_orm::sea_query::Expr;
+use sea_orm::ExprTrait;
+
+/// Times a refused-but-not-sent call (429, unreachable) is tried before giving up.
+const SEND_ATTEMPTS: u32 = 3;
+
+fn addresses(json: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(json.clone()).unwrap_or_default()
+}
+
+async fn to_dtos(db: &Db, models: Vec<message::Model>) -> AppResult<Vec<Message>> {
+    let user_ids: Vec<i64> = models.iter().filter_map(|m| m.created_by).collect();
+    let names: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut files: HashMap<i64, Vec<i64>> = HashMap::new();
+    for link in message_attachment::Entity::find()
+        .filter(message_attachment::Column::MessageId.is_in(ids))
+        .all(&db.conn)
+        .await?
+    {
+        files
+            .entry(link.message_id)
+            .or_default()
+            .push(link.attachment_id);
+    }
+    Ok(models
+        .into_iter()
+        .map(|m| Message {
+            id: m.id,
+            client_request_id: m.client_request_id,
+            created_by: m.created_by.and_then(|id| names.get(&id).cloned()),
+            from_email: m.from_email,
+            from_name: m.from_name,
+            to: addresses(&m.to_addresses),
+            cc: addresses(&m.cc_addresses),
+            bcc: addresses(&m.bcc_addresses),
+            subject: m.subject,
+            html: m.html,
+            text: m.text_body,
+            attachment_ids: files.remove(&m.id).unwrap_or_default(),
+            status: m.status,
+            relay_message_id: m.relay_message_id,
+            error_code: m.error_code,
+            error_message: m.error_message,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        })
+        .collect())
+}
+
+async fn one(db: &Db, model: message::Model) -> AppResult<Message> {
+    Ok(to_dtos(db, vec![model]).await?.remove(0))
+}
+
+/// Every address checked; 422 names the list and position of the first bad one.
+fn check_addresses(list: &[String], field: &str) -> AppResult<Vec<String>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, raw)| match EmailAddress::parse(raw) {
+            Ok(a) if a.warning.is_none() => Ok(a.original),
+            Ok(_) => Err(AppError::invalid(
+                format!("{field}[{i}]"),
+                "address_tld_unknown",
+                format!(
+                    "'{}' tiene un dominio desconocido (¿error de tipeo?).",
+                    raw.trim()
+                ),
+                format!("'{}' has an unknown domain (a typo?).", raw.trim()),
+            )),
+            Err(_) => Err(AppError::invalid(
+                format!("{field}[{i}]"),
+                "address_invalid",
+                format!("'{}' no es una dirección de correo válida.", raw.trim()),
+                format!("'{}' is not a valid e-mail address.", raw.trim()),
+            )),
+        })
+        .collect()
+}
+
+/// The From of a single message: a chosen identity, an explicit address, the caller's own
+/// active identity, or the deployment default.
+async fn resolve_from(
+    db: &Db,
+    config: &Config,
+    by: &CurrentUser,
+    input: &SendMessage,
+) -> AppResult<(Option<i64>, String, String)> {
+    if input.sender_id.is_some() {
+        let (email, name) = senders::resolve(db, config, input.sender_id).await?;
+        return Ok((input.sender_id, email, name));
+    }
+    if let Some(email) = input
+        .from_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let checked = check_addresses(&[email.to_string()], "from_email").map_err(|e| {
+            AppError::invalid(
+                "from_email",
+                "sender_email_invalid",
+                e.es.clone(),
+                e.en.clone(),
+            )
+        })?;
+        return Ok((
+            None,
+            checked[0].clone(),
+            input
+                .from_name
+                .clone()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        ));
+    }
+    let own = sender::Entity::find()
+        .filter(sender::Column::UserId.eq(by.id))
+        .filter(sender::Column::IsActive.eq(true))
+        .one(&db.conn)
+        .await?;
+    if let Some(own) = own {
+        return Ok((Some(own.id), own.from_email, own.from_name));
+    }
+    let (email, name) = senders::resolve(db, config, None).await?;
+    Ok((None, email, name))
+}
+
+fn validate(input: &SendMessage) -> AppResult<()> {
+    if input.to.is_empty() {
+        return Err(AppError::invalid(
+            "to",
+            "recipients_required",
+            "Indica al menos un destinatario.",
+            "Give at least one recipient.",
+        ));
+    }
+    if input.subject.trim().is_empty() {
+        return Err(AppError::invalid(
+            "subject",
+            "subject_required",
+            "El asunto es obligatorio.",
+            "The subject is required.",
+        ));
+    }
+    let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    if !has(&input.html) && !has(&input.text) {
+        return Err(AppError::invalid(
+            "html",
+            "content_required",
+            "El mensaje necesita contenido HTML o texto.",
+            "The message needs HTML or text content.",
+        ));
+    }
+    if input
+        .client_request_id
+        .as_deref()
+        .is_some_and(|id| id.len() > 64)
+    {
+        return Err(AppError::invalid(
+            "client_request_id",
+            "client_request_id_too_long",
+            "client_request_id admite hasta 64 caracteres.",
+            "client_request_id takes at most 64 characters.",
+        ));
+    }
+    Ok(())
+}
+
+async fn by_request_id(db: &Db, request_id: &str) -> AppResult<Option<message::Model>> {
+    Ok(message::Entity::find()
+        .filter(message::Column::ClientRequestId.eq(request_id))
+        .one(&db.conn)
+        .await?)
+}
+
+/// Sends one message. Answers it and whether it is new (false: an earlier call with the
+/// same `client_request_id` already sent it).
+pub async fn send(
+    db: &Db,
+    relay: &RelayClient,
+    config: &Config,
+    by: &CurrentUser,
+    input: SendMessage,
+) -> AppResult<(Message, bool)> {
+    let request_id = input
+        .client_request_id
+        .clone()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty());
+    if let Some(existing) = match &request_id {
+        Some(id) => by_request_id(db, id).await?,
+        None => None,
+    } {
+        return Ok((one(db, existing).await?, false));
+    }
+    validate(&input)?;
+    let to = check_addresses(&input.to, "to")?;
+    let cc = check_addresses(&input.cc, "cc")?;
+    let bcc = check_addresses(&input.bcc, "bcc")?;
+    let (sender_id, from_email, from_name) = resolve_from(db, config, by, &input).await?;
+    let files =
+        attachments::load_for_send(db, config, &input.attachment_ids, "attachment_ids").await?;
+    let html = input.html.clone().filter(|s| !s.trim().is_empty());
+    let text = input.text.clone().filter(|s| !s.trim().is_empty());
+
+    let txn = db.conn.begin().await?;
+    let inserted = message::Entity::insert(message::ActiveModel {
+        client_request_id: Set(request_id.clone()),
+        created_by: Set(Some(by.id)),
+        sender_id: Set(sender_id),
+        from_email: Set(from_email.clone()),
+        from_name: Set(from_name.clone()),
+        to_addresses: Set(json!(to)),
+        cc_addresses: Set(json!(cc)),
+        bcc_addresses: Set(json!(bcc)),
+        subject: Set(input.subject.trim().to_string()),
+        html: Set(html.clone()),
+        text_body: Set(text.clone()),
+        status: Set("sending".into()),
+        relay_message_id: Set(String::new()),
+        error_code: Set(String::new()),
+        error_message: Set(String::new()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await;
+    let inserted = match inserted {
+        Ok(model) => model,
+        // Two calls with one request id raced: the other one sends.
+        Err(err) if is_unique_violation(&err) => {
+            drop(txn);
+            let existing = by_request_id(db, request_id.as_deref().unwrap_or_default()).await?;
+            return match existing {
+                Some(m) => Ok((one(db, m).await?, false)),
+                None => Err(err.into()),
+            };
+        }
+        Err(err) => return Err(err.into()),
+    };
+    for (file, _) in &files {
+        message_attachment::Entity::insert(message_attachment::ActiveModel {
+            message_id: Set(inserted.id),
+            attachment_id: Set(file.id),
+        })
+        .exec(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+
+    let recipients = [("to", &to), ("cc", &cc), ("bcc", &bcc)]
+        .into_iter()
+        .flat_map(|(kind, list)| {
+            list.iter().map(move |email| MessageRecipient {
+                kind,
+                email: email.clone(),
+                name: String::new(),
+            })
+        })
+        .collect();
+    let payload = PlainMessage {
+        from_email,
+        from_name: Some(from_name).filter(|n| !n.is_empty()),
+        subject: inserted.subject.clone(),
+        recipients,
+        html,
+        text,
+        attachments: files
+            .into_iter()
+            .map(|(file, content)| MessageAttachment {
+                name: file.original_name,
+                content,
+                content_type: file.content_type,
+            })
+            .collect(),
+    };
+
+    let mut outcome = relay.send_message(&payload).await;
+    for _ in 1..SEND_ATTEMPTS {
+        match &outcome {
+            // Nothing was sent: waiting and trying again cannot duplicate the message.
+            SendOutcome::NotSent { retry_after, .. } => {
+                tokio::time::sleep(*retry_after).await;
+                outcome = relay.send_message(&payload).await;
+            }
+            _ => break,
+        }
+    }
+
+    let mut active = inserted.into_active_model();
+    let (status, code, text) = match outcome {
+        SendOutcome::Sent { message_id } => {
+            active.relay_message_id = Set(message_id);
+            active.sent_at = Set(Some(Utc::now()));
+            ("sent", String::new(), String::new())
+        }
+        SendOutcome::Rejected { code, message } | SendOutcome::NotSent { code, message, .. } => {
+            ("send_failed", code, message)
+        }
+        SendOutcome::Ambiguous { code, message } => ("ambiguous", code, message),
+        SendOutcome::QuotaExceeded(q) => (
+            "send_failed",
+            "doppler_quota_exceeded".into(),
+            q.message_es(config.time_zone),
+        ),
+    };
+    active.status = Set(status.into());
+    active.error_code = Set(code);
+    active.error_message = Set(text.chars().take(1000).collect());
+    let updated = active.update(&db.conn).await?;
+    audit::record(
+        &db.conn,
+        &by.actor(),
+        "messages.send",
+        Some(Target::new("message", updated.id)),
+        json!({ "status": updated.status, "recipients": to.len() + cc.len() + bcc.len(), "relay_message_id": updated.relay_message_id }),
+    )
+    .await?;
+    Ok((one(db, updated).await?, true))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageFilter {
+    /// Text in the subject, sender, recipients or Doppler id.
+    pub q: Option<String>,
+    /// `sending`, `sent`, `send_failed` or `ambiguous`.
+    pub status: Option<String>,
+    /// First day (local, `YYYY-MM-DD`) of the period.
+    pub date_from: Option<NaiveDate>,
+    /// Last day (local, `YYYY-MM-DD`) of the period, inclusive.
+    pub date_to: Option<NaiveDate>,
+}
+
+/// Midnight of a local day, in UTC.
+pub fn local_midnight(config: &Config, day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|naive| naive.and_local_timezone(config.time_zone).earliest())
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+pub async fn list(
+    db: &Db,
+    config: &Config,
+    filter: &MessageFilter,
+    page: PageRequest,
+) -> AppResult<Page<Message>> {
+    let mut query = message::Entity::find();
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(icontains(Expr::col(message::Column::Subject), q))
+                .add(icontains(Expr::col(message::Column::FromEmail), q))
+                .add(icontains(Expr::col(message::Column::RelayMessageId), q))
+                .add(icontains(
+                    sea_orm::sea_query::Expr::col(message::Column::ToAddresses).cast_as("text"),
+                    q,
+                )),
+        );
+    }
+    if let Some(status) = filter.status.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(message::Column::Status.eq(status));
+    }
+    if let Some(from) = filter.date_from {
+        query = query.filter(message::Column::CreatedAt.gte(local_midnight(config, from)));
+    }
+    if let Some(to) = filter.date_to {
+        query = query.filter(
+            message::Column::CreatedAt.lt(local_midnight(config, to + chrono::Days::new(1))),
+        );
+    }
+    let total = query.clone().count(&db.conn).await?;
+    let models = query
+        .order_by_desc(message::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(&db.conn)
+        .await?;
+    Ok(page.wrap(to_dtos(db, models).await?, total))
+}
+
+pub async fn get(db: &Db, id: i64) -> AppResult<Message> {
+    let model = message::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Mensaje no encontrado.", "Message not found."))?;
+    one(db, model).await
+}

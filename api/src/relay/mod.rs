@@ -1,0 +1,15 @@
+//! Doppler Relay: the HTTP client, the payloads it sends, and what its answers mean.
+//!
+//! Every call goes through one shared connection pool. The API key lives only in the
+//! `Authorization` header (marked sensitive); no error, log line or stored value holds it.
+
+mod client;
+mod error;
+mod outcome;
+pub mod payload;
+mod templates;
+
+pub use client::{RelayClient, ReportPoll};
+pub use error::{QuotaInfo, RelayError};
+pub use outcome::SendOutcome;
+pub use templates::RemoteTemplate;

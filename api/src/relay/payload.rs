@@ -1,0 +1,160 @@
+//! The JSON bodies Doppler Relay takes (legacy 3.3 and 3.4).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Address {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TemplateRecipient {
+    pub email: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub model: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TemplateAttachment {
+    /// Base64 of the file's bytes.
+    pub content: String,
+    pub filename: String,
+}
+
+/// `POST /accounts/{id}/templates/{templateId}/message`: one recipient per call.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TemplateMessage {
+    pub from_email: String,
+    pub from_name: String,
+    pub reply_to: Address,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subject: String,
+    #[serde(rename = "templateId")]
+    pub template_id: String,
+    /// The recipients' variables merged, kept for compatibility.
+    pub model: Map<String, Value>,
+    pub recipients: Vec<TemplateRecipient>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<TemplateAttachment>,
+}
+
+impl TemplateMessage {
+    /// A message to one recipient. Variables with empty values are dropped, as Doppler
+    /// renders a missing variable as empty anyway.
+    pub fn to_one(
+        template_id: &str,
+        from: Address,
+        subject: &str,
+        recipient_email: &str,
+        recipient_name: &str,
+        variables: &Map<String, Value>,
+        attachments: Vec<TemplateAttachment>,
+    ) -> TemplateMessage {
+        let model: Map<String, Value> = variables
+            .iter()
+            .filter(|(_, v)| !(v.is_null() || v.as_str().is_some_and(str::is_empty)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        TemplateMessage {
+            from_email: from.email.clone(),
+            from_name: from.name.clone(),
+            reply_to: from,
+            subject: subject.to_string(),
+            template_id: template_id.to_string(),
+            model: model.clone(),
+            recipients: vec![TemplateRecipient {
+                email: recipient_email.to_string(),
+                name: recipient_name.to_string(),
+                kind: "to",
+                model,
+            }],
+            attachments,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MessageRecipient {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MessageAttachment {
+    pub name: String,
+    pub content: String,
+    #[serde(rename = "type")]
+    pub content_type: String,
+}
+
+/// `POST /accounts/{id}/messages`: a message with its own content.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlainMessage {
+    pub from_email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub recipients: Vec<MessageRecipient>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<MessageAttachment>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct TemplateFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    /// The HTML body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn template_message_has_the_legacy_shape() {
+        let vars = json!({ "nombres": "María Pérez", "deuda": "1200", "vacío": "" });
+        let msg = TemplateMessage::to_one(
+            "TPL-123",
+            Address {
+                email: "ops@example.com".into(),
+                name: "Equipo Cobranza".into(),
+            },
+            "Descuento en su deuda",
+            "client@example.com",
+            "María Pérez",
+            vars.as_object().unwrap(),
+            vec![],
+        );
+        assert_eq!(
+            serde_json::to_value(&msg).unwrap(),
+            json!({
+                "from_email": "ops@example.com", "from_name": "Equipo Cobranza",
+                "reply_to": { "email": "ops@example.com", "name": "Equipo Cobranza" },
+                "subject": "Descuento en su deuda",
+                "templateId": "TPL-123",
+                "model": { "nombres": "María Pérez", "deuda": "1200" },
+                "recipients": [{ "email": "client@example.com", "name": "María Pérez", "type": "to",
+                                 "model": { "nombres": "María Pérez", "deuda": "1200" } }]
+            })
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! Single messages (`messages.send`).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use relay_types::{Message, Page, SendMessage};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::problems::*;
+use crate::app::AppState;
+use crate::auth::{can, Authorized};
+use crate::error::AppResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::messages::{self, MessageFilter};
+use crate::pagination::PageParams;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send, list))
+        .routes(routes!(get))
+}
+
+/// The idempotency key of a create: the body's `client_request_id`, else `Idempotency-Key`.
+pub fn idempotency_key(headers: &HeaderMap, from_body: Option<String>) -> Option<String> {
+    from_body.filter(|k| !k.trim().is_empty()).or_else(|| {
+        headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// Send one message through `POST /accounts/{id}/messages`. The answer records Doppler's
+/// message id, or why it failed (`status`: `sent`, `send_failed`, `ambiguous`). A repeated
+/// `client_request_id` (or `Idempotency-Key`) answers 200 with the message already sent.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messages",
+    request_body = SendMessage,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Alternative to client_request_id")),
+    responses(
+        (status = 201, description = "Sent (or failed: see status)", body = Message),
+        (status = 200, description = "Already sent with this client_request_id", body = Message),
+        BadRequest, Unauthorized, Forbidden, Invalid))]
+async fn send(
+    State(state): State<AppState>,
+    user: Authorized<can::SendMessages>,
+    headers: HeaderMap,
+    ApiJson(mut body): ApiJson<SendMessage>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    body.client_request_id = idempotency_key(&headers, body.client_request_id.take());
+    let (message, created) =
+        messages::send(&state.db, &state.relay, &state.config, &user, body).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(message)))
+}
+
+/// Messages sent, newest first, with search and a period of local days.
+#[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
+    params(MessageFilter, PageParams),
+    responses((status = 200, body = Page<Message>), Unauthorized, Forbidden, Invalid))]
+async fn list(
+    State(state): State<AppState>,
+    _: Authorized<can::SendMessages>,
+    ApiQuery(filter): ApiQuery<MessageFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<Json<Page<Message>>> {
+    Ok(Json(
+        messages::list(&state.db, &state.config, &filter, page.into()).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = i64, Path, description = "Message id")),
+    responses((status = 200, body = Message), Unauthorized, Forbidden, NotFound))]
+async fn get(
+    State(state): State<AppState>,
+    _: Authorized<can::SendMessages>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Message>> {
+    Ok(Json(messages::get(&state.db, id).await?))
+}

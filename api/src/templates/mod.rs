@@ -1,0 +1,276 @@
+//! Doppler templates: the list (cached for every process), one template with its body and
+//! variables, previews, and changes for `templates.manage`.
+
+pub mod mustache;
+
+use relay_types::{
+    PreviewResponse, TemplateDetail, TemplateInput, TemplateList, TemplatePatch, TemplateSummary,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::{self, Target};
+use crate::auth::CurrentUser;
+use crate::cache;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::pagination::PageRequest;
+use crate::relay::payload::TemplateFields;
+use crate::relay::{RelayClient, RelayError, RemoteTemplate};
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateFilter {
+    /// Text contained in the name, id or subject.
+    pub q: Option<String>,
+    /// Ask Doppler now instead of using the shared cache.
+    pub refresh: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedList {
+    items: Vec<TemplateSummary>,
+}
+
+fn cache_key(config: &Config) -> String {
+    format!("templates:{}", config.relay.account_id)
+}
+
+fn summary(t: RemoteTemplate) -> TemplateSummary {
+    TemplateSummary {
+        label: format!("{} (id={})", t.name, t.id),
+        id: t.id,
+        name: t.name,
+        subject: t.subject,
+        from_email: t.from_email,
+        from_name: t.from_name,
+    }
+}
+
+fn upstream(err: RelayError, config: &Config) -> AppError {
+    let tz = config.time_zone;
+    let mut problem = err.into_app_error(tz);
+    if problem.status == axum::http::StatusCode::BAD_GATEWAY {
+        problem = AppError::upstream(
+            "templates_unavailable",
+            format!(
+                "No se pudieron cargar las plantillas de Doppler Relay. {}",
+                problem.es
+            ),
+            format!("Could not load the Doppler Relay templates. {}", problem.en),
+        );
+    }
+    problem
+}
+
+pub async fn list(
+    db: &Db,
+    relay: &RelayClient,
+    config: &Config,
+    filter: &TemplateFilter,
+    page: PageRequest,
+) -> AppResult<TemplateList> {
+    let key = cache_key(config);
+    let cached = if filter.refresh.unwrap_or(false) {
+        None
+    } else {
+        cache::get::<CachedList>(db, &key).await?
+    };
+    let (mut items, from_cache, fetched_at) = match cached {
+        Some(hit) => (hit.value.items, true, hit.stored_at),
+        None => {
+            let remote = relay
+                .list_templates()
+                .await
+                .map_err(|e| upstream(e, config))?;
+            let items: Vec<TemplateSummary> = remote.into_iter().map(summary).collect();
+            let at = cache::put(
+                db,
+                &key,
+                &CachedList {
+                    items: items.clone(),
+                },
+                config.relay.template_cache_ttl,
+            )
+            .await?;
+            (items, false, at)
+        }
+    };
+    items.sort_by_key(|t| t.name.to_lowercase());
+    if let Some(q) = filter
+        .q
+        .as_deref()
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty())
+    {
+        items.retain(|t| {
+            t.name.to_lowercase().contains(&q)
+                || t.id.to_lowercase().contains(&q)
+                || t.subject.to_lowercase().contains(&q)
+        });
+    }
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.page_size as usize)
+        .collect();
+    Ok(TemplateList {
+        items,
+        total,
+        page: page.page,
+        page_size: page.page_size,
+        cached: from_cache,
+        fetched_at,
+    })
+}
+
+pub async fn detail(relay: &RelayClient, config: &Config, id: &str) -> AppResult<TemplateDetail> {
+    let (template, html) = relay.get_template(id).await.map_err(|e| {
+        if e.is_not_found() {
+            AppError::not_found("Plantilla no encontrada.", "Template not found.")
+                .with("template_id", id)
+        } else {
+            upstream(e, config)
+        }
+    })?;
+    Ok(TemplateDetail {
+        variables: mustache::variables(&html),
+        id: template.id,
+        name: template.name,
+        subject: template.subject,
+        from_email: template.from_email,
+        from_name: template.from_name,
+        html,
+    })
+}
+
+pub fn preview(
+    template: &TemplateDetail,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> PreviewResponse {
+    let missing_variables = template
+        .variables
+        .iter()
+        .filter(|v| {
+            values
+                .get(v.as_str())
+                .is_none_or(|value| value.is_null() || value.as_str() == Some(""))
+        })
+        .cloned()
+        .collect();
+    PreviewResponse {
+        subject: mustache::render(&template.subject, values),
+        html: mustache::render(&template.html, values),
+        variables: template.variables.clone(),
+        missing_variables,
+    }
+}
+
+fn check_input(name: Option<&str>, from_email: Option<&str>) -> AppResult<()> {
+    if name.is_some_and(|n| n.trim().is_empty()) {
+        return Err(AppError::invalid(
+            "name",
+            "template_name_required",
+            "El nombre de la plantilla es obligatorio.",
+            "The template name is required.",
+        ));
+    }
+    if let Some(email) = from_email {
+        if crate::email::EmailAddress::parse(email).is_err() {
+            return Err(AppError::invalid(
+                "from_email",
+                "template_from_email_invalid",
+                format!("'{email}' no es una dirección de correo válida."),
+                format!("'{email}' is not a valid e-mail address."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &Db,
+    relay: &RelayClient,
+    config: &Config,
+    by: &CurrentUser,
+    input: TemplateInput,
+) -> AppResult<TemplateDetail> {
+    check_input(Some(&input.name), Some(&input.from_email))?;
+    let fields = TemplateFields {
+        name: Some(input.name.trim().to_string()),
+        subject: Some(input.subject),
+        from_email: Some(input.from_email.trim().to_string()),
+        from_name: Some(input.from_name),
+        body: Some(input.html),
+    };
+    let id = relay
+        .create_template(&fields)
+        .await
+        .map_err(|e| upstream(e, config))?;
+    cache::forget(db, &cache_key(config)).await?;
+    audit::record(
+        &db.conn,
+        &by.actor(),
+        "templates.create",
+        Some(Target::new("template", &id)),
+        json!({ "name": fields.name }),
+    )
+    .await?;
+    detail(relay, config, &id).await
+}
+
+pub async fn update(
+    db: &Db,
+    relay: &RelayClient,
+    config: &Config,
+    by: &CurrentUser,
+    id: &str,
+    patch: TemplatePatch,
+) -> AppResult<TemplateDetail> {
+    check_input(patch.name.as_deref(), patch.from_email.as_deref())?;
+    let fields = TemplateFields {
+        name: patch.name.map(|n| n.trim().to_string()),
+        subject: patch.subject,
+        from_email: patch.from_email.map(|e| e.trim().to_string()),
+        from_name: patch.from_name,
+        body: patch.html,
+    };
+    relay.update_template(id, &fields).await.map_err(|e| {
+        if e.is_not_found() {
+            AppError::not_found("Plantilla no encontrada.", "Template not found.")
+        } else {
+            upstream(e, config)
+        }
+    })?;
+    cache::forget(db, &cache_key(config)).await?;
+    audit::record(&db.conn, &by.actor(), "templates.update", Some(Target::new("template", id)), json!({ "name": fields.name, "subject": fields.subject, "body_changed": fields.body.is_some() })).await?;
+    detail(relay, config, id).await
+}
+
+pub async fn delete(
+    db: &Db,
+    relay: &RelayClient,
+    config: &Config,
+    by: &CurrentUser,
+    id: &str,
+) -> AppResult<()> {
+    relay.delete_template(id).await.map_err(|e| {
+        if e.is_not_found() {
+            AppError::not_found("Plantilla no encontrada.", "Template not found.")
+        } else {
+            upstream(e, config)
+        }
+    })?;
+    cache::forget(db, &cache_key(config)).await?;
+    audit::record(
+        &db.conn,
+        &by.actor(),
+        "templates.delete",
+        Some(Target::new("template", id)),
+        json!({}),
+    )
+    .await?;
+    Ok(())
+}
