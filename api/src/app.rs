@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{render_problems, AppError};
+use crate::jobs::runner::Wakeup;
 use crate::observability;
 use crate::relay::RelayClient;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub db: Db,
     pub relay: RelayClient,
     pub metrics: PrometheusHandle,
+    /// Wakes this process's job workers when work is queued.
+    pub wakeup: Wakeup,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             config: Arc::new(config),
             db,
             metrics: observability::metrics_handle(),
+            wakeup: Wakeup::default(),
         })
     }
 }

@@ -2,20 +2,18 @@
 //! content type and checksum recorded, downloadable only through the API, deletable while
 //! nothing uses them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use axum::body::Bytes;
 use base64::Engine;
 use chrono::{Datelike, Utc};
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use relay_types::{Attachment, Page};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
@@ -26,7 +24,7 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
 
 /// Tables whose rows point at attachments; an attachment any of them uses cannot be deleted.
-const USED_BY: &[&str] = &["message_attachments"];
+const USED_BY: &[&str] = &["message_attachments", "bulk_send_attachments"];
 
 /// The client's file name reduced to a display name: no directories, no control characters.
 pub fn display_name(raw: &str) -> String {
@@ -113,14 +111,15 @@ where
         tokio::fs::create_dir_all(parent).await?;
     }
     let limit = config.limits.attachment_max_bytes;
-    let written = write_limited(&path, &mut chunks, limit).await;
-    let (size, sha256) = match written {
-        Ok(done) => done,
-        Err(err) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(err);
-        }
-    };
+    let (size, sha256) = crate::storage::write_limited(&path, &mut chunks, limit)
+        .await
+        .map_err(|e| {
+            if e.status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                e.field("file")
+            } else {
+                e
+            }
+        })?;
     if size == 0 {
         let _ = tokio::fs::remove_file(&path).await;
         return Err(AppError::invalid(
@@ -159,27 +158,6 @@ where
     )
     .await?;
     Ok(to_dtos(db, vec![inserted]).await?.remove(0))
-}
-
-async fn write_limited<S, E>(path: &Path, chunks: &mut S, limit: u64) -> AppResult<(u64, String)>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: Into<AppError>,
-{
-    let mut file = tokio::fs::File::create(path).await?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(Into::into)?;
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(AppError::too_large(limit).with("field", "file"));
-        }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await?;
-    }
-    file.flush().await?;
-    Ok((size, hex::encode(hasher.finalize())))
 }
 
 pub async fn list(db: &Db, page: PageRequest) -> AppResult<Page<Attachment>> {

@@ -131,3 +131,32 @@ pub fn openapi(output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
 pub fn openapi_json() -> anyhow::Result<String> {
     Ok(format!("{}\n", crate::routes::openapi().to_pretty_json()?))
 }
+
+/// A state for commands that do background work without the HTTP server.
+async fn worker_state(config: Config) -> anyhow::Result<crate::app::AppState> {
+    let db = server::connect(&config).await?;
+    server::migrate(&db).await?;
+    crate::app::AppState::new(config, db).await
+}
+
+pub async fn process_bulk_scheduled(config: Config) -> anyhow::Result<()> {
+    let state = worker_state(config).await?;
+    let started = crate::bulk_sends::schedule::start_due(&state, chrono::Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Scheduler procesó {started} envíos");
+    Ok(())
+}
+
+pub async fn jobs_run(config: Config, forever: bool) -> anyhow::Result<()> {
+    let state = worker_state(config).await?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        server::shutdown_signal().await;
+        signal.cancel();
+    });
+    crate::jobs::runner::run_cli(state, forever, shutdown).await;
+    println!("Trabajos procesados.");
+    Ok(())
+}

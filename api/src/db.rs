@@ -103,13 +103,13 @@ pub fn statement(
     values: impl IntoIterator<Item = Value>,
 ) -> Statement {
     let sql = match backend {
-        DbBackend::Sqlite => placeholders_for_sqlite(sql),
+        DbBackend::Sqlite => sqlite_placeholders(sql),
         _ => sql.to_string(),
     };
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-fn placeholders_for_sqlite(sql: &str) -> String {
+pub fn sqlite_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn placeholders_translate_for_sqlite() {
         assert_eq!(
-            placeholders_for_sqlite("SELECT * FROM t WHERE a = $2 AND b = $1 AND c = $10"),
+            sqlite_placeholders("SELECT * FROM t WHERE a = $2 AND b = $1 AND c = $10"),
             "SELECT * FROM t WHERE a = ?2 AND b = ?1 AND c = ?10"
         );
     }

@@ -127,8 +127,25 @@ impl AppError {
         self
     }
 
+    /// Adds a top-level member to the problem. The RFC 9457 members (and ours) are reserved.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.0.extra.insert(key.to_string(), value.into());
+        const RESERVED: [&str; 8] = [
+            "type",
+            "title",
+            "status",
+            "detail",
+            "code",
+            "instance",
+            "request_id",
+            "field",
+        ];
+        debug_assert!(
+            !RESERVED.contains(&key),
+            "'{key}' is a reserved problem member"
+        );
+        if !RESERVED.contains(&key) {
+            self.0.extra.insert(key.to_string(), value.into());
+        }
         self
     }
 

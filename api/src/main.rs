@@ -46,10 +46,26 @@ enum Command {
     },
     /// Create or reset the groups "Operadores UI" and "Report Managers".
     SetupGroups,
+    /// Start the scheduled bulk sends that are due (for a systemd timer).
+    ProcessBulkScheduled,
+    /// Run background jobs without the HTTP server.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Print (or write) the OpenAPI document.
     Openapi {
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Work through the due jobs, then exit (or keep going with --loop).
+    Run {
+        #[arg(long = "loop")]
+        forever: bool,
     },
 }
 
@@ -102,6 +118,10 @@ async fn main() -> ExitCode {
             .await
         }
         Command::SetupGroups => cli::setup_groups(config).await,
+        Command::ProcessBulkScheduled => cli::process_bulk_scheduled(config).await,
+        Command::Jobs {
+            command: JobsCommand::Run { forever },
+        } => cli::jobs_run(config, forever).await,
         Command::Openapi { .. } => unreachable!("handled before configuration"),
     };
     report(result)

@@ -22,13 +22,25 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: CancellationToken,
     handle: JoinHandle<anyhow::Result<()>>,
+    jobs_shutdown: CancellationToken,
+    jobs: tokio::task::JoinSet<()>,
 }
 
 impl RunningServer {
-    /// Stops accepting, lets in-flight requests finish, and waits.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    /// Stops accepting, lets in-flight requests and sends finish (a send job is handed
+    /// back for another process to continue), and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
+        self.jobs_shutdown.cancel();
+        while self.jobs.join_next().await.is_some() {}
         self.handle.await?
+    }
+
+    /// Stops at once, like a crash: background work is dropped mid-flight (tests use this
+    /// to check recovery).
+    pub fn abort(mut self) {
+        self.jobs.abort_all();
+        self.handle.abort();
     }
 
     /// Serves until the process receives SIGINT or SIGTERM.
@@ -65,6 +77,12 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
     let state = AppState::new(config, db).await?;
     let router = app::router(state.clone());
     let shutdown = CancellationToken::new();
+    let jobs_shutdown = CancellationToken::new();
+    let jobs = if state.config.jobs.enabled {
+        crate::jobs::runner::spawn(&state, jobs_shutdown.clone())
+    } else {
+        tokio::task::JoinSet::new()
+    };
 
     let (local_addr, handle) = match state.config.bind_addr.clone() {
         BindAddr::Tcp(addr) => {
@@ -108,6 +126,8 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
         state,
         shutdown,
         handle,
+        jobs_shutdown,
+        jobs,
     })
 }
 

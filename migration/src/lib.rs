@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261128_000001_accounts;
 mod m20261128_000002_relay;
+mod m20261128_000003_bulk_sends;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_accounts::Migration),
             Box::new(m20261128_000002_relay::Migration),
+            Box::new(m20261128_000003_bulk_sends::Migration),
         ]
     }
 }

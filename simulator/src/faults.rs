@@ -52,6 +52,9 @@ pub struct Faults {
     pub download_status: Option<u16>,
     /// Answer sends with only a `Location` header, no id in the body.
     pub omit_message_id: bool,
+    /// Apply the shares (429, 500, 503, timeouts, drops) to sends only, not to template
+    /// or report calls.
+    pub sends_only: bool,
 }
 
 /// What a response marked with this extension becomes: a connection closed unanswered.
@@ -67,6 +70,9 @@ enum Decision {
 
 /// Middleware over the API routes: latency, then at most one fault.
 pub async fn apply(State(sim): State<Shared>, request: Request, next: Next) -> Response {
+    let is_send = request.method() == axum::http::Method::POST
+        && (request.uri().path().ends_with("/message")
+            || request.uri().path().ends_with("/messages"));
     let (latency, decision, retry_after) = {
         let mut sim = sim.lock().unwrap_or_else(|p| p.into_inner());
         let f = sim.faults.clone();
@@ -81,7 +87,9 @@ pub async fn apply(State(sim): State<Shared>, request: Request, next: Next) -> R
             edge += share.clamp(0.0, 1.0);
             roll < edge
         };
-        let decision = if pick(f.rate_timeout) {
+        let decision = if f.sends_only && !is_send {
+            Decision::Pass
+        } else if pick(f.rate_timeout) {
             Decision::Timeout
         } else if pick(f.rate_drop) {
             Decision::Drop

@@ -46,6 +46,9 @@ struct Args {
     /// Share of calls that are processed and have their connection closed unanswered.
     #[arg(long, default_value_t = 0.0)]
     rate_drop: f64,
+    /// Apply the fault shares to sends only (templates and reports stay healthy).
+    #[arg(long)]
+    faults_on_sends_only: bool,
     /// Refuse sends with 402 (quota exceeded) after this many.
     #[arg(long)]
     quota_after: Option<u64>,
@@ -88,6 +91,7 @@ async fn main() -> std::process::ExitCode {
             quota_after: args.quota_after,
             report_delay_ms: args.report_delay_ms,
             report_download,
+            sends_only: args.faults_on_sends_only,
             ..Faults::default()
         },
     };

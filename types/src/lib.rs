@@ -4,9 +4,11 @@
 //! With the `openapi` feature every type also describes itself for the OpenAPI document.
 
 pub mod auth;
+pub mod bulk;
 pub mod common;
 pub mod relay;
 
 pub use auth::*;
+pub use bulk::*;
 pub use common::*;
 pub use relay::*;

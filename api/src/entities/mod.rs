@@ -3,9 +3,12 @@
 pub mod api_token;
 pub mod attachment;
 pub mod audit_log;
+pub mod bulk_send;
+pub mod bulk_send_attachment;
 pub mod cache_entry;
 pub mod group;
 pub mod group_permission;
+pub mod job;
 pub mod message;
 pub mod message_attachment;
 pub mod permission;

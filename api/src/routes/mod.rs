@@ -3,8 +3,11 @@
 mod attachments;
 mod audit;
 mod auth;
+mod bulk_sends;
+mod csv;
 mod groups;
 mod health;
+mod jobs;
 mod messages;
 pub mod problems;
 mod senders;
@@ -39,6 +42,8 @@ use crate::app::AppState;
         (name = "users", description = "User administration"),
         (name = "groups", description = "Groups of permissions"),
         (name = "senders", description = "Sender identities (From address and name)"),
+        (name = "bulk_sends", description = "Bulk sends: CSV import, sending, recipients"),
+        (name = "jobs", description = "Background jobs"),
         (name = "templates", description = "Doppler templates"),
         (name = "attachments", description = "Uploaded files for sends"),
         (name = "messages", description = "Single messages"),
@@ -80,6 +85,9 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(groups::router())
         .merge(senders::router())
+        .merge(bulk_sends::router())
+        .merge(csv::router())
+        .merge(jobs::router())
         .merge(templates::router())
         .merge(attachments::router())
         .merge(messages::router())

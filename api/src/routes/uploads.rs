@@ -75,3 +75,124 @@ pub fn missing_file(name: &str) -> AppError {
         format!("The file is missing (field '{name}')."),
     )
 }
+
+/// A multipart form whose one file is spooled to disk and whose other fields are text.
+pub struct UploadForm {
+    fields: std::collections::HashMap<String, Vec<String>>,
+    pub file: Option<SpooledFile>,
+}
+
+pub struct SpooledFile {
+    pub spool: crate::storage::Spooled,
+    pub name: String,
+    pub size: u64,
+}
+
+impl UploadForm {
+    /// Reads the form, spooling the field `file_field` under `DATA_DIR` (at most `limit` bytes).
+    pub async fn read(
+        mut form: Multipart,
+        file_field: &str,
+        config: &crate::config::Config,
+        limit: u64,
+    ) -> Result<UploadForm, AppError> {
+        let mut fields: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        let mut file = None;
+        while let Some(field) = form.next_field().await? {
+            let name = field.name().unwrap_or_default().to_string();
+            if name == file_field {
+                let (file_name, _) = describe(&field);
+                let path = crate::storage::spool_path(config);
+                let spool = crate::storage::Spooled(path.clone());
+                let mut chunks = field;
+                match crate::storage::write_limited(&path, &mut chunks, limit).await {
+                    Ok((size, _)) => {
+                        file = Some(SpooledFile {
+                            spool,
+                            name: crate::attachments::display_name(&file_name),
+                            size,
+                        })
+                    }
+                    Err(refusal) => {
+                        let refusal = if refusal.status == StatusCode::PAYLOAD_TOO_LARGE {
+                            refusal.field(file_field)
+                        } else {
+                            refusal
+                        };
+                        return Err(refuse_after_draining(&mut form, refusal).await);
+                    }
+                }
+            } else {
+                let value = field.text().await?;
+                fields.entry(name).or_default().push(value);
+            }
+        }
+        Ok(UploadForm { fields, file })
+    }
+
+    /// A text field, trimmed; `None` when absent or blank.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.fields
+            .get(name)
+            .and_then(|v| v.last())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn flag(&self, name: &str) -> Result<bool, AppError> {
+        match self.text(name) {
+            None => Ok(false),
+            Some(v) => crate::config::parse_bool(&v).ok_or_else(|| {
+                AppError::invalid(
+                    name,
+                    "field_invalid",
+                    format!("El campo '{name}' debe ser verdadero o falso, no '{v}'."),
+                    format!("Field '{name}' must be true or false, not '{v}'."),
+                )
+            }),
+        }
+    }
+
+    /// `{"variable": "column"}` as a JSON object.
+    pub fn mapping(&self) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+        match self.text("mapping") {
+            None => Ok(Default::default()),
+            Some(raw) => serde_json::from_str(&raw).map_err(|_| {
+                AppError::invalid(
+                    "mapping",
+                    "mapping_invalid",
+                    "mapping debe ser un objeto JSON {\"variable\": \"columna\"}.",
+                    "mapping must be a JSON object {\"variable\": \"column\"}.",
+                )
+            }),
+        }
+    }
+
+    /// Ids given as repeated fields, a comma list, or a JSON array.
+    pub fn ids(&self, name: &str) -> Result<Vec<i64>, AppError> {
+        let mut ids = Vec::new();
+        for raw in self.fields.get(name).into_iter().flatten() {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                continue;
+            }
+            let parsed: Result<Vec<i64>, _> = if raw.starts_with('[') {
+                serde_json::from_str(raw).map_err(|_| ())
+            } else {
+                raw.split(',')
+                    .map(|p| p.trim().parse::<i64>().map_err(|_| ()))
+                    .collect()
+            };
+            ids.extend(parsed.map_err(|_| {
+                AppError::invalid(
+                    name,
+                    "field_invalid",
+                    format!("'{name}' debe ser una lista de ids."),
+                    format!("'{name}' must be a list of ids."),
+                )
+            })?);
+        }
+        Ok(ids)
+    }
+}

@@ -189,6 +189,9 @@ impl TestApp {
         use_sim(&mut vars, &sim);
         adjust(&mut vars);
         let config = Config::from_vars(&vars).expect("test configuration");
+        if std::env::var_os("TEST_LOG").is_some() {
+            relay_console::observability::init_logging(config.log_format);
+        }
         let running = server::start(config, ServeOptions { migrate: true })
             .await
             .expect("server starts");
@@ -345,4 +348,121 @@ pub async fn expect_problem(response: Response, status: StatusCode, code: &str) 
         "{problem}"
     );
     problem
+}
+
+/// A sample file from `tests/fixtures` (copies of the production-format samples).
+pub fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// Waits until `check` holds, polling; panics with `what` after `seconds`.
+pub async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out after {seconds} s waiting for: {what}");
+}
+
+impl TestApp {
+    /// `POST /api/v1/bulk-sends` with a CSV and form fields.
+    pub async fn create_bulk(
+        &self,
+        token: &str,
+        csv: Vec<u8>,
+        file_name: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new().part(
+            "recipients_file",
+            reqwest::multipart::Part::bytes(csv)
+                .file_name(file_name.to_string())
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+        let mut has_template = false;
+        for (name, value) in fields {
+            has_template |= *name == "template_id";
+            form = form.text(name.to_string(), value.to_string());
+        }
+        if !has_template {
+            form = form.text(
+                "template_id",
+                self.sim.template_id("Descuento en su deuda").unwrap(),
+            );
+        }
+        self.request(Method::POST, "/api/v1/bulk-sends", Some(token))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn bulk(&self, id: i64) -> Value {
+        expect_json(
+            self.get(&format!("/api/v1/bulk-sends/{id}"), &self.admin_token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// Every recipient of a bulk send (up to 500).
+    pub async fn recipients(&self, id: i64, query: &str) -> Vec<Value> {
+        let page: Value = expect_json(
+            self.get(
+                &format!("/api/v1/bulk-sends/{id}/recipients?page_size=500{query}"),
+                &self.admin_token,
+            )
+            .send()
+            .await
+            .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        page["items"].as_array().unwrap().clone()
+    }
+
+    /// Waits for a bulk send to reach one of `statuses`; answers it.
+    pub async fn wait_status(&self, id: i64, statuses: &[&str], seconds: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let bulk = self.bulk(id).await;
+            if statuses.iter().any(|s| bulk["status"] == *s) {
+                return bulk;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "bulk send {id} never reached {statuses:?}: {bulk}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// `n` recipient rows for the "Descuento en su deuda" template, `;`-separated.
+pub fn deuda_csv(n: usize) -> Vec<u8> {
+    let mut csv = String::from("email;identificacion;nombres;deuda;descuento;total_a_pagar\n");
+    for i in 1..=n {
+        csv.push_str(&format!(
+            "cliente{i}@example.com;09{i:08};Cliente {i};{};{};{}\n",
+            100 + i,
+            10 + i,
+            90
+        ));
+    }
+    csv.into_bytes()
 }

@@ -1,0 +1,510 @@
+//! Sending a bulk send: one template message per recipient, claimed from the ledger by
+//! compare-and-set, with bounded concurrency and a rate limit, each answer classified.
+//!
+//! Nothing is ever sent twice automatically: a claim is durable before its request, a
+//! request that may have reached Doppler ends `ambiguous`, and only refusals that prove
+//! nothing was sent (429, 402, no connection) put a row back to `not_started`.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::status::*;
+use crate::app::AppState;
+use crate::attachments;
+use crate::entities::{bulk_send, bulk_send_attachment};
+use crate::error::{AppError, AppResult};
+use crate::jobs::runner::JobContext;
+use crate::jobs::Ending;
+use crate::recipients::ledger::{self, Claimed, Finish};
+use crate::relay::payload::{Address, TemplateAttachment, TemplateMessage};
+use crate::relay::{QuotaInfo, SendOutcome};
+
+/// How many times a rate-limited (429) row is tried before it is put back for later.
+const RATE_LIMITED_TRIES: u32 = 20;
+/// How many times a row is tried while Doppler cannot be reached before the send pauses.
+const UNREACHABLE_TRIES: u32 = 5;
+/// How often the dispatcher looks at the bulk send's status (pause, cancel) and counters.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// Why sending stopped before the rows ran out.
+#[derive(Debug, Clone)]
+enum Halt {
+    Quota(QuotaInfo),
+    Unreachable(String),
+}
+
+struct Dispatch {
+    state: AppState,
+    job_id: i64,
+    bulk_id: i64,
+    template_id: String,
+    subject: String,
+    from: Address,
+    email_column: String,
+    attachments: Vec<TemplateAttachment>,
+    /// Stop claiming: operator pause/cancel, quota, Doppler gone, shutdown.
+    stop: CancellationToken,
+    halt: Mutex<Option<Halt>>,
+    /// After a 429, nobody starts a new request before this.
+    backoff_until: Mutex<Option<Instant>>,
+    per_second: Option<DefaultDirectRateLimiter>,
+    per_hour: Option<DefaultDirectRateLimiter>,
+    unrecorded: AtomicBool,
+}
+
+fn limiter(
+    per_second: u32,
+    per_hour: u32,
+) -> (
+    Option<DefaultDirectRateLimiter>,
+    Option<DefaultDirectRateLimiter>,
+) {
+    (
+        NonZeroU32::new(per_second).map(|n| RateLimiter::direct(Quota::per_second(n))),
+        NonZeroU32::new(per_hour).map(|n| RateLimiter::direct(Quota::per_hour(n))),
+    )
+}
+
+/// The name Doppler shows for a recipient: a name-like variable when the file has one.
+fn recipient_name(variables: &Map<String, Value>) -> String {
+    const KEYS: [&str; 5] = [
+        "nombres",
+        "nombre",
+        "name",
+        "nombre_completo",
+        "nombres_completos",
+    ];
+    variables
+        .iter()
+        .find(|(k, _)| KEYS.contains(&k.to_lowercase().as_str()))
+        .and_then(|(_, v)| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
+    let state = &ctx.state;
+    let bulk_id = ctx.job.bulk_send_id.ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!("send job {} has no bulk send", ctx.job.id))
+    })?;
+    let bulk = super::find(&state.db.conn, bulk_id).await?;
+    if !matches!(bulk.status.as_str(), QUEUED | SENDING) {
+        return Ok(Ending::Done(format!(
+            "Nada que enviar: el envío está en '{}'.",
+            bulk.status
+        )));
+    }
+    // The template may have changed since the send was queued.
+    if let Err(problem) = super::check_variables(state, &bulk).await {
+        if problem.status.is_client_error() {
+            super::set_status(
+                &state.db.conn,
+                bulk_id,
+                &[QUEUED, SENDING],
+                FAILED,
+                problem.code.as_ref(),
+                &problem.es,
+            )
+            .await?;
+            return Ok(Ending::Done(problem.es.clone()));
+        }
+        return Ok(Ending::Again {
+            at: Utc::now() + chrono::Duration::seconds(30),
+            message: format!(
+                "Doppler no disponible; se reintenta en 30 s. {}",
+                problem.es
+            ),
+        });
+    }
+    let attachment_ids: Vec<i64> = bulk_send_attachment::Entity::find()
+        .filter(bulk_send_attachment::Column::BulkSendId.eq(bulk_id))
+        .all(&state.db.conn)
+        .await?
+        .into_iter()
+        .map(|a| a.attachment_id)
+        .collect();
+    let files =
+        attachments::load_for_send(&state.db, &state.config, &attachment_ids, "attachment_ids")
+            .await?;
+    if !super::set_status(&state.db.conn, bulk_id, &[QUEUED, SENDING], SENDING, "", "").await? {
+        return Ok(Ending::Done(
+            "El envío cambió de estado antes de empezar.".into(),
+        ));
+    }
+    state
+        .db
+        .conn
+        .execute_raw(state.db.stmt(
+            "UPDATE bulk_sends SET started_at = COALESCE(started_at, $2) WHERE id = $1",
+            [bulk_id.into(), Utc::now().into()],
+        ))
+        .await?;
+
+    let (per_second, per_hour) = limiter(
+        state.config.sending.rate_per_second,
+        state.config.sending.rate_per_hour,
+    );
+    let dispatch = Arc::new(Dispatch {
+        state: state.clone(),
+        job_id: ctx.job.id,
+        bulk_id,
+        template_id: bulk.template_id.clone(),
+        subject: bulk.subject.clone(),
+        from: Address {
+            email: bulk.from_email.clone(),
+            name: bulk.from_name.clone(),
+        },
+        email_column: bulk.email_column.clone(),
+        attachments: files
+            .into_iter()
+            .map(|(file, content)| TemplateAttachment {
+                content,
+                filename: file.original_name,
+            })
+            .collect(),
+        stop: ctx.stop.child_token(),
+        halt: Mutex::new(None),
+        backoff_until: Mutex::new(None),
+        per_second,
+        per_hour,
+        unrecorded: AtomicBool::new(false),
+    });
+    let watcher = tokio::spawn(watch(dispatch.clone(), ctx.owner.clone()));
+    let claimed = send_all(&dispatch).await;
+    watcher.abort();
+    let claimed = claimed?;
+    conclude(ctx, &dispatch, claimed).await
+}
+
+/// Claims and sends until the rows run out or something stops the send.
+async fn send_all(dispatch: &Arc<Dispatch>) -> AppResult<u64> {
+    let slots = Arc::new(Semaphore::new(dispatch.state.config.sending.concurrency));
+    let mut in_flight = JoinSet::new();
+    let mut cursor = 0i64;
+    let mut claimed = 0u64;
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit.map_err(|e| AppError::internal(anyhow::anyhow!(e)))?,
+            _ = dispatch.stop.cancelled() => break,
+        };
+        if !dispatch.wait_turn().await {
+            break;
+        }
+        let Some(row) = ledger::claim_next(
+            &dispatch.state.db,
+            dispatch.bulk_id,
+            dispatch.job_id,
+            cursor,
+        )
+        .await?
+        else {
+            break;
+        };
+        cursor = row.row_number;
+        claimed += 1;
+        let dispatch = dispatch.clone();
+        in_flight.spawn(async move {
+            dispatch.send_one(row).await;
+            drop(permit);
+        });
+        // Reap finished sends so the set stays small.
+        while in_flight.try_join_next().is_some() {}
+    }
+    // Requests already made are let finish: cutting one short would only make it ambiguous.
+    while in_flight.join_next().await.is_some() {}
+    Ok(claimed)
+}
+
+impl Dispatch {
+    /// Waits for the rate limits and any 429 back-off; false when the send was stopped.
+    async fn wait_turn(&self) -> bool {
+        loop {
+            let until = *self.backoff_until.lock().unwrap_or_else(|p| p.into_inner());
+            match until {
+                Some(at) if at > Instant::now() => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => continue,
+                        _ = self.stop.cancelled() => return false,
+                    }
+                }
+                _ => break,
+            }
+        }
+        for limiter in [&self.per_second, &self.per_hour].into_iter().flatten() {
+            tokio::select! {
+                _ = limiter.until_ready() => {}
+                _ = self.stop.cancelled() => return false,
+            }
+        }
+        !self.stop.is_cancelled()
+    }
+
+    fn halt(&self, reason: Halt) {
+        let mut halt = self.halt.lock().unwrap_or_else(|p| p.into_inner());
+        halt.get_or_insert(reason);
+        self.stop.cancel();
+    }
+
+    async fn send_one(&self, row: Claimed) {
+        let mut model = row.variables.clone();
+        model.insert(self.email_column.clone(), Value::String(row.email.clone()));
+        let message = TemplateMessage::to_one(
+            &self.template_id,
+            self.from.clone(),
+            &self.subject,
+            &row.email,
+            &recipient_name(&row.variables),
+            &model,
+            self.attachments.clone(),
+        );
+        let tz = self.state.config.time_zone;
+        let mut tries = 0u32;
+        let end = loop {
+            tries += 1;
+            let outcome = self.state.relay.send_template(&message).await;
+            metrics::counter!("relay_sends_total", "outcome" => outcome_label(&outcome))
+                .increment(1);
+            match outcome {
+                SendOutcome::Sent { message_id } => break Finish::Sent { message_id },
+                SendOutcome::Rejected { code, message } => break Finish::Failed { code, message },
+                SendOutcome::Ambiguous { code, message } => {
+                    break Finish::Ambiguous { code, message }
+                }
+                SendOutcome::QuotaExceeded(quota) => {
+                    let message = quota.message_es(tz);
+                    self.halt(Halt::Quota(quota));
+                    break Finish::Released {
+                        code: "doppler_quota_exceeded".into(),
+                        message,
+                    };
+                }
+                SendOutcome::NotSent {
+                    code,
+                    message,
+                    retry_after,
+                } => {
+                    let unreachable = code == "connection_refused";
+                    let limit = if unreachable {
+                        UNREACHABLE_TRIES
+                    } else {
+                        RATE_LIMITED_TRIES
+                    };
+                    if tries >= limit || self.stop.is_cancelled() {
+                        if unreachable && tries >= limit {
+                            self.halt(Halt::Unreachable(message.clone()));
+                        }
+                        break Finish::Released { code, message };
+                    }
+                    {
+                        let mut until =
+                            self.backoff_until.lock().unwrap_or_else(|p| p.into_inner());
+                        let wanted = Instant::now() + retry_after;
+                        if until.is_none_or(|at| at < wanted) {
+                            *until = Some(wanted);
+                        }
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(retry_after) => {}
+                        _ = self.stop.cancelled() => break Finish::Released { code, message },
+                    }
+                }
+            }
+        };
+        tracing::debug!(
+            bulk_send = self.bulk_id,
+            row = row.row_number,
+            domain = row.email_normalized.rsplit('@').next().unwrap_or(""),
+            key = %row.idempotency_key,
+            outcome = ?end,
+            "recipient"
+        );
+        self.record(row.id, end).await;
+    }
+
+    /// Writes a row's end, insisting a little: a send that happened must not go unrecorded.
+    async fn record(&self, recipient_id: i64, end: Finish) {
+        for attempt in 1..=5u64 {
+            match ledger::finish(&self.state.db, recipient_id, self.job_id, end.clone()).await {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::warn!(
+                        recipient = recipient_id,
+                        "row no longer this job's; its end was not recorded"
+                    );
+                    return;
+                }
+                Err(err) => {
+                    tracing::warn!(recipient = recipient_id, attempt, error = %err, "could not record a send; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+            }
+        }
+        self.unrecorded.store(true, Ordering::SeqCst);
+    }
+}
+
+fn outcome_label(outcome: &SendOutcome) -> &'static str {
+    match outcome {
+        SendOutcome::Sent { .. } => "sent",
+        SendOutcome::Rejected { .. } => "rejected",
+        SendOutcome::Ambiguous { .. } => "ambiguous",
+        SendOutcome::QuotaExceeded(_) => "quota_exceeded",
+        SendOutcome::NotSent { .. } => "not_sent",
+    }
+}
+
+/// Watches for pause and cancel, and keeps counters and progress current.
+async fn watch(dispatch: Arc<Dispatch>, owner: String) {
+    let db = &dispatch.state.db;
+    let mut last_counts = Instant::now();
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        match super::find(&db.conn, dispatch.bulk_id).await {
+            Ok(bulk) if bulk.status != SENDING => {
+                tracing::info!(bulk_send = dispatch.bulk_id, status = %bulk.status, "send stopped by status change");
+                dispatch.stop.cancel();
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "could not read the bulk send's status"),
+        }
+        if last_counts.elapsed() >= Duration::from_secs(1) {
+            last_counts = Instant::now();
+            if let Ok(c) = ledger::refresh_counters(&db.conn, dispatch.bulk_id).await {
+                let done = c.sent + c.failed + c.ambiguous;
+                let _ = crate::jobs::progress(
+                    db,
+                    dispatch.job_id,
+                    &owner,
+                    done,
+                    c.valid,
+                    &format!("Enviando: {done}/{}", c.valid),
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// After the last request: the bulk send's status and how the job ends.
+async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppResult<Ending> {
+    let db = &ctx.state.db;
+    if dispatch.unrecorded.load(Ordering::SeqCst) {
+        ledger::abandon_sending(
+            &db.conn,
+            dispatch.bulk_id,
+            "No se pudo registrar el resultado del envío; verifique antes de reenviar.",
+        )
+        .await?;
+    }
+    let counts = ledger::refresh_counters(&db.conn, dispatch.bulk_id).await?;
+    let done = counts.sent + counts.failed + counts.ambiguous;
+    ctx.progress(
+        done,
+        counts.valid,
+        &format!("Procesados {done}/{}", counts.valid),
+    )
+    .await;
+    if ctx.lease_lost.is_cancelled() {
+        return Ok(Ending::Released("Lease perdido".into()));
+    }
+    let halt = dispatch
+        .halt
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    match halt {
+        Some(Halt::Quota(quota)) => {
+            let message = quota.message_es(ctx.state.config.time_zone);
+            super::set_status(
+                &db.conn,
+                dispatch.bulk_id,
+                &[SENDING],
+                PAUSED,
+                "quota_exceeded",
+                &message,
+            )
+            .await?;
+            bulk_send::Entity::update_many()
+                .col_expr(bulk_send::Column::ResumeAt, Expr::value(quota.reset_at))
+                .filter(bulk_send::Column::Id.eq(dispatch.bulk_id))
+                .exec(&db.conn)
+                .await?;
+            return Ok(Ending::Done(format!("Pausado: {message}")));
+        }
+        Some(Halt::Unreachable(reason)) => {
+            let message = format!("Doppler Relay no responde; reanude cuando vuelva. {reason}");
+            super::set_status(
+                &db.conn,
+                dispatch.bulk_id,
+                &[SENDING],
+                PAUSED,
+                "doppler_unavailable",
+                &message,
+            )
+            .await?;
+            return Ok(Ending::Done(format!("Pausado: {message}")));
+        }
+        None => {}
+    }
+    let bulk = super::find(&db.conn, dispatch.bulk_id).await?;
+    if bulk.status != SENDING {
+        return Ok(Ending::Done(format!(
+            "Detenido ({}) tras {claimed} envío(s) en esta ejecución.",
+            bulk.status
+        )));
+    }
+    if ctx.stop.is_cancelled() {
+        return Ok(Ending::Released(format!(
+            "Interrumpido al apagar tras {claimed} envío(s); otro proceso continúa."
+        )));
+    }
+    match super::final_status(&counts) {
+        Some(end) => {
+            super::set_status(&db.conn, dispatch.bulk_id, &[SENDING], end, "", "").await?;
+            tracing::info!(
+                bulk_send = dispatch.bulk_id,
+                status = end,
+                sent = counts.sent,
+                failed = counts.failed,
+                ambiguous = counts.ambiguous,
+                "bulk send finished"
+            );
+            Ok(Ending::Done(format!(
+                "Envío procesado: {} enviados, {} fallidos, {} ambiguos.",
+                counts.sent, counts.failed, counts.ambiguous
+            )))
+        }
+        // Rows went back to not_started (a refusal ran out its retries): try again shortly.
+        None => Ok(Ending::Again {
+            at: Utc::now() + chrono::Duration::seconds(5),
+            message: format!(
+                "Quedan {} destinatario(s) por enviar; se continúa.",
+                counts.pending
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recipient_name_comes_from_a_name_column() {
+        let v = serde_json::json!({ "Nombres": "Ana", "deuda": "1" });
+        assert_eq!(recipient_name(v.as_object().unwrap()), "Ana");
+        assert_eq!(recipient_name(&Map::new()), "");
+    }
+}

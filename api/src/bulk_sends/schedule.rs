@@ -1,0 +1,66 @@
+//! Starting scheduled bulk sends when they are due: the in-process scheduler and the
+//! `process-bulk-scheduled` command run this same code, safely at the same time (the
+//! status moves `scheduled → queued` by compare-and-set, and a send has one active job).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+
+use super::status::*;
+use crate::app::AppState;
+use crate::audit::{self, Target};
+use crate::entities::bulk_send;
+use crate::error::AppResult;
+
+/// Due sends taken per run (legacy: 50); the rest wait for the next run.
+const BATCH: u64 = 50;
+
+/// Queues the scheduled sends due at `now`; answers how many started.
+pub async fn start_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
+    let due = bulk_send::Entity::find()
+        .filter(bulk_send::Column::Status.eq(SCHEDULED))
+        .filter(bulk_send::Column::ScheduledAt.lte(now))
+        .order_by_asc(bulk_send::Column::ScheduledAt)
+        .limit(BATCH)
+        .all(&state.db.conn)
+        .await?;
+    let mut started = 0;
+    for bulk in due {
+        match super::start(state, None, bulk.id, &[SCHEDULED], "programar", "schedule").await {
+            Ok(()) => {
+                started += 1;
+                tracing::info!(bulk_send = bulk.id, "scheduled send started");
+                audit::record(
+                    &state.db.conn,
+                    &super::system_actor(),
+                    "bulk_sends.scheduled_start",
+                    Some(Target::new("bulk_send", bulk.id)),
+                    json!({ "scheduled_at": bulk.scheduled_at }),
+                )
+                .await?;
+            }
+            // Another scheduler got there first.
+            Err(err)
+                if err.code == "bulk_send_state_conflict" || err.code == "bulk_send_job_active" => {
+            }
+            // The rows no longer fit the template (or it is gone): the send cannot start.
+            Err(err) if err.status.is_client_error() => {
+                tracing::warn!(bulk_send = bulk.id, code = %err.code, "scheduled send could not start");
+                super::set_status(
+                    &state.db.conn,
+                    bulk.id,
+                    &[SCHEDULED],
+                    FAILED,
+                    err.code.as_ref(),
+                    &err.es,
+                )
+                .await?;
+            }
+            // Doppler unreachable: stays scheduled, tried again next run.
+            Err(err) => {
+                tracing::warn!(bulk_send = bulk.id, error = %err, "scheduled send postponed")
+            }
+        }
+    }
+    Ok(started)
+}

@@ -1,0 +1,400 @@
+//! Background jobs: a table every process shares. A job is claimed by one worker at a time
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL; one atomic `UPDATE … RETURNING` on SQLite,
+//! whose writes are serialised), held under a lease the worker keeps renewing, and taken
+//! back by any worker once the lease expires.
+
+pub mod runner;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use relay_types::{Job, Page};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::audit::{self, Target};
+use crate::auth::CurrentUser;
+use crate::config::DatabaseKind;
+use crate::db::{is_unique_violation, Db};
+use crate::entities::{job, user};
+use crate::error::{AppError, AppResult};
+use crate::pagination::PageRequest;
+use crate::recipients::ledger;
+
+pub const BULK_SEND: &str = "bulk_send";
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+pub const ERROR: &str = "error";
+
+/// A job to create.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub job_type: &'static str,
+    pub bulk_send_id: Option<i64>,
+    pub report_id: Option<i64>,
+    pub payload: serde_json::Value,
+    pub run_after: DateTime<Utc>,
+    pub triggered_by: Option<i64>,
+    pub retry_of: Option<i64>,
+    pub message: String,
+}
+
+impl NewJob {
+    pub fn new(job_type: &'static str) -> NewJob {
+        NewJob {
+            job_type,
+            bulk_send_id: None,
+            report_id: None,
+            payload: json!({}),
+            run_after: Utc::now(),
+            triggered_by: None,
+            retry_of: None,
+            message: String::new(),
+        }
+    }
+
+    /// One active job per type and subject: a second one is not created.
+    fn dedupe_key(&self) -> Option<String> {
+        match (self.bulk_send_id, self.report_id) {
+            (Some(b), _) => Some(format!("{}:bulk:{b}", self.job_type)),
+            (None, Some(r)) => Some(format!("{}:report:{r}", self.job_type)),
+            (None, None) => Some(self.job_type.to_string()),
+        }
+    }
+}
+
+/// Creates the job unless one of the same type for the same subject is queued or running
+/// (then answers `None`).
+pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> AppResult<Option<job::Model>> {
+    let now = Utc::now();
+    let inserted = job::Entity::insert(job::ActiveModel {
+        job_type: Set(new.job_type.to_string()),
+        state: Set(QUEUED.into()),
+        dedupe_key: Set(new.dedupe_key()),
+        bulk_send_id: Set(new.bulk_send_id),
+        report_id: Set(new.report_id),
+        payload: Set(new.payload),
+        run_after: Set(new.run_after),
+        triggered_by: Set(new.triggered_by),
+        retry_of: Set(new.retry_of),
+        message: Set(new.message),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await;
+    match inserted {
+        Ok(model) => Ok(Some(model)),
+        Err(err) if is_unique_violation(&err) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The active job of this type for a bulk send, if any.
+pub async fn active_for_bulk(
+    db: &impl ConnectionTrait,
+    job_type: &str,
+    bulk_id: i64,
+) -> AppResult<Option<job::Model>> {
+    Ok(job::Entity::find()
+        .filter(job::Column::DedupeKey.eq(format!("{job_type}:bulk:{bulk_id}")))
+        .one(db)
+        .await?)
+}
+
+/// Takes the oldest due job, if any, under a lease for `owner`.
+pub async fn claim(db: &Db, owner: &str, lease: Duration) -> AppResult<Option<job::Model>> {
+    let now = Utc::now();
+    let lock = match db.kind {
+        DatabaseKind::Postgres => "FOR UPDATE SKIP LOCKED",
+        DatabaseKind::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2, heartbeat_at = $3, \
+         attempts = attempts + 1, started_at = COALESCE(started_at, $3), updated_at = $3 \
+         WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $3 ORDER BY run_after, id LIMIT 1 {lock}) \
+         AND state = 'queued' RETURNING *"
+    );
+    let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    Ok(job::Entity::find()
+        .from_raw_sql(db.stmt(&sql, [owner.into(), expires.into(), now.into()]))
+        .one(&db.conn)
+        .await?)
+}
+
+/// Renews the lease; false when the job is no longer this worker's.
+pub async fn heartbeat(db: &Db, id: i64, owner: &str, lease: Duration) -> AppResult<bool> {
+    let now = Utc::now();
+    let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let result = job::Entity::update_many()
+        .col_expr(
+            job::Column::LeaseExpiresAt,
+            sea_orm::sea_query::Expr::value(expires),
+        )
+        .col_expr(
+            job::Column::HeartbeatAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(job::Column::State.eq(RUNNING))
+        .exec(&db.conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn progress(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    done: i64,
+    total: i64,
+    message: &str,
+) -> AppResult<()> {
+    job::Entity::update_many()
+        .col_expr(
+            job::Column::ProgressDone,
+            sea_orm::sea_query::Expr::value(done),
+        )
+        .col_expr(
+            job::Column::ProgressTotal,
+            sea_orm::sea_query::Expr::value(total),
+        )
+        .col_expr(
+            job::Column::Message,
+            sea_orm::sea_query::Expr::value(message),
+        )
+        .col_expr(
+            job::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .exec(&db.conn)
+        .await?;
+    Ok(())
+}
+
+/// How a job run ended, as the runner records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ending {
+    Done(String),
+    Failed {
+        message: String,
+        error: String,
+    },
+    /// Run again at `at` (a step of a longer process, e.g. polling a report).
+    Again {
+        at: DateTime<Utc>,
+        message: String,
+    },
+    /// Given back unfinished (shutdown): any worker may take it up now.
+    Released(String),
+}
+
+/// Records the end of a run; only the lease owner can.
+pub async fn end(db: &Db, id: i64, owner: &str, ending: Ending) -> AppResult<bool> {
+    let now = Utc::now();
+    let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match &ending {
+        Ending::Done(message) => (
+            "UPDATE jobs SET state = 'done', dedupe_key = NULL, lease_owner = NULL, lease_expires_at = NULL, \
+             message = $3, error = '', finished_at = $4, updated_at = $4 WHERE id = $1 AND lease_owner = $2",
+            vec![id.into(), owner.into(), clip(message, 255).into(), now.into()],
+        ),
+        Ending::Failed { message, error } => (
+            "UPDATE jobs SET state = 'error', dedupe_key = NULL, lease_owner = NULL, lease_expires_at = NULL, \
+             message = $3, error = $5, finished_at = $4, updated_at = $4 WHERE id = $1 AND lease_owner = $2",
+            vec![id.into(), owner.into(), clip(message, 255).into(), now.into(), clip(error, 8000).into()],
+        ),
+        Ending::Again { at, message } => (
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = 0, \
+             run_after = $5, message = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2",
+            vec![id.into(), owner.into(), clip(message, 255).into(), now.into(), (*at).into()],
+        ),
+        Ending::Released(message) => (
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = $4, message = $3, \
+             updated_at = $4 WHERE id = $1 AND lease_owner = $2",
+            vec![id.into(), owner.into(), clip(message, 255).into(), now.into()],
+        ),
+    };
+    let result = db.conn.execute_raw(db.stmt(sql, values)).await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Takes back jobs whose worker stopped renewing its lease. A send job's rows left
+/// `sending` become ambiguous (they may have gone out) before the job is queued again, so
+/// nothing is sent twice. Answers the jobs taken back.
+pub async fn recover_expired(db: &Db) -> AppResult<Vec<job::Model>> {
+    let now = Utc::now();
+    let txn = db.conn.begin().await?;
+    let recovered = job::Entity::find()
+        .from_raw_sql(crate::db::statement(
+            db.backend(),
+            "UPDATE jobs SET \
+               state = CASE WHEN attempts >= max_attempts THEN 'error' ELSE 'queued' END, \
+               dedupe_key = CASE WHEN attempts >= max_attempts THEN NULL ELSE dedupe_key END, \
+               finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
+               error = CASE WHEN attempts >= max_attempts THEN $2 ELSE error END, \
+               message = $3, lease_owner = NULL, lease_expires_at = NULL, run_after = $1, updated_at = $1 \
+             WHERE state = 'running' AND lease_expires_at < $1 RETURNING *",
+            [
+                now.into(),
+                "El trabajador dejó de responder demasiadas veces.".into(),
+                "Recuperado: el trabajador anterior dejó de renovar su lease.".into(),
+            ],
+        ))
+        .all(&txn)
+        .await?;
+    for job in &recovered {
+        if let (BULK_SEND, Some(bulk_id)) = (job.job_type.as_str(), job.bulk_send_id) {
+            let n = ledger::abandon_sending(
+                &txn,
+                bulk_id,
+                "El proceso que enviaba se detuvo durante el envío; verifique antes de reenviar.",
+            )
+            .await?;
+            if n > 0 {
+                tracing::warn!(
+                    job = job.id,
+                    bulk_send = bulk_id,
+                    recipients = n,
+                    "recovered send job: rows left sending are now ambiguous"
+                );
+            }
+        }
+    }
+    txn.commit().await?;
+    for job in &recovered {
+        tracing::warn!(job = job.id, job_type = %job.job_type, state = %job.state, "job lease expired; taken back");
+    }
+    Ok(recovered)
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobFilter {
+    /// `queued`, `running`, `done` or `error`.
+    pub state: Option<String>,
+    pub job_type: Option<String>,
+    pub bulk_send_id: Option<i64>,
+}
+
+pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<job::Model>) -> AppResult<Vec<Job>> {
+    let ids: Vec<i64> = models.iter().filter_map(|m| m.triggered_by).collect();
+    let names: std::collections::HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    Ok(models
+        .into_iter()
+        .map(|m| Job {
+            id: m.id,
+            triggered_by: m.triggered_by.and_then(|id| names.get(&id).cloned()),
+            job_type: m.job_type,
+            state: m.state,
+            bulk_send_id: m.bulk_send_id,
+            report_id: m.report_id,
+            attempts: m.attempts,
+            message: m.message,
+            error: m.error,
+            progress_done: m.progress_done,
+            progress_total: m.progress_total,
+            retry_of: m.retry_of,
+            run_after: m.run_after,
+            created_at: m.created_at,
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+        })
+        .collect())
+}
+
+pub async fn list(db: &Db, filter: &JobFilter, page: PageRequest) -> AppResult<Page<Job>> {
+    let mut query = job::Entity::find();
+    if let Some(state) = filter.state.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(job::Column::State.eq(state));
+    }
+    if let Some(kind) = filter.job_type.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(job::Column::JobType.eq(kind));
+    }
+    if let Some(bulk) = filter.bulk_send_id {
+        query = query.filter(job::Column::BulkSendId.eq(bulk));
+    }
+    let total = query.clone().count(&db.conn).await?;
+    let models = query
+        .order_by_desc(job::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(&db.conn)
+        .await?;
+    Ok(page.wrap(to_dtos(&db.conn, models).await?, total))
+}
+
+pub async fn find(db: &Db, id: i64) -> AppResult<job::Model> {
+    job::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Trabajo no encontrado.", "Job not found."))
+}
+
+/// A new job like a failed one (`error` only); the original stays as it was.
+pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> {
+    let original = find(db, id).await?;
+    if original.state != ERROR {
+        return Err(AppError::conflict(
+            "job_not_in_error",
+            format!(
+                "Solo se reintenta un trabajo en error; este está en '{}'.",
+                original.state
+            ),
+            format!(
+                "Only a job in error can be retried; this one is '{}'.",
+                original.state
+            ),
+        ));
+    }
+    let job_type: &'static str = runner::known_type(&original.job_type).ok_or_else(|| {
+        AppError::conflict(
+            "job_type_unknown",
+            "Tipo de trabajo desconocido.",
+            "Unknown job type.",
+        )
+    })?;
+    let new = NewJob {
+        bulk_send_id: original.bulk_send_id,
+        report_id: original.report_id,
+        payload: original.payload.clone(),
+        triggered_by: Some(by.id),
+        retry_of: Some(original.id),
+        message: format!("Reintento del trabajo {}", original.id),
+        ..NewJob::new(job_type)
+    };
+    let txn = db.conn.begin().await?;
+    let created = enqueue(&txn, new).await?.ok_or_else(|| {
+        AppError::conflict(
+            "job_already_active",
+            "Ya hay un trabajo en cola o en ejecución para esto.",
+            "A job for this is already queued or running.",
+        )
+    })?;
+    audit::record(
+        &txn,
+        &by.actor(),
+        "jobs.retry",
+        Some(Target::new("job", created.id)),
+        json!({ "retry_of": original.id, "job_type": original.job_type }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}

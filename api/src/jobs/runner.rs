@@ -1,0 +1,253 @@
+//! The workers inside a `relay-console` process (or `jobs run`): claim due jobs, keep
+//! their leases alive, run them, record how they ended; plus the periodic duties (taking
+//! back expired leases, starting scheduled sends).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::{Ending, BULK_SEND};
+use crate::app::AppState;
+use crate::bulk_sends;
+use crate::entities::job;
+use crate::error::AppError;
+
+/// Job types this build knows how to run.
+pub fn known_type(name: &str) -> Option<&'static str> {
+    [BULK_SEND].into_iter().find(|t| *t == name)
+}
+
+/// What a running job can see and do.
+pub struct JobContext {
+    pub state: AppState,
+    pub job: job::Model,
+    pub owner: String,
+    /// Cancelled when the process shuts down or the lease is lost: stop taking new work.
+    pub stop: CancellationToken,
+    /// Cancelled only when the lease was lost (another worker owns the job now).
+    pub lease_lost: CancellationToken,
+}
+
+impl JobContext {
+    pub async fn progress(&self, done: i64, total: i64, message: &str) {
+        if let Err(err) = super::progress(
+            &self.state.db,
+            self.job.id,
+            &self.owner,
+            done,
+            total,
+            message,
+        )
+        .await
+        {
+            tracing::warn!(job = self.job.id, error = %err, "could not record progress");
+        }
+    }
+}
+
+/// How often an idle worker looks for due jobs that no wake-up announced.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Wakes the workers of this process (after enqueueing work).
+#[derive(Clone, Default)]
+pub struct Wakeup(Arc<Notify>);
+
+impl Wakeup {
+    pub fn wake(&self) {
+        self.0.notify_waiters();
+    }
+
+    async fn wait(&self) {
+        self.0.notified().await
+    }
+}
+
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    format!(
+        "{}:{}:{}",
+        host.trim(),
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &CancellationToken) {
+    let lease = state.config.jobs.lease;
+    let lease_lost = CancellationToken::new();
+    let stop = shutdown.child_token();
+    let heartbeat = {
+        let (db, owner, id, lost, stop) = (
+            state.db.clone(),
+            owner.to_string(),
+            job.id,
+            lease_lost.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match super::heartbeat(&db, id, &owner, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = id, "lease lost: another worker took the job over");
+                        lost.cancel();
+                        stop.cancel();
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::warn!(job = id, error = %err, "heartbeat failed; retrying")
+                    }
+                }
+            }
+        })
+    };
+    let context = JobContext {
+        state: state.clone(),
+        job: job.clone(),
+        owner: owner.to_string(),
+        stop: stop.clone(),
+        lease_lost: lease_lost.clone(),
+    };
+    tracing::info!(job = job.id, job_type = %job.job_type, attempt = job.attempts, "job started");
+    let outcome: Result<Ending, AppError> = match job.job_type.as_str() {
+        BULK_SEND => bulk_sends::dispatch::run(&context).await,
+        other => Err(AppError::internal(anyhow::anyhow!(
+            "unknown job type '{other}'"
+        ))),
+    };
+    heartbeat.abort();
+    if lease_lost.is_cancelled() {
+        return;
+    }
+    let ending = match outcome {
+        Ok(ending) => ending,
+        Err(err) => {
+            tracing::error!(job = job.id, error = %err, "job failed");
+            Ending::Failed {
+                message: err.es.clone(),
+                error: err.to_string(),
+            }
+        }
+    };
+    tracing::info!(job = job.id, ending = ?ending, "job ended");
+    if let Err(err) = super::end(&state.db, job.id, owner, ending).await {
+        tracing::error!(job = job.id, error = %err, "could not record the end of the job");
+    }
+}
+
+async fn worker(
+    state: AppState,
+    owner: String,
+    wakeup: Wakeup,
+    shutdown: CancellationToken,
+    stop_when_idle: bool,
+) {
+    loop {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        match super::claim(&state.db, &owner, state.config.jobs.lease).await {
+            Ok(Some(job)) => run_one(&state, job, &owner, &shutdown).await,
+            Ok(None) if stop_when_idle => return,
+            Ok(None) => {
+                tokio::select! {
+                    _ = wakeup.wait() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not claim a job; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE_POLL * 2) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+        }
+    }
+}
+
+/// Periodic duties: expired leases, due scheduled sends.
+async fn maintenance(state: AppState, wakeup: Wakeup, shutdown: CancellationToken) {
+    let lease_check = (state.config.jobs.lease / 2).max(Duration::from_millis(500));
+    let schedule_every = state.config.sending.scheduler_interval;
+    let mut last_schedule = tokio::time::Instant::now() - schedule_every;
+    loop {
+        match super::recover_expired(&state.db).await {
+            Ok(recovered) if !recovered.is_empty() => wakeup.wake(),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "lease recovery failed"),
+        }
+        if let Err(err) = bulk_sends::recover_stale_imports(&state.db).await {
+            tracing::warn!(error = %err, "stale import recovery failed");
+        }
+        if state.config.sending.scheduler_enabled && last_schedule.elapsed() >= schedule_every {
+            last_schedule = tokio::time::Instant::now();
+            match bulk_sends::schedule::start_due(&state, Utc::now()).await {
+                Ok(started) if started > 0 => wakeup.wake(),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "scheduler run failed"),
+            }
+        }
+        let next = if state.config.sending.scheduler_enabled {
+            lease_check.min(
+                schedule_every
+                    .saturating_sub(last_schedule.elapsed())
+                    .max(Duration::from_millis(200)),
+            )
+        } else {
+            lease_check
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(next) => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// The background side of `serve`: workers and periodic duties, until `shutdown`.
+pub fn spawn(state: &AppState, shutdown: CancellationToken) -> JoinSet<()> {
+    let mut tasks = JoinSet::new();
+    let owner = worker_name();
+    for slot in 0..state.config.jobs.workers {
+        tasks.spawn(worker(
+            state.clone(),
+            format!("{owner}/{slot}"),
+            state.wakeup.clone(),
+            shutdown.clone(),
+            false,
+        ));
+    }
+    tasks.spawn(maintenance(state.clone(), state.wakeup.clone(), shutdown));
+    tasks
+}
+
+/// `jobs run`: work until nothing is due (or forever with `--loop`).
+pub async fn run_cli(state: AppState, forever: bool, shutdown: CancellationToken) {
+    let mut tasks = JoinSet::new();
+    let owner = worker_name();
+    if forever {
+        tasks.spawn(maintenance(
+            state.clone(),
+            state.wakeup.clone(),
+            shutdown.clone(),
+        ));
+    } else if let Err(err) = super::recover_expired(&state.db).await {
+        tracing::warn!(error = %err, "lease recovery failed");
+    }
+    for slot in 0..state.config.jobs.workers {
+        tasks.spawn(worker(
+            state.clone(),
+            format!("{owner}/{slot}"),
+            state.wakeup.clone(),
+            shutdown.clone(),
+            !forever,
+        ));
+    }
+    while tasks.join_next().await.is_some() {}
+}

@@ -1,0 +1,267 @@
+//! Recipient CSVs: reading real operator files (encodings, delimiters, quoting, synonyms
+//! for the e-mail column), a verdict per row, previews, and the recipient ledger.
+
+pub mod encoding;
+pub mod layout;
+pub mod ledger;
+pub mod rows;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use relay_types::{CsvPreview, PreviewRow};
+
+use crate::error::AppError;
+use encoding::Encoding;
+use rows::{RowReader, RowRules, Verdict};
+
+/// Why a file as a whole cannot be used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportError {
+    FileEmpty,
+    HeaderMissing,
+    EmailColumnMissing(Vec<String>),
+    DuplicateHeader(String, String),
+    MappingColumnMissing(String),
+    RowLimitExceeded(u64),
+    /// The template uses variables no column provides (with a column differing only in case).
+    VariablesMissing(Vec<(String, Option<String>)>),
+    /// Not UTF-8 after all: read again as Windows-1252.
+    NotUtf8,
+    Malformed(String),
+    Io(String),
+    Database(String),
+}
+
+impl From<std::io::Error> for ImportError {
+    fn from(err: std::io::Error) -> Self {
+        ImportError::Io(err.to_string())
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(err: ImportError) -> AppError {
+        err.into_problem("recipients_file")
+    }
+}
+
+impl ImportError {
+    /// The problem for a client whose form sent the file as `field`.
+    pub fn into_problem(self, field: &str) -> AppError {
+        let err = self;
+        let invalid =
+            |code: &'static str, es: String, en: String| AppError::invalid(field, code, es, en);
+        match err {
+            ImportError::FileEmpty => invalid("file_empty", "El archivo CSV está vacío.".into(), "The CSV file is empty.".into()),
+            ImportError::HeaderMissing => invalid(
+                "header_missing",
+                "El archivo CSV no tiene cabecera (la primera fila debe nombrar las columnas).".into(),
+                "The CSV file has no header (the first row must name the columns).".into(),
+            ),
+            ImportError::EmailColumnMissing(headers) => invalid(
+                "email_column_missing",
+                format!("El archivo CSV debe tener una columna 'email' (o 'correo', 'e-mail', 'mail'...). Columnas: {}.", headers.join(", ")),
+                format!("The CSV file needs an 'email' column (or 'correo', 'e-mail', 'mail'...). Columns: {}.", headers.join(", ")),
+            )
+            .with("headers", headers),
+            ImportError::DuplicateHeader(a, b) => invalid(
+                "duplicate_header",
+                format!("Las columnas '{a}' y '{b}' tienen el mismo nombre."),
+                format!("Columns '{a}' and '{b}' have the same name."),
+            ),
+            ImportError::MappingColumnMissing(column) => AppError::invalid(
+                "mapping",
+                "mapping_column_missing",
+                format!("La columna '{column}' del mapeo no existe en el archivo."),
+                format!("The mapped column '{column}' is not in the file."),
+            ),
+            ImportError::RowLimitExceeded(limit) => invalid(
+                "row_limit_exceeded",
+                format!("El archivo supera el límite de {limit} filas (IMPORT_MAX_ROWS)."),
+                format!("The file exceeds the limit of {limit} rows (IMPORT_MAX_ROWS)."),
+            )
+            .with("limit_rows", limit),
+            ImportError::VariablesMissing(missing) => {
+                let names: Vec<&str> = missing.iter().map(|(v, _)| v.as_str()).collect();
+                let suggested: BTreeMap<&str, &str> = missing
+                    .iter()
+                    .filter_map(|(v, near)| near.as_deref().map(|c| (v.as_str(), c)))
+                    .collect();
+                invalid(
+                    "template_variables_missing",
+                    format!("La plantilla usa variables que el archivo no tiene: {}. Agrega las columnas o mapéalas.", names.join(", ")),
+                    format!("The template uses variables the file lacks: {}. Add the columns or map them.", names.join(", ")),
+                )
+                .with("missing_variables", names)
+                .with("suggested_mapping", serde_json::to_value(suggested).unwrap_or_default())
+            }
+            ImportError::NotUtf8 | ImportError::Malformed(_) => invalid(
+                "csv_malformed",
+                format!("El archivo no se pudo leer como CSV ({err:?})."),
+                format!("The file could not be read as CSV ({err:?})."),
+            ),
+            ImportError::Io(e) => AppError::internal(anyhow::anyhow!("reading the recipients file: {e}")),
+            ImportError::Database(e) => AppError::internal(anyhow::anyhow!("storing the recipients: {e}")),
+        }
+    }
+}
+
+/// An uploaded CSV, its encoding and delimiter worked out, readable as UTF-8.
+pub struct CsvFile {
+    pub original: PathBuf,
+    pub encoding: Encoding,
+    pub delimiter: u8,
+    readable: PathBuf,
+}
+
+impl CsvFile {
+    pub async fn inspect(path: &Path) -> Result<CsvFile, ImportError> {
+        let sample = {
+            let path = path.to_path_buf();
+            tokio::task::spawn_blocking(move || encoding::sample(&path))
+                .await
+                .map_err(|e| ImportError::Io(e.to_string()))??
+        };
+        if sample.iter().all(u8::is_ascii_whitespace) {
+            return Err(ImportError::FileEmpty);
+        }
+        Self::as_encoding(path, encoding::detect(&sample)).await
+    }
+
+    async fn as_encoding(path: &Path, encoding: Encoding) -> Result<CsvFile, ImportError> {
+        let readable = if encoding.is_utf8() {
+            path.to_path_buf()
+        } else {
+            let path = path.to_path_buf();
+            tokio::task::spawn_blocking(move || encoding::transcode_to_utf8(&path, encoding))
+                .await
+                .map_err(|e| ImportError::Io(e.to_string()))??
+        };
+        let first_line = {
+            let sample = encoding::sample(&readable)?;
+            let text = String::from_utf8_lossy(&sample).into_owned();
+            text.lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string()
+        };
+        Ok(CsvFile {
+            original: path.to_path_buf(),
+            encoding,
+            delimiter: layout::detect_delimiter(&first_line),
+            readable,
+        })
+    }
+
+    /// The same file read as Windows-1252: a UTF-8 guess met an invalid byte.
+    pub async fn as_windows_1252(&self) -> Result<CsvFile, ImportError> {
+        Self::as_encoding(&self.original, Encoding::Windows1252).await
+    }
+
+    pub async fn rows(
+        &self,
+        mapping: &BTreeMap<String, String>,
+        rules: RowRules,
+    ) -> Result<RowReader, ImportError> {
+        RowReader::open(
+            &self.readable,
+            self.encoding,
+            self.delimiter,
+            mapping,
+            rules,
+        )
+        .await
+    }
+}
+
+impl Drop for CsvFile {
+    fn drop(&mut self) {
+        if self.readable != self.original {
+            let _ = std::fs::remove_file(&self.readable);
+        }
+    }
+}
+
+/// True when a read failed because a file taken for UTF-8 was not: read it again as
+/// Windows-1252 (see [`CsvFile::as_windows_1252`]).
+pub fn retry_as_windows_1252<T>(file: &CsvFile, result: &Result<T, ImportError>) -> bool {
+    matches!(result, Err(ImportError::NotUtf8)) && file.encoding == Encoding::Utf8
+}
+
+pub const PREVIEW_ROWS: usize = 10;
+
+/// Everything the importer would conclude about a file, without storing anything.
+pub async fn preview(
+    path: &Path,
+    mapping: &BTreeMap<String, String>,
+    rules: RowRules,
+    template_variables: Vec<String>,
+) -> Result<CsvPreview, ImportError> {
+    let mut file = CsvFile::inspect(path).await?;
+    let mut result = preview_file(&file, mapping, rules.clone(), &template_variables).await;
+    if retry_as_windows_1252(&file, &result) {
+        file = file.as_windows_1252().await?;
+        result = preview_file(&file, mapping, rules, &template_variables).await;
+    }
+    Ok(CsvPreview {
+        encoding: file.encoding.name().into(),
+        delimiter: layout::delimiter_name(file.delimiter),
+        ..result?
+    })
+}
+
+async fn preview_file(
+    file: &CsvFile,
+    mapping: &BTreeMap<String, String>,
+    rules: RowRules,
+    template_variables: &[String],
+) -> Result<CsvPreview, ImportError> {
+    let mut reader = file.rows(mapping, rules).await?;
+    let mut preview = CsvPreview {
+        encoding: String::new(),
+        delimiter: String::new(),
+        headers: reader.layout.headers.clone(),
+        email_column: reader.layout.email_column().to_string(),
+        total_rows: 0,
+        valid_rows: 0,
+        invalid_rows: 0,
+        warning_rows: 0,
+        error_counts: BTreeMap::new(),
+        missing_variables: reader
+            .layout
+            .missing
+            .iter()
+            .map(|(v, _)| v.clone())
+            .collect(),
+        template_variables: template_variables.to_vec(),
+        rows: Vec::new(),
+    };
+    while let Some(row) = reader.next_row().await? {
+        preview.total_rows += 1;
+        match row.verdict {
+            Verdict::Valid => preview.valid_rows += 1,
+            Verdict::Warning => {
+                preview.valid_rows += 1;
+                preview.warning_rows += 1;
+            }
+            Verdict::Invalid => preview.invalid_rows += 1,
+        }
+        if !row.code.is_empty() {
+            *preview
+                .error_counts
+                .entry(row.code.to_string())
+                .or_default() += 1;
+        }
+        if preview.rows.len() < PREVIEW_ROWS {
+            preview.rows.push(PreviewRow {
+                row_number: row.row_number,
+                email: row.email,
+                variables: row.variables,
+                status: row.verdict.as_str().into(),
+                code: row.code.into(),
+                message: row.message,
+            });
+        }
+    }
+    Ok(preview)
+}

@@ -1,0 +1,274 @@
+//! Reading a recipient CSV row by row, streaming, with a verdict for every row.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+use csv_async::{AsyncReaderBuilder, ByteRecord};
+use serde_json::{Map, Value};
+
+use super::encoding::Encoding;
+use super::layout::{self, Layout};
+use super::ImportError;
+use crate::email::{AddressProblem, AddressWarning, EmailAddress};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    /// Importable, but worth a look (duplicate address, unknown TLD).
+    Warning,
+    /// Not sent.
+    Invalid,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Warning => "warning",
+            Verdict::Invalid => "invalid",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedRow {
+    pub row_number: u64,
+    pub email: String,
+    pub email_normalized: String,
+    pub variables: Map<String, Value>,
+    pub verdict: Verdict,
+    /// Empty when valid.
+    pub code: &'static str,
+    /// In Spanish, for the operator.
+    pub message: String,
+}
+
+/// What the reader is told besides the file.
+#[derive(Debug, Clone, Default)]
+pub struct RowRules {
+    /// Template variables every row must have a value for.
+    pub required: Vec<String>,
+    /// Make addresses with an unknown top-level domain invalid instead of a warning.
+    pub reject_suspicious: bool,
+    pub max_rows: u64,
+}
+
+/// Streams the rows of a UTF-8 file (see `encoding`): memory stays flat whatever its size,
+/// but for one 12-byte entry per distinct address, to flag repeats.
+pub struct RowReader {
+    reader: csv_async::AsyncReader<tokio::io::BufReader<tokio::fs::File>>,
+    record: ByteRecord,
+    pub layout: Layout,
+    rules: RowRules,
+    rows: u64,
+    first_seen: HashMap<u64, u32>,
+}
+
+fn text(bytes: &[u8]) -> Result<&str, ImportError> {
+    std::str::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)
+}
+
+fn address_key(normalized: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    normalized.to_lowercase().hash(&mut hasher);
+    hasher.finish()
+}
+
+impl RowReader {
+    /// Opens the file and reads its header. `mapping` is `{variable: column}`.
+    pub async fn open(
+        path: &Path,
+        encoding: Encoding,
+        delimiter: u8,
+        mapping: &std::collections::BTreeMap<String, String>,
+        rules: RowRules,
+    ) -> Result<RowReader, ImportError> {
+        let mut file =
+            tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::open(path).await?);
+        if encoding == Encoding::Utf8Bom {
+            use tokio::io::AsyncReadExt;
+            let mut bom = [0u8; 3];
+            file.read_exact(&mut bom).await?;
+        }
+        let mut reader = AsyncReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .create_reader(file);
+        let mut record = ByteRecord::new();
+        let header = loop {
+            if !reader
+                .read_byte_record(&mut record)
+                .await
+                .map_err(csv_error)?
+            {
+                return Err(ImportError::FileEmpty);
+            }
+            if record
+                .iter()
+                .any(|f| !f.iter().all(u8::is_ascii_whitespace))
+            {
+                break record
+                    .iter()
+                    .map(|f| text(f).map(str::to_string))
+                    .collect::<Result<Vec<_>, _>>()?;
+            }
+        };
+        let layout = Layout::from_header(&header, mapping, &rules.required)?;
+        Ok(RowReader {
+            reader,
+            record,
+            layout,
+            rules,
+            rows: 0,
+            first_seen: HashMap::new(),
+        })
+    }
+
+    /// The next data row; blank lines are skipped and not counted.
+    pub async fn next_row(&mut self) -> Result<Option<ParsedRow>, ImportError> {
+        loop {
+            if !self
+                .reader
+                .read_byte_record(&mut self.record)
+                .await
+                .map_err(csv_error)?
+            {
+                return Ok(None);
+            }
+            if self
+                .record
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
+                continue;
+            }
+            self.rows += 1;
+            if self.rows > self.rules.max_rows {
+                return Err(ImportError::RowLimitExceeded(self.rules.max_rows));
+            }
+            return self.judge().map(Some);
+        }
+    }
+
+    fn judge(&mut self) -> Result<ParsedRow, ImportError> {
+        let row_number = self.rows;
+        let record = &self.record;
+        let cell = |i: usize| -> Result<String, ImportError> {
+            Ok(match record.get(i) {
+                Some(bytes) => layout::nfc(text(bytes)?.trim()),
+                None => String::new(),
+            })
+        };
+        let email_raw = cell(self.layout.email_index)?;
+        let mut variables = Map::new();
+        for (index, name) in &self.layout.variables {
+            variables.insert(name.clone(), Value::String(cell(*index)?));
+        }
+        let extra_cells = record.len() > self.layout.width
+            && record
+                .iter()
+                .skip(self.layout.width)
+                .any(|f| !f.iter().all(u8::is_ascii_whitespace));
+
+        let parsed = EmailAddress::parse(&email_raw);
+        let (email, email_normalized) = match &parsed {
+            Ok(a) => (a.original.clone(), a.normalized.clone()),
+            Err(_) => (email_raw.clone(), email_raw.to_lowercase()),
+        };
+        let missing: Vec<&str> = self
+            .rules
+            .required
+            .iter()
+            .filter(|v| **v != self.layout.headers[self.layout.email_index])
+            .filter(|v| {
+                variables
+                    .get(v.as_str())
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+            })
+            .map(String::as_str)
+            .collect();
+
+        let (verdict, code, message) = if extra_cells {
+            let cells = record
+                .iter()
+                .rposition(|f| !f.iter().all(u8::is_ascii_whitespace))
+                .map_or(0, |p| p + 1);
+            (
+                Verdict::Invalid,
+                "row_structure_invalid",
+                format!(
+                    "La fila tiene {cells} celdas con datos; la cabecera tiene {}.",
+                    self.layout.width
+                ),
+            )
+        } else {
+            match &parsed {
+                Err(AddressProblem::Empty) => (
+                    Verdict::Invalid,
+                    "recipient_empty",
+                    "La fila no tiene correo.".to_string(),
+                ),
+                Err(AddressProblem::Invalid) => (
+                    Verdict::Invalid,
+                    "recipient_invalid",
+                    format!("'{email_raw}' no es una dirección de correo válida."),
+                ),
+                Ok(_) if !missing.is_empty() => (
+                    Verdict::Invalid,
+                    "required_value_missing",
+                    format!("Faltan valores para: {}.", missing.join(", ")),
+                ),
+                Ok(address) => {
+                    let key = address_key(&address.normalized);
+                    let first = *self.first_seen.entry(key).or_insert(row_number as u32);
+                    if first as u64 != row_number {
+                        (
+                            Verdict::Warning,
+                            "duplicate_recipient",
+                            format!("Correo repetido: el mismo de la fila {first}."),
+                        )
+                    } else if address.warning == Some(AddressWarning::UnknownTld) {
+                        let tld = address
+                            .domain()
+                            .rsplit('.')
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
+                        let verdict = if self.rules.reject_suspicious {
+                            Verdict::Invalid
+                        } else {
+                            Verdict::Warning
+                        };
+                        (
+                            verdict,
+                            "recipient_tld_suspicious",
+                            format!("El dominio '.{tld}' no existe: ¿error de tipeo?"),
+                        )
+                    } else {
+                        (Verdict::Valid, "", String::new())
+                    }
+                }
+            }
+        };
+        Ok(ParsedRow {
+            row_number,
+            email,
+            email_normalized,
+            variables,
+            verdict,
+            code,
+            message,
+        })
+    }
+}
+
+fn csv_error(err: csv_async::Error) -> ImportError {
+    match err.kind() {
+        csv_async::ErrorKind::Utf8 { .. } => ImportError::NotUtf8,
+        csv_async::ErrorKind::Io(e) => ImportError::Io(e.to_string()),
+        _ => ImportError::Malformed(err.to_string()),
+    }
+}

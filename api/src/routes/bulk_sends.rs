@@ -1,0 +1,338 @@
+//! Bulk sends: create from a CSV, list, follow, act on, and read their recipients.
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use relay_types::{BulkSend, Page, Recipient, ResolveAmbiguous, ResolveResult};
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use super::messages::idempotency_key;
+use super::problems::*;
+use super::uploads::{self, UploadForm};
+use crate::app::AppState;
+use crate::auth::{can, Authorized};
+use crate::bulk_sends::{self, BulkFilter, NewBulkSend};
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination::PageParams;
+use crate::recipients::ledger::{self, RecipientFilter};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(list))
+        .routes(routes!(get))
+        .routes(routes!(recipients))
+        .routes(routes!(recipients_csv))
+        .routes(routes!(queue))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(cancel))
+        .routes(routes!(resolve))
+}
+
+/// The multipart form that creates a bulk send.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct CreateForm {
+    /// The recipient CSV (at most `UPLOAD_MAX_BYTES`, `IMPORT_MAX_ROWS` rows).
+    #[schema(value_type = String, format = Binary)]
+    recipients_file: Vec<u8>,
+    /// Doppler template id.
+    template_id: String,
+    /// Empty: the template's subject.
+    subject: Option<String>,
+    /// A sender identity; the deployment default when absent.
+    sender_id: Option<i64>,
+    /// `{"variable": "column"}` as JSON, for columns named unlike the template's variables.
+    mapping: Option<String>,
+    /// Attachment ids: repeated, comma-separated, or a JSON array.
+    attachment_ids: Option<String>,
+    /// When to send: `2025-11-03T08:30` (in `TIME_ZONE`) or with an offset.
+    scheduled_at: Option<String>,
+    /// Queue right away (ignored when scheduled).
+    send_now: Option<bool>,
+    /// Idempotency key (or the `Idempotency-Key` header): a repeat answers the bulk send already created.
+    client_request_id: Option<String>,
+    /// Make unknown top-level domains invalid rather than a warning.
+    reject_suspicious: Option<bool>,
+}
+
+/// Create a bulk send: the CSV is imported into the recipient ledger (a verdict per row)
+/// and the send is scheduled, queued (`send_now`), or left ready. 201 when created, 200
+/// with the existing one for a repeated `client_request_id`.
+#[utoipa::path(post, path = "/api/v1/bulk-sends", tag = "bulk_sends",
+    request_body(content = CreateForm, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Alternative to client_request_id")),
+    responses(
+        (status = 201, description = "Created", body = BulkSend),
+        (status = 200, description = "Already created with this client_request_id", body = BulkSend),
+        BadRequest, Unauthorized, Forbidden, Conflict, TooLarge, Invalid, Upstream))]
+async fn create(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> AppResult<(StatusCode, Json<BulkSend>)> {
+    let limit = state.config.limits.upload_max_bytes;
+    uploads::check_declared_length(&headers, limit)?;
+    let mut form = UploadForm::read(form, "recipients_file", &state.config, limit).await?;
+    let template_id = form.text("template_id").ok_or_else(|| {
+        AppError::invalid(
+            "template_id",
+            "template_required",
+            "Elige una plantilla.",
+            "Choose a template.",
+        )
+    })?;
+    let file = form
+        .file
+        .take()
+        .ok_or_else(|| uploads::missing_file("recipients_file"))?;
+    let key = idempotency_key(&headers, form.text("client_request_id"));
+    if key.as_deref().is_some_and(|k| k.chars().count() > 64) {
+        return Err(AppError::invalid(
+            "client_request_id",
+            "client_request_id_too_long",
+            "client_request_id admite hasta 64 caracteres.",
+            "client_request_id takes at most 64 characters.",
+        ));
+    }
+    let sender_id = match form.text("sender_id") {
+        Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
+            AppError::invalid(
+                "sender_id",
+                "field_invalid",
+                "sender_id debe ser un número.",
+                "sender_id must be a number.",
+            )
+        })?),
+        None => None,
+    };
+    let scheduled_at = form
+        .text("scheduled_at")
+        .map(|raw| bulk_sends::parse_schedule(&raw, &state.config))
+        .transpose()?;
+    let input = NewBulkSend {
+        template_id,
+        subject: form.text("subject"),
+        sender_id,
+        mapping: form.mapping()?,
+        attachment_ids: form.ids("attachment_ids")?,
+        scheduled_at,
+        send_now: form.flag("send_now")? && scheduled_at.is_none(),
+        client_request_id: key,
+        reject_suspicious: form.flag("reject_suspicious")?,
+        file_path: file.spool.0.clone(),
+        file_name: file.name.clone(),
+        file_size: file.size,
+    };
+    // The service moves the file into place; the spool then has nothing left to remove.
+    let (bulk, created) = bulk_sends::create(&state, &user, input).await?;
+    drop(file);
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(bulk),
+    ))
+}
+
+/// Bulk sends, newest first: filter by status, period, creator; search by id, template,
+/// subject or file name.
+#[utoipa::path(get, path = "/api/v1/bulk-sends", tag = "bulk_sends",
+    params(BulkFilter, PageParams),
+    responses((status = 200, body = Page<BulkSend>), Unauthorized, Forbidden, Invalid))]
+async fn list(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiQuery(filter): ApiQuery<BulkFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<Json<Page<BulkSend>>> {
+    Ok(Json(
+        bulk_sends::list(&state.db, &state.config, &filter, page.into()).await?,
+    ))
+}
+
+/// One bulk send, with its counters live from the ledger.
+#[utoipa::path(get, path = "/api/v1/bulk-sends/{id}", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound))]
+async fn get(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<BulkSend>> {
+    Ok(Json(bulk_sends::get(&state.db, id).await?))
+}
+
+/// The recipients of a bulk send in file order, with their verdict and send outcome.
+#[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/recipients", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id"), RecipientFilter, PageParams),
+    responses((status = 200, body = Page<Recipient>), Unauthorized, Forbidden, NotFound, Invalid))]
+async fn recipients(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(filter): ApiQuery<RecipientFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<Json<Page<Recipient>>> {
+    bulk_sends::find(&state.db.conn, id).await?;
+    Ok(Json(
+        ledger::list(&state.db, id, &filter, page.into()).await?,
+    ))
+}
+
+const EXPORT_PAGE: u64 = 2000;
+
+fn csv_cell(value: &str) -> String {
+    if value.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+fn csv_line(r: &Recipient) -> String {
+    let at =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    [
+        r.row_number.to_string(),
+        r.email.clone(),
+        r.validation_status.clone(),
+        r.validation_code.clone(),
+        r.validation_message.clone(),
+        r.send_status.clone(),
+        r.attempts.to_string(),
+        r.message_id.clone(),
+        r.error_code.clone(),
+        r.error_message.clone(),
+        at(r.sent_at),
+        r.variables.to_string(),
+    ]
+    .iter()
+    .map(|c| csv_cell(c))
+    .collect::<Vec<_>>()
+    .join(";")
+        + "\r\n"
+}
+
+/// Every recipient (with the same filters as the list) as CSV: `;`-separated UTF-8 with a
+/// BOM, as Excel in Spanish opens it.
+#[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/recipients.csv", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id"), RecipientFilter),
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Invalid))]
+async fn recipients_csv(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(filter): ApiQuery<RecipientFilter>,
+) -> AppResult<Response> {
+    bulk_sends::find(&state.db.conn, id).await?;
+    let header_line = "\u{feff}row_number;email;validation_status;validation_code;validation_message;send_status;attempts;message_id;error_code;error_message;sent_at;variables\r\n";
+    let db = state.db.clone();
+    let pages = futures::stream::unfold(Some(0i64), move |cursor| {
+        let db = db.clone();
+        let filter = RecipientFilter {
+            send_status: filter.send_status.clone(),
+            validation_status: filter.validation_status.clone(),
+            q: filter.q.clone(),
+        };
+        async move {
+            let after = cursor?;
+            match ledger::export_page(&db, id, &filter, after, EXPORT_PAGE).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let next = rows.last().map(|r| r.row_number);
+                    let text: String = rows.iter().map(csv_line).collect();
+                    Some((Ok::<_, std::io::Error>(text.into_bytes()), next))
+                }
+                Err(err) => Some((Err(std::io::Error::other(err.to_string())), None)),
+            }
+        }
+    });
+    let body = futures::StreamExt::chain(
+        futures::stream::once(async move { Ok(header_line.as_bytes().to_vec()) }),
+        pages,
+    );
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"envio_{id}_destinatarios.csv\""),
+        )
+        .body(Body::from_stream(body))
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
+}
+
+/// Start sending now. The template's variables are checked against every row first: when
+/// any is missing the send does not start and the answer names the variables and rows.
+#[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/queue", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict, Invalid, Upstream))]
+async fn queue(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<BulkSend>> {
+    Ok(Json(bulk_sends::queue(&state, &user, id).await?))
+}
+
+/// Pause a queued or sending send: requests in flight finish, nothing new starts.
+#[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/pause", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
+async fn pause(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<BulkSend>> {
+    Ok(Json(bulk_sends::pause(&state, &user, id).await?))
+}
+
+/// Go on with a paused send (after a pause by an operator, a quota or an outage).
+#[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/resume", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict, Invalid, Upstream))]
+async fn resume(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<BulkSend>> {
+    Ok(Json(bulk_sends::resume(&state, &user, id).await?))
+}
+
+/// Cancel: rows not sent yet are never sent.
+#[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/cancel", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
+async fn cancel(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<BulkSend>> {
+    Ok(Json(bulk_sends::cancel(&state, &user, id).await?))
+}
+
+/// Settle ambiguous recipients (maybe sent): `mark_sent` when they did go out, `resend` to
+/// send them once more (the bulk send is queued again when it had finished).
+#[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/recipients/resolve", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    request_body = ResolveAmbiguous,
+    responses((status = 200, body = ResolveResult), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
+async fn resolve(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ResolveAmbiguous>,
+) -> AppResult<Json<ResolveResult>> {
+    Ok(Json(
+        bulk_sends::resolve(&state, &user, id, body.action, body.recipient_ids).await?,
+    ))
+}

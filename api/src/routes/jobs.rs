@@ -1,0 +1,70 @@
+//! The job audit: background work and its outcome.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use relay_types::{Job, Page};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::problems::*;
+use crate::app::AppState;
+use crate::auth::{can, Authorized};
+use crate::error::AppResult;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::jobs::{self, JobFilter};
+use crate::pagination::PageParams;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get))
+        .routes(routes!(retry))
+}
+
+/// Jobs, newest first, by state, type or bulk send.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs",
+    params(JobFilter, PageParams),
+    responses((status = 200, body = Page<Job>), Unauthorized, Forbidden, Invalid))]
+async fn list(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewJobs>,
+    ApiQuery(filter): ApiQuery<JobFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<Json<Page<Job>>> {
+    Ok(Json(jobs::list(&state.db, &filter, page.into()).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, body = Job), Unauthorized, Forbidden, NotFound))]
+async fn get(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewJobs>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Job>> {
+    let model = jobs::find(&state.db, id).await?;
+    Ok(Json(
+        jobs::to_dtos(&state.db.conn, vec![model]).await?.remove(0),
+    ))
+}
+
+/// Run a failed job again, as a new job (`error` only).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 201, body = Job), Unauthorized, Forbidden, NotFound, Conflict))]
+async fn retry(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<(StatusCode, Json<Job>)> {
+    let created = jobs::retry(&state.db, &user, id).await?;
+    state.wakeup.wake();
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            jobs::to_dtos(&state.db.conn, vec![created])
+                .await?
+                .remove(0),
+        ),
+    ))
+}

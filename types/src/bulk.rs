@@ -1,0 +1,182 @@
+//! Recipient CSVs, bulk sends, their recipients, and background jobs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One row of a CSV preview.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreviewRow {
+    /// 1-based data row (the header and blank lines are not counted).
+    pub row_number: u64,
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub variables: serde_json::Map<String, serde_json::Value>,
+    /// `valid`, `warning` (importable, look at it) or `invalid` (not sent).
+    pub status: String,
+    /// The verdict code, empty when valid.
+    pub code: String,
+    pub message: String,
+}
+
+/// What the importer concludes about a recipient CSV, without storing anything.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CsvPreview {
+    /// `utf-8`, `utf-8-sig` (with BOM), `windows-1252` or `utf-16le`/`utf-16be`.
+    pub encoding: String,
+    pub delimiter: String,
+    pub headers: Vec<String>,
+    pub email_column: String,
+    pub total_rows: u64,
+    /// Importable rows, those with warnings included.
+    pub valid_rows: u64,
+    pub invalid_rows: u64,
+    pub warning_rows: u64,
+    /// Rows per verdict code, warnings included.
+    pub error_counts: std::collections::BTreeMap<String, u64>,
+    /// Variables the template uses that no column (or mapping) provides.
+    pub missing_variables: Vec<String>,
+    /// The template's variables, when a template was given.
+    pub template_variables: Vec<String>,
+    /// The first 10 rows.
+    pub rows: Vec<PreviewRow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkCounts {
+    /// Data rows in the file.
+    pub total: i64,
+    /// Importable rows (warnings included).
+    pub valid: i64,
+    pub invalid: i64,
+    pub warnings: i64,
+    /// Valid rows not sent yet.
+    pub pending: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// May have been sent: an operator decides (mark sent, or resend).
+    pub ambiguous: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientsFile {
+    pub name: String,
+    pub size_bytes: i64,
+    pub encoding: String,
+    pub delimiter: String,
+    pub email_column: String,
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkSend {
+    pub id: i64,
+    pub client_request_id: Option<String>,
+    pub template_id: String,
+    pub template_name: String,
+    /// Empty: the template's subject is used.
+    pub subject: String,
+    pub sender_id: Option<i64>,
+    pub from_email: String,
+    pub from_name: String,
+    /// Template variable → CSV column.
+    pub mapping: std::collections::BTreeMap<String, String>,
+    pub attachment_ids: Vec<i64>,
+    /// `importing`, `ready`, `ready_with_errors`, `import_failed`, `scheduled`, `queued`,
+    /// `sending`, `paused`, `done`, `done_with_errors`, `failed`, `cancelled`.
+    pub status: String,
+    /// Why it is paused or failed: `operator`, `quota_exceeded`, `doppler_unavailable`, ...
+    pub status_reason: String,
+    pub status_message: String,
+    pub counts: BulkCounts,
+    pub file: RecipientsFile,
+    pub import_error: String,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub queued_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When a paused send may go on (the quota's reset time).
+    pub resume_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recipient {
+    pub id: i64,
+    pub row_number: i64,
+    pub email: String,
+    pub email_normalized: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub variables: serde_json::Value,
+    /// `valid`, `warning` or `invalid`.
+    pub validation_status: String,
+    pub validation_code: String,
+    pub validation_message: String,
+    /// `not_started`, `sending`, `sent`, `send_failed` or `ambiguous`.
+    pub send_status: String,
+    pub attempts: i64,
+    /// Doppler's id of the message sent to this recipient.
+    pub message_id: String,
+    pub error_code: String,
+    pub error_message: String,
+    pub send_started_at: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ResolveAction {
+    /// The message did go out (checked in Doppler): count it as sent.
+    MarkSent,
+    /// It did not: send it again (once, explicitly).
+    Resend,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolveAmbiguous {
+    pub action: ResolveAction,
+    /// The ambiguous recipients to resolve; all of the bulk send's when absent.
+    #[serde(default)]
+    pub recipient_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolveResult {
+    /// Recipients changed (only ambiguous ones are).
+    pub resolved: u64,
+    pub bulk_send: BulkSend,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Job {
+    pub id: i64,
+    /// `bulk_send`, `process_reports`, `post_send_report`, `load_report`.
+    pub job_type: String,
+    /// `queued`, `running`, `done` or `error`.
+    pub state: String,
+    pub bulk_send_id: Option<i64>,
+    pub report_id: Option<i64>,
+    pub attempts: i64,
+    pub message: String,
+    pub error: String,
+    pub progress_done: i64,
+    pub progress_total: i64,
+    pub triggered_by: Option<String>,
+    pub retry_of: Option<i64>,
+    pub run_after: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
