@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod csv_import;
 mod messages;
+mod recovery;
 mod relay;
 mod roles;
 mod secrets;

@@ -164,6 +164,8 @@ pub fn base_vars(db_url: &str, data_dir: &std::path::Path) -> HashMap<String, St
 pub struct TestApp {
     pub backend: Backend,
     pub sim: SimHandle,
+    /// The server's variables, to start commands against the same database.
+    pub vars: HashMap<String, String>,
     pub base: String,
     pub client: reqwest::Client,
     pub server: Option<RunningServer>,
@@ -189,6 +191,7 @@ impl TestApp {
         use_sim(&mut vars, &sim);
         adjust(&mut vars);
         let config = Config::from_vars(&vars).expect("test configuration");
+        let kept_vars = vars.clone();
         if std::env::var_os("TEST_LOG").is_some() {
             relay_console::observability::init_logging(config.log_format);
         }
@@ -216,6 +219,7 @@ impl TestApp {
         let mut app = TestApp {
             backend,
             sim,
+            vars: kept_vars,
             base,
             client: reqwest::Client::new(),
             server: Some(running),
@@ -465,4 +469,84 @@ pub fn deuda_csv(n: usize) -> Vec<u8> {
         ));
     }
     csv.into_bytes()
+}
+
+/// A `relay-console` process with these variables (and nothing else from this process).
+pub fn relay_console(vars: &HashMap<String, String>) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_relay-console"));
+    command
+        .env_clear()
+        .envs(vars)
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `relay-console serve` as a child process, on a free port; its logs are kept.
+pub struct ServeProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    logs: Option<std::thread::JoinHandle<String>>,
+}
+
+impl ServeProcess {
+    pub async fn start(vars: &HashMap<String, String>) -> ServeProcess {
+        let mut vars = vars.clone();
+        let port = free_port();
+        vars.insert("BIND_ADDR".into(), format!("127.0.0.1:{port}"));
+        let mut child = relay_console(&vars)
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let logs = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        ServeProcess {
+            child,
+            base,
+            logs: Some(logs),
+        }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits for the process to end; answers its logs.
+    pub fn finish(mut self) -> String {
+        let _ = self.child.wait();
+        self.logs
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default()
+    }
 }
