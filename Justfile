@@ -30,3 +30,7 @@ openapi:
 # Format the code.
 fmt:
     cargo fmt --all
+
+# Benchmarks against the SPEC §8 targets (release build; slow). Results: docs/benchmarks.md.
+bench: setup
+    ./scripts/bench.sh

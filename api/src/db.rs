@@ -31,8 +31,7 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(30))
-                    .foreign_keys(true)
-                    .pragma("temp_store", "memory");
+                    .foreign_keys(true);
                 if let Some(parent) = options.get_filename().parent() {
                     if !parent.as_os_str().is_empty() {
                         std::fs::create_dir_all(parent)?;

@@ -52,7 +52,7 @@ impl RunningServer {
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
-    Db::connect(&config.database_url, 16).await
+    Db::connect(&config.database_url, 40).await
 }
 
 /// Migrations plus the permission catalogue and the seeded groups.

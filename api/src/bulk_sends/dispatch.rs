@@ -13,8 +13,9 @@ use std::time::Duration;
 use chrono::Utc;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::{Map, Value};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -23,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use super::status::*;
 use crate::app::AppState;
 use crate::attachments;
+use crate::db::Db;
 use crate::entities::{bulk_send, bulk_send_attachment};
 use crate::error::{AppError, AppResult};
 use crate::jobs::runner::JobContext;
@@ -37,6 +39,11 @@ const RATE_LIMITED_TRIES: u32 = 20;
 const UNREACHABLE_TRIES: u32 = 5;
 /// How often the dispatcher looks at the bulk send's status (pause, cancel) and counters.
 const WATCH_EVERY: Duration = Duration::from_millis(250);
+/// Results are written in small batches, one commit each. Claims stay individual and
+/// durable before their request; a result waits at most this long for its commit (a crash
+/// meanwhile leaves the row `sending`, which recovery makes ambiguous).
+const RECORD_EVERY: Duration = Duration::from_millis(20);
+const RECORD_BATCH: usize = 200;
 
 /// Why sending stopped before the rows ran out.
 #[derive(Debug, Clone)]
@@ -62,8 +69,12 @@ struct Dispatch {
     per_second: Option<DefaultDirectRateLimiter>,
     per_hour: Option<DefaultDirectRateLimiter>,
     unrecorded: AtomicBool,
+    /// Where finished rows go to be written; closed once every send is over.
+    results: Mutex<Option<UnboundedSender<(i64, Finish)>>>,
 }
 
+/// Smooth limits: bursts of at most a tenth of a second's sends (a minute's for the
+/// hourly limit), so "20 per second" never means 20 at once and 20 more.
 fn limiter(
     per_second: u32,
     per_hour: u32,
@@ -71,9 +82,12 @@ fn limiter(
     Option<DefaultDirectRateLimiter>,
     Option<DefaultDirectRateLimiter>,
 ) {
+    let burst = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
     (
-        NonZeroU32::new(per_second).map(|n| RateLimiter::direct(Quota::per_second(n))),
-        NonZeroU32::new(per_hour).map(|n| RateLimiter::direct(Quota::per_hour(n))),
+        NonZeroU32::new(per_second)
+            .map(|n| RateLimiter::direct(Quota::per_second(n).allow_burst(burst(n.get() / 10)))),
+        NonZeroU32::new(per_hour)
+            .map(|n| RateLimiter::direct(Quota::per_hour(n).allow_burst(burst(n.get() / 60)))),
     )
 }
 
@@ -156,6 +170,8 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         state.config.sending.rate_per_second,
         state.config.sending.rate_per_hour,
     );
+    let (results, pending_results) = unbounded_channel();
+    let recorder = tokio::spawn(record(state.db.clone(), ctx.job.id, pending_results));
     let dispatch = Arc::new(Dispatch {
         state: state.clone(),
         job_id: ctx.job.id,
@@ -180,10 +196,22 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         per_second,
         per_hour,
         unrecorded: AtomicBool::new(false),
+        results: Mutex::new(Some(results)),
     });
     let watcher = tokio::spawn(watch(dispatch.clone(), ctx.owner.clone()));
     let claimed = send_all(&dispatch).await;
     watcher.abort();
+    // Every result is written before the send is judged.
+    drop(
+        dispatch
+            .results
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(),
+    );
+    if !recorder.await.unwrap_or(false) {
+        dispatch.unrecorded.store(true, Ordering::SeqCst);
+    }
     let claimed = claimed?;
     conclude(ctx, &dispatch, claimed).await
 }
@@ -330,29 +358,63 @@ impl Dispatch {
             outcome = ?end,
             "recipient"
         );
-        self.record(row.id, end).await;
+        let sent = self
+            .results
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|results| results.send((row.id, end)).is_ok());
+        if !sent {
+            self.unrecorded.store(true, Ordering::SeqCst);
+        }
     }
+}
 
-    /// Writes a row's end, insisting a little: a send that happened must not go unrecorded.
-    async fn record(&self, recipient_id: i64, end: Finish) {
+/// Writes the results of sends in batches, one transaction each, insisting a little on
+/// failures: a send that happened must not go unrecorded. Answers false if some could not be.
+async fn record(db: Db, job_id: i64, mut results: UnboundedReceiver<(i64, Finish)>) -> bool {
+    let mut all_recorded = true;
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while let Some(first) = results.recv().await {
+        batch.push(first);
+        let deadline = Instant::now() + RECORD_EVERY;
+        while batch.len() < RECORD_BATCH {
+            match tokio::time::timeout_at(deadline, results.recv()).await {
+                Ok(Some(next)) => batch.push(next),
+                _ => break,
+            }
+        }
+        let mut written = false;
         for attempt in 1..=5u64 {
-            match ledger::finish(&self.state.db, recipient_id, self.job_id, end.clone()).await {
-                Ok(true) => return,
-                Ok(false) => {
-                    tracing::warn!(
-                        recipient = recipient_id,
-                        "row no longer this job's; its end was not recorded"
-                    );
-                    return;
+            match write_results(&db, job_id, &batch).await {
+                Ok(()) => {
+                    written = true;
+                    break;
                 }
                 Err(err) => {
-                    tracing::warn!(recipient = recipient_id, attempt, error = %err, "could not record a send; retrying");
+                    tracing::warn!(attempt, rows = batch.len(), error = %err, "could not record sends; retrying");
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
                 }
             }
         }
-        self.unrecorded.store(true, Ordering::SeqCst);
+        all_recorded &= written;
+        batch.clear();
     }
+    all_recorded
+}
+
+async fn write_results(db: &Db, job_id: i64, batch: &[(i64, Finish)]) -> AppResult<()> {
+    let txn = db.conn.begin().await?;
+    for (recipient, end) in batch {
+        if !ledger::finish(&txn, *recipient, job_id, end.clone()).await? {
+            tracing::warn!(
+                recipient,
+                "row no longer this job's; its end was not recorded"
+            );
+        }
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 fn outcome_label(outcome: &SendOutcome) -> &'static str {
@@ -500,6 +562,22 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_per_second_limit_holds_from_the_first_second() {
+        let (per_second, _) = limiter(50, 0);
+        let per_second = per_second.unwrap();
+        let started = Instant::now();
+        for _ in 0..60 {
+            per_second.until_ready().await;
+        }
+        // 60 sends at 50/s with a burst of 5 take at least (60 - 5) / 50 s.
+        assert!(
+            started.elapsed() >= Duration::from_millis(1050),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[test]
     fn the_recipient_name_comes_from_a_name_column() {

@@ -348,7 +348,12 @@ pub enum Finish {
 
 /// Applies the end of a claim, only if the row is still this job's and `sending`.
 /// Answers false when someone else took over (the lease was lost).
-pub async fn finish(db: &Db, recipient_id: i64, job_id: i64, end: Finish) -> AppResult<bool> {
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    recipient_id: i64,
+    job_id: i64,
+    end: Finish,
+) -> AppResult<bool> {
     let now = Utc::now();
     let clip = |s: String| s.chars().take(1000).collect::<String>();
     let (sql, values): (&str, Vec<DbValue>) = match end {
@@ -374,7 +379,9 @@ pub async fn finish(db: &Db, recipient_id: i64, job_id: i64, end: Finish) -> App
             vec![recipient_id.into(), job_id.into(), code.into(), clip(message).into()],
         ),
     };
-    let result = db.conn.execute_raw(db.stmt(sql, values)).await?;
+    let result = db
+        .execute_raw(crate::db::statement(db.get_database_backend(), sql, values))
+        .await?;
     Ok(result.rows_affected() == 1)
 }
 

@@ -111,6 +111,8 @@ pub struct CsvFile {
     pub original: PathBuf,
     pub encoding: Encoding,
     pub delimiter: u8,
+    /// Data rows expected, from the file size and the lines of its first 64 KB.
+    pub estimated_rows: u64,
     readable: PathBuf,
 }
 
@@ -137,18 +139,21 @@ impl CsvFile {
                 .await
                 .map_err(|e| ImportError::Io(e.to_string()))??
         };
+        let sample = encoding::sample(&readable)?;
         let first_line = {
-            let sample = encoding::sample(&readable)?;
-            let text = String::from_utf8_lossy(&sample).into_owned();
+            let text = String::from_utf8_lossy(&sample);
             text.lines()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("")
                 .to_string()
         };
+        let lines_in_sample = sample.iter().filter(|b| **b == b'\n').count().max(1) as u64;
+        let size = std::fs::metadata(&readable)?.len();
         Ok(CsvFile {
             original: path.to_path_buf(),
             encoding,
             delimiter: layout::detect_delimiter(&first_line),
+            estimated_rows: size * lines_in_sample / (sample.len().max(1) as u64),
             readable,
         })
     }
@@ -163,12 +168,14 @@ impl CsvFile {
         mapping: &BTreeMap<String, String>,
         rules: RowRules,
     ) -> Result<RowReader, ImportError> {
+        let expected = self.estimated_rows.min(rules.max_rows);
         RowReader::open(
             &self.readable,
             self.encoding,
             self.delimiter,
             mapping,
             rules,
+            expected,
         )
         .await
     }

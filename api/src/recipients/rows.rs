@@ -55,7 +55,7 @@ pub struct RowRules {
 }
 
 /// Streams the rows of a UTF-8 file (see `encoding`): memory stays flat whatever its size,
-/// but for one 12-byte entry per distinct address, to flag repeats.
+/// but for one small entry per distinct address (16 bytes), to flag repeats.
 pub struct RowReader {
     reader: csv_async::AsyncReader<tokio::io::BufReader<tokio::fs::File>>,
     record: ByteRecord,
@@ -83,6 +83,7 @@ impl RowReader {
         delimiter: u8,
         mapping: &std::collections::BTreeMap<String, String>,
         rules: RowRules,
+        expected_rows: u64,
     ) -> Result<RowReader, ImportError> {
         let mut file =
             tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::open(path).await?);
@@ -122,7 +123,8 @@ impl RowReader {
             layout,
             rules,
             rows: 0,
-            first_seen: HashMap::new(),
+            // Sized up front: growing a large table would briefly hold it twice.
+            first_seen: HashMap::with_capacity((expected_rows + expected_rows / 8) as usize),
         })
     }
 

@@ -1,0 +1,414 @@
+//! `relay-bench`: one measured case per run, printed beside its SPEC §8 target.
+//!
+//! Each case runs in its own process (so the peak memory reported is that case's), on a
+//! fresh database, through the same service code the API uses. `just bench` runs them all.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use relay_console::app::AppState;
+use relay_console::auth::CurrentUser;
+use relay_console::bulk_sends::{self, NewBulkSend};
+use relay_console::config::Config;
+use relay_console::server;
+use relay_types::CreateUser;
+
+#[derive(Parser)]
+#[command(
+    name = "relay-bench",
+    about = "Relay Console benchmarks (see docs/benchmarks.md)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    case: Case,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum DbChoice {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Subcommand)]
+enum Case {
+    /// Import a recipient CSV (parse, validate, store in the ledger) into a fresh database.
+    Import {
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        db: DbChoice,
+        /// Seconds the import should take at most.
+        #[arg(long)]
+        target_seconds: f64,
+    },
+    /// Send every recipient of a generated file to a simulator with fixed latency.
+    Dispatch {
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        db: DbChoice,
+        /// Base URL of a running relay-sim (api key `bench`, account 9518).
+        #[arg(long)]
+        sim: String,
+        /// The simulator's latency, to compute the bound.
+        #[arg(long)]
+        latency_ms: u64,
+        #[arg(long)]
+        concurrency: usize,
+        /// Sends per second; 0 = no limit.
+        #[arg(long, default_value_t = 0)]
+        rate: u32,
+    },
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database that exists for this run only.
+struct BenchDb {
+    url: String,
+    pg_name: Option<String>,
+    _dir: tempfile_dir::Dir,
+}
+
+mod tempfile_dir {
+    /// A directory removed at the end of the run.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Dir {
+            let path =
+                std::env::temp_dir().join(format!("relay-bench-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&path).expect("temp dir");
+            Dir(path)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl BenchDb {
+    async fn new(choice: DbChoice) -> anyhow::Result<BenchDb> {
+        let dir = tempfile_dir::Dir::new();
+        Ok(match choice {
+            DbChoice::Sqlite => BenchDb {
+                url: format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.0.join("bench.sqlite3").display()
+                ),
+                pg_name: None,
+                _dir: dir,
+            },
+            DbChoice::Postgres => {
+                use sqlx::Connection;
+                let name = format!("relay_bench_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(PG_ADMIN).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await?;
+                BenchDb {
+                    url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    pg_name: Some(name),
+                    _dir: dir,
+                }
+            }
+        })
+    }
+
+    fn data_dir(&self) -> &Path {
+        &self._dir.0
+    }
+
+    async fn drop_database(&self) {
+        if let Some(name) = &self.pg_name {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(PG_ADMIN).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        }
+    }
+}
+
+/// Peak resident memory of this process so far, in MB (Linux `VmHWM`).
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+async fn state_for(
+    db: &BenchDb,
+    sim_url: &str,
+    extra: &[(&str, String)],
+) -> anyhow::Result<(AppState, CurrentUser)> {
+    let mut vars: HashMap<String, String> = [
+        ("SECRET_KEY", "bench-secret-key-0123456789".to_string()),
+        ("DATABASE_URL", db.url.clone()),
+        ("DATA_DIR", db.data_dir().display().to_string()),
+        ("DOPPLER_RELAY_BASE_URL", sim_url.to_string()),
+        ("DOPPLER_RELAY_API_KEY", "bench".to_string()),
+        ("DOPPLER_RELAY_ACCOUNT_ID", "9518".to_string()),
+        (
+            "DOPPLER_RELAY_FROM_EMAIL",
+            "cobranzas@example.com".to_string(),
+        ),
+        ("IMPORT_MAX_ROWS", "2000000".to_string()),
+        ("UPLOAD_MAX_BYTES", (1u64 << 31).to_string()),
+        ("BULK_SCHEDULER_ENABLED", "false".to_string()),
+        ("REPORTS_TIMER_ENABLED", "false".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.clone());
+    }
+    let config = Config::from_vars(&vars)?;
+    let conn = server::connect(&config).await?;
+    server::migrate(&conn).await?;
+    let state = AppState::new(config, conn).await?;
+    let user = relay_console::accounts::users::create(
+        &state.db,
+        None,
+        CreateUser {
+            username: "bench".into(),
+            email: String::new(),
+            password: "bench-password".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            is_superuser: true,
+            is_active: true,
+            group_ids: vec![],
+            permissions: vec![],
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let current = CurrentUser {
+        id: user.id,
+        username: user.username,
+        is_superuser: true,
+        permissions: Default::default(),
+        ip: None,
+        api_token_id: None,
+    };
+    Ok((state, current))
+}
+
+async fn import_file(
+    state: &AppState,
+    user: &CurrentUser,
+    file: &Path,
+    template_id: &str,
+) -> anyhow::Result<(i64, Duration)> {
+    let spool = relay_console::storage::spool_path(&state.config);
+    std::fs::create_dir_all(spool.parent().unwrap())?;
+    std::fs::copy(file, &spool)?;
+    let size = std::fs::metadata(&spool)?.len();
+    let started = Instant::now();
+    let (bulk, _) = bulk_sends::create(
+        state,
+        user,
+        NewBulkSend {
+            template_id: template_id.to_string(),
+            subject: None,
+            sender_id: None,
+            mapping: Default::default(),
+            attachment_ids: vec![],
+            scheduled_at: None,
+            send_now: false,
+            client_request_id: None,
+            reject_suspicious: false,
+            file_path: spool,
+            file_name: file
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            file_size: size,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((bulk.id, started.elapsed()))
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "meets target"
+    } else {
+        "MISSES target"
+    }
+}
+
+fn db_name(db: DbChoice) -> &'static str {
+    match db {
+        DbChoice::Sqlite => "SQLite",
+        DbChoice::Postgres => "PostgreSQL",
+    }
+}
+
+async fn import_case(file: PathBuf, choice: DbChoice, target_seconds: f64) -> anyhow::Result<()> {
+    let sim = relay_sim::start(
+        relay_sim::SimConfig {
+            api_key: "bench".into(),
+            ..Default::default()
+        },
+        "127.0.0.1:0".parse()?,
+    )
+    .await?;
+    let db = BenchDb::new(choice).await?;
+    let (state, user) =
+        state_for(&db, &sim.base_url(), &[("JOBS_ENABLED", "false".into())]).await?;
+    let template = sim.template_id("Descuento en su deuda").unwrap_or_default();
+    let (id, elapsed) = import_file(&state, &user, &file, &template).await?;
+    let bulk = bulk_sends::get(&state.db, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let peak = peak_mb();
+    let seconds = elapsed.as_secs_f64();
+    println!(
+        "| import | {} | {} rows ({} valid) | {:.2} s (target < {target_seconds} s: {}) | peak {:.0} MB (target < 100 MB: {}) | {:.0} rows/s |",
+        db_name(choice),
+        bulk.counts.total,
+        bulk.counts.valid,
+        seconds,
+        verdict(seconds < target_seconds),
+        peak,
+        verdict(peak < 100.0),
+        bulk.counts.total as f64 / seconds
+    );
+    db.drop_database().await;
+    Ok(())
+}
+
+async fn dispatch_case(
+    file: PathBuf,
+    choice: DbChoice,
+    sim: String,
+    latency_ms: u64,
+    concurrency: usize,
+    rate: u32,
+) -> anyhow::Result<()> {
+    let db = BenchDb::new(choice).await?;
+    let (state, user) = state_for(
+        &db,
+        &sim,
+        &[
+            ("SEND_CONCURRENCY", concurrency.to_string()),
+            ("SEND_RATE_PER_SECOND", rate.to_string()),
+            ("JOB_WORKERS", "1".into()),
+        ],
+    )
+    .await?;
+    let http = reqwest::Client::new();
+    let templates: serde_json::Value = http
+        .get(format!("{sim}accounts/9518/templates"))
+        .bearer_auth("bench")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let template = templates["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|t| t["name"] == "Descuento en su deuda"))
+        .and_then(|t| t["id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let (id, _) = import_file(&state, &user, &file, &template).await?;
+    http.post(format!("{sim}_sim/reset")).send().await?;
+
+    let shutdown = tokio_util_cancel();
+    let mut workers = relay_console::jobs::runner::spawn(&state, shutdown.clone());
+    let started = Instant::now();
+    bulk_sends::queue(&state, &user, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bulk = loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let bulk = bulk_sends::get(&state.db, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if matches!(
+            bulk.status.as_str(),
+            "done" | "done_with_errors" | "failed" | "paused"
+        ) {
+            break bulk;
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let peak = peak_mb();
+    shutdown.cancel();
+    while workers.join_next().await.is_some() {}
+    // Verification (not measured): how many messages the simulator accepted.
+    let received = http
+        .get(format!("{sim}_sim/messages"))
+        .send()
+        .await?
+        .text()
+        .await?
+        .matches("\"message_id\"")
+        .count();
+    let achieved = bulk.counts.sent as f64 / elapsed;
+    let by_concurrency = concurrency as f64 * 1000.0 / latency_ms as f64;
+    let bound = if rate > 0 {
+        by_concurrency.min(rate as f64)
+    } else {
+        by_concurrency
+    };
+    let ratio = achieved / bound;
+    println!(
+        "| dispatch | {} | {} sent ({} received by the simulator), status {} | {:.1} s | {:.0}/s vs bound {:.0}/s (concurrency {concurrency} at {latency_ms} ms{}) = {:.0}% (target ≥ 85%: {}) | peak {:.0} MB |",
+        db_name(choice),
+        bulk.counts.sent,
+        received,
+        bulk.status,
+        elapsed,
+        achieved,
+        bound,
+        if rate > 0 { format!(", rate limit {rate}/s") } else { String::new() },
+        ratio * 100.0,
+        verdict(ratio >= 0.85),
+        peak
+    );
+    db.drop_database().await;
+    Ok(())
+}
+
+fn tokio_util_cancel() -> tokio_util::sync::CancellationToken {
+    tokio_util::sync::CancellationToken::new()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().case {
+        Case::Import {
+            file,
+            db,
+            target_seconds,
+        } => import_case(file, db, target_seconds).await,
+        Case::Dispatch {
+            file,
+            db,
+            sim,
+            latency_ms,
+            concurrency,
+            rate,
+        } => dispatch_case(file, db, sim, latency_ms, concurrency, rate).await,
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `just bench`: every benchmark of SPEC §8 this build covers, printed beside its target.
+# Release build; generated input files are kept in target/bench between runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-test-services.sh >/dev/null 2>&1 || true
+
+cargo build --release -p relay-bench -p relay-sim
+bin=target/release
+out=target/bench
+mkdir -p "$out"
+
+gen() { # kind rows file
+  [ -s "$3" ] || python3 api/tests/fixtures/gen_csv.py "$1" "$2" > "$3"
+}
+gen recipients 100000 "$out/recipients-100k.csv"
+gen recipients 1000000 "$out/recipients-1m.csv"
+
+echo
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "| what | database | size | time | result | memory |"
+echo "|---|---|---|---|---|---|"
+for db in sqlite postgres; do
+  $bin/relay-bench import --file "$out/recipients-100k.csv" --db $db --target-seconds 1.5
+  $bin/relay-bench import --file "$out/recipients-1m.csv" --db $db --target-seconds 15
+done
+
+sim_port=18099
+$bin/relay-sim --listen 127.0.0.1:$sim_port --api-key bench --account-id 9518 --latency-ms 20 > "$out/relay-sim.log" 2>&1 &
+sim_pid=$!
+trap 'kill $sim_pid 2>/dev/null' EXIT
+sleep 1
+for db in sqlite postgres; do
+  $bin/relay-bench dispatch --file "$out/recipients-100k.csv" --db $db --sim "http://127.0.0.1:$sim_port/" \
+    --latency-ms 20 --concurrency "${BENCH_CONCURRENCY:-40}" --rate "${BENCH_RATE:-1500}"
+done
