@@ -30,6 +30,8 @@ pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
+    /// The optional second PostgreSQL database that report rows can be loaded into.
+    pub analytics: Option<Db>,
     pub relay: RelayClient,
     pub metrics: PrometheusHandle,
     /// Wakes this process's job workers when work is queued.
@@ -38,7 +40,12 @@ pub struct AppState {
 
 impl AppState {
     pub async fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
+        let analytics = match &config.analytics_database_url {
+            Some(url) => Some(Db::connect_lazy_postgres(url, 8)?),
+            None => None,
+        };
         Ok(AppState {
+            analytics,
             relay: RelayClient::new(&config)?,
             config: Arc::new(config),
             db,

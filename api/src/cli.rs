@@ -160,3 +160,79 @@ pub async fn jobs_run(config: Config, forever: bool) -> anyhow::Result<()> {
     println!("Trabajos procesados.");
     Ok(())
 }
+
+/// Enqueued jobs are worked through in this process until none of them is left (polling
+/// steps included), or `limit` passes.
+async fn work_until_settled(
+    state: &crate::app::AppState,
+    limit: std::time::Duration,
+) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut workers = crate::jobs::runner::spawn(state, shutdown.clone());
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let open = crate::entities::job::Entity::find()
+            .filter(
+                crate::entities::job::Column::State
+                    .is_in([crate::jobs::QUEUED, crate::jobs::RUNNING]),
+            )
+            .filter(
+                crate::entities::job::Column::JobType
+                    .is_in([crate::jobs::PROCESS_REPORT, crate::jobs::POST_SEND_REPORT]),
+            )
+            .count(&state.db.conn)
+            .await?;
+        if open == 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    shutdown.cancel();
+    while workers.join_next().await.is_some() {}
+    Ok(())
+}
+
+pub async fn process_reports_pending(config: Config) -> anyhow::Result<()> {
+    let state = worker_state(config).await?;
+    let queued = crate::reports::process_pending(&state, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let limit = state.config.reports.poll_total_timeout + std::time::Duration::from_secs(60);
+    work_until_settled(&state, limit).await?;
+    println!("Reportes pendientes procesados: {queued}");
+    Ok(())
+}
+
+pub async fn process_post_send_reports(
+    config: Config,
+    bulk_id: Option<i64>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let state = worker_state(config).await?;
+    let scheduled = crate::reports::post_send::schedule_missing(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let queued = crate::reports::post_send::queue_for_cli(&state, bulk_id, force)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let limit = state.config.reports.poll_total_timeout + std::time::Duration::from_secs(120);
+    work_until_settled(&state, limit).await?;
+    println!(
+        "Post-send reports: programados={scheduled}, envíos procesados={}",
+        queued.len()
+    );
+    Ok(())
+}
+
+pub async fn load_report(config: Config, report_id: i64, target: String) -> anyhow::Result<()> {
+    let state = worker_state(config).await?;
+    if let Some(analytics) = &state.analytics {
+        analytics.migrate_analytics().await?;
+    }
+    let rows = crate::reports::load::load(&state, report_id, &target, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} ({})", e.es, e.code))?;
+    println!("Carga a BD completada en '{target}' ({rows} filas)");
+    Ok(())
+}

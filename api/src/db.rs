@@ -68,6 +68,26 @@ impl Db {
         }
     }
 
+    /// A PostgreSQL pool that connects on first use (the optional analytics database must
+    /// not stop the application from starting).
+    pub fn connect_lazy_postgres(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
+        let options = PgConnectOptions::from_str(url.expose())?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_lazy_with(options);
+        Ok(Db {
+            conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+            kind: DatabaseKind::Postgres,
+        })
+    }
+
+    /// The analytics database holds report rows only, with its own migration history.
+    pub async fn migrate_analytics(&self) -> anyhow::Result<()> {
+        migration::AnalyticsMigrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }

@@ -19,7 +19,7 @@ where
 {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -37,24 +37,45 @@ where
                 "The body must be JSON (Content-Type: application/json).",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::new(
-                    rejection.status(),
-                    "payload_too_large",
-                    "El cuerpo de la petición es demasiado grande.",
-                    "The request body is too large.",
-                )
-            } else {
-                AppError::bad_request(
-                    "body_unreadable",
-                    "No se pudo leer el cuerpo de la petición.",
-                    "The request body could not be read.",
-                )
-            }
-        })?;
+        let bytes = read_limited(req.into_body(), crate::app::JSON_BODY_LIMIT).await?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// How much of a refused body is still read, so the client gets to read the 413 rather
+/// than a connection closed under it.
+const DRAIN_CAP: usize = 16 * 1024 * 1024;
+
+/// The body, up to `limit` bytes; past it a 413 (after draining a bounded overflow).
+async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Bytes, AppError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buffer = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
+            AppError::bad_request(
+                "body_unreadable",
+                "No se pudo leer el cuerpo de la petición.",
+                "The request body could not be read.",
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total += data.len();
+        if total > limit {
+            if total > limit + DRAIN_CAP {
+                break;
+            }
+            continue;
+        }
+        buffer.extend_from_slice(&data);
+    }
+    if total > limit {
+        return Err(AppError::too_large(limit as u64));
+    }
+    Ok(Bytes::from(buffer))
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {

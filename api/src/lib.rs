@@ -23,6 +23,7 @@ pub mod observability;
 pub mod pagination;
 pub mod recipients;
 pub mod relay;
+pub mod reports;
 pub mod routes;
 pub mod senders;
 pub mod server;

@@ -48,6 +48,22 @@ enum Command {
     SetupGroups,
     /// Start the scheduled bulk sends that are due (for a systemd timer).
     ProcessBulkScheduled,
+    /// Advance every pending Doppler report now and wait for them (for a systemd timer).
+    ProcessReportsPending,
+    /// Request, process and load the reports of finished bulk sends.
+    ProcessPostSendReports {
+        #[arg(long)]
+        bulk_id: Option<i64>,
+        /// Ignore the delays and request again even when a report is loaded.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load a READY report's rows into the default or the analytics database.
+    LoadReport {
+        id: i64,
+        #[arg(long, default_value = "default")]
+        target: String,
+    },
     /// Run background jobs without the HTTP server.
     Jobs {
         #[command(subcommand)]
@@ -119,6 +135,11 @@ async fn main() -> ExitCode {
         }
         Command::SetupGroups => cli::setup_groups(config).await,
         Command::ProcessBulkScheduled => cli::process_bulk_scheduled(config).await,
+        Command::ProcessReportsPending => cli::process_reports_pending(config).await,
+        Command::ProcessPostSendReports { bulk_id, force } => {
+            cli::process_post_send_reports(config, bulk_id, force).await
+        }
+        Command::LoadReport { id, target } => cli::load_report(config, id, target).await,
         Command::Jobs {
             command: JobsCommand::Run { forever },
         } => cli::jobs_run(config, forever).await,

@@ -51,8 +51,14 @@ impl RunningServer {
     }
 }
 
+/// SQLite serialises writes and keeps a page cache per connection: a few connections do.
+/// PostgreSQL groups the commits of concurrent sends better with more.
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
-    Db::connect(&config.database_url, 40).await
+    let pool = match config.database_url.kind() {
+        crate::config::DatabaseKind::Sqlite => 8,
+        crate::config::DatabaseKind::Postgres => 24,
+    };
+    Db::connect(&config.database_url, pool).await
 }
 
 /// Migrations plus the permission catalogue and the seeded groups.
@@ -75,6 +81,11 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
         );
     }
     let state = AppState::new(config, db).await?;
+    if let (true, Some(analytics)) = (options.migrate, &state.analytics) {
+        if let Err(err) = analytics.migrate_analytics().await {
+            tracing::warn!(error = %format!("{err:#}"), "the analytics database could not be migrated; loads into it will fail until it is reachable");
+        }
+    }
     let router = app::router(state.clone());
     let shutdown = CancellationToken::new();
     let jobs_shutdown = CancellationToken::new();

@@ -277,7 +277,7 @@ async fn import_case(file: PathBuf, choice: DbChoice, target_seconds: f64) -> an
         state_for(&db, &sim.base_url(), &[("JOBS_ENABLED", "false".into())]).await?;
     let template = sim.template_id("Descuento en su deuda").unwrap_or_default();
     let (id, elapsed) = import_file(&state, &user, &file, &template).await?;
-    let bulk = bulk_sends::get(&state.db, id)
+    let bulk = bulk_sends::get(&state.db, &state.config, id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let peak = peak_mb();
@@ -341,7 +341,7 @@ async fn dispatch_case(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let bulk = loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let bulk = bulk_sends::get(&state.db, id)
+        let bulk = bulk_sends::get(&state.db, &state.config, id)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if matches!(

@@ -44,6 +44,14 @@ pub fn int(name: &'static str, default: i64) -> ColumnDef {
         .take()
 }
 
+pub fn int_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().null().take()
+}
+
+pub fn date(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).date().not_null().take()
+}
+
 pub fn flag(name: &'static str, default: bool) -> ColumnDef {
     ColumnDef::new(name)
         .boolean()

@@ -5,10 +5,15 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod analytics;
 mod columns;
 mod m20261128_000001_accounts;
 mod m20261128_000002_relay;
 mod m20261128_000003_bulk_sends;
+mod m20261128_000004_reports;
+mod report_rows;
+
+pub use analytics::AnalyticsMigrator;
 
 pub struct Migrator;
 
@@ -19,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_accounts::Migration),
             Box::new(m20261128_000002_relay::Migration),
             Box::new(m20261128_000003_bulk_sends::Migration),
+            Box::new(m20261128_000004_reports::Migration),
         ]
     }
 }

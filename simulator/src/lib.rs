@@ -76,6 +76,11 @@ impl SimHandle {
         self.lock().faults = faults;
     }
 
+    /// Makes every report download `csv` (or, with `None`, a CSV built from the messages).
+    pub fn set_report_csv(&self, csv: Option<String>) {
+        self.lock().canned_report = csv;
+    }
+
     /// Ids of the templates the simulator holds, by name.
     pub fn template_id(&self, name: &str) -> Option<String> {
         self.lock()

@@ -50,6 +50,10 @@ pub fn router(state: Shared) -> Router {
         .route("/_sim/requests", get(list_requests))
         .route("/_sim/faults", get(get_faults).put(put_faults))
         .route("/_sim/reset", post(reset))
+        .route(
+            "/_sim/report-csv",
+            axum::routing::put(put_report_csv).delete(delete_report_csv),
+        )
         .with_state(state)
 }
 
@@ -568,7 +572,7 @@ async fn poll_or_download(
     match sim.faults.report_download {
         DownloadStyle::Inline => (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            reports::csv(sim.seed, &sim.messages, report.start, report.end),
+            report_body(&sim, &report),
         )
             .into_response(),
         DownloadStyle::Link => {
@@ -600,11 +604,30 @@ async fn report_file(State(state): State<Shared>, Path(name): Path<String>) -> R
     match sim.reports.get(id) {
         Some(report) if Utc::now() >= report.ready_at => (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            reports::csv(sim.seed, &sim.messages, report.start, report.end),
+            report_body(&sim, report),
         )
             .into_response(),
         _ => problem(StatusCode::NOT_FOUND, "File not found."),
     }
+}
+
+fn report_body(sim: &Sim, report: &ReportRequest) -> String {
+    match &sim.canned_report {
+        Some(csv) => csv.clone(),
+        None => reports::csv(sim.seed, &sim.messages, report.start, report.end),
+    }
+}
+
+/// Every report downloads this body from now on.
+async fn put_report_csv(State(state): State<Shared>, body: String) -> StatusCode {
+    lock(&state).canned_report = Some(body);
+    StatusCode::NO_CONTENT
+}
+
+/// Reports go back to being built from the messages received.
+async fn delete_report_csv(State(state): State<Shared>) -> StatusCode {
+    lock(&state).canned_report = None;
+    StatusCode::NO_CONTENT
 }
 
 async fn list_messages(State(state): State<Shared>) -> Json<Vec<ReceivedMessage>> {

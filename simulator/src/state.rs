@@ -77,6 +77,8 @@ pub struct Sim {
     pub requests: Vec<RequestRecord>,
     pub reports: HashMap<String, ReportRequest>,
     pub accepted_sends: u64,
+    /// When set, every report downloads this CSV instead of one built from the messages.
+    pub canned_report: Option<String>,
     next_report: u64,
     pub rng: StdRng,
 }
@@ -93,6 +95,7 @@ impl Sim {
             requests: Vec::new(),
             reports: HashMap::new(),
             accepted_sends: 0,
+            canned_report: None,
             next_report: 1000,
             rng: StdRng::seed_from_u64(config.seed),
         };

@@ -105,6 +105,8 @@ pub struct BulkSend {
     pub finished_at: Option<DateTime<Utc>>,
     /// When a paused send may go on (the quota's reset time).
     pub resume_at: Option<DateTime<Utc>>,
+    /// This send's own delivery report.
+    pub report: crate::reports::BulkReportStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

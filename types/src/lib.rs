@@ -7,8 +7,10 @@ pub mod auth;
 pub mod bulk;
 pub mod common;
 pub mod relay;
+pub mod reports;
 
 pub use auth::*;
 pub use bulk::*;
 pub use common::*;
 pub use relay::*;
+pub use reports::*;

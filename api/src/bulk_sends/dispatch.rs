@@ -535,6 +535,10 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
     match super::final_status(&counts) {
         Some(end) => {
             super::set_status(&db.conn, dispatch.bulk_id, &[SENDING], end, "", "").await?;
+            if counts.sent > 0 {
+                crate::reports::post_send::schedule(&ctx.state, dispatch.bulk_id, Utc::now())
+                    .await?;
+            }
             tracing::info!(
                 bulk_send = dispatch.bulk_id,
                 status = end,

@@ -126,9 +126,11 @@ pub fn counts_of(m: &bulk_send::Model) -> BulkCounts {
 
 pub async fn to_dtos(
     db: &impl ConnectionTrait,
+    config: &Config,
     models: Vec<bulk_send::Model>,
 ) -> AppResult<Vec<BulkSend>> {
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let reports = crate::reports::post_send::latest_reports(db, &ids).await?;
     let mut files: HashMap<i64, Vec<i64>> = HashMap::new();
     for link in bulk_send_attachment::Entity::find()
         .filter(bulk_send_attachment::Column::BulkSendId.is_in(ids))
@@ -151,6 +153,7 @@ pub async fn to_dtos(
     Ok(models
         .into_iter()
         .map(|m| BulkSend {
+            report: crate::reports::post_send::status_of(config, &m, reports.get(&m.id).copied()),
             id: m.id,
             counts: counts_of(&m),
             attachment_ids: files.remove(&m.id).unwrap_or_default(),
@@ -194,9 +197,9 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<bulk_send::Mo
 }
 
 /// The bulk send with counters live from its ledger.
-pub async fn get(db: &Db, id: i64) -> AppResult<BulkSend> {
+pub async fn get(db: &Db, config: &Config, id: i64) -> AppResult<BulkSend> {
     let model = find(&db.conn, id).await?;
-    let mut dto = to_dtos(&db.conn, vec![model]).await?.remove(0);
+    let mut dto = to_dtos(&db.conn, config, vec![model]).await?.remove(0);
     if dto.counts.total > 0 {
         dto.counts = ledger::counts(&db.conn, id).await?;
     }
@@ -234,7 +237,7 @@ pub async fn create(
     if let Some(key) = &input.client_request_id {
         if let Some(existing) = by_request_id(db, key).await? {
             let _ = tokio::fs::remove_file(&input.file_path).await;
-            return Ok((get(db, existing.id).await?, false));
+            return Ok((get(db, &state.config, existing.id).await?, false));
         }
     }
     let template = templates::detail(&state.relay, &state.config, &input.template_id)
@@ -283,6 +286,7 @@ pub async fn create(
         client_request_id: Set(input.client_request_id.clone()),
         template_id: Set(template.id.clone()),
         template_name: Set(template.name.clone()),
+        template_subject: Set(template.subject.clone()),
         subject: Set(input.subject.clone().unwrap_or_default().trim().to_string()),
         sender_id: Set(input.sender_id),
         from_email: Set(from_email),
@@ -299,6 +303,8 @@ pub async fn create(
         file_size: Set(input.file_size as i64),
         headers: Set(json!([])),
         import_error: Set(String::new()),
+        report_status: Set(crate::reports::post_send::report_status::NOT_STARTED.into()),
+        report_error: Set(String::new()),
         ..Default::default()
     })
     .exec_with_returning(&txn)
@@ -312,7 +318,7 @@ pub async fn create(
             let existing = by_request_id(db, key)
                 .await?
                 .ok_or_else(|| AppError::from(err))?;
-            return Ok((get(db, existing.id).await?, false));
+            return Ok((get(db, &state.config, existing.id).await?, false));
         }
         Err(err) => return Err(err.into()),
     };
@@ -389,7 +395,7 @@ pub async fn create(
             queue(state, by, bulk.id).await?;
         }
     }
-    Ok((get(db, bulk.id).await?, true))
+    Ok((get(db, &state.config, bulk.id).await?, true))
 }
 
 async fn import(
@@ -528,7 +534,7 @@ pub async fn queue(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bul
         json!({}),
     )
     .await?;
-    get(&state.db, id).await
+    get(&state.db, &state.config, id).await
 }
 
 /// The common part of queue, resume and scheduled starts.
@@ -604,7 +610,7 @@ pub async fn pause(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bul
         json!({ "from": bulk.status }),
     )
     .await?;
-    get(&state.db, id).await
+    get(&state.db, &state.config, id).await
 }
 
 pub async fn resume(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
@@ -617,7 +623,7 @@ pub async fn resume(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bu
         json!({}),
     )
     .await?;
-    get(&state.db, id).await
+    get(&state.db, &state.config, id).await
 }
 
 pub async fn cancel(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
@@ -635,7 +641,7 @@ pub async fn cancel(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bu
         json!({ "from": bulk.status }),
     )
     .await?;
-    get(&state.db, id).await
+    get(&state.db, &state.config, id).await
 }
 
 /// The status a bulk send ends in once nothing is left to send; `None` while rows remain.
@@ -690,7 +696,7 @@ pub async fn resolve(
     }
     Ok(ResolveResult {
         resolved,
-        bulk_send: get(&state.db, id).await?,
+        bulk_send: get(&state.db, &state.config, id).await?,
     })
 }
 
@@ -762,7 +768,7 @@ pub async fn list(
         .limit(page.page_size)
         .all(&db.conn)
         .await?;
-    Ok(page.wrap(to_dtos(&db.conn, models).await?, total))
+    Ok(page.wrap(to_dtos(&db.conn, config, models).await?, total))
 }
 
 /// An import lasts seconds; one still `importing` after this was cut short by a crash.

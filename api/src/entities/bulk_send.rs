@@ -44,6 +44,12 @@ pub struct Model {
     pub sent_count: i64,
     pub failed_count: i64,
     pub ambiguous_count: i64,
+    pub report_status: String,
+    pub report_error: String,
+    pub template_subject: String,
+    pub report_requested_at: Option<DateTimeUtc>,
+    pub report_loaded_at: Option<DateTimeUtc>,
+    pub report_rows: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

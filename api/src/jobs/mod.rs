@@ -25,6 +25,8 @@ use crate::pagination::PageRequest;
 use crate::recipients::ledger;
 
 pub const BULK_SEND: &str = "bulk_send";
+pub const PROCESS_REPORT: &str = "process_report";
+pub const POST_SEND_REPORT: &str = "post_send_report";
 
 pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{Ending, BULK_SEND};
+use super::{Ending, BULK_SEND, POST_SEND_REPORT, PROCESS_REPORT};
 use crate::app::AppState;
 use crate::bulk_sends;
 use crate::entities::job;
@@ -18,7 +18,9 @@ use crate::error::AppError;
 
 /// Job types this build knows how to run.
 pub fn known_type(name: &str) -> Option<&'static str> {
-    [BULK_SEND].into_iter().find(|t| *t == name)
+    [BULK_SEND, PROCESS_REPORT, POST_SEND_REPORT]
+        .into_iter()
+        .find(|t| *t == name)
 }
 
 /// What a running job can see and do.
@@ -116,6 +118,8 @@ async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &Canc
     tracing::info!(job = job.id, job_type = %job.job_type, attempt = job.attempts, "job started");
     let outcome: Result<Ending, AppError> = match job.job_type.as_str() {
         BULK_SEND => bulk_sends::dispatch::run(&context).await,
+        PROCESS_REPORT => crate::reports::processing::run(&context).await,
+        POST_SEND_REPORT => crate::reports::post_send::run(&context).await,
         other => Err(AppError::internal(anyhow::anyhow!(
             "unknown job type '{other}'"
         ))),
@@ -177,6 +181,8 @@ async fn maintenance(state: AppState, wakeup: Wakeup, shutdown: CancellationToke
     let lease_check = (state.config.jobs.lease / 2).max(Duration::from_millis(500));
     let schedule_every = state.config.sending.scheduler_interval;
     let mut last_schedule = tokio::time::Instant::now() - schedule_every;
+    let reports_every = state.config.reports.timer_interval;
+    let mut last_reports = tokio::time::Instant::now();
     loop {
         match super::recover_expired(&state.db).await {
             Ok(recovered) if !recovered.is_empty() => wakeup.wake(),
@@ -192,6 +198,16 @@ async fn maintenance(state: AppState, wakeup: Wakeup, shutdown: CancellationToke
                 Ok(started) if started > 0 => wakeup.wake(),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "scheduler run failed"),
+            }
+        }
+        if state.config.reports.timer_enabled && last_reports.elapsed() >= reports_every {
+            last_reports = tokio::time::Instant::now();
+            let swept = async {
+                crate::reports::process_pending(&state, None).await?;
+                crate::reports::post_send::schedule_missing(&state).await
+            };
+            if let Err(err) = swept.await {
+                tracing::warn!(error = %err, "reports timer run failed");
             }
         }
         let next = if state.config.sending.scheduler_enabled {

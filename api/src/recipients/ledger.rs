@@ -62,7 +62,14 @@ pub struct ImportResult<'a> {
 
 impl From<sqlx::Error> for ImportError {
     fn from(err: sqlx::Error) -> Self {
-        ImportError::Database(err.to_string())
+        if err
+            .as_database_error()
+            .is_some_and(|e| e.is_unique_violation())
+        {
+            ImportError::AlreadyStored
+        } else {
+            ImportError::Database(err.to_string())
+        }
     }
 }
 

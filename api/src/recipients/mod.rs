@@ -31,6 +31,8 @@ pub enum ImportError {
     Malformed(String),
     Io(String),
     Database(String),
+    /// A unique constraint refused the rows: they are stored already.
+    AlreadyStored,
 }
 
 impl From<std::io::Error> for ImportError {
@@ -101,8 +103,24 @@ impl ImportError {
                 format!("The file could not be read as CSV ({err:?})."),
             ),
             ImportError::Io(e) => AppError::internal(anyhow::anyhow!("reading the recipients file: {e}")),
-            ImportError::Database(e) => AppError::internal(anyhow::anyhow!("storing the recipients: {e}")),
+            ImportError::Database(e) => AppError::internal(anyhow::anyhow!("storing the rows: {e}")),
+            ImportError::AlreadyStored => AppError::conflict("already_stored", "Estas filas ya estaban guardadas.", "These rows were stored already."),
         }
+    }
+}
+
+pub type CsvReader = csv_async::AsyncReader<tokio::io::BufReader<tokio::fs::File>>;
+
+/// The text of one cell, or the reason to read the file again as Windows-1252.
+pub fn cell_text(bytes: &[u8]) -> Result<&str, ImportError> {
+    std::str::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)
+}
+
+/// Maps a CSV error to a file problem.
+pub fn csv_error(err: csv_async::Error) -> ImportError {
+    match err.kind() {
+        csv_async::ErrorKind::Io(e) => ImportError::Io(e.to_string()),
+        _ => ImportError::Malformed(err.to_string()),
     }
 }
 
@@ -163,21 +181,31 @@ impl CsvFile {
         Self::as_encoding(&self.original, Encoding::Windows1252).await
     }
 
+    /// A CSV reader over the file's UTF-8 text (byte-order mark skipped), records unparsed.
+    pub async fn csv_reader(&self) -> Result<CsvReader, ImportError> {
+        let mut file = tokio::io::BufReader::with_capacity(
+            256 * 1024,
+            tokio::fs::File::open(&self.readable).await?,
+        );
+        if self.encoding == Encoding::Utf8Bom {
+            use tokio::io::AsyncReadExt;
+            let mut bom = [0u8; 3];
+            file.read_exact(&mut bom).await?;
+        }
+        Ok(csv_async::AsyncReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .create_reader(file))
+    }
+
     pub async fn rows(
         &self,
         mapping: &BTreeMap<String, String>,
         rules: RowRules,
     ) -> Result<RowReader, ImportError> {
         let expected = self.estimated_rows.min(rules.max_rows);
-        RowReader::open(
-            &self.readable,
-            self.encoding,
-            self.delimiter,
-            mapping,
-            rules,
-            expected,
-        )
-        .await
+        RowReader::open(self.csv_reader().await?, mapping, rules, expected).await
     }
 }
 

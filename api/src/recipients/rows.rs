@@ -2,14 +2,12 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
 
-use csv_async::{AsyncReaderBuilder, ByteRecord};
+use csv_async::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::encoding::Encoding;
 use super::layout::{self, Layout};
-use super::ImportError;
+use super::{cell_text, csv_error, CsvReader, ImportError};
 use crate::email::{AddressProblem, AddressWarning, EmailAddress};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,16 +55,12 @@ pub struct RowRules {
 /// Streams the rows of a UTF-8 file (see `encoding`): memory stays flat whatever its size,
 /// but for one small entry per distinct address (16 bytes), to flag repeats.
 pub struct RowReader {
-    reader: csv_async::AsyncReader<tokio::io::BufReader<tokio::fs::File>>,
+    reader: CsvReader,
     record: ByteRecord,
     pub layout: Layout,
     rules: RowRules,
     rows: u64,
     first_seen: HashMap<u64, u32>,
-}
-
-fn text(bytes: &[u8]) -> Result<&str, ImportError> {
-    std::str::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)
 }
 
 fn address_key(normalized: &str) -> u64 {
@@ -76,27 +70,13 @@ fn address_key(normalized: &str) -> u64 {
 }
 
 impl RowReader {
-    /// Opens the file and reads its header. `mapping` is `{variable: column}`.
+    /// Reads the header of `reader`. `mapping` is `{variable: column}`.
     pub async fn open(
-        path: &Path,
-        encoding: Encoding,
-        delimiter: u8,
+        mut reader: CsvReader,
         mapping: &std::collections::BTreeMap<String, String>,
         rules: RowRules,
         expected_rows: u64,
     ) -> Result<RowReader, ImportError> {
-        let mut file =
-            tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::open(path).await?);
-        if encoding == Encoding::Utf8Bom {
-            use tokio::io::AsyncReadExt;
-            let mut bom = [0u8; 3];
-            file.read_exact(&mut bom).await?;
-        }
-        let mut reader = AsyncReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .create_reader(file);
         let mut record = ByteRecord::new();
         let header = loop {
             if !reader
@@ -112,7 +92,7 @@ impl RowReader {
             {
                 break record
                     .iter()
-                    .map(|f| text(f).map(str::to_string))
+                    .map(|f| cell_text(f).map(str::to_string))
                     .collect::<Result<Vec<_>, _>>()?;
             }
         };
@@ -159,7 +139,7 @@ impl RowReader {
         let record = &self.record;
         let cell = |i: usize| -> Result<String, ImportError> {
             Ok(match record.get(i) {
-                Some(bytes) => layout::nfc(text(bytes)?.trim()),
+                Some(bytes) => layout::nfc(cell_text(bytes)?.trim()),
                 None => String::new(),
             })
         };
@@ -264,13 +244,5 @@ impl RowReader {
             code,
             message,
         })
-    }
-}
-
-fn csv_error(err: csv_async::Error) -> ImportError {
-    match err.kind() {
-        csv_async::ErrorKind::Utf8 { .. } => ImportError::NotUtf8,
-        csv_async::ErrorKind::Io(e) => ImportError::Io(e.to_string()),
-        _ => ImportError::Malformed(err.to_string()),
     }
 }

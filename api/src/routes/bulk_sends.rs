@@ -5,7 +5,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use relay_types::{BulkSend, Page, Recipient, ResolveAmbiguous, ResolveResult};
+use relay_types::{BulkSend, CampaignReport, Page, Recipient, ResolveAmbiguous, ResolveResult};
 use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -33,6 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(resume))
         .routes(routes!(cancel))
         .routes(routes!(resolve))
+        .routes(routes!(campaign_report))
+        .routes(routes!(campaign_report_csv))
+        .routes(routes!(refresh_report))
 }
 
 /// The multipart form that creates a bulk send.
@@ -169,7 +172,7 @@ async fn get(
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<BulkSend>> {
-    Ok(Json(bulk_sends::get(&state.db, id).await?))
+    Ok(Json(bulk_sends::get(&state.db, &state.config, id).await?))
 }
 
 /// The recipients of a bulk send in file order, with their verdict and send outcome.
@@ -334,5 +337,113 @@ async fn resolve(
 ) -> AppResult<Json<ResolveResult>> {
     Ok(Json(
         bulk_sends::resolve(&state, &user, id, body.action, body.recipient_ids).await?,
+    ))
+}
+
+/// This send's report: totals, rates, outcomes, opens over time and top domains, from the
+/// report rows of **its** recipients (by message id, else address, subject and sender in
+/// the send's time window).
+#[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/report", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, body = CampaignReport), Unauthorized, Forbidden, NotFound))]
+async fn campaign_report(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<CampaignReport>> {
+    let bulk = bulk_sends::find(&state.db.conn, id).await?;
+    Ok(Json(crate::reports::campaign::build(&state, &bulk).await?))
+}
+
+fn report_csv_cell(value: Option<&str>) -> String {
+    let value = value.unwrap_or("");
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// This send's rows of its report as CSV (`Subject,Sender,SenderName,Email,Status,Date,
+/// Opens,Clicks,Date_Local`, `Date` in UTC).
+#[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/report.csv", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound))]
+async fn campaign_report_csv(
+    State(state): State<AppState>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Response> {
+    let bulk = bulk_sends::find(&state.db.conn, id).await?;
+    let report = crate::reports::campaign::report_for(&state, &bulk)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(
+                "El reporte de este envío aún no está disponible.",
+                "This send's report is not available yet.",
+            )
+        })?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
+    tokio::spawn(async move {
+        let _ = sender
+            .send(Ok(
+                b"Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks,Date_Local\r\n".to_vec(),
+            ))
+            .await;
+        let mut lines = String::new();
+        let result = crate::reports::campaign::rows_of_send(&state, &bulk, report.id, |row| {
+            let number = |n: Option<i64>| n.map(|n| n.to_string());
+            let cells = [
+                report_csv_cell(row.subject.as_deref()),
+                report_csv_cell(row.sender.as_deref()),
+                report_csv_cell(row.sender_name.as_deref()),
+                report_csv_cell(row.email.as_deref()),
+                report_csv_cell(row.status.as_deref()),
+                report_csv_cell(
+                    row.event_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .as_deref(),
+                ),
+                report_csv_cell(number(row.opens).as_deref()),
+                report_csv_cell(number(row.clicks).as_deref()),
+                report_csv_cell(row.event_local.as_deref()),
+            ];
+            lines.push_str(&cells.join(","));
+            lines.push_str("\r\n");
+        })
+        .await;
+        let chunk = match result {
+            Ok(()) => Ok(lines.into_bytes()),
+            Err(err) => Err(std::io::Error::other(err.to_string())),
+        };
+        let _ = sender.send(chunk).await;
+    });
+    let body = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"bulk_{id}_deliveries_window.csv\""),
+        )
+        .body(Body::from_stream(body))
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
+}
+
+/// "Actualizar reporte": request this send's report again now (allowed
+/// `MANUAL_REPORT_REFRESH_MIN` after the send finished).
+#[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/report/refresh", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 202, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
+async fn refresh_report(
+    State(state): State<AppState>,
+    user: Authorized<can::OperateBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<(StatusCode, Json<BulkSend>)> {
+    crate::reports::post_send::refresh(&state, Some(&user), id, false).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(bulk_sends::get(&state.db, &state.config, id).await?),
     ))
 }

@@ -10,6 +10,7 @@ mod health;
 mod jobs;
 mod messages;
 pub mod problems;
+mod reports;
 mod senders;
 mod templates;
 mod tokens;
@@ -44,6 +45,7 @@ use crate::app::AppState;
         (name = "senders", description = "Sender identities (From address and name)"),
         (name = "bulk_sends", description = "Bulk sends: CSV import, sending, recipients"),
         (name = "jobs", description = "Background jobs"),
+        (name = "reports", description = "Doppler reports and loading them"),
         (name = "templates", description = "Doppler templates"),
         (name = "attachments", description = "Uploaded files for sends"),
         (name = "messages", description = "Single messages"),
@@ -88,6 +90,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(bulk_sends::router())
         .merge(csv::router())
         .merge(jobs::router())
+        .merge(reports::router())
         .merge(templates::router())
         .merge(attachments::router())
         .merge(messages::router())

@@ -12,6 +12,7 @@ mod csv_import;
 mod messages;
 mod recovery;
 mod relay;
+mod reports;
 mod roles;
 mod secrets;
 mod senders;

@@ -179,7 +179,10 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
     assert!(sent >= 57);
     let jobs: Value = expect_json(
         reqwest::Client::new()
-            .get(format!("{}/api/v1/jobs?bulk_send_id={id}", second.base))
+            .get(format!(
+                "{}/api/v1/jobs?bulk_send_id={id}&job_type=bulk_send",
+                second.base
+            ))
             .bearer_auth(&token)
             .send()
             .await

@@ -122,10 +122,13 @@ async fn a_send_delivers_each_valid_recipient_once(backend: Backend) {
     );
 
     let jobs: Value = expect_json(
-        app.get(&format!("/api/v1/jobs?bulk_send_id={id}"), &operator)
-            .send()
-            .await
-            .unwrap(),
+        app.get(
+            &format!("/api/v1/jobs?bulk_send_id={id}&job_type=bulk_send"),
+            &operator,
+        )
+        .send()
+        .await
+        .unwrap(),
         StatusCode::OK,
     )
     .await;

@@ -172,6 +172,8 @@ pub struct TestApp {
     pub admin_token: String,
     pub data_dir: tempfile::TempDir,
     pub db: TestDb,
+    /// A second PostgreSQL database configured as the analytics one, when asked for.
+    pub analytics_db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -184,11 +186,34 @@ impl TestApp {
         backend: Backend,
         adjust: impl FnOnce(&mut HashMap<String, String>),
     ) -> TestApp {
+        Self::spawn_full(backend, false, adjust).await
+    }
+
+    /// Starts a server with an analytics database too (always PostgreSQL).
+    pub async fn spawn_with_analytics(
+        backend: Backend,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> TestApp {
+        Self::spawn_full(backend, true, adjust).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        with_analytics: bool,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let db = TestDb::new(backend, data_dir.path()).await;
+        let analytics_db = match with_analytics {
+            true => Some(TestDb::new(Backend::Postgres, data_dir.path()).await),
+            false => None,
+        };
         let sim = start_sim().await;
         let mut vars = base_vars(&db.url, data_dir.path());
         use_sim(&mut vars, &sim);
+        if let Some(analytics) = &analytics_db {
+            vars.insert("ANALYTICS_DATABASE_URL".into(), analytics.url.clone());
+        }
         adjust(&mut vars);
         let config = Config::from_vars(&vars).expect("test configuration");
         let kept_vars = vars.clone();
@@ -226,6 +251,7 @@ impl TestApp {
             admin_token: String::new(),
             data_dir,
             db,
+            analytics_db,
         };
         app.admin_token = app.login("admin", ADMIN_PASSWORD).await.access_token;
         app

@@ -1,0 +1,412 @@
+//! Doppler reports: requests that advance in short job steps (create, poll, download),
+//! loading their rows into the default or the analytics database, the post-send
+//! automation, and the per-campaign report.
+
+pub mod campaign;
+pub mod load;
+pub mod post_send;
+pub mod processing;
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use relay_types::{Page, Report, ReportLoad};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::audit::{self, Target};
+use crate::auth::CurrentUser;
+use crate::db::Db;
+use crate::entities::{generated_report, job, report_load, user};
+use crate::error::{AppError, AppResult};
+use crate::jobs::{self, NewJob};
+use crate::pagination::PageRequest;
+
+pub const TYPES: [&str; 7] = [
+    "deliveries",
+    "bounces",
+    "opens",
+    "clicks",
+    "spam",
+    "unsubscribed",
+    "sent",
+];
+
+pub const PENDING: &str = "PENDING";
+pub const PROCESSING: &str = "PROCESSING";
+pub const READY: &str = "READY";
+pub const ERROR: &str = "ERROR";
+
+pub const DEFAULT_TARGET: &str = "default";
+pub const ANALYTICS_TARGET: &str = "analytics";
+
+/// The databases this deployment can load reports into.
+pub fn targets(state: &AppState) -> Vec<&'static str> {
+    match state.analytics {
+        Some(_) => vec![DEFAULT_TARGET, ANALYTICS_TARGET],
+        None => vec![DEFAULT_TARGET],
+    }
+}
+
+pub async fn to_dtos(
+    state: &AppState,
+    models: Vec<generated_report::Model>,
+) -> AppResult<Vec<Report>> {
+    let db = &state.db;
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let loads = report_load::Entity::find()
+        .filter(report_load::Column::ReportId.is_in(ids))
+        .order_by_asc(report_load::Column::LoadedAt)
+        .all(&db.conn)
+        .await?;
+    let user_ids: Vec<i64> = models
+        .iter()
+        .filter_map(|m| m.requested_by)
+        .chain(loads.iter().filter_map(|l| l.loaded_by))
+        .collect();
+    let names: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    let mut loads_of: HashMap<i64, Vec<ReportLoad>> = HashMap::new();
+    for l in loads {
+        loads_of.entry(l.report_id).or_default().push(ReportLoad {
+            loaded_by: l.loaded_by.and_then(|id| names.get(&id).cloned()),
+            target: l.target,
+            rows: l.rows,
+            loaded_at: l.loaded_at,
+        });
+    }
+    let available = targets(state);
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let loads = loads_of.remove(&m.id).unwrap_or_default();
+            let load_targets = if m.state == READY {
+                available
+                    .iter()
+                    .filter(|t| !loads.iter().any(|l| l.target == **t))
+                    .map(|t| t.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Report {
+                id: m.id,
+                file_name: std::path::Path::new(&m.file_path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                requested_by: m.requested_by.and_then(|id| names.get(&id).cloned()),
+                report_type: m.report_type,
+                start_date: m.start_date,
+                end_date: m.end_date,
+                state: m.state,
+                report_request_id: m.report_request_id,
+                next_poll_at: m.next_poll_at,
+                file_size: m.file_size,
+                error_details: m.error_details,
+                origin: m.origin,
+                bulk_send_id: m.bulk_send_id,
+                created_at: m.created_at,
+                updated_at: m.updated_at,
+                ready_at: m.ready_at,
+                loads,
+                load_targets,
+            }
+        })
+        .collect())
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<generated_report::Model> {
+    generated_report::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Reporte no encontrado.", "Report not found."))
+}
+
+pub async fn get(state: &AppState, id: i64) -> AppResult<Report> {
+    let model = find(&state.db.conn, id).await?;
+    Ok(to_dtos(state, vec![model]).await?.remove(0))
+}
+
+fn check_request(report_type: &str, start: NaiveDate, end: NaiveDate) -> AppResult<()> {
+    if !TYPES.contains(&report_type) {
+        return Err(AppError::invalid(
+            "report_type",
+            "report_type_invalid",
+            format!(
+                "Tipo de reporte desconocido '{report_type}' (use {}).",
+                TYPES.join(", ")
+            ),
+            format!(
+                "Unknown report type '{report_type}' (use {}).",
+                TYPES.join(", ")
+            ),
+        ));
+    }
+    if start > end {
+        return Err(AppError::invalid(
+            "end_date",
+            "report_dates_invalid",
+            "La fecha final no puede ser anterior a la inicial.",
+            "The end date cannot be before the start date.",
+        ));
+    }
+    Ok(())
+}
+
+/// A new PENDING report, its first step queued.
+pub async fn create(
+    state: &AppState,
+    by: Option<&CurrentUser>,
+    report_type: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    origin: &str,
+    bulk_send_id: Option<i64>,
+) -> AppResult<generated_report::Model> {
+    check_request(report_type, start, end)?;
+    let now = Utc::now();
+    let txn = state.db.conn.begin().await?;
+    let report = generated_report::Entity::insert(generated_report::ActiveModel {
+        report_type: Set(report_type.to_string()),
+        start_date: Set(start),
+        end_date: Set(end),
+        state: Set(PENDING.into()),
+        report_request_id: Set(String::new()),
+        file_path: Set(String::new()),
+        error_details: Set(String::new()),
+        origin: Set(origin.to_string()),
+        bulk_send_id: Set(bulk_send_id),
+        requested_by: Set(by.map(|u| u.id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    queue_step(&txn, report.id, by.map(|u| u.id), now).await?;
+    let actor = by
+        .map(CurrentUser::actor)
+        .unwrap_or_else(|| audit::Actor::system("reports"));
+    audit::record(&txn, &actor, "reports.request", Some(Target::new("report", report.id)), json!({ "report_type": report_type, "start_date": start, "end_date": end, "origin": origin })).await?;
+    txn.commit().await?;
+    state.wakeup.wake();
+    Ok(report)
+}
+
+/// Queues the report's next step unless one is queued or running already.
+pub async fn queue_step(
+    db: &impl ConnectionTrait,
+    report_id: i64,
+    by: Option<i64>,
+    at: chrono::DateTime<Utc>,
+) -> AppResult<bool> {
+    let created = jobs::enqueue(
+        db,
+        NewJob {
+            report_id: Some(report_id),
+            run_after: at,
+            triggered_by: by,
+            message: "Reporte en cola".into(),
+            ..NewJob::new(jobs::PROCESS_REPORT)
+        },
+    )
+    .await?;
+    Ok(created.is_some())
+}
+
+/// "Procesar pendientes ahora": every PENDING or PROCESSING report gets its next step now.
+pub async fn process_pending(state: &AppState, by: Option<&CurrentUser>) -> AppResult<u64> {
+    let open = generated_report::Entity::find()
+        .filter(generated_report::Column::State.is_in([PENDING, PROCESSING]))
+        .all(&state.db.conn)
+        .await?;
+    let now = Utc::now();
+    let mut queued = 0;
+    for report in open {
+        // A step already waiting to poll is brought forward.
+        job::Entity::update_many()
+            .col_expr(job::Column::RunAfter, Expr::value(now))
+            .filter(job::Column::ReportId.eq(report.id))
+            .filter(job::Column::JobType.eq(jobs::PROCESS_REPORT))
+            .filter(job::Column::State.eq(jobs::QUEUED))
+            .exec(&state.db.conn)
+            .await?;
+        generated_report::Entity::update_many()
+            .col_expr(generated_report::Column::NextPollAt, Expr::value(now))
+            .filter(generated_report::Column::Id.eq(report.id))
+            .filter(generated_report::Column::State.eq(PROCESSING))
+            .exec(&state.db.conn)
+            .await?;
+        queue_step(&state.db.conn, report.id, by.map(|u| u.id), now).await?;
+        queued += 1;
+    }
+    if let Some(by) = by {
+        audit::record(
+            &state.db.conn,
+            &by.actor(),
+            "reports.process_pending",
+            None,
+            json!({ "reports": queued }),
+        )
+        .await?;
+    }
+    state.wakeup.wake();
+    Ok(queued)
+}
+
+/// An ERROR report goes back to PENDING, its request forgotten, and is processed again.
+pub async fn retry(state: &AppState, by: Option<&CurrentUser>, id: i64) -> AppResult<Report> {
+    let report = find(&state.db.conn, id).await?;
+    if report.state != ERROR {
+        return Err(AppError::conflict(
+            "report_not_in_error",
+            format!(
+                "Solo se reintenta un reporte en ERROR; este está en {}.",
+                report.state
+            ),
+            format!(
+                "Only a report in ERROR can be retried; this one is {}.",
+                report.state
+            ),
+        ));
+    }
+    reset(&state.db.conn, id).await?;
+    queue_step(&state.db.conn, id, by.map(|u| u.id), Utc::now()).await?;
+    if let Some(by) = by {
+        audit::record(
+            &state.db.conn,
+            &by.actor(),
+            "reports.retry",
+            Some(Target::new("report", id)),
+            json!({}),
+        )
+        .await?;
+    }
+    state.wakeup.wake();
+    get(state, id).await
+}
+
+pub async fn reset(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
+    generated_report::Entity::update_many()
+        .col_expr(generated_report::Column::State, Expr::value(PENDING))
+        .col_expr(generated_report::Column::ReportRequestId, Expr::value(""))
+        .col_expr(generated_report::Column::ErrorDetails, Expr::value(""))
+        .col_expr(
+            generated_report::Column::PollStartedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .col_expr(
+            generated_report::Column::NextPollAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .col_expr(generated_report::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(generated_report::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportFilter {
+    /// `PENDING`, `PROCESSING`, `READY` or `ERROR`.
+    pub state: Option<String>,
+    pub report_type: Option<String>,
+    /// Reports covering days on or after this one.
+    pub date_from: Option<NaiveDate>,
+    /// Reports covering days on or before this one.
+    pub date_to: Option<NaiveDate>,
+    /// `default`, `analytics`, or `none` (not loaded anywhere).
+    pub loaded_into: Option<String>,
+    pub bulk_send_id: Option<i64>,
+}
+
+pub async fn list(
+    state: &AppState,
+    filter: &ReportFilter,
+    page: PageRequest,
+) -> AppResult<Page<Report>> {
+    let mut query = generated_report::Entity::find();
+    if let Some(s) = filter.state.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(generated_report::Column::State.eq(s.to_uppercase()));
+    }
+    if let Some(t) = filter.report_type.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(generated_report::Column::ReportType.eq(t));
+    }
+    if let Some(from) = filter.date_from {
+        query = query.filter(generated_report::Column::EndDate.gte(from));
+    }
+    if let Some(to) = filter.date_to {
+        query = query.filter(generated_report::Column::StartDate.lte(to));
+    }
+    if let Some(bulk) = filter.bulk_send_id {
+        query = query.filter(generated_report::Column::BulkSendId.eq(bulk));
+    }
+    if let Some(target) = filter.loaded_into.as_deref().filter(|s| !s.is_empty()) {
+        let loaded: Vec<i64> = report_load::Entity::find()
+            .filter(report_load::Column::Target.eq(if target == "none" {
+                DEFAULT_TARGET
+            } else {
+                target
+            }))
+            .all(&state.db.conn)
+            .await?
+            .into_iter()
+            .map(|l| l.report_id)
+            .collect();
+        query = if target == "none" {
+            let any: Vec<i64> = report_load::Entity::find()
+                .all(&state.db.conn)
+                .await?
+                .into_iter()
+                .map(|l| l.report_id)
+                .collect();
+            query.filter(generated_report::Column::Id.is_not_in(any))
+        } else {
+            query.filter(generated_report::Column::Id.is_in(loaded))
+        };
+    }
+    let total = query.clone().count(&state.db.conn).await?;
+    let models = query
+        .order_by_desc(generated_report::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(&state.db.conn)
+        .await?;
+    Ok(page.wrap(to_dtos(state, models).await?, total))
+}
+
+/// The downloaded CSV of a READY report.
+pub async fn open_file(
+    db: &Db,
+    config: &crate::config::Config,
+    id: i64,
+) -> AppResult<(generated_report::Model, tokio::fs::File)> {
+    let report = find(&db.conn, id).await?;
+    if report.state != READY || report.file_path.is_empty() {
+        return Err(AppError::not_found(
+            "El reporte aún no está listo para descargar.",
+            "The report is not ready to download yet.",
+        ));
+    }
+    let file = tokio::fs::File::open(config.data_dir.join(&report.file_path))
+        .await
+        .map_err(|_| {
+            AppError::not_found(
+                "El archivo del reporte ya no existe.",
+                "The report's file no longer exists.",
+            )
+        })?;
+    Ok((report, file))
+}
