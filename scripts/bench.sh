@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-test-services.sh >/dev/null 2>&1 || true
+# The report-load baselines use the database command-line clients.
+for tool in psql sqlite3; do
+  command -v $tool >/dev/null || { echo "bench needs '$tool' (Debian: apt-get install postgresql-client sqlite3)" >&2; exit 1; }
+done
 
 cargo build --release -p relay-bench -p relay-sim
 bin=target/release
@@ -15,6 +19,7 @@ gen() { # kind rows file
 }
 gen recipients 100000 "$out/recipients-100k.csv"
 gen recipients 1000000 "$out/recipients-1m.csv"
+gen report 1000000 "$out/report-1m.csv"
 
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -34,4 +39,9 @@ sleep 1
 for db in sqlite postgres; do
   $bin/relay-bench dispatch --file "$out/recipients-100k.csv" --db $db --sim "http://127.0.0.1:$sim_port/" \
     --latency-ms 20 --concurrency "${BENCH_CONCURRENCY:-40}" --rate "${BENCH_RATE:-1500}"
+done
+
+# Report load: ours (COPY / batched inserts, typed) beside psql \copy / sqlite3 .import of the same file.
+for db in postgres sqlite; do
+  $bin/relay-bench load --file "$out/report-1m.csv" --db $db
 done

@@ -61,6 +61,14 @@ enum Case {
         #[arg(long, default_value_t = 0)]
         rate: u32,
     },
+    /// Load a READY report CSV into typed rows, beside the database's own bulk loader
+    /// (`psql \copy` or the `sqlite3` shell's `.import`) filling an equivalent table.
+    Load {
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        db: DbChoice,
+    },
 }
 
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -390,6 +398,109 @@ async fn dispatch_case(
     Ok(())
 }
 
+/// The typed columns of a Doppler summary report, for the baselines' equivalent table.
+const BASELINE_COLUMNS: &str =
+    "subject, sender, sender_name, email, status, event_at, opens, clicks";
+
+/// Loads `file` with the database's own shell tool into an equivalent table (typed
+/// columns, an index on e-mail); answers the wall time of the load alone.
+fn baseline_load(choice: DbChoice, db: &BenchDb, file: &Path) -> anyhow::Result<Duration> {
+    let file = file.display();
+    match choice {
+        DbChoice::Postgres => {
+            let args = [db.url.as_str(), "-q", "-v", "ON_ERROR_STOP=1"];
+            run_shell("psql", &args, "CREATE TABLE baseline_rows (id BIGSERIAL PRIMARY KEY, subject TEXT, sender TEXT, sender_name TEXT, email TEXT, status TEXT, event_at TIMESTAMPTZ, opens BIGINT, clicks BIGINT);\n\
+                 CREATE INDEX baseline_rows_email ON baseline_rows (email);\n")?;
+            run_shell(
+                "psql",
+                &args,
+                &format!("\\copy baseline_rows ({BASELINE_COLUMNS}) FROM '{file}' WITH (FORMAT csv, HEADER true)\n"),
+            )
+        }
+        DbChoice::Sqlite => {
+            let path = db.data_dir().join("baseline.sqlite3").display().to_string();
+            let args = [path.as_str()];
+            // The implicit rowid is the table's integer primary key.
+            run_shell("sqlite3", &args, "CREATE TABLE baseline_rows (subject TEXT, sender TEXT, sender_name TEXT, email TEXT, status TEXT, event_at TEXT, opens INTEGER, clicks INTEGER);\n\
+                 CREATE INDEX baseline_rows_email ON baseline_rows (email);\n")?;
+            run_shell(
+                "sqlite3",
+                &args,
+                &format!(".import --csv --skip 1 '{file}' baseline_rows\n"),
+            )
+        }
+    }
+}
+
+/// Runs `program args` with `script` on its standard input; answers the wall time.
+fn run_shell(program: &str, args: &[&str], script: &str) -> anyhow::Result<Duration> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .env("PGTZ", "UTC")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(script.as_bytes())?;
+    let status = child.wait()?;
+    anyhow::ensure!(status.success(), "{program} failed: {status}");
+    Ok(started.elapsed())
+}
+
+async fn load_case(file: PathBuf, choice: DbChoice) -> anyhow::Result<()> {
+    use relay_console::db::Db;
+    use sea_orm::ConnectionTrait;
+    let db = BenchDb::new(choice).await?;
+    let baseline = baseline_load(choice, &db, &file)?;
+    let (state, user) = state_for(
+        &db,
+        "http://127.0.0.1:9/",
+        &[("JOBS_ENABLED", "false".into())],
+    )
+    .await?;
+    let stored = db.data_dir().join("reports").join("bench-report.csv");
+    std::fs::create_dir_all(stored.parent().unwrap())?;
+    std::fs::copy(&file, &stored)?;
+    let size = std::fs::metadata(&stored)?.len() as i64;
+    let now = chrono::Utc::now();
+    let conn: &Db = &state.db;
+    conn.conn
+        .execute_raw(conn.stmt(
+            "INSERT INTO generated_reports (report_type, start_date, end_date, state, report_request_id, poll_delay_ms, file_path, file_size, error_details, origin, created_at, updated_at, ready_at) \
+             VALUES ('deliveries', $1, $1, 'READY', 'bench', 0, 'reports/bench-report.csv', $2, '', 'manual', $3, $3, $3)",
+            [now.date_naive().into(), size.into(), now.into()],
+        ))
+        .await?;
+    let started = Instant::now();
+    let rows = relay_console::reports::load::load(&state, 1, "default", Some(&user))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let peak = peak_mb();
+    let ratio = elapsed / baseline.as_secs_f64();
+    println!(
+        "| report load | {} | {rows} rows | {:.2} s vs {} {:.2} s = {:.2}× (target ≤ 1.5×: {}) | | peak {:.0} MB |",
+        db_name(choice),
+        elapsed,
+        match choice {
+            DbChoice::Postgres => "psql \\copy",
+            DbChoice::Sqlite => "sqlite3 .import",
+        },
+        baseline.as_secs_f64(),
+        ratio,
+        verdict(ratio <= 1.5),
+        peak
+    );
+    db.drop_database().await;
+    Ok(())
+}
+
 fn tokio_util_cancel() -> tokio_util::sync::CancellationToken {
     tokio_util::sync::CancellationToken::new()
 }
@@ -410,5 +521,6 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             rate,
         } => dispatch_case(file, db, sim, latency_ms, concurrency, rate).await,
+        Case::Load { file, db } => load_case(file, db).await,
     }
 }
