@@ -22,7 +22,7 @@ struct ReportRows;
 #[async_trait::async_trait]
 impl MigrationTrait for ReportRows {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        crate::report_rows::create(manager).await
+        crate::report_rows::create(manager, false).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -11,6 +11,7 @@ mod m20261128_000001_accounts;
 mod m20261128_000002_relay;
 mod m20261128_000003_bulk_sends;
 mod m20261128_000004_reports;
+mod m20261128_000005_bulk_load_without_row_triggers;
 mod report_rows;
 
 pub use analytics::AnalyticsMigrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_relay::Migration),
             Box::new(m20261128_000003_bulk_sends::Migration),
             Box::new(m20261128_000004_reports::Migration),
+            Box::new(m20261128_000005_bulk_load_without_row_triggers::Migration),
         ]
     }
 }

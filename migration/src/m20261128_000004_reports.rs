@@ -91,7 +91,7 @@ impl MigrationTrait for Migration {
         // Never twice into the same database.
         index(manager, "report_loads", &["report_id", "target"], true).await?;
 
-        crate::report_rows::create(manager).await?;
+        crate::report_rows::create(manager, true).await?;
 
         // not_started, pending, processing, ready, zero_rows, error
         for column in [

@@ -4,12 +4,9 @@ use sea_orm_migration::prelude::*;
 
 use crate::columns::*;
 
-/// `report_rows`. `report_id` names a generated report of the default database but is not
-/// a foreign key, even there: a per-row reference check would double the cost of a load,
-/// and rows are only written by a load that has just read its report (reports are never
-/// deleted).
-pub async fn create(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let table = Table::create()
+/// `report_rows`; in the default database its `report_id` also references the report.
+pub async fn create(manager: &SchemaManager<'_>, with_report_fk: bool) -> Result<(), DbErr> {
+    let mut table = Table::create()
         .table("report_rows")
         .col(id("id"))
         .col(fk_id("report_id"))
@@ -28,6 +25,14 @@ pub async fn create(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         // Columns the summary shape does not name, kept as they came.
         .col(json("extra"))
         .take();
+    if with_report_fk {
+        table.foreign_key(&mut foreign_key(
+            "report_rows",
+            "report_id",
+            "generated_reports",
+            ForeignKeyAction::Cascade,
+        ));
+    }
     manager.create_table(table).await?;
     // Loading a report twice can never duplicate its rows.
     index(manager, "report_rows", &["report_id", "row_number"], true).await?;

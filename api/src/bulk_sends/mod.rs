@@ -421,7 +421,7 @@ async fn import_file(
     mapping: &BTreeMap<String, String>,
     rules: RowRules,
 ) -> Result<ImportSummary, ImportError> {
-    let mut reader = file.rows(mapping, rules).await?;
+    let reader = file.rows(mapping, rules).await?;
     let delimiter = layout::delimiter_name(file.delimiter);
     let email_column = reader.layout.email_column().to_string();
     let headers = reader.layout.headers.clone();
@@ -432,7 +432,7 @@ async fn import_file(
         headers: &headers,
         status: import_status,
     };
-    ledger::store(db, bulk_id, &mut reader, &result).await
+    ledger::store(db, bulk_id, reader, &result).await
 }
 
 /// Moves a bulk send from one of `from` to `to`; false when it was in none of them.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 use super::ImportError;
 
@@ -21,7 +21,8 @@ const EMAIL_SYNONYMS: [&str; 5] = [
 const DELIMITERS: [u8; 4] = [b';', b',', b'\t', b'|'];
 
 pub fn nfc(value: &str) -> String {
-    if value.is_ascii() {
+    // Most text is ASCII or precomposed already: the quick check spares the rebuild.
+    if value.is_ascii() || unicode_normalization::is_nfc_quick(value.chars()) == IsNormalized::Yes {
         value.to_string()
     } else {
         value.nfc().collect()

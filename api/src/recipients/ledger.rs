@@ -11,6 +11,7 @@ use relay_types::{BulkCounts, Page, Recipient};
 use sea_orm::{ConnectionTrait, Value as DbValue};
 use sqlx::{PgPool, SqlitePool};
 
+use super::read_ahead::read_ahead;
 use super::rows::{ParsedRow, RowReader, Verdict};
 use super::ImportError;
 use crate::config::DatabaseKind;
@@ -37,7 +38,7 @@ pub struct ImportSummary {
 }
 
 impl ImportSummary {
-    fn count(&mut self, row: &ParsedRow) {
+    fn count(&mut self, row: &StoredRow) {
         self.total += 1;
         match row.verdict {
             Verdict::Valid => self.valid += 1,
@@ -75,12 +76,48 @@ impl From<sqlx::Error> for ImportError {
 
 const INSERT_COLUMNS: &str = "bulk_send_id, row_number, email, email_normalized, variables, validation_status, validation_code, validation_message, idempotency_key";
 
+/// A row as the ledger stores it, prepared while the file is read.
+struct StoredRow {
+    row_number: i64,
+    email: String,
+    email_normalized: String,
+    variables: String,
+    verdict: Verdict,
+    code: &'static str,
+    message: String,
+    idempotency_key: String,
+}
+
+impl StoredRow {
+    fn new(bulk_id: i64, row: ParsedRow) -> StoredRow {
+        StoredRow {
+            row_number: row.row_number as i64,
+            variables: serde_json::to_string(&row.variables).unwrap_or_else(|_| "{}".into()),
+            idempotency_key: idempotency_key(bulk_id, &row),
+            verdict: row.verdict,
+            code: row.code,
+            email: row.email,
+            email_normalized: row.email_normalized,
+            message: row.message,
+        }
+    }
+}
+
+/// Rows of `reader` ready to store, read ahead of the writes in batches of `batch`.
+fn stored_rows(
+    reader: RowReader,
+    bulk_id: i64,
+    batch: usize,
+) -> tokio::sync::mpsc::Receiver<Result<Vec<StoredRow>, ImportError>> {
+    read_ahead(reader, batch, move |row| StoredRow::new(bulk_id, row))
+}
+
 /// Stores every row of `reader` in one transaction, and the bulk send's counters and
 /// status with them: a failure (or a crash) leaves no row behind.
 pub async fn store(
     db: &Db,
     bulk_id: i64,
-    reader: &mut RowReader,
+    reader: RowReader,
     result: &ImportResult<'_>,
 ) -> Result<ImportSummary, ImportError> {
     match db.kind {
@@ -118,19 +155,18 @@ fn copy_field(out: &mut Vec<u8>, value: &str) {
     }
 }
 
-fn copy_row(out: &mut Vec<u8>, bulk_id: i64, row: &ParsedRow) {
-    let variables = serde_json::to_string(&row.variables).unwrap_or_else(|_| "{}".into());
-    let fields: [&str; 8] = [
-        &row.row_number.to_string(),
+fn copy_row(out: &mut Vec<u8>, bulk_id: i64, row: &StoredRow) {
+    use std::io::Write;
+    let _ = write!(out, "{bulk_id}\t{}", row.row_number);
+    let fields: [&str; 7] = [
         &row.email,
         &row.email_normalized,
-        &variables,
+        &row.variables,
         row.verdict.as_str(),
         row.code,
         &row.message,
-        &idempotency_key(bulk_id, row),
+        &row.idempotency_key,
     ];
-    out.extend_from_slice(bulk_id.to_string().as_bytes());
     for field in fields {
         out.push(b'\t');
         copy_field(out, field);
@@ -145,7 +181,7 @@ const BULK_UPDATE: &str = "UPDATE bulk_sends SET status = $1, total_count = $2, 
 async fn store_postgres(
     pool: &PgPool,
     bulk_id: i64,
-    reader: &mut RowReader,
+    reader: RowReader,
     result: &ImportResult<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let mut tx = pool.begin().await?;
@@ -154,21 +190,22 @@ async fn store_postgres(
         .copy_in_raw(&format!("COPY recipients ({INSERT_COLUMNS}) FROM STDIN"))
         .await?;
     let mut buffer = Vec::with_capacity(1 << 20);
-    loop {
-        match reader.next_row().await {
-            Ok(Some(row)) => {
-                summary.count(&row);
-                copy_row(&mut buffer, bulk_id, &row);
-                if buffer.len() >= 1 << 20 {
-                    copy.send(std::mem::replace(&mut buffer, Vec::with_capacity(1 << 20)))
-                        .await?;
-                }
-            }
-            Ok(None) => break,
+    let mut batches = stored_rows(reader, bulk_id, 1000);
+    while let Some(batch) = batches.recv().await {
+        let batch = match batch {
+            Ok(batch) => batch,
             Err(err) => {
                 let _ = copy.abort("import stopped").await;
                 return Err(err);
             }
+        };
+        for row in &batch {
+            summary.count(row);
+            copy_row(&mut buffer, bulk_id, row);
+        }
+        if buffer.len() >= 1 << 20 {
+            copy.send(std::mem::replace(&mut buffer, Vec::with_capacity(1 << 20)))
+                .await?;
         }
     }
     if !buffer.is_empty() {
@@ -206,12 +243,9 @@ fn sqlite_insert(rows: usize) -> String {
 async fn flush_sqlite(
     tx: &mut sqlx::SqliteConnection,
     bulk_id: i64,
-    batch: &mut Vec<ParsedRow>,
+    batch: Vec<StoredRow>,
     full_sql: &str,
 ) -> Result<(), ImportError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
     let partial;
     let sql = if batch.len() == SQLITE_BATCH {
         full_sql
@@ -220,41 +254,39 @@ async fn flush_sqlite(
         partial.as_str()
     };
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for row in batch.iter() {
+    for row in batch {
         query = query
             .bind(bulk_id)
-            .bind(row.row_number as i64)
-            .bind(row.email.clone())
-            .bind(row.email_normalized.clone())
-            .bind(serde_json::to_string(&row.variables).unwrap_or_else(|_| "{}".into()))
+            .bind(row.row_number)
+            .bind(row.email)
+            .bind(row.email_normalized)
+            .bind(row.variables)
             .bind(row.verdict.as_str())
             .bind(row.code)
-            .bind(row.message.clone())
-            .bind(idempotency_key(bulk_id, row));
+            .bind(row.message)
+            .bind(row.idempotency_key);
     }
     query.execute(&mut *tx).await?;
-    batch.clear();
     Ok(())
 }
 
 async fn store_sqlite(
     pool: &SqlitePool,
     bulk_id: i64,
-    reader: &mut RowReader,
+    reader: RowReader,
     result: &ImportResult<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let full_sql = sqlite_insert(SQLITE_BATCH);
     let mut tx = pool.begin().await?;
     let mut summary = ImportSummary::default();
-    let mut batch = Vec::with_capacity(SQLITE_BATCH);
-    while let Some(row) = reader.next_row().await? {
-        summary.count(&row);
-        batch.push(row);
-        if batch.len() == SQLITE_BATCH {
-            flush_sqlite(&mut tx, bulk_id, &mut batch, &full_sql).await?;
+    let mut batches = stored_rows(reader, bulk_id, SQLITE_BATCH);
+    while let Some(batch) = batches.recv().await {
+        let batch = batch?;
+        for row in &batch {
+            summary.count(row);
         }
+        flush_sqlite(&mut tx, bulk_id, batch, &full_sql).await?;
     }
-    flush_sqlite(&mut tx, bulk_id, &mut batch, &full_sql).await?;
     let headers = serde_json::to_string(result.headers).unwrap_or_else(|_| "[]".into());
     sqlx::query(sqlx::AssertSqlSafe(crate::db::sqlite_placeholders(
         BULK_UPDATE,

@@ -4,6 +4,7 @@
 pub mod encoding;
 pub mod layout;
 pub mod ledger;
+pub mod read_ahead;
 pub mod rows;
 
 use std::collections::BTreeMap;

@@ -69,6 +69,16 @@ fn address_key(normalized: &str) -> u64 {
     hasher.finish()
 }
 
+impl super::read_ahead::RowSource for RowReader {
+    type Row = ParsedRow;
+
+    fn next_row(
+        &mut self,
+    ) -> impl std::future::Future<Output = Result<Option<ParsedRow>, ImportError>> + Send {
+        RowReader::next_row(self)
+    }
+}
+
 impl RowReader {
     /// Reads the header of `reader`. `mapping` is `{variable: column}`.
     pub async fn open(

@@ -5,6 +5,8 @@
 //! PostgreSQL gets `COPY`, SQLite batched multi-row inserts. A report is loaded into a
 //! database once: a second load there is refused.
 
+use std::future::Future;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use csv_async::ByteRecord;
@@ -19,6 +21,7 @@ use crate::auth::CurrentUser;
 use crate::config::DatabaseKind;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::recipients::read_ahead::{read_ahead, RowSource};
 use crate::recipients::{self, cell_text, csv_error, CsvFile, CsvReader, ImportError};
 
 /// One typed row of a Doppler summary CSV.
@@ -176,6 +179,14 @@ pub struct ReportReader {
     columns: Columns,
     rows: i64,
     tz: Tz,
+}
+
+impl RowSource for ReportReader {
+    type Row = ReportRow;
+
+    fn next_row(&mut self) -> impl Future<Output = Result<Option<ReportRow>, ImportError>> + Send {
+        ReportReader::next_row(self)
+    }
 }
 
 impl ReportReader {
@@ -433,38 +444,6 @@ async fn store(
     }
 }
 
-/// Typed rows in batches, read ahead by a task of their own so that parsing the file
-/// overlaps writing to the database. The task stops when the receiver is dropped.
-fn read_ahead(
-    mut reader: ReportReader,
-    batch: usize,
-) -> tokio::sync::mpsc::Receiver<Result<Vec<ReportRow>, ImportError>> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(async move {
-        loop {
-            let mut rows = Vec::with_capacity(batch);
-            let mut finished = false;
-            while rows.len() < batch {
-                match reader.next_row().await {
-                    Ok(Some(row)) => rows.push(row),
-                    Ok(None) => {
-                        finished = true;
-                        break;
-                    }
-                    Err(err) => {
-                        let _ = sender.send(Err(err)).await;
-                        return;
-                    }
-                }
-            }
-            if (!rows.is_empty() && sender.send(Ok(rows)).await.is_err()) || finished {
-                return;
-            }
-        }
-    });
-    receiver
-}
-
 const ROW_COLUMNS: &str = "report_id, row_number, subject, sender, sender_name, email, status, event_at, event_local, opens, clicks, message_id, extra";
 const RECORD_LOAD: &str = "INSERT INTO report_loads (report_id, target, rows, loaded_by, loaded_at) VALUES ($1, $2, 0, $3, $4)";
 const COUNT_LOAD: &str = "UPDATE report_loads SET rows = $1 WHERE report_id = $2 AND target = $3";
@@ -559,7 +538,7 @@ async fn copy_postgres(
     let mut copy = tx
         .copy_in_raw(&format!("COPY report_rows ({ROW_COLUMNS}) FROM STDIN"))
         .await?;
-    let mut batches = read_ahead(reader, 1000);
+    let mut batches = read_ahead(reader, 1000, |row| row);
     let mut buffer = Vec::with_capacity(1 << 20);
     let mut rows = 0i64;
     while let Some(batch) = batches.recv().await {
@@ -661,7 +640,7 @@ async fn insert_sqlite(
     .bind(Utc::now())
     .execute(&mut *tx)
     .await?;
-    let mut batches = read_ahead(reader, SQLITE_BATCH);
+    let mut batches = read_ahead(reader, SQLITE_BATCH, |row| row);
     let mut rows = 0i64;
     while let Some(batch) = batches.recv().await {
         let batch = batch?;

@@ -397,7 +397,11 @@ async fn failed_reports_end_in_error_with_details_and_recover_on_retry(backend: 
             StatusCode::OK,
         )
         .await;
-        assert_eq!(retried["state"], "PENDING");
+        // The answer is the report as it is now: a worker may have started on it already.
+        assert!(
+            ["PENDING", "PROCESSING"].contains(&retried["state"].as_str().unwrap()),
+            "{retried}"
+        );
         assert_eq!(retried["error_details"], "");
         wait_state(&app, id, "READY").await;
         let again = app
