@@ -128,6 +128,16 @@ pub fn statement(
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// `INSERT INTO table (columns) VALUES (?,..),(?,..)...`: `rows` rows of `per_row` `?`
+/// parameters each, for SQLite's batched inserts.
+pub fn sqlite_multi_insert(table: &str, columns: &str, per_row: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; per_row].join(","));
+    format!(
+        "INSERT INTO {table} ({columns}) VALUES {}",
+        vec![one; rows].join(",")
+    )
+}
+
 pub fn sqlite_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();

@@ -233,11 +233,7 @@ async fn store_postgres(
 const SQLITE_BATCH: usize = 400;
 
 fn sqlite_insert(rows: usize) -> String {
-    let one = format!("({})", ["?"; 9].join(","));
-    format!(
-        "INSERT INTO recipients ({INSERT_COLUMNS}) VALUES {}",
-        vec![one; rows].join(",")
-    )
+    crate::db::sqlite_multi_insert("recipients", INSERT_COLUMNS, 9, rows)
 }
 
 async fn flush_sqlite(

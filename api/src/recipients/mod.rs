@@ -118,6 +118,20 @@ pub fn cell_text(bytes: &[u8]) -> Result<&str, ImportError> {
 }
 
 /// Maps a CSV error to a file problem.
+/// Reads the next record that is not blank (every field empty or whitespace) into
+/// `record`; false at the end of the file.
+pub async fn next_data_record(
+    reader: &mut CsvReader,
+    record: &mut csv_async::ByteRecord,
+) -> Result<bool, ImportError> {
+    while reader.read_byte_record(record).await.map_err(csv_error)? {
+        if !record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 pub fn csv_error(err: csv_async::Error) -> ImportError {
     match err.kind() {
         csv_async::ErrorKind::Io(e) => ImportError::Io(e.to_string()),

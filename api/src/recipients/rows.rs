@@ -7,7 +7,7 @@ use csv_async::ByteRecord;
 use serde_json::{Map, Value};
 
 use super::layout::{self, Layout};
-use super::{cell_text, csv_error, CsvReader, ImportError};
+use super::{cell_text, csv_error, next_data_record, CsvReader, ImportError};
 use crate::email::{AddressProblem, AddressWarning, EmailAddress};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,28 +120,14 @@ impl RowReader {
 
     /// The next data row; blank lines are skipped and not counted.
     pub async fn next_row(&mut self) -> Result<Option<ParsedRow>, ImportError> {
-        loop {
-            if !self
-                .reader
-                .read_byte_record(&mut self.record)
-                .await
-                .map_err(csv_error)?
-            {
-                return Ok(None);
-            }
-            if self
-                .record
-                .iter()
-                .all(|f| f.iter().all(u8::is_ascii_whitespace))
-            {
-                continue;
-            }
-            self.rows += 1;
-            if self.rows > self.rules.max_rows {
-                return Err(ImportError::RowLimitExceeded(self.rules.max_rows));
-            }
-            return self.judge().map(Some);
+        if !next_data_record(&mut self.reader, &mut self.record).await? {
+            return Ok(None);
         }
+        self.rows += 1;
+        if self.rows > self.rules.max_rows {
+            return Err(ImportError::RowLimitExceeded(self.rules.max_rows));
+        }
+        self.judge().map(Some)
     }
 
     fn judge(&mut self) -> Result<ParsedRow, ImportError> {

@@ -22,7 +22,9 @@ use crate::config::DatabaseKind;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::recipients::read_ahead::{read_ahead, RowSource};
-use crate::recipients::{self, cell_text, csv_error, CsvFile, CsvReader, ImportError};
+use crate::recipients::{
+    self, cell_text, csv_error, next_data_record, CsvFile, CsvReader, ImportError,
+};
 
 /// One typed row of a Doppler summary CSV.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -214,25 +216,11 @@ impl ReportReader {
     }
 
     pub async fn next_row(&mut self) -> Result<Option<ReportRow>, ImportError> {
-        loop {
-            if !self
-                .reader
-                .read_byte_record(&mut self.record)
-                .await
-                .map_err(csv_error)?
-            {
-                return Ok(None);
-            }
-            if self
-                .record
-                .iter()
-                .all(|f| f.iter().all(u8::is_ascii_whitespace))
-            {
-                continue;
-            }
-            self.rows += 1;
-            return self.typed().map(Some);
+        if !next_data_record(&mut self.reader, &mut self.record).await? {
+            return Ok(None);
         }
+        self.rows += 1;
+        self.typed().map(Some)
     }
 
     fn typed(&self) -> Result<ReportRow, ImportError> {
@@ -579,11 +567,7 @@ async fn copy_postgres(
 const SQLITE_BATCH: usize = 2000;
 
 fn sqlite_insert(rows: usize) -> String {
-    let one = format!("({})", ["?"; 13].join(","));
-    format!(
-        "INSERT INTO report_rows ({ROW_COLUMNS}) VALUES {}",
-        vec![one; rows].join(",")
-    )
+    crate::db::sqlite_multi_insert("report_rows", ROW_COLUMNS, 13, rows)
 }
 
 async fn flush_sqlite(
