@@ -16,7 +16,7 @@ if [ -x "$wasm_opt" ]; then
 else
   echo "wasm-opt not found (run 'npm ci' in frontend/): the WASM is not size-optimised" >&2
 fi
-cp frontend/index.html frontend/style.css "$out/"
+cp frontend/index.html frontend/boot.js frontend/style.css "$out/"
 echo "SPA built in $out:"
 for f in "$out"/*; do
   printf '  %-28s %8d bytes (%d gzip)\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"

@@ -16,6 +16,7 @@ use tower_http::LatencyUnit;
 use tracing::Level;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::password::Hasher;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{render_problems, AppError};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Wakes this process's job workers when work is queued.
     pub wakeup: Wakeup,
+    /// Password hashing, a bounded number at once.
+    pub hasher: Hasher,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             Some(url) => Some(Db::connect_lazy_postgres(url, 8)?),
             None => None,
         };
+        let config_hash_concurrency = config.auth.hash_concurrency;
         Ok(AppState {
             analytics,
             relay: RelayClient::new(&config)?,
@@ -51,6 +55,7 @@ impl AppState {
             db,
             metrics: observability::metrics_handle(),
             wakeup: Wakeup::default(),
+            hasher: Hasher::new(config_hash_concurrency),
         })
     }
 }
@@ -93,6 +98,8 @@ pub fn router(state: AppState) -> Router {
                     AppError::internal(anyhow::anyhow!("handler panicked")).into_response()
                 })),
         )
+        // Outermost, so that every answer (errors of the layers above included) carries them.
+        .layer(middleware::from_fn(observability::security_headers))
         .with_state(state)
 }
 

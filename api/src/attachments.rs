@@ -9,17 +9,18 @@ use base64::Engine;
 use chrono::{Datelike, Utc};
 use futures::Stream;
 use relay_types::{Attachment, Page};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
 use crate::audit::{self, Target};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Permission};
 use crate::config::Config;
 use crate::db::Db;
-use crate::entities::{attachment, user};
+use crate::entities::{attachment, bulk_send_attachment, message_attachment, user};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
 
@@ -160,9 +161,43 @@ where
     Ok(to_dtos(db, vec![inserted]).await?.remove(0))
 }
 
-pub async fn list(db: &Db, page: PageRequest) -> AppResult<Page<Attachment>> {
-    let total = attachment::Entity::find().count(&db.conn).await?;
-    let models = attachment::Entity::find()
+/// Most attachments one message (or each message of a bulk send) may carry.
+pub const MAX_PER_MESSAGE: usize = 10;
+
+/// The attachments `by` may see: their own; those a bulk send uses, for `bulk_sends.view`;
+/// those a message carries, for `messages.send`; all of them, for a superuser.
+fn visible_to(by: &CurrentUser) -> Condition {
+    if by.is_superuser {
+        return Condition::all();
+    }
+    let mut visible = Condition::any().add(attachment::Column::CreatedBy.eq(by.id));
+    if by.has(Permission::BulkSendsView) {
+        visible = visible.add(
+            attachment::Column::Id.in_subquery(
+                Query::select()
+                    .column(bulk_send_attachment::Column::AttachmentId)
+                    .from(bulk_send_attachment::Entity)
+                    .to_owned(),
+            ),
+        );
+    }
+    if by.has(Permission::MessagesSend) {
+        visible = visible.add(
+            attachment::Column::Id.in_subquery(
+                Query::select()
+                    .column(message_attachment::Column::AttachmentId)
+                    .from(message_attachment::Entity)
+                    .to_owned(),
+            ),
+        );
+    }
+    visible
+}
+
+pub async fn list(db: &Db, by: &CurrentUser, page: PageRequest) -> AppResult<Page<Attachment>> {
+    let query = attachment::Entity::find().filter(visible_to(by));
+    let total = query.clone().count(&db.conn).await?;
+    let models = query
         .order_by_desc(attachment::Column::Id)
         .offset(page.offset())
         .limit(page.page_size)
@@ -171,15 +206,21 @@ pub async fn list(db: &Db, page: PageRequest) -> AppResult<Page<Attachment>> {
     Ok(page.wrap(to_dtos(db, models).await?, total))
 }
 
-pub async fn find(db: &Db, id: i64) -> AppResult<attachment::Model> {
-    attachment::Entity::find_by_id(id)
-        .one(&db.conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("Adjunto no encontrado.", "Attachment not found."))
+fn not_found() -> AppError {
+    AppError::not_found("Adjunto no encontrado.", "Attachment not found.")
 }
 
-pub async fn get(db: &Db, id: i64) -> AppResult<Attachment> {
-    let model = find(db, id).await?;
+/// An attachment `by` may see; 404 for one they may not (its existence is not revealed).
+pub async fn find(db: &Db, by: &CurrentUser, id: i64) -> AppResult<attachment::Model> {
+    attachment::Entity::find_by_id(id)
+        .filter(visible_to(by))
+        .one(&db.conn)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn get(db: &Db, by: &CurrentUser, id: i64) -> AppResult<Attachment> {
+    let model = find(db, by, id).await?;
     Ok(to_dtos(db, vec![model]).await?.remove(0))
 }
 
@@ -187,9 +228,10 @@ pub async fn get(db: &Db, id: i64) -> AppResult<Attachment> {
 pub async fn open(
     db: &Db,
     config: &Config,
+    by: &CurrentUser,
     id: i64,
 ) -> AppResult<(attachment::Model, tokio::fs::File)> {
-    let model = find(db, id).await?;
+    let model = find(db, by, id).await?;
     let file = tokio::fs::File::open(absolute(config, &model.stored_path))
         .await
         .map_err(|_| {
@@ -201,26 +243,64 @@ pub async fn open(
     Ok((model, file))
 }
 
-/// The attachments with these ids, in that order, with their content in base64.
-pub async fn load_for_send(
+/// The attachments a new send by `by` names: de-duplicated, at most [`MAX_PER_MESSAGE`],
+/// each one `by` may see, together within `MESSAGE_ATTACHMENTS_MAX_BYTES`. Answers them in
+/// the order given.
+pub async fn choose_for_send(
     db: &Db,
     config: &Config,
+    by: &CurrentUser,
     ids: &[i64],
     field: &str,
-) -> AppResult<Vec<(attachment::Model, String)>> {
-    let mut out = Vec::with_capacity(ids.len());
+) -> AppResult<Vec<attachment::Model>> {
+    let mut unique = Vec::with_capacity(ids.len());
     for id in ids {
-        let model = attachment::Entity::find_by_id(*id)
-            .one(&db.conn)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid(
-                    field,
-                    "attachment_not_found",
-                    format!("El adjunto {id} no existe."),
-                    format!("Attachment {id} does not exist."),
-                )
-            })?;
+        if !unique.contains(id) {
+            unique.push(*id);
+        }
+    }
+    if unique.len() > MAX_PER_MESSAGE {
+        return Err(AppError::invalid(
+            field,
+            "too_many_attachments",
+            format!("Un mensaje admite hasta {MAX_PER_MESSAGE} adjuntos."),
+            format!("A message takes at most {MAX_PER_MESSAGE} attachments."),
+        ));
+    }
+    let found = attachment::Entity::find()
+        .filter(attachment::Column::Id.is_in(unique.clone()))
+        .filter(visible_to(by))
+        .all(&db.conn)
+        .await?;
+    let mut chosen = Vec::with_capacity(unique.len());
+    for id in unique {
+        let model = found.iter().find(|m| m.id == id).cloned().ok_or_else(|| {
+            AppError::missing(
+                field,
+                "attachment_not_found",
+                format!("El adjunto {id} no existe."),
+                format!("Attachment {id} does not exist."),
+            )
+        })?;
+        chosen.push(model);
+    }
+    let total: i64 = chosen.iter().map(|m| m.size_bytes).sum();
+    let limit = config.limits.message_attachments_max_bytes;
+    if total as u64 > limit {
+        return Err(AppError::too_large(limit)
+            .field(field)
+            .with("size_bytes", total));
+    }
+    Ok(chosen)
+}
+
+/// The content of attachments already chosen, in base64, for the message payload.
+pub async fn read_for_send(
+    config: &Config,
+    chosen: Vec<attachment::Model>,
+) -> AppResult<Vec<(attachment::Model, String)>> {
+    let mut out = Vec::with_capacity(chosen.len());
+    for model in chosen {
         let bytes = tokio::fs::read(absolute(config, &model.stored_path)).await?;
         out.push((
             model,
@@ -246,8 +326,17 @@ async fn in_use(db: &impl ConnectionTrait, id: i64) -> AppResult<bool> {
     Ok(false)
 }
 
+/// Deletes an unused attachment: its creator's, or any for a superuser.
 pub async fn delete(db: &Db, config: &Config, by: &CurrentUser, id: i64) -> AppResult<()> {
-    let model = find(db, id).await?;
+    let model = find(db, by, id).await?;
+    if model.created_by != Some(by.id) && !by.is_superuser {
+        return Err(AppError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "attachment_not_yours",
+            "Solo quien subió el adjunto puede eliminarlo.",
+            "Only whoever uploaded the attachment can delete it.",
+        ));
+    }
     if in_use(&db.conn, id).await? {
         return Err(AppError::conflict(
             "attachment_in_use",

@@ -7,8 +7,10 @@ use rand::Rng;
 use relay_types::CreateUser;
 
 use crate::accounts::users;
+use crate::auth::password::Hasher;
 use crate::auth::permission;
 use crate::config::Config;
+use crate::jobs::runner::Scope;
 use crate::server;
 
 pub struct SuperuserArgs {
@@ -65,6 +67,7 @@ pub async fn create_superuser(config: Config, args: SuperuserArgs) -> anyhow::Re
     };
     let created = users::create(
         &db,
+        &Hasher::new(1),
         None,
         CreateUser {
             username,
@@ -150,47 +153,45 @@ pub async fn process_bulk_scheduled(config: Config) -> anyhow::Result<()> {
 
 pub async fn jobs_run(config: Config, forever: bool) -> anyhow::Result<()> {
     let state = worker_state(config).await?;
+    let scope = if forever {
+        Scope::EVERYTHING
+    } else {
+        // Whatever is due now; jobs scheduled for later are left for later.
+        Scope {
+            types: None,
+            until_idle: Some(std::time::Duration::ZERO),
+        }
+    };
+    run_until_signal(state, scope).await;
+    println!("Trabajos procesados.");
+    Ok(())
+}
+
+/// Works the jobs of `scope` in this process until it is idle or a signal stops it.
+async fn run_until_signal(state: crate::app::AppState, scope: Scope) {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
         server::shutdown_signal().await;
         signal.cancel();
     });
-    crate::jobs::runner::run_cli(state, forever, shutdown).await;
-    println!("Trabajos procesados.");
-    Ok(())
+    crate::jobs::runner::run_cli(state, scope, shutdown).await;
 }
 
-/// Enqueued jobs are worked through in this process until none of them is left (polling
-/// steps included), or `limit` passes.
-async fn work_until_settled(
-    state: &crate::app::AppState,
-    limit: std::time::Duration,
-) -> anyhow::Result<()> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let mut workers = crate::jobs::runner::spawn(state, shutdown.clone());
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let open = crate::entities::job::Entity::find()
-            .filter(
-                crate::entities::job::Column::State
-                    .is_in([crate::jobs::QUEUED, crate::jobs::RUNNING]),
-            )
-            .filter(
-                crate::entities::job::Column::JobType
-                    .is_in([crate::jobs::PROCESS_REPORT, crate::jobs::POST_SEND_REPORT]),
-            )
-            .count(&state.db.conn)
-            .await?;
-        if open == 0 || std::time::Instant::now() > deadline {
-            break;
-        }
+/// The report steps of these commands: a poll comes back within the poll delay, so they
+/// count as due; a post-send report scheduled for later (or a retry in minutes) does not.
+fn report_steps(state: &crate::app::AppState, types: &'static [&'static str]) -> Scope {
+    Scope {
+        types: Some(types),
+        until_idle: Some(
+            state
+                .config
+                .reports
+                .poll_max_delay
+                .max(std::time::Duration::from_secs(5))
+                + std::time::Duration::from_secs(1),
+        ),
     }
-    shutdown.cancel();
-    while workers.join_next().await.is_some() {}
-    Ok(())
 }
 
 pub async fn process_reports_pending(config: Config) -> anyhow::Result<()> {
@@ -198,8 +199,8 @@ pub async fn process_reports_pending(config: Config) -> anyhow::Result<()> {
     let queued = crate::reports::process_pending(&state, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let limit = state.config.reports.poll_total_timeout + std::time::Duration::from_secs(60);
-    work_until_settled(&state, limit).await?;
+    let scope = report_steps(&state, &[crate::jobs::PROCESS_REPORT]);
+    run_until_signal(state, scope).await;
     println!("Reportes pendientes procesados: {queued}");
     Ok(())
 }
@@ -216,8 +217,11 @@ pub async fn process_post_send_reports(
     let queued = crate::reports::post_send::queue_for_cli(&state, bulk_id, force)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let limit = state.config.reports.poll_total_timeout + std::time::Duration::from_secs(120);
-    work_until_settled(&state, limit).await?;
+    let scope = report_steps(
+        &state,
+        &[crate::jobs::POST_SEND_REPORT, crate::jobs::PROCESS_REPORT],
+    );
+    run_until_signal(state, scope).await;
     println!(
         "Post-send reports: programados={scheduled}, envíos procesados={}",
         queued.len()

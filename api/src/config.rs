@@ -120,6 +120,10 @@ pub struct RelayConfig {
 
 #[derive(Debug, Clone)]
 pub struct ReportsConfig {
+    /// The only hosts a report file link may point at (HTTPS; loopback too in DEBUG).
+    pub file_hosts: Vec<String>,
+    /// A report file larger than this is refused while downloading.
+    pub max_download_bytes: u64,
     /// Per-request timeout of the reports API calls.
     pub timeout: Duration,
     pub poll_initial_delay: Duration,
@@ -148,12 +152,21 @@ pub struct LimitsConfig {
     pub upload_max_bytes: u64,
     pub import_max_rows: u64,
     pub attachment_max_bytes: u64,
+    /// The files one message (single or per bulk-send recipient) carries, together.
+    pub message_attachments_max_bytes: u64,
 }
+
+/// The longest an API token may live (and the bound of `expires_in_days`).
+pub const MAX_API_TOKEN_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// Lifetime of an API token created without `expires_in_days`.
+    pub api_token_default_days: u32,
+    /// Password hashes computed at once (each takes ~19 MB and a core for a moment).
+    pub hash_concurrency: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -275,12 +288,10 @@ impl Config {
         let data_dir = PathBuf::from(v.string("DATA_DIR", "./data"));
 
         let secret_key = match v.raw("SECRET_KEY") {
-            Some(key) if key.len() >= 16 => SecretString::from(key.to_string()),
-            Some(_) => {
-                return Err(ConfigError::new(
-                    "SECRET_KEY",
-                    "must be at least 16 characters long",
-                ))
+            Some(key) if debug => SecretString::from(key.to_string()),
+            Some(key) => {
+                check_secret_key(key).map_err(|why| ConfigError::new("SECRET_KEY", why))?;
+                SecretString::from(key.to_string())
             }
             None if debug => development_secret_key(&data_dir)?,
             None => {
@@ -347,6 +358,14 @@ impl Config {
                     "must be an http or https URL",
                 ));
             }
+            // The API key travels with every call: only over TLS, except to this machine
+            // (the simulator) or in development.
+            if url.scheme() == "http" && !debug && !is_loopback_host(&url) {
+                return Err(ConfigError::new(
+                    "DOPPLER_RELAY_BASE_URL",
+                    "must use https (plain http is accepted only for 127.0.0.1/localhost or with DEBUG)",
+                ));
+            }
             url
         };
         let auth_scheme = match v
@@ -383,7 +402,25 @@ impl Config {
             template_cache_ttl: v.seconds("TEMPLATE_CACHE_TTL", 300)?,
         };
 
+        let file_hosts: Vec<String> = v
+            .string("DOPPLER_REPORT_FILE_HOSTS", "files.dopplerrelay.com")
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        if let Some(bad) = file_hosts
+            .iter()
+            .find(|h| h.contains(['/', ':', '*', ' ']) || !h.contains('.'))
+        {
+            return Err(ConfigError::new(
+                "DOPPLER_REPORT_FILE_HOSTS",
+                format!("expected exact host names such as files.dopplerrelay.com, got '{bad}'"),
+            ));
+        }
         let reports = ReportsConfig {
+            file_hosts,
+            max_download_bytes: v
+                .positive("DOPPLER_REPORT_MAX_BYTES", 2 * 1024 * 1024 * 1024u64)?,
             timeout: v.seconds("DOPPLER_REPORTS_TIMEOUT", 30)?,
             poll_initial_delay: v.seconds("DOPPLER_REPORTS_POLL_INITIAL_DELAY", 2)?,
             poll_max_delay: v.seconds("DOPPLER_REPORTS_POLL_MAX_DELAY", 15)?,
@@ -423,6 +460,8 @@ impl Config {
             upload_max_bytes: v.positive("UPLOAD_MAX_BYTES", 50 * 1024 * 1024u64)?,
             import_max_rows: v.positive("IMPORT_MAX_ROWS", 250_000u64)?,
             attachment_max_bytes: v.positive("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024u64)?,
+            message_attachments_max_bytes: v
+                .positive("MESSAGE_ATTACHMENTS_MAX_BYTES", 25 * 1024 * 1024u64)?,
         };
 
         let auth = AuthConfig {
@@ -430,7 +469,15 @@ impl Config {
             refresh_token_ttl: Duration::from_secs(
                 v.positive("REFRESH_TOKEN_TTL_DAYS", 14u64)? * 86_400,
             ),
+            api_token_default_days: v.positive("API_TOKEN_DEFAULT_DAYS", 90u32)?,
+            hash_concurrency: v.positive("PASSWORD_HASH_CONCURRENCY", 4usize)?,
         };
+        if auth.api_token_default_days > MAX_API_TOKEN_DAYS {
+            return Err(ConfigError::new(
+                "API_TOKEN_DEFAULT_DAYS",
+                format!("must be at most {MAX_API_TOKEN_DAYS} days"),
+            ));
+        }
 
         let jobs = JobsConfig {
             workers: v.positive("JOB_WORKERS", 4usize)?,
@@ -578,6 +625,69 @@ fn postgres_url(
     url
 }
 
+/// Whether a URL points at this machine (the simulator in development and tests).
+pub fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Values published in our own example files: anyone who read them could sign tokens.
+const EXAMPLE_SECRET_KEYS: [&str; 3] =
+    ["change-me-to-a-long-random-string", "change-me", "changeme"];
+
+/// Why a `SECRET_KEY` cannot protect a production deployment, if it cannot.
+fn check_secret_key(key: &str) -> Result<(), String> {
+    const HINT: &str = "generate one with `openssl rand -base64 48`";
+    if EXAMPLE_SECRET_KEYS
+        .iter()
+        .any(|example| key.eq_ignore_ascii_case(example))
+    {
+        return Err(format!("is the placeholder from the example file; {HINT}"));
+    }
+    if key.len() < 32 {
+        return Err(format!(
+            "must be at least 32 bytes long (it has {}); {HINT}",
+            key.len()
+        ));
+    }
+    if estimated_entropy_bits(key) < 128.0 || has_short_period(key) {
+        return Err(format!(
+            "is too predictable (repeated or few distinct characters); {HINT}"
+        ));
+    }
+    Ok(())
+}
+
+/// Shannon entropy of the key's characters times its length: a rough upper bound of its
+/// unpredictability (48 random base64 characters give about 280 bits).
+fn estimated_entropy_bits(key: &str) -> f64 {
+    let mut counts: HashMap<char, usize> = HashMap::new();
+    for c in key.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    let n = key.chars().count() as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * n
+}
+
+/// A key that is one short piece repeated (`abcabcabc…`, `0123…f0123…f`).
+fn has_short_period(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    (1..=bytes.len() / 2).any(|period| {
+        bytes.len().is_multiple_of(period) && bytes.chunks(period).all(|c| c == &bytes[..period])
+    })
+}
+
 /// In DEBUG without `SECRET_KEY`, a random key kept in the data directory so sessions
 /// survive restarts of a development server.
 fn development_secret_key(data_dir: &Path) -> Result<SecretString, ConfigError> {
@@ -602,7 +712,7 @@ fn development_secret_key(data_dir: &Path) -> Result<SecretString, ConfigError> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -612,7 +722,59 @@ mod tests {
             .collect()
     }
 
-    const KEY: (&str, &str) = ("SECRET_KEY", "0123456789abcdef0123");
+    /// A key shaped like `openssl rand -base64 48` output.
+    pub(crate) const STRONG_KEY: &str = "q3Vx9LmT2pRk8sWd4FzN7bYc1HjG6uEa0oKiQw5XtZyB";
+    const KEY: (&str, &str) = ("SECRET_KEY", STRONG_KEY);
+
+    #[test]
+    fn weak_secret_keys_are_refused_outside_debug() {
+        for weak in [
+            "change-me-to-a-long-random-string",
+            "short-but-random-9f3k",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "0123456789abcdef0123456789abcdef",
+            "abababababababababababababababababababab",
+        ] {
+            let err = Config::from_vars(&vars(&[("SECRET_KEY", weak)])).unwrap_err();
+            assert_eq!(err.variable, "SECRET_KEY", "{weak}");
+            assert!(err.message.contains("openssl rand"), "{err}");
+        }
+        assert!(Config::from_vars(&vars(&[KEY])).is_ok());
+        // Development keeps working with whatever key it is given.
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Config::from_vars(&vars(&[
+            ("DEBUG", "1"),
+            ("SECRET_KEY", "dev"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ]))
+        .is_ok());
+    }
+
+    #[test]
+    fn plain_http_doppler_is_refused_outside_debug_unless_local() {
+        let err = Config::from_vars(&vars(&[
+            KEY,
+            ("DOPPLER_RELAY_BASE_URL", "http://api.dopplerrelay.com/"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "DOPPLER_RELAY_BASE_URL");
+        for local in [
+            "http://127.0.0.1:8025/",
+            "http://localhost:9/",
+            "http://[::1]:80/",
+        ] {
+            assert!(
+                Config::from_vars(&vars(&[KEY, ("DOPPLER_RELAY_BASE_URL", local)])).is_ok(),
+                "{local}"
+            );
+        }
+        let err = Config::from_vars(&vars(&[
+            KEY,
+            ("DOPPLER_REPORT_FILE_HOSTS", "https://files.example.com/"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "DOPPLER_REPORT_FILE_HOSTS");
+    }
 
     #[test]
     fn secret_key_is_required_outside_debug() {
@@ -765,6 +927,11 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect();
+        // The example leaves SECRET_KEY empty on purpose: a copied file must not start.
+        assert_eq!(vars["SECRET_KEY"], "");
+        assert_eq!(Config::from_vars(&vars).unwrap_err().variable, "SECRET_KEY");
+        let mut vars = vars;
+        vars.insert("SECRET_KEY".into(), STRONG_KEY.into());
         let config = Config::from_vars(&vars).unwrap();
         assert_eq!(config.database_url.kind(), DatabaseKind::Postgres);
         assert!(config.analytics_database_url.is_none());

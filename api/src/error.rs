@@ -196,6 +196,17 @@ impl AppError {
         Self::new(StatusCode::NOT_FOUND, "not_found", es, en)
     }
 
+    /// 404 for something the request names (in `field`) that does not exist: a referenced
+    /// sender, attachment, template or group.
+    pub fn missing(
+        field: &str,
+        code: &'static str,
+        es: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, es, en).field(field)
+    }
+
     pub fn conflict(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, es, en)
     }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relay_types::{Message, Page, SendMessage};
+use relay_types::{Message, Page, ResolveAction, SendMessage};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -18,7 +18,7 @@ use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::db::{icontains, is_unique_violation, Db};
 use crate::email::EmailAddress;
-use crate::entities::{message, message_attachment, sender, user};
+use crate::entities::{attachment, message, message_attachment, sender, user};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
 use crate::relay::payload::{MessageAttachment, MessageRecipient, PlainMessage};
@@ -29,6 +29,11 @@ use sea_orm::ExprTrait;
 
 /// Times a refused-but-not-sent call (429, unreachable) is tried before giving up.
 const SEND_ATTEMPTS: u32 = 3;
+
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const SEND_FAILED: &str = "send_failed";
+pub const AMBIGUOUS: &str = "ambiguous";
 
 fn addresses(json: &serde_json::Value) -> Vec<String> {
     serde_json::from_value(json.clone()).unwrap_or_default()
@@ -118,7 +123,7 @@ async fn resolve_from(
     input: &SendMessage,
 ) -> AppResult<(Option<i64>, String, String)> {
     if input.sender_id.is_some() {
-        let (email, name) = senders::resolve(db, config, input.sender_id).await?;
+        let (email, name) = senders::resolve(db, config, by, input.sender_id).await?;
         return Ok((input.sender_id, email, name));
     }
     if let Some(email) = input
@@ -127,6 +132,7 @@ async fn resolve_from(
         .map(str::trim)
         .filter(|e| !e.is_empty())
     {
+        by.require(crate::auth::Permission::SendersManage)?;
         let checked = check_addresses(&[email.to_string()], "from_email").map_err(|e| {
             AppError::invalid(
                 "from_email",
@@ -154,9 +160,12 @@ async fn resolve_from(
     if let Some(own) = own {
         return Ok((Some(own.id), own.from_email, own.from_name));
     }
-    let (email, name) = senders::resolve(db, config, None).await?;
+    let (email, name) = senders::resolve(db, config, by, None).await?;
     Ok((None, email, name))
 }
+
+/// Most addresses in each of `to`, `cc` and `bcc`.
+pub const MAX_ADDRESSES: usize = 50;
 
 fn validate(input: &SendMessage) -> AppResult<()> {
     if input.to.is_empty() {
@@ -166,6 +175,16 @@ fn validate(input: &SendMessage) -> AppResult<()> {
             "Indica al menos un destinatario.",
             "Give at least one recipient.",
         ));
+    }
+    for (field, list) in [("to", &input.to), ("cc", &input.cc), ("bcc", &input.bcc)] {
+        if list.len() > MAX_ADDRESSES {
+            return Err(AppError::invalid(
+                field,
+                "too_many_addresses",
+                format!("'{field}' admite hasta {MAX_ADDRESSES} direcciones."),
+                format!("'{field}' takes at most {MAX_ADDRESSES} addresses."),
+            ));
+        }
     }
     if input.subject.trim().is_empty() {
         return Err(AppError::invalid(
@@ -231,8 +250,10 @@ pub async fn send(
     let cc = check_addresses(&input.cc, "cc")?;
     let bcc = check_addresses(&input.bcc, "bcc")?;
     let (sender_id, from_email, from_name) = resolve_from(db, config, by, &input).await?;
-    let files =
-        attachments::load_for_send(db, config, &input.attachment_ids, "attachment_ids").await?;
+    let chosen =
+        attachments::choose_for_send(db, config, by, &input.attachment_ids, "attachment_ids")
+            .await?;
+    let files = attachments::read_for_send(config, chosen).await?;
     let html = input.html.clone().filter(|s| !s.trim().is_empty());
     let text = input.text.clone().filter(|s| !s.trim().is_empty());
 
@@ -249,7 +270,7 @@ pub async fn send(
         subject: Set(input.subject.trim().to_string()),
         html: Set(html.clone()),
         text_body: Set(text.clone()),
-        status: Set("sending".into()),
+        status: Set(SENDING.into()),
         relay_message_id: Set(String::new()),
         error_code: Set(String::new()),
         error_message: Set(String::new()),
@@ -281,23 +302,46 @@ pub async fn send(
     }
     txn.commit().await?;
 
-    let recipients = [("to", &to), ("cc", &cc), ("bcc", &bcc)]
-        .into_iter()
-        .flat_map(|(kind, list)| {
-            list.iter().map(move |email| MessageRecipient {
+    let payload = payload_of(&inserted, files);
+    // The call to Doppler and the record of its outcome run on their own: a client that
+    // hangs up mid-request does not leave the message `sending`.
+    let delivery = tokio::spawn(deliver(
+        db.clone(),
+        relay.clone(),
+        config.time_zone,
+        by.actor(),
+        inserted,
+        payload,
+    ));
+    let updated = delivery.await??;
+    Ok((one(db, updated).await?, true))
+}
+
+/// The Doppler payload of a recorded message.
+fn payload_of(m: &message::Model, files: Vec<(attachment::Model, String)>) -> PlainMessage {
+    let recipients = [
+        ("to", &m.to_addresses),
+        ("cc", &m.cc_addresses),
+        ("bcc", &m.bcc_addresses),
+    ]
+    .into_iter()
+    .flat_map(|(kind, list)| {
+        addresses(list)
+            .into_iter()
+            .map(move |email| MessageRecipient {
                 kind,
-                email: email.clone(),
+                email,
                 name: String::new(),
             })
-        })
-        .collect();
-    let payload = PlainMessage {
-        from_email,
-        from_name: Some(from_name).filter(|n| !n.is_empty()),
-        subject: inserted.subject.clone(),
+    })
+    .collect();
+    PlainMessage {
+        from_email: m.from_email.clone(),
+        from_name: Some(m.from_name.clone()).filter(|n| !n.is_empty()),
+        subject: m.subject.clone(),
         recipients,
-        html,
-        text,
+        html: m.html.clone(),
+        text: m.text_body.clone(),
         attachments: files
             .into_iter()
             .map(|(file, content)| MessageAttachment {
@@ -306,35 +350,47 @@ pub async fn send(
                 content_type: file.content_type,
             })
             .collect(),
-    };
+    }
+}
 
+/// The longest one refused-but-not-sent call (429, unreachable) makes a message wait.
+const RETRY_WAIT_CAP: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Sends a recorded `sending` message and records the outcome.
+async fn deliver(
+    db: Db,
+    relay: RelayClient,
+    time_zone: chrono_tz::Tz,
+    actor: audit::Actor,
+    recorded: message::Model,
+    payload: PlainMessage,
+) -> AppResult<message::Model> {
     let mut outcome = relay.send_message(&payload).await;
     for _ in 1..SEND_ATTEMPTS {
         match &outcome {
             // Nothing was sent: waiting and trying again cannot duplicate the message.
             SendOutcome::NotSent { retry_after, .. } => {
-                tokio::time::sleep(*retry_after).await;
+                tokio::time::sleep((*retry_after).min(RETRY_WAIT_CAP)).await;
                 outcome = relay.send_message(&payload).await;
             }
             _ => break,
         }
     }
-
-    let mut active = inserted.into_active_model();
+    let mut active = recorded.into_active_model();
     let (status, code, text) = match outcome {
         SendOutcome::Sent { message_id } => {
             active.relay_message_id = Set(message_id);
             active.sent_at = Set(Some(Utc::now()));
-            ("sent", String::new(), String::new())
+            (SENT, String::new(), String::new())
         }
         SendOutcome::Rejected { code, message } | SendOutcome::NotSent { code, message, .. } => {
-            ("send_failed", code, message)
+            (SEND_FAILED, code, message)
         }
-        SendOutcome::Ambiguous { code, message } => ("ambiguous", code, message),
+        SendOutcome::Ambiguous { code, message } => (AMBIGUOUS, code, message),
         SendOutcome::QuotaExceeded(q) => (
-            "send_failed",
+            SEND_FAILED,
             "doppler_quota_exceeded".into(),
-            q.message_es(config.time_zone),
+            q.message_es(time_zone),
         ),
     };
     active.status = Set(status.into());
@@ -343,13 +399,134 @@ pub async fn send(
     let updated = active.update(&db.conn).await?;
     audit::record(
         &db.conn,
-        &by.actor(),
+        &actor,
         "messages.send",
         Some(Target::new("message", updated.id)),
-        json!({ "status": updated.status, "recipients": to.len() + cc.len() + bcc.len(), "relay_message_id": updated.relay_message_id }),
+        json!({ "status": updated.status, "recipients": payload.recipients.len(), "relay_message_id": updated.relay_message_id }),
     )
     .await?;
-    Ok((one(db, updated).await?, true))
+    Ok(updated)
+}
+
+/// How long a message may honestly stay `sending`: every attempt timing out, with the
+/// waits between them, and a margin.
+pub fn sending_deadline(config: &Config) -> chrono::Duration {
+    let attempts = config.relay.timeout * SEND_ATTEMPTS + RETRY_WAIT_CAP * (SEND_ATTEMPTS - 1);
+    chrono::Duration::from_std(attempts).unwrap_or(chrono::Duration::minutes(10))
+        + chrono::Duration::seconds(5)
+}
+
+/// Messages a crash left `sending` become `ambiguous`: they may have gone out, and an
+/// operator decides (mark sent, or resend). Answers how many.
+pub async fn recover_stale(db: &Db, config: &Config) -> AppResult<u64> {
+    let result = message::Entity::update_many()
+        .col_expr(message::Column::Status, Expr::value(AMBIGUOUS))
+        .col_expr(message::Column::ErrorCode, Expr::value("worker_lost"))
+        .col_expr(
+            message::Column::ErrorMessage,
+            Expr::value(
+                "El proceso que enviaba se detuvo durante el envío; verifique en Doppler antes de reenviar.",
+            ),
+        )
+        .filter(message::Column::Status.eq(SENDING))
+        .filter(message::Column::CreatedAt.lt(Utc::now() - sending_deadline(config)))
+        .exec(&db.conn)
+        .await?;
+    if result.rows_affected > 0 {
+        tracing::warn!(
+            messages = result.rows_affected,
+            "messages left sending by a stopped process are now ambiguous"
+        );
+    }
+    Ok(result.rows_affected)
+}
+
+/// An operator settles an ambiguous message: it did go out (`mark_sent`), or it did not and
+/// is sent once more (`resend`).
+pub async fn resolve(
+    db: &Db,
+    relay: &RelayClient,
+    config: &Config,
+    by: &CurrentUser,
+    id: i64,
+    action: ResolveAction,
+) -> AppResult<Message> {
+    let current = find(db, id).await?;
+    let to = match action {
+        ResolveAction::MarkSent => SENT,
+        ResolveAction::Resend => SENDING,
+    };
+    let moved = message::Entity::update_many()
+        .col_expr(message::Column::Status, Expr::value(to))
+        .col_expr(
+            message::Column::ErrorMessage,
+            Expr::value(match action {
+                ResolveAction::MarkSent => format!("Marcado como enviado por {}", by.username),
+                ResolveAction::Resend => String::new(),
+            }),
+        )
+        .filter(message::Column::Id.eq(id))
+        .filter(message::Column::Status.eq(AMBIGUOUS))
+        .exec(&db.conn)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(AppError::conflict(
+            "message_not_ambiguous",
+            format!(
+                "Solo se resuelve un mensaje ambiguo; este está en '{}'.",
+                current.status
+            ),
+            format!(
+                "Only an ambiguous message can be resolved; this one is '{}'.",
+                current.status
+            ),
+        )
+        .with("current_status", current.status));
+    }
+    audit::record(
+        &db.conn,
+        &by.actor(),
+        match action {
+            ResolveAction::MarkSent => "messages.mark_sent",
+            ResolveAction::Resend => "messages.resend",
+        },
+        Some(Target::new("message", id)),
+        json!({}),
+    )
+    .await?;
+    let model = find(db, id).await?;
+    if action == ResolveAction::Resend {
+        let ids: Vec<i64> = message_attachment::Entity::find()
+            .filter(message_attachment::Column::MessageId.eq(id))
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|l| l.attachment_id)
+            .collect();
+        let chosen = attachment::Entity::find()
+            .filter(attachment::Column::Id.is_in(ids))
+            .all(&db.conn)
+            .await?;
+        let files = attachments::read_for_send(config, chosen).await?;
+        let payload = payload_of(&model, files);
+        let delivery = tokio::spawn(deliver(
+            db.clone(),
+            relay.clone(),
+            config.time_zone,
+            by.actor(),
+            model,
+            payload,
+        ));
+        return one(db, delivery.await??).await;
+    }
+    one(db, model).await
+}
+
+pub async fn find(db: &Db, id: i64) -> AppResult<message::Model> {
+    message::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Mensaje no encontrado.", "Message not found."))
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -414,9 +591,6 @@ pub async fn list(
 }
 
 pub async fn get(db: &Db, id: i64) -> AppResult<Message> {
-    let model = message::Entity::find_by_id(id)
-        .one(&db.conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("Mensaje no encontrado.", "Message not found."))?;
+    let model = find(db, id).await?;
     one(db, model).await
 }

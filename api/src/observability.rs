@@ -99,3 +99,40 @@ pub async fn check_host(State(state): State<AppState>, request: Request, next: N
     }
     next.run(request).await
 }
+
+/// What the SPA and the API may load: our own files and the WASM they compile; no inline
+/// script, no framing. Inline *styles* are allowed because an e-mail template previewed in
+/// a sandboxed `srcdoc` frame inherits this policy and e-mail HTML is styled inline; for
+/// the same preview, images may come from any HTTPS host.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; font-src 'self'; \
+object-src 'none'; base-uri 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'none'";
+
+/// Middleware: the security headers every answer carries, so that a deployment without
+/// our nginx is still protected. HSTS only when the request reached our proxy over HTTPS.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let over_https = crate::auth::from_trusted_proxy(&request)
+        && request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, header::HeaderValue::from_static(value));
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    if over_https {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
+}

@@ -1,18 +1,45 @@
 //! `?page=&page_size=` (1-based) and the `{items, total, page, page_size}` answer.
+//! Values outside the documented bounds are refused (422 naming the parameter), never
+//! clamped silently.
 
 use relay_types::Page;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 25;
 pub const MAX_PAGE_SIZE: u64 = 500;
+/// Far beyond any real list; keeps `(page - 1) * page_size` an ordinary number.
+pub const MAX_PAGE: u64 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page number, from 1.
+    #[serde(default, deserialize_with = "page_number")]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     /// Items per page (1–500, default 25).
+    #[serde(default, deserialize_with = "page_size")]
+    #[param(minimum = 1, maximum = 500)]
     pub page_size: Option<u64>,
+}
+
+fn bounded<'de, D: Deserializer<'de>>(deserializer: D, max: u64) -> Result<Option<u64>, D::Error> {
+    let value = u64::deserialize(deserializer)?;
+    if (1..=max).contains(&value) {
+        Ok(Some(value))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be between 1 and {max}, got {value}"
+        )))
+    }
+}
+
+fn page_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    bounded(deserializer, MAX_PAGE)
+}
+
+fn page_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    bounded(deserializer, MAX_PAGE_SIZE)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,11 +66,8 @@ impl PageRequest {
 impl From<PageParams> for PageRequest {
     fn from(p: PageParams) -> Self {
         PageRequest {
-            page: p.page.unwrap_or(1).max(1),
-            page_size: p
-                .page_size
-                .unwrap_or(DEFAULT_PAGE_SIZE)
-                .clamp(1, MAX_PAGE_SIZE),
+            page: p.page.unwrap_or(1),
+            page_size: p.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
         }
     }
 }

@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::{self, Target};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Permission};
 use crate::config::Config;
 use crate::db::{icontains, is_unique_violation, Db};
 use crate::email::EmailAddress;
@@ -66,6 +66,8 @@ pub struct SenderFilter {
     pub q: Option<String>,
     /// Only active identities (what a send may use). Those without `senders.manage` always get these.
     pub active: Option<bool>,
+    /// Only this user's identities. Those without `senders.manage` always get their own.
+    pub user_id: Option<i64>,
 }
 
 pub async fn list(
@@ -77,6 +79,9 @@ pub async fn list(
     let mut query = sender::Entity::find();
     if let Some(active) = filter.active {
         query = query.filter(sender::Column::IsActive.eq(active));
+    }
+    if let Some(user_id) = filter.user_id {
+        query = query.filter(sender::Column::UserId.eq(user_id));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         query = query.filter(
@@ -257,7 +262,8 @@ pub async fn mine(db: &Db, config: &Config, user_id: i64) -> AppResult<MySender>
     })
 }
 
-/// Creates or replaces the caller's own identity and makes it active.
+/// Creates or changes the caller's own identity (`senders.manage`). An identity an
+/// administrator deactivated stays inactive.
 pub async fn set_mine(
     db: &Db,
     config: &Config,
@@ -272,7 +278,6 @@ pub async fn set_mine(
             let mut active = existing.into_active_model();
             active.from_email = Set(from_email.clone());
             active.from_name = Set(from_name.clone());
-            active.is_active = Set(true);
             active.updated_at = Set(now);
             active.update(&txn).await?;
         }
@@ -302,10 +307,12 @@ pub async fn set_mine(
     mine(db, config, by.id).await
 }
 
-/// The From of a send: the chosen active identity, else the deployment default.
+/// The From of a send by `by`: the chosen identity (active, and theirs unless they hold
+/// `senders.manage`), else the deployment default.
 pub async fn resolve(
     db: &Db,
     config: &Config,
+    by: &CurrentUser,
     sender_id: Option<i64>,
 ) -> AppResult<(String, String)> {
     if let Some(id) = sender_id {
@@ -314,13 +321,23 @@ pub async fn resolve(
             .await?
             .filter(|s| s.is_active)
             .ok_or_else(|| {
-                AppError::invalid(
+                AppError::missing(
                     "sender_id",
-                    "sender_inactive",
+                    "sender_not_found",
                     "El remitente seleccionado no existe o está inactivo.",
                     "The selected sender does not exist or is inactive.",
                 )
             })?;
+        if sender.user_id != by.id && !by.has(Permission::SendersManage) {
+            return Err(AppError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "sender_not_allowed",
+                "Ese remitente no está asignado a tu usuario: usa el tuyo o el predeterminado.",
+                "That sender is not assigned to you: use your own or the default one.",
+            )
+            .field("sender_id")
+            .with("permission", Permission::SendersManage.code()));
+        }
         return Ok((sender.from_email, sender.from_name));
     }
     if config.relay.from_email.is_empty() {

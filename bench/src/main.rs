@@ -171,7 +171,10 @@ async fn state_for(
     extra: &[(&str, String)],
 ) -> anyhow::Result<(AppState, CurrentUser)> {
     let mut vars: HashMap<String, String> = [
-        ("SECRET_KEY", "bench-secret-key-0123456789".to_string()),
+        (
+            "SECRET_KEY",
+            "bN4cR8vK1pZ6mQ9xT3wL7fJ2hY5sG0dEaUoIiVnWqXt".to_string(),
+        ),
         ("DATABASE_URL", db.url.clone()),
         ("DATA_DIR", db.data_dir().display().to_string()),
         ("DOPPLER_RELAY_BASE_URL", sim_url.to_string()),
@@ -198,6 +201,7 @@ async fn state_for(
     let state = AppState::new(config, conn).await?;
     let user = relay_console::accounts::users::create(
         &state.db,
+        &state.hasher,
         None,
         CreateUser {
             username: "bench".into(),

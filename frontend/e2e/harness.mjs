@@ -23,7 +23,7 @@ export async function startApp(binary, extraEnv = {}) {
   const port = await freePort();
   const env = {
     PATH: process.env.PATH,
-    SECRET_KEY: "e2e-secret-key-0123456789abcdef",
+    SECRET_KEY: "eQ7wT3zK9mV1xP5rN8cL2jF6hB4yS0dGaUoIiXnWqZt",
     DATABASE_URL: `sqlite://${join(dir, "e2e.sqlite3")}?mode=rwc`,
     DATA_DIR: dir,
     STATIC_DIR: join(root, "frontend/dist"),

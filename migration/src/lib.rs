@@ -12,6 +12,7 @@ mod m20261128_000002_relay;
 mod m20261128_000003_bulk_sends;
 mod m20261128_000004_reports;
 mod m20261128_000005_bulk_load_without_row_triggers;
+mod m20261130_000006_session_versions;
 mod report_rows;
 
 pub use analytics::AnalyticsMigrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_bulk_sends::Migration),
             Box::new(m20261128_000004_reports::Migration),
             Box::new(m20261128_000005_bulk_load_without_row_triggers::Migration),
+            Box::new(m20261130_000006_session_versions::Migration),
         ]
     }
 }

@@ -35,6 +35,9 @@ pub struct Faults {
     /// Share of calls refused with 429 and `Retry-After`.
     pub rate_429: f64,
     pub retry_after_secs: u64,
+    /// The `Retry-After` header of a 429 exactly as given (`-1`, `inf`, `1e300` ...),
+    /// instead of `retry_after_secs`.
+    pub retry_after_raw: Option<String>,
     pub rate_500: f64,
     pub rate_503: f64,
     /// Share of calls that are processed and then never answered (the client times out).
@@ -52,6 +55,9 @@ pub struct Faults {
     pub download_status: Option<u16>,
     /// Answer sends with only a `Location` header, no id in the body.
     pub omit_message_id: bool,
+    /// Point template body links and report file links at this origin
+    /// (`http://host:port`) instead of the simulator's own: a hostile or broken answer.
+    pub foreign_link_origin: Option<String>,
     /// Apply the shares (429, 500, 503, timeouts, drops) to sends only, not to template
     /// or report calls.
     pub sends_only: bool,
@@ -105,7 +111,9 @@ pub async fn apply(State(sim): State<Shared>, request: Request, next: Next) -> R
         (
             Duration::from_millis(f.latency_ms + jitter),
             decision,
-            f.retry_after_secs.max(1),
+            f.retry_after_raw
+                .clone()
+                .unwrap_or_else(|| f.retry_after_secs.max(1).to_string()),
         )
     };
     if !latency.is_zero() {
@@ -144,9 +152,9 @@ pub async fn apply(State(sim): State<Shared>, request: Request, next: Next) -> R
             )
                 .into_response();
             if status == StatusCode::TOO_MANY_REQUESTS {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, retry_after.into());
+                if let Ok(value) = header::HeaderValue::from_str(&retry_after) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
             }
             response
         }

@@ -119,7 +119,7 @@ async fn check_auth(State(state): State<Shared>, request: Request, next: Next) -
     next.run(request).await
 }
 
-fn template_json(t: &crate::state::Template, account: i64) -> Value {
+fn template_json(t: &crate::state::Template, account: i64, link_origin: &str) -> Value {
     json!({
         "id": t.id,
         "name": t.name,
@@ -128,7 +128,7 @@ fn template_json(t: &crate::state::Template, account: i64) -> Value {
         "from_name": t.from_name,
         "_links": [
             { "href": format!("/accounts/{account}/templates/{}", t.id), "description": "Get template", "rel": "self" },
-            { "href": format!("/accounts/{account}/templates/{}/body", t.id), "description": "Get template body", "rel": "/docs/rels/get-template-body" },
+            { "href": format!("{link_origin}/accounts/{account}/templates/{}/body", t.id), "description": "Get template body", "rel": "/docs/rels/get-template-body" },
             { "href": format!("/accounts/{account}/templates/{}/message", t.id), "description": "Send message based on template", "rel": "/docs/rels/post-template-message" }
         ]
     })
@@ -136,10 +136,11 @@ fn template_json(t: &crate::state::Template, account: i64) -> Value {
 
 async fn list_templates(State(state): State<Shared>, Path(account): Path<i64>) -> Json<Value> {
     let sim = lock(&state);
+    let origin = sim.faults.foreign_link_origin.clone().unwrap_or_default();
     let items: Vec<Value> = sim
         .templates
         .values()
-        .map(|t| template_json(t, account))
+        .map(|t| template_json(t, account, &origin))
         .collect();
     Json(json!({ "items": items, "itemsCount": items.len(), "_links": [] }))
 }
@@ -149,8 +150,9 @@ async fn get_template(
     Path((account, id)): Path<(i64, String)>,
 ) -> Response {
     let sim = lock(&state);
+    let origin = sim.faults.foreign_link_origin.clone().unwrap_or_default();
     match sim.templates.get(&id) {
-        Some(t) => Json(template_json(t, account)).into_response(),
+        Some(t) => Json(template_json(t, account, &origin)).into_response(),
         None => problem(StatusCode::NOT_FOUND, "Template not found."),
     }
 }
@@ -580,10 +582,15 @@ async fn poll_or_download(
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("127.0.0.1");
+            let origin = sim
+                .faults
+                .foreign_link_origin
+                .clone()
+                .unwrap_or_else(|| format!("http://{host}"));
             Json(json!({
                 "reportRequestId": report.id,
                 "processed": true,
-                "file_path": format!("http://{host}/_files/report-{}.csv", report.id),
+                "file_path": format!("{origin}/_files/report-{}.csv", report.id),
             }))
             .into_response()
         }

@@ -181,9 +181,26 @@ pub struct ApiToken {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateApiToken {
     pub name: String,
-    /// Days until the token expires; never when absent.
-    #[serde(default)]
-    pub expires_in_days: Option<u32>,
+    /// The caller's password, asked again: a stolen session alone cannot mint tokens.
+    pub password: String,
+    /// Days until the token expires (1–3650). Absent: the deployment's default
+    /// (`API_TOKEN_DEFAULT_DAYS`, 90). `null`: never, for superusers only.
+    #[serde(
+        default,
+        deserialize_with = "present_or_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_in_days: Option<Option<u32>>,
+}
+
+/// `Some(value)` when the member is present (`Some(None)` for `null`), `None` when absent
+/// (with `#[serde(default)]`).
+fn present_or_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -148,3 +148,10 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolveMessage {
+    /// `mark_sent`: it did go out (checked in Doppler); `resend`: send it once more.
+    pub action: crate::ResolveAction,
+}

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::privileges;
 use crate::audit::{self, Target};
 use crate::auth::permission::validate_codes;
 use crate::auth::CurrentUser;
@@ -117,6 +118,7 @@ async fn replace_permissions(
 pub async fn create(db: &Db, by: &CurrentUser, input: CreateGroup) -> AppResult<Group> {
     let name = check_name(&input.name)?;
     let codes = validate_codes(&input.permissions, "permissions")?;
+    privileges::check_grantable(by, codes.iter().map(String::as_str), "permissions")?;
     let now = Utc::now();
     let txn = db.conn.begin().await?;
     let inserted = group::Entity::insert(group::ActiveModel {
@@ -150,6 +152,22 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateGroup) -> AppResult<
 
 pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> AppResult<Group> {
     let model = find(&db.conn, id).await?;
+    let new_codes = match &input.permissions {
+        Some(codes) => {
+            let codes = validate_codes(codes, "permissions")?;
+            let current = super::privileges::permissions_of_groups(&db.conn, &[id]).await?;
+            privileges::check_grantable(
+                by,
+                codes
+                    .iter()
+                    .filter(|c| !current.contains(*c))
+                    .map(String::as_str),
+                "permissions",
+            )?;
+            Some(codes)
+        }
+        None => None,
+    };
     let txn = db.conn.begin().await?;
     let mut active = model.into_active_model();
     let mut changes = serde_json::Map::new();
@@ -167,9 +185,8 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> A
             e.into()
         }
     })?;
-    if let Some(codes) = &input.permissions {
-        let codes = validate_codes(codes, "permissions")?;
-        replace_permissions(&txn, id, &codes).await?;
+    if let Some(codes) = &new_codes {
+        replace_permissions(&txn, id, codes).await?;
         changes.insert("permissions".into(), json!(codes));
     }
     audit::record(

@@ -1,4 +1,5 @@
-//! Users, groups and their permissions.
+//! Users, groups and their permissions, and who may change them.
 
 pub mod groups;
+pub mod privileges;
 pub mod users;

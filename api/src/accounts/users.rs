@@ -11,9 +11,11 @@ use sea_orm::{
 use secrecy::SecretString;
 use serde_json::json;
 
+use super::privileges;
 use crate::audit::{self, Target};
+use crate::auth::password::{self, Hasher};
 use crate::auth::permission::validate_codes;
-use crate::auth::{password, tokens, CurrentUser};
+use crate::auth::{tokens, CurrentUser};
 use crate::db::{icontains, is_unique_violation, Db};
 use crate::email::EmailAddress;
 use crate::entities::{group, user, user_group, user_permission};
@@ -245,14 +247,28 @@ async fn replace_permissions(
     Ok(())
 }
 
-/// Creates an account. Used by the API (with an acting admin) and the CLI (without one).
-pub async fn create(db: &Db, by: Option<&CurrentUser>, input: CreateUser) -> AppResult<User> {
+/// Creates an account. Used by the API (with an acting admin, who can give only what they
+/// hold) and the CLI (without one).
+pub async fn create(
+    db: &Db,
+    hasher: &Hasher,
+    by: Option<&CurrentUser>,
+    input: CreateUser,
+) -> AppResult<User> {
     let username = check_username(&input.username)?;
     let email = check_email(&input.email)?;
     password::check_policy(&input.password, "password")?;
     let permissions = validate_codes(&input.permissions, "permissions")?;
     check_groups(&db.conn, &input.group_ids).await?;
-    let password_hash = password::hash(SecretString::from(input.password)).await?;
+    if let Some(by) = by {
+        if input.is_superuser {
+            privileges::check_may_set_superuser(by)?;
+        }
+        privileges::check_grantable(by, permissions.iter().map(String::as_str), "permissions")?;
+        let through_groups = privileges::permissions_of_groups(&db.conn, &input.group_ids).await?;
+        privileges::check_grantable(by, through_groups.iter().map(String::as_str), "group_ids")?;
+    }
+    let password_hash = hasher.hash(SecretString::from(input.password)).await?;
 
     let now = Utc::now();
     let txn = db.conn.begin().await?;
@@ -267,6 +283,7 @@ pub async fn create(db: &Db, by: Option<&CurrentUser>, input: CreateUser) -> App
         is_superuser: Set(input.is_superuser),
         created_at: Set(now),
         updated_at: Set(now),
+        session_version: Set(0),
         ..Default::default()
     })
     .exec_with_returning(&txn)
@@ -301,8 +318,21 @@ pub async fn create(db: &Db, by: Option<&CurrentUser>, input: CreateUser) -> App
     Ok(dto)
 }
 
-pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> AppResult<User> {
+pub async fn update(
+    db: &Db,
+    hasher: &Hasher,
+    by: &CurrentUser,
+    id: i64,
+    input: UpdateUser,
+) -> AppResult<User> {
     let current = find(db, id).await?;
+    privileges::check_may_manage(by, &current)?;
+    let promotes_or_demotes = input
+        .is_superuser
+        .is_some_and(|flag| flag != current.is_superuser);
+    if promotes_or_demotes {
+        privileges::check_may_set_superuser(by)?;
+    }
     if id == by.id && (input.is_active == Some(false) || input.is_superuser == Some(false)) {
         return Err(AppError::conflict(
             "cannot_demote_self",
@@ -310,6 +340,9 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> Ap
             "You cannot deactivate yourself or remove your own superuser role.",
         ));
     }
+    let deactivates = input.is_active == Some(false) && current.is_active;
+    let demotes = input.is_superuser == Some(false) && current.is_superuser;
+    let removes_a_superuser = (deactivates || demotes) && current.is_superuser && current.is_active;
     let mut changes = serde_json::Map::new();
     let mut active = current.clone().into_active_model();
     if let Some(email) = &input.email {
@@ -336,7 +369,7 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> Ap
     let password_changed = match input.password {
         Some(new_password) => {
             password::check_policy(&new_password, "password")?;
-            active.password_hash = Set(password::hash(SecretString::from(new_password)).await?);
+            active.password_hash = Set(hasher.hash(SecretString::from(new_password)).await?);
             changes.insert("password".into(), json!("changed"));
             true
         }
@@ -344,7 +377,20 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> Ap
     };
     active.updated_at = Set(Utc::now());
     let txn = db.conn.begin().await?;
+    if removes_a_superuser {
+        privileges::lock_superusers(&txn, db.kind).await?;
+    }
     let updated = active.update(&txn).await?;
+    if removes_a_superuser {
+        // Checked after the change, under the lock: two superusers removing each other at
+        // once cannot both succeed.
+        privileges::check_not_last_superuser(&txn, &current).await?;
+    }
+    if password_changed || deactivates || demotes {
+        // Whatever spoke for the account before no longer does.
+        tokens::end_everything(&txn, id).await?;
+        changes.insert("sessions_ended".into(), json!(true));
+    }
     audit::record(
         &txn,
         &by.actor(),
@@ -355,9 +401,6 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateUser) -> Ap
     .await?;
     let dto = one_dto(&txn, updated).await?;
     txn.commit().await?;
-    if password_changed || input.is_active == Some(false) {
-        tokens::revoke_sessions(db, id, None).await?;
-    }
     Ok(dto)
 }
 
@@ -368,7 +411,22 @@ pub async fn set_groups(
     group_ids: Vec<i64>,
 ) -> AppResult<User> {
     let model = find(db, id).await?;
+    privileges::check_may_manage(by, &model)?;
     check_groups(&db.conn, &group_ids).await?;
+    let current: Vec<i64> = user_group::Entity::find()
+        .filter(user_group::Column::UserId.eq(id))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|m| m.group_id)
+        .collect();
+    let added: Vec<i64> = group_ids
+        .iter()
+        .copied()
+        .filter(|g| !current.contains(g))
+        .collect();
+    let granted = privileges::permissions_of_groups(&db.conn, &added).await?;
+    privileges::check_grantable(by, granted.iter().map(String::as_str), "group_ids")?;
     let txn = db.conn.begin().await?;
     replace_groups(&txn, id, &group_ids).await?;
     audit::record(
@@ -376,7 +434,7 @@ pub async fn set_groups(
         &by.actor(),
         "users.set_groups",
         Some(Target::new("user", id)),
-        json!({ "group_ids": group_ids }),
+        json!({ "group_ids": group_ids, "previous_group_ids": current }),
     )
     .await?;
     let dto = one_dto(&txn, model).await?;
@@ -391,7 +449,23 @@ pub async fn set_permissions(
     codes: Vec<String>,
 ) -> AppResult<User> {
     let model = find(db, id).await?;
+    privileges::check_may_manage(by, &model)?;
     let codes = validate_codes(&codes, "permissions")?;
+    let current: Vec<String> = user_permission::Entity::find()
+        .filter(user_permission::Column::UserId.eq(id))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|p| p.permission_code)
+        .collect();
+    privileges::check_grantable(
+        by,
+        codes
+            .iter()
+            .filter(|c| !current.contains(c))
+            .map(String::as_str),
+        "permissions",
+    )?;
     let txn = db.conn.begin().await?;
     replace_permissions(&txn, id, &codes).await?;
     audit::record(
@@ -399,7 +473,7 @@ pub async fn set_permissions(
         &by.actor(),
         "users.set_permissions",
         Some(Target::new("user", id)),
-        json!({ "permissions": codes }),
+        json!({ "permissions": codes, "previous_permissions": current }),
     )
     .await?;
     let dto = one_dto(&txn, model).await?;

@@ -5,49 +5,71 @@ use relay_types::TokenResponse;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
 };
-use secrecy::SecretString;
-use serde_json::json;
+use secrecy::{ExposeSecret, SecretString};
 
-use super::{password, throttle, tokens};
-use crate::audit::{self, Actor, Target};
+use super::password::{self, Hasher};
+use super::{throttle, tokens};
 use crate::config::Config;
 use crate::db::Db;
 use crate::entities::user;
 use crate::error::{AppError, AppResult};
 
+/// Longest username accepted anywhere (as the legacy system's).
+pub const MAX_USERNAME_CHARS: usize = 150;
+
+/// 422 for a username no account can have, before it is stored or logged anywhere.
+pub fn check_username_length(username: &str) -> AppResult<()> {
+    if username.chars().count() > MAX_USERNAME_CHARS {
+        return Err(AppError::invalid(
+            "username",
+            "username_too_long",
+            format!("El nombre de usuario admite hasta {MAX_USERNAME_CHARS} caracteres."),
+            format!("The username takes at most {MAX_USERNAME_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn login(
     db: &Db,
     config: &Config,
+    hasher: &Hasher,
     username: &str,
     password: SecretString,
     ip: Option<String>,
 ) -> AppResult<(user::Model, TokenResponse)> {
+    check_username_length(username)?;
+    password::check_length(password.expose_secret(), "password")?;
     let key = username.trim().to_lowercase();
-    throttle::check(&db.conn, &key, ip.as_deref()).await?;
+    let attempt = throttle::begin(&db.conn, &key, ip.as_deref()).await?;
+    if let Err(refusal) = throttle::check(&db.conn, &key, ip.as_deref(), attempt).await {
+        throttle::settle(&db.conn, attempt, throttle::LOGIN_THROTTLED, None, "").await?;
+        return Err(refusal);
+    }
 
     let found = user::Entity::find()
         .filter(user::Column::UsernameKey.eq(&key))
         .one(&db.conn)
         .await?;
-    let matches =
-        password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
-
-    let actor = Actor {
-        user_id: found.as_ref().map(|u| u.id),
-        username: found
-            .as_ref()
-            .map(|u| u.username.clone())
-            .unwrap_or_else(|| key.clone()),
-        ip,
+    let matches = match hasher
+        .verify(password, found.as_ref().map(|u| u.password_hash.clone()))
+        .await
+    {
+        Ok(matches) => matches,
+        Err(busy) => {
+            // Not a guess that was checked: it does not count against the user.
+            throttle::settle(&db.conn, attempt, throttle::LOGIN_THROTTLED, None, "busy").await?;
+            return Err(busy);
+        }
     };
-    let target = || Some(Target::new("username", &key));
-    match found {
+    let who = found.as_ref().map(|u| (u.id, u.username.as_str()));
+    match &found {
         Some(user) if matches && user.is_active => {
+            throttle::settle(&db.conn, attempt, throttle::LOGIN_OK, who, "").await?;
             let mut active = user.clone().into_active_model();
             active.last_login_at = Set(Some(Utc::now()));
             let user = active.update(&db.conn).await?;
-            let tokens = tokens::issue_pair(db, config, user.id, None).await?;
-            audit::record(&db.conn, &actor, throttle::LOGIN_OK, target(), json!({})).await?;
+            let tokens = tokens::issue_pair(db, config, &user, None).await?;
             Ok((user, tokens))
         }
         other => {
@@ -56,20 +78,67 @@ pub async fn login(
                 Some(u) if !u.is_active => "inactive",
                 Some(_) => "wrong_password",
             };
-            audit::record(
-                &db.conn,
-                &actor,
-                throttle::LOGIN_FAILED,
-                target(),
-                json!({ "reason": reason }),
-            )
-            .await?;
+            throttle::settle(&db.conn, attempt, throttle::LOGIN_FAILED, who, reason).await?;
             // The same answer whatever the reason, so accounts cannot be probed.
-            Err(AppError::unauthorized(
-                "auth_invalid_credentials",
-                "Usuario o contraseña incorrectos.",
-                "Incorrect username or password.",
-            ))
+            Err(invalid_credentials())
         }
+    }
+}
+
+pub fn invalid_credentials() -> AppError {
+    AppError::unauthorized(
+        "auth_invalid_credentials",
+        "Usuario o contraseña incorrectos.",
+        "Incorrect username or password.",
+    )
+}
+
+/// Checks the password of a signed-in user again before a sensitive action (creating an
+/// API token); 403 when it is wrong. Counts as a login attempt for the throttle.
+pub async fn confirm_password(
+    db: &Db,
+    hasher: &Hasher,
+    user: &user::Model,
+    password: SecretString,
+    ip: Option<String>,
+) -> AppResult<()> {
+    password::check_length(password.expose_secret(), "password")?;
+    let attempt = throttle::begin(&db.conn, &user.username_key, ip.as_deref()).await?;
+    if let Err(refusal) =
+        throttle::check(&db.conn, &user.username_key, ip.as_deref(), attempt).await
+    {
+        throttle::settle(&db.conn, attempt, throttle::LOGIN_THROTTLED, None, "").await?;
+        return Err(refusal);
+    }
+    let who = Some((user.id, user.username.as_str()));
+    if hasher
+        .verify(password, Some(user.password_hash.clone()))
+        .await?
+    {
+        throttle::settle(
+            &db.conn,
+            attempt,
+            throttle::LOGIN_OK,
+            who,
+            "reauthenticated",
+        )
+        .await?;
+        Ok(())
+    } else {
+        throttle::settle(
+            &db.conn,
+            attempt,
+            throttle::LOGIN_FAILED,
+            who,
+            "wrong_password",
+        )
+        .await?;
+        Err(AppError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "auth_password_confirmation_failed",
+            "La contraseña no es correcta.",
+            "The password is not correct.",
+        )
+        .field("password"))
     }
 }

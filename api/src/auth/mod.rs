@@ -158,6 +158,7 @@ pub mod can {
         ReadTemplates => TemplatesView | TemplatesManage | BulkSendsOperate,
         UseAttachments => BulkSendsOperate | MessagesSend,
         ReadAttachments => BulkSendsView | BulkSendsOperate | MessagesSend,
+        RetryJobs => BulkSendsOperate | ReportsProcess,
     }
 }
 
@@ -188,14 +189,12 @@ pub async fn require_user(
     next: Next,
 ) -> AppResult<Response> {
     let token = bearer_token(request.headers()).ok_or_else(missing_token)?;
-    let (user_id, api_token_id) = if token.starts_with(tokens::API_TOKEN_PREFIX) {
+    let (user_id, session_version, api_token_id) = if token.starts_with(tokens::API_TOKEN_PREFIX) {
         let (user_id, token_id) = tokens::authenticate_api_token(&state.db, &token).await?;
-        (user_id, Some(token_id))
+        (user_id, None, Some(token_id))
     } else {
-        (
-            tokens::verify_access_token(&state.config.secret_key, &token)?,
-            None,
-        )
+        let claims = tokens::verify_access_token(&state.config.secret_key, &token)?;
+        (claims.user_id, Some(claims.session_version), None)
     };
     let user = user::Entity::find_by_id(user_id)
         .one(&state.db.conn)
@@ -208,6 +207,9 @@ pub async fn require_user(
                 "The account does not exist or is disabled.",
             )
         })?;
+    if session_version.is_some_and(|version| version != user.session_version) {
+        return Err(tokens::session_ended());
+    }
     let permissions = effective_permissions(&state.db, user.id).await?;
     let ip = client_ip(&request);
     request.extensions_mut().insert(CurrentUser {
@@ -249,13 +251,23 @@ pub async fn effective_permissions(db: &Db, user_id: i64) -> AppResult<BTreeSet<
     Ok(set)
 }
 
-/// The caller's address. Behind a local reverse proxy (nginx on loopback or a unix
-/// socket) the proxy's `X-Real-IP`/`X-Forwarded-For` is believed; otherwise the peer.
+/// The caller's address. Behind our nginx (on loopback or a unix socket) its `X-Real-IP`
+/// is believed: nginx sets it from the connection. `X-Forwarded-For` is never read: its
+/// first entry is whatever the client wrote.
 pub fn client_ip(request: &Request) -> Option<String> {
     client_ip_from(
         request.headers(),
         request.extensions().get::<ConnectInfo<SocketAddr>>(),
     )
+}
+
+/// Whether the request came through our local proxy (a unix socket, or loopback), whose
+/// `X-Real-IP` and `X-Forwarded-Proto` can be believed.
+pub fn from_trusted_proxy(request: &Request) -> bool {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_none_or(|ConnectInfo(addr)| addr.ip().is_loopback())
 }
 
 fn client_ip_from(
@@ -264,19 +276,12 @@ fn client_ip_from(
 ) -> Option<String> {
     let peer = connect_info.map(|ConnectInfo(addr)| addr.ip());
     if peer.is_none_or(|ip| ip.is_loopback()) {
-        let forwarded = headers
+        let real_ip = headers
             .get("x-real-ip")
             .and_then(|v| v.to_str().ok())
-            .or_else(|| {
-                headers
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').next())
-            })
-            .map(str::trim)
-            .filter(|v| !v.is_empty());
-        if let Some(forwarded) = forwarded {
-            return Some(forwarded.to_string());
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = real_ip {
+            return Some(ip.to_string());
         }
     }
     peer.map(|ip| ip.to_string())

@@ -1,14 +1,24 @@
-//! Password hashing with argon2id, off the async threads (hashing is deliberately slow).
+//! Password hashing with argon2id, off the async threads (hashing is deliberately slow),
+//! at most a configured number at once: each hash takes ~19 MB and a core for a moment, so
+//! a flood of logins waits briefly and is then turned away instead of exhausting memory.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use axum::http::{header, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
 
 pub const MIN_PASSWORD_LENGTH: usize = 8;
+/// Longer passwords are refused before hashing: they add nothing but work.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// How long a password check waits for a free hashing slot before answering 503.
+const SLOT_WAIT: Duration = Duration::from_secs(2);
 
 pub fn check_policy(password: &str, field: &str) -> Result<(), AppError> {
     if password.chars().count() < MIN_PASSWORD_LENGTH {
@@ -19,11 +29,79 @@ pub fn check_policy(password: &str, field: &str) -> Result<(), AppError> {
             format!("The password must be at least {MIN_PASSWORD_LENGTH} characters long."),
         ));
     }
+    check_length(password, field)
+}
+
+/// 422 for a password longer than [`MAX_PASSWORD_BYTES`].
+pub fn check_length(password: &str, field: &str) -> Result<(), AppError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::invalid(
+            field,
+            "password_too_long",
+            format!("La contraseña admite hasta {MAX_PASSWORD_BYTES} bytes."),
+            format!("The password takes at most {MAX_PASSWORD_BYTES} bytes."),
+        ));
+    }
     Ok(())
 }
 
-pub async fn hash(password: SecretString) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret())).await?
+/// Hashes and verifies passwords, a bounded number at a time.
+#[derive(Clone)]
+pub struct Hasher {
+    slots: Arc<Semaphore>,
+}
+
+impl Hasher {
+    pub fn new(concurrency: usize) -> Hasher {
+        Hasher {
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(SLOT_WAIT, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "auth_busy",
+                "El servidor está atendiendo muchos inicios de sesión; intenta de nuevo en un momento.",
+                "The server is handling many sign-ins; try again in a moment.",
+            )
+            .with("retry_after", 1)
+            .header(header::RETRY_AFTER, 1)),
+        }
+    }
+
+    pub async fn hash(&self, password: SecretString) -> Result<String, AppError> {
+        let permit = self.slot().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_blocking(password.expose_secret())
+        })
+        .await?
+    }
+
+    /// Checks a password against a stored hash. Without a stored hash (unknown user) it
+    /// verifies against a fixed hash anyway, so both cases take the same time.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, AppError> {
+        let permit = self.slot().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
+            let Ok(parsed) = PasswordHash::new(&stored) else {
+                return false;
+            };
+            Argon2::default()
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
+                .is_ok()
+        })
+        .await
+        .map_err(AppError::from)
+    }
 }
 
 fn hash_blocking(password: &str) -> Result<String, AppError> {
@@ -32,22 +110,6 @@ fn hash_blocking(password: &str) -> Result<String, AppError> {
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AppError::internal(anyhow::anyhow!("password hashing failed: {e}")))
-}
-
-/// Checks a password against a stored hash. Without a stored hash (unknown user) it
-/// verifies against a fixed hash anyway, so both cases take the same time.
-pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
-        let Ok(parsed) = PasswordHash::new(&stored) else {
-            return false;
-        };
-        Argon2::default()
-            .verify_password(password.expose_secret().as_bytes(), &parsed)
-            .is_ok()
-    })
-    .await
-    .map_err(AppError::from)
 }
 
 fn dummy_hash() -> &'static str {
@@ -61,12 +123,37 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_are_argon2id() {
-        let h = hash(SecretString::from("correct horse")).await.unwrap();
+        let hasher = Hasher::new(2);
+        let h = hasher
+            .hash(SecretString::from("correct horse"))
+            .await
+            .unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify(SecretString::from("correct horse"), Some(h.clone()))
+        assert!(hasher
+            .verify(SecretString::from("correct horse"), Some(h.clone()))
             .await
             .unwrap());
-        assert!(!verify(SecretString::from("wrong"), Some(h)).await.unwrap());
-        assert!(!verify(SecretString::from("x"), None).await.unwrap());
+        assert!(!hasher
+            .verify(SecretString::from("wrong"), Some(h))
+            .await
+            .unwrap());
+        assert!(!hasher.verify(SecretString::from("x"), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_hasher_turns_work_away_with_retry_after() {
+        let hasher = Hasher::new(1);
+        let held = hasher.slots.clone().acquire_owned().await.unwrap();
+        let err = hasher
+            .verify(SecretString::from("x"), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(err
+            .headers
+            .iter()
+            .any(|(name, _)| name == header::RETRY_AFTER));
+        drop(held);
+        assert!(!hasher.verify(SecretString::from("x"), None).await.unwrap());
     }
 }

@@ -16,9 +16,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::{Config, MAX_API_TOKEN_DAYS};
 use crate::db::Db;
-use crate::entities::{api_token, refresh_token};
+use crate::entities::{api_token, refresh_token, user};
 use crate::error::{AppError, AppResult};
 
 pub const API_TOKEN_PREFIX: &str = "rcp_";
@@ -29,6 +29,17 @@ struct Claims {
     iat: i64,
     exp: i64,
     typ: String,
+    /// The user's session version when signed; a later sign-out or password change moves
+    /// the version on and the token stops working.
+    #[serde(default)]
+    ver: i64,
+}
+
+/// Who an access token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: i64,
+    pub session_version: i64,
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -45,15 +56,25 @@ fn random_secret(len: usize) -> String {
 
 pub fn issue_access_token(
     secret: &SecretString,
-    user_id: i64,
+    claims: AccessClaims,
     ttl: std::time::Duration,
 ) -> AppResult<String> {
-    let now = Utc::now().timestamp();
+    let expires = Utc::now() + ChronoDuration::from_std(ttl).unwrap_or(ChronoDuration::minutes(15));
+    sign_access_token(secret, claims, expires)
+}
+
+/// An access token that expires at `expires` (in the past, for tests of expiry).
+pub fn sign_access_token(
+    secret: &SecretString,
+    claims: AccessClaims,
+    expires: chrono::DateTime<Utc>,
+) -> AppResult<String> {
     let claims = Claims {
-        sub: user_id.to_string(),
-        iat: now,
-        exp: now + ttl.as_secs() as i64,
+        sub: claims.user_id.to_string(),
+        iat: Utc::now().timestamp().min(expires.timestamp()),
+        exp: expires.timestamp(),
         typ: "access".into(),
+        ver: claims.session_version,
     };
     encode(
         &Header::new(Algorithm::HS256),
@@ -63,8 +84,8 @@ pub fn issue_access_token(
     .map_err(|e| AppError::internal(anyhow::anyhow!("token signing failed: {e}")))
 }
 
-/// The user id an access token speaks for; 401 when it is expired or not ours.
-pub fn verify_access_token(secret: &SecretString, token: &str) -> AppResult<i64> {
+/// Who an access token speaks for; 401 when it is expired or not ours.
+pub fn verify_access_token(secret: &SecretString, token: &str) -> AppResult<AccessClaims> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 2;
     let data = decode::<Claims>(
@@ -83,7 +104,18 @@ pub fn verify_access_token(secret: &SecretString, token: &str) -> AppResult<i64>
     if data.claims.typ != "access" {
         return Err(invalid_token());
     }
-    data.claims.sub.parse().map_err(|_| invalid_token())
+    Ok(AccessClaims {
+        user_id: data.claims.sub.parse().map_err(|_| invalid_token())?,
+        session_version: data.claims.ver,
+    })
+}
+
+pub fn session_ended() -> AppError {
+    AppError::unauthorized(
+        "auth_session_ended",
+        "La sesión terminó (se cerró sesión o cambió la contraseña). Inicia sesión de nuevo.",
+        "The session ended (signed out or the password changed). Sign in again.",
+    )
 }
 
 pub fn invalid_token() -> AppError {
@@ -98,11 +130,18 @@ pub fn invalid_token() -> AppError {
 pub async fn issue_pair(
     db: &Db,
     config: &Config,
-    user_id: i64,
+    user: &user::Model,
     family: Option<String>,
 ) -> AppResult<TokenResponse> {
-    let access_token =
-        issue_access_token(&config.secret_key, user_id, config.auth.access_token_ttl)?;
+    let user_id = user.id;
+    let access_token = issue_access_token(
+        &config.secret_key,
+        AccessClaims {
+            user_id,
+            session_version: user.session_version,
+        },
+        config.auth.access_token_ttl,
+    )?;
     let refresh = format!("rcr_{}", random_secret(48));
     let now = Utc::now();
     refresh_token::Entity::insert(refresh_token::ActiveModel {
@@ -171,7 +210,12 @@ pub async fn rotate_refresh_token(
             user_id: token.user_id,
         });
     }
-    let tokens = issue_pair(db, config, token.user_id, Some(token.family_id)).await?;
+    let user = user::Entity::find_by_id(token.user_id)
+        .one(&db.conn)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(invalid_refresh)?;
+    let tokens = issue_pair(db, config, &user, Some(token.family_id)).await?;
     Ok(RefreshOutcome::Rotated {
         user_id: token.user_id,
         tokens,
@@ -200,7 +244,9 @@ pub async fn revoke_family(db: &Db, family_id: &str) -> AppResult<()> {
 }
 
 /// Signs out one session (the family of `presented`) or, without a token, every session.
+/// Access tokens already issued stop working at once (other sessions refresh theirs).
 pub async fn revoke_sessions(db: &Db, user_id: i64, presented: Option<&str>) -> AppResult<()> {
+    bump_session_version(&db.conn, user_id).await?;
     let mut query = refresh_token::Entity::update_many()
         .col_expr(
             refresh_token::Column::RevokedAt,
@@ -221,11 +267,43 @@ pub async fn revoke_sessions(db: &Db, user_id: i64, presented: Option<&str>) -> 
     Ok(())
 }
 
+/// When a new API token expires: `requested` days, the configured default when absent, or
+/// never (`Some(None)`), which only a superuser may ask for.
+pub fn api_token_expiry(
+    config: &Config,
+    by_superuser: bool,
+    requested: Option<Option<u32>>,
+) -> AppResult<Option<chrono::DateTime<Utc>>> {
+    let days = match requested {
+        None => Some(config.auth.api_token_default_days),
+        Some(Some(days)) if (1..=MAX_API_TOKEN_DAYS).contains(&days) => Some(days),
+        Some(Some(_)) => {
+            return Err(AppError::invalid(
+                "expires_in_days",
+                "token_expiry_invalid",
+                format!("expires_in_days va de 1 a {MAX_API_TOKEN_DAYS}."),
+                format!("expires_in_days ranges from 1 to {MAX_API_TOKEN_DAYS}."),
+            ))
+        }
+        Some(None) if by_superuser => None,
+        Some(None) => {
+            return Err(AppError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "token_without_expiry_forbidden",
+                "Solo un superusuario puede crear tokens sin vencimiento.",
+                "Only a superuser can create tokens that never expire.",
+            )
+            .with("permission", "superuser"))
+        }
+    };
+    Ok(days.map(|d| Utc::now() + ChronoDuration::days(d.into())))
+}
+
 pub async fn create_api_token(
     db: &Db,
     user_id: i64,
     name: &str,
-    expires_in_days: Option<u32>,
+    expires_at: Option<chrono::DateTime<Utc>>,
 ) -> AppResult<(api_token::Model, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -244,7 +322,7 @@ pub async fn create_api_token(
         token_prefix: Set(secret[..API_TOKEN_PREFIX.len() + 6].to_string()),
         token_hash: Set(hash_token(&secret)),
         created_at: Set(now),
-        expires_at: Set(expires_in_days.map(|d| now + ChronoDuration::days(d.into()))),
+        expires_at: Set(expires_at),
         ..Default::default()
     };
     let inserted = api_token::Entity::insert(model)
@@ -261,7 +339,7 @@ pub async fn list_api_tokens(db: &Db, user_id: i64) -> AppResult<Vec<api_token::
         .await?)
 }
 
-/// Revokes one of the user's own tokens; false when it is not theirs.
+/// Revokes one of the user's tokens; false when it is not theirs.
 pub async fn revoke_api_token(db: &Db, user_id: i64, token_id: i64) -> AppResult<bool> {
     let result = api_token::Entity::update_many()
         .col_expr(
@@ -282,6 +360,50 @@ pub async fn revoke_api_token(db: &Db, user_id: i64, token_id: i64) -> AppResult
         .one(&db.conn)
         .await?
         .is_some())
+}
+
+/// Ends everything that speaks for a user: access tokens (the session version moves on),
+/// refresh tokens and API tokens. After a password change, deactivation or demotion.
+pub async fn end_everything(db: &impl sea_orm::ConnectionTrait, user_id: i64) -> AppResult<()> {
+    let now = Utc::now();
+    bump_session_version(db, user_id).await?;
+    refresh_token::Entity::update_many()
+        .col_expr(
+            refresh_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Every access token of the user signed until now stops working.
+pub async fn bump_session_version(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i64,
+) -> AppResult<()> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::ExprTrait;
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionVersion,
+            Expr::col(user::Column::SessionVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The user id a personal API token speaks for.
@@ -330,8 +452,12 @@ mod tests {
     #[test]
     fn access_tokens_round_trip_and_reject_foreign_keys() {
         let key = SecretString::from("k".repeat(32));
-        let token = issue_access_token(&key, 42, std::time::Duration::from_secs(60)).unwrap();
-        assert_eq!(verify_access_token(&key, &token).unwrap(), 42);
+        let claims = AccessClaims {
+            user_id: 42,
+            session_version: 3,
+        };
+        let token = issue_access_token(&key, claims, std::time::Duration::from_secs(60)).unwrap();
+        assert_eq!(verify_access_token(&key, &token).unwrap(), claims);
         let other = SecretString::from("x".repeat(32));
         assert_eq!(
             verify_access_token(&other, &token).unwrap_err().code,
@@ -347,6 +473,7 @@ mod tests {
             iat: 0,
             exp: 1,
             typ: "access".into(),
+            ver: 0,
         };
         let token = encode(
             &Header::new(Algorithm::HS256),

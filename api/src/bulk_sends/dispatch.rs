@@ -142,6 +142,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
             ),
         });
     }
+    // Chosen (and checked against their creator's rights and the size cap) at creation.
     let attachment_ids: Vec<i64> = bulk_send_attachment::Entity::find()
         .filter(bulk_send_attachment::Column::BulkSendId.eq(bulk_id))
         .all(&state.db.conn)
@@ -149,9 +150,11 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         .into_iter()
         .map(|a| a.attachment_id)
         .collect();
-    let files =
-        attachments::load_for_send(&state.db, &state.config, &attachment_ids, "attachment_ids")
-            .await?;
+    let chosen = crate::entities::attachment::Entity::find()
+        .filter(crate::entities::attachment::Column::Id.is_in(attachment_ids))
+        .all(&state.db.conn)
+        .await?;
+    let files = attachments::read_for_send(&state.config, chosen).await?;
     if !super::set_status(&state.db.conn, bulk_id, &[QUEUED, SENDING], SENDING, "", "").await? {
         return Ok(Ending::Done(
             "El envío cambió de estado antes de empezar.".into(),

@@ -25,7 +25,7 @@ use crate::audit::{self, Actor, Target};
 use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::db::{icontains, is_unique_violation, Db};
-use crate::entities::{attachment, bulk_send, bulk_send_attachment, user};
+use crate::entities::{bulk_send, bulk_send_attachment, user};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, NewJob};
 use crate::pagination::PageRequest;
@@ -243,19 +243,18 @@ pub async fn create(
     let template = templates::detail(&state.relay, &state.config, &input.template_id)
         .await
         .map_err(|e| template_lookup_error(e, &input.template_id))?;
-    let (from_email, from_name) = senders::resolve(db, &state.config, input.sender_id).await?;
-    let found = attachment::Entity::find()
-        .filter(attachment::Column::Id.is_in(input.attachment_ids.clone()))
-        .count(&db.conn)
-        .await?;
-    if found as usize != input.attachment_ids.len() {
-        return Err(AppError::invalid(
-            "attachment_ids",
-            "attachment_not_found",
-            "Alguno de los adjuntos indicados no existe.",
-            "One of the given attachments does not exist.",
-        ));
-    }
+    let (from_email, from_name) = senders::resolve(db, &state.config, by, input.sender_id).await?;
+    let attachment_ids: Vec<i64> = crate::attachments::choose_for_send(
+        db,
+        &state.config,
+        by,
+        &input.attachment_ids,
+        "attachment_ids",
+    )
+    .await?
+    .into_iter()
+    .map(|a| a.id)
+    .collect();
     if let Some(at) = input.scheduled_at {
         if at < Utc::now() - chrono::Duration::minutes(1) {
             return Err(AppError::invalid(
@@ -322,7 +321,7 @@ pub async fn create(
         }
         Err(err) => return Err(err.into()),
     };
-    for attachment_id in &input.attachment_ids {
+    for attachment_id in &attachment_ids {
         bulk_send_attachment::Entity::insert(bulk_send_attachment::ActiveModel {
             bulk_send_id: Set(bulk.id),
             attachment_id: Set(*attachment_id),
@@ -823,7 +822,10 @@ mod tests {
 
     #[test]
     fn schedules_without_offset_are_local() {
-        let vars = std::collections::HashMap::from([("SECRET_KEY".to_string(), "x".repeat(20))]);
+        let vars = std::collections::HashMap::from([(
+            "SECRET_KEY".to_string(),
+            crate::config::tests::STRONG_KEY.to_string(),
+        )]);
         let config = Config::from_vars(&vars).unwrap();
         assert_eq!(
             parse_schedule("2025-11-03T08:30", &config)

@@ -16,7 +16,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::{self, Target};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Permission};
 use crate::config::DatabaseKind;
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{job, user};
@@ -110,24 +110,77 @@ pub async fn active_for_bulk(
         .await?)
 }
 
-/// Takes the oldest due job, if any, under a lease for `owner`.
-pub async fn claim(db: &Db, owner: &str, lease: Duration) -> AppResult<Option<job::Model>> {
+/// Takes the oldest due job, if any, under a lease for `owner`; only of `types` when given
+/// (a CLI command works only its own kind).
+pub async fn claim(
+    db: &Db,
+    owner: &str,
+    lease: Duration,
+    types: Option<&[&'static str]>,
+) -> AppResult<Option<job::Model>> {
     let now = Utc::now();
     let lock = match db.kind {
         DatabaseKind::Postgres => "FOR UPDATE SKIP LOCKED",
         DatabaseKind::Sqlite => "",
     };
+    let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let mut values: Vec<sea_orm::Value> = vec![owner.into(), expires.into(), now.into()];
+    let type_filter = match types {
+        Some(types) => {
+            let placeholders: Vec<String> = types
+                .iter()
+                .map(|t| {
+                    values.push((*t).into());
+                    format!("${}", values.len())
+                })
+                .collect();
+            format!("AND job_type IN ({})", placeholders.join(", "))
+        }
+        None => String::new(),
+    };
     let sql = format!(
         "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2, heartbeat_at = $3, \
          attempts = attempts + 1, started_at = COALESCE(started_at, $3), updated_at = $3 \
-         WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $3 ORDER BY run_after, id LIMIT 1 {lock}) \
-         AND state = 'queued' RETURNING *"
+         WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $3 {type_filter} \
+         ORDER BY run_after, id LIMIT 1 {lock}) AND state = 'queued' RETURNING *"
     );
-    let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
     Ok(job::Entity::find()
-        .from_raw_sql(db.stmt(&sql, [owner.into(), expires.into(), now.into()]))
+        .from_raw_sql(db.stmt(&sql, values))
         .one(&db.conn)
         .await?)
+}
+
+/// When the next job of `types` is due, if one is queued to run before `horizon` or one is
+/// running now (its steps may queue more).
+pub async fn next_due_before(
+    db: &Db,
+    types: &[&'static str],
+    horizon: DateTime<Utc>,
+) -> AppResult<Option<DateTime<Utc>>> {
+    let open = job::Entity::find()
+        .filter(job::Column::JobType.is_in(types.iter().copied()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(job::Column::State.eq(RUNNING))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(job::Column::State.eq(QUEUED))
+                        .add(job::Column::RunAfter.lte(horizon)),
+                ),
+        )
+        .order_by_asc(job::Column::RunAfter)
+        .all(&db.conn)
+        .await?;
+    Ok(open
+        .iter()
+        .map(|j| {
+            if j.state == RUNNING {
+                Utc::now()
+            } else {
+                j.run_after
+            }
+        })
+        .min())
 }
 
 /// Renews the lease; false when the job is no longer this worker's.
@@ -349,9 +402,22 @@ pub async fn find(db: &Db, id: i64) -> AppResult<job::Model> {
         .ok_or_else(|| AppError::not_found("Trabajo no encontrado.", "Job not found."))
 }
 
-/// A new job like a failed one (`error` only); the original stays as it was.
+/// The permission that re-running a job of this type takes: the one that starts such work.
+pub fn retry_permission(job_type: &str) -> Option<Permission> {
+    match job_type {
+        BULK_SEND | POST_SEND_REPORT => Some(Permission::BulkSendsOperate),
+        PROCESS_REPORT => Some(Permission::ReportsProcess),
+        _ => None,
+    }
+}
+
+/// A new job like a failed one (`error` only); the original stays as it was. Needs the
+/// permission that matches the job's type.
 pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> {
     let original = find(db, id).await?;
+    if let Some(permission) = retry_permission(&original.job_type) {
+        by.require(permission)?;
+    }
     if original.state != ERROR {
         return Err(AppError::conflict(
             "job_not_in_error",
@@ -382,6 +448,13 @@ pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> 
         ..NewJob::new(job_type)
     };
     let txn = db.conn.begin().await?;
+    if let (PROCESS_REPORT, Some(report_id)) = (job_type, original.report_id) {
+        // A report that ended in ERROR with this job is asked for again from the start.
+        let report = crate::reports::find(&txn, report_id).await?;
+        if report.state == crate::reports::ERROR {
+            crate::reports::reset(&txn, report_id).await?;
+        }
+    }
     let created = enqueue(&txn, new).await?.ok_or_else(|| {
         AppError::conflict(
             "job_already_active",

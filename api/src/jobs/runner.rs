@@ -144,20 +144,69 @@ async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &Canc
     }
 }
 
+/// Which jobs a worker takes, and when it stops.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    /// Only these types; any type when `None`.
+    pub types: Option<&'static [&'static str]>,
+    /// Stop once no job of the types is running or due within this long (CLI commands);
+    /// keep going when `None` (`serve`, `jobs run --loop`).
+    pub until_idle: Option<Duration>,
+}
+
+impl Scope {
+    pub const EVERYTHING: Scope = Scope {
+        types: None,
+        until_idle: None,
+    };
+}
+
+/// For a worker that stops when idle: how long to wait before looking again, or `None`
+/// to stop (nothing of its kind running or due soon).
+async fn idle_wait(state: &AppState, scope: Scope) -> Option<Duration> {
+    let horizon = scope.until_idle?;
+    let types = scope
+        .types
+        .unwrap_or(&[BULK_SEND, PROCESS_REPORT, POST_SEND_REPORT]);
+    let until = Utc::now() + chrono::Duration::from_std(horizon).unwrap_or_default();
+    match super::next_due_before(&state.db, types, until).await {
+        Ok(Some(at)) => Some(
+            (at - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                .clamp(Duration::from_millis(100), IDLE_POLL),
+        ),
+        Ok(None) => None,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not look for due jobs");
+            Some(IDLE_POLL)
+        }
+    }
+}
+
 async fn worker(
     state: AppState,
     owner: String,
     wakeup: Wakeup,
     shutdown: CancellationToken,
-    stop_when_idle: bool,
+    scope: Scope,
 ) {
     loop {
         if shutdown.is_cancelled() {
             return;
         }
-        match super::claim(&state.db, &owner, state.config.jobs.lease).await {
+        match super::claim(&state.db, &owner, state.config.jobs.lease, scope.types).await {
             Ok(Some(job)) => run_one(&state, job, &owner, &shutdown).await,
-            Ok(None) if stop_when_idle => return,
+            Ok(None) if scope.until_idle.is_some() => match idle_wait(&state, scope).await {
+                None => return,
+                Some(wait) => {
+                    tokio::select! {
+                        _ = wakeup.wait() => {}
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = shutdown.cancelled() => return,
+                    }
+                }
+            },
             Ok(None) => {
                 tokio::select! {
                     _ = wakeup.wait() => {}
@@ -191,6 +240,9 @@ async fn maintenance(state: AppState, wakeup: Wakeup, shutdown: CancellationToke
         }
         if let Err(err) = bulk_sends::recover_stale_imports(&state.db).await {
             tracing::warn!(error = %err, "stale import recovery failed");
+        }
+        if let Err(err) = crate::messages::recover_stale(&state.db, &state.config).await {
+            tracing::warn!(error = %err, "stale message recovery failed");
         }
         if state.config.sending.scheduler_enabled && last_schedule.elapsed() >= schedule_every {
             last_schedule = tokio::time::Instant::now();
@@ -236,18 +288,19 @@ pub fn spawn(state: &AppState, shutdown: CancellationToken) -> JoinSet<()> {
             format!("{owner}/{slot}"),
             state.wakeup.clone(),
             shutdown.clone(),
-            false,
+            Scope::EVERYTHING,
         ));
     }
     tasks.spawn(maintenance(state.clone(), state.wakeup.clone(), shutdown));
     tasks
 }
 
-/// `jobs run`: work until nothing is due (or forever with `--loop`).
-pub async fn run_cli(state: AppState, forever: bool, shutdown: CancellationToken) {
+/// A CLI command's workers: the jobs of `scope` until it is idle (or forever with the
+/// periodic duties, for `jobs run --loop`).
+pub async fn run_cli(state: AppState, scope: Scope, shutdown: CancellationToken) {
     let mut tasks = JoinSet::new();
     let owner = worker_name();
-    if forever {
+    if scope.until_idle.is_none() {
         tasks.spawn(maintenance(
             state.clone(),
             state.wakeup.clone(),
@@ -262,7 +315,7 @@ pub async fn run_cli(state: AppState, forever: bool, shutdown: CancellationToken
             format!("{owner}/{slot}"),
             state.wakeup.clone(),
             shutdown.clone(),
-            !forever,
+            scope,
         ));
     }
     while tasks.join_next().await.is_some() {}

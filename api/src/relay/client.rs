@@ -23,6 +23,9 @@ use crate::config::Config;
 /// How long the file behind a report's download link may take (legacy: 120 s).
 const FILE_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The most of a JSON answer or a template body read into memory.
+const ANSWER_MAX_BYTES: usize = 16 * 1024 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportPoll {
     Pending,
@@ -43,6 +46,10 @@ struct Inner {
     timeout: Duration,
     reports_timeout: Duration,
     time_zone: Tz,
+    /// Hosts a report file link may point at; loopback too when `debug`.
+    file_hosts: Vec<String>,
+    max_download_bytes: u64,
+    debug: bool,
 }
 
 impl std::fmt::Debug for RelayClient {
@@ -96,6 +103,8 @@ impl RelayClient {
         };
         let http = reqwest::Client::builder()
             .user_agent(concat!("relay-console/", env!("CARGO_PKG_VERSION")))
+            // A redirect could carry the request (and its key) to another host: none followed.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
@@ -108,6 +117,9 @@ impl RelayClient {
                 timeout: config.relay.timeout,
                 reports_timeout: config.reports.timeout,
                 time_zone: config.time_zone,
+                file_hosts: config.reports.file_hosts.clone(),
+                max_download_bytes: config.reports.max_download_bytes,
+                debug: config.debug,
             }),
         })
     }
@@ -161,7 +173,7 @@ impl RelayClient {
         let response = builder.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let bytes = read_capped(response, ANSWER_MAX_BYTES).await?;
         let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if status.is_success() {
             return Ok((headers, json));
@@ -196,6 +208,13 @@ impl RelayClient {
             .base
             .join(href)
             .map_err(|e| RelayError::Unexpected(format!("bad body link '{href}': {e}")))?;
+        // The key goes only to Doppler's API: a link elsewhere is not followed at all.
+        if url.origin() != self.inner.base.origin() {
+            return Err(RelayError::Unexpected(format!(
+                "the template body link points outside {} and was not followed",
+                self.inner.base.origin().ascii_serialization()
+            )));
+        }
         let response = self
             .request(Method::GET, url, self.inner.timeout)?
             .header(header::ACCEPT, "text/html, text/plain, application/json")
@@ -204,7 +223,8 @@ impl RelayClient {
             .map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.map_err(transport_error)?;
+        let bytes = read_capped(response, ANSWER_MAX_BYTES).await?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         if !status.is_success() {
             let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             return Err(http_error(status, &headers, &json));
@@ -382,11 +402,13 @@ impl RelayClient {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.contains("text/csv"));
+        let limit = self.inner.max_download_bytes;
         if status == StatusCode::OK && is_csv {
-            return write_stream(response, destination).await;
+            return write_stream(response, destination, limit).await;
         }
         let headers = response.headers().clone();
-        let json: Value = response.json().await.unwrap_or(Value::Null);
+        let bytes = read_capped(response, ANSWER_MAX_BYTES).await?;
+        let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
             return Err(http_error(status, &headers, &json));
         }
@@ -409,6 +431,7 @@ impl RelayClient {
             .base
             .join(&link)
             .map_err(|e| RelayError::Unexpected(format!("bad file link: {e}")))?;
+        self.check_file_link(&file_url)?;
         // The file host is not Doppler's API: it gets no credentials.
         let file = self
             .inner
@@ -423,8 +446,43 @@ impl RelayClient {
             let headers = file.headers().clone();
             return Err(http_error(status, &headers, &Value::Null));
         }
-        write_stream(file, destination).await
+        write_stream(file, destination, limit).await
     }
+
+    /// A report file is fetched only over HTTPS from a configured host (loopback too in
+    /// development, for the simulator): a link elsewhere is refused, not followed.
+    fn check_file_link(&self, url: &Url) -> Result<(), RelayError> {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let allowed = (url.scheme() == "https" && self.inner.file_hosts.contains(&host))
+            || (self.inner.debug && crate::config::is_loopback_host(url));
+        if allowed {
+            Ok(())
+        } else {
+            Err(RelayError::Unexpected(format!(
+                "the report file link points at '{host}', which is not in DOPPLER_REPORT_FILE_HOSTS; it was not followed"
+            )))
+        }
+    }
+}
+
+/// A response body, refused past `limit` bytes.
+async fn read_capped(response: reqwest::Response, limit: usize) -> Result<Vec<u8>, RelayError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(RelayError::TooLarge(limit as u64));
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(transport_error)?;
+        if body.len() + chunk.len() > limit {
+            return Err(RelayError::TooLarge(limit as u64));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The id of a new report request: body fields, then links, then `Location` (legacy 3.5).
@@ -478,8 +536,18 @@ fn http_error(status: StatusCode, headers: &HeaderMap, json: &Value) -> RelayErr
     }
 }
 
-async fn write_stream(response: reqwest::Response, destination: &Path) -> Result<u64, RelayError> {
+async fn write_stream(
+    response: reqwest::Response,
+    destination: &Path,
+    limit: u64,
+) -> Result<u64, RelayError> {
     let storage = |e: std::io::Error| RelayError::Storage(e.to_string());
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(RelayError::TooLarge(limit));
+    }
     if let Some(parent) = destination.parent() {
         tokio::fs::create_dir_all(parent).await.map_err(storage)?;
     }
@@ -489,16 +557,21 @@ async fn write_stream(response: reqwest::Response, destination: &Path) -> Result
     let mut written = 0u64;
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                drop(file);
-                let _ = tokio::fs::remove_file(destination).await;
-                return Err(transport_error(err));
+        let failure = match chunk {
+            Ok(_) if written > limit => Some(RelayError::TooLarge(limit)),
+            Ok(chunk) if written + chunk.len() as u64 > limit => Some(RelayError::TooLarge(limit)),
+            Ok(chunk) => {
+                file.write_all(&chunk).await.map_err(storage)?;
+                written += chunk.len() as u64;
+                None
             }
+            Err(err) => Some(transport_error(err)),
         };
-        file.write_all(&chunk).await.map_err(storage)?;
-        written += chunk.len() as u64;
+        if let Some(err) = failure {
+            drop(file);
+            let _ = tokio::fs::remove_file(destination).await;
+            return Err(err);
+        }
     }
     file.flush().await.map_err(storage)?;
     file.sync_all().await.map_err(storage)?;

@@ -97,6 +97,8 @@ pub enum RelayError {
     Unexpected(String),
     /// Writing a download to disk failed.
     Storage(String),
+    /// The answer or file was larger than we accept (bytes).
+    TooLarge(u64),
 }
 
 impl RelayError {
@@ -110,6 +112,7 @@ impl RelayError {
             RelayError::RateLimited { .. } => "doppler_rate_limited",
             RelayError::Unexpected(_) => "doppler_unexpected_response",
             RelayError::Storage(_) => "report_storage_failed",
+            RelayError::TooLarge(_) => "doppler_answer_too_large",
         }
     }
 
@@ -152,6 +155,10 @@ impl RelayError {
             ),
             RelayError::Unexpected(e) => format!("Respuesta inesperada de Doppler Relay: {e}"),
             RelayError::Storage(e) => format!("No se pudo guardar el archivo descargado: {e}"),
+            RelayError::TooLarge(limit) => format!(
+                "La respuesta de Doppler Relay supera el límite de {} y se descartó.",
+                crate::error::human_bytes(*limit)
+            ),
         }
     }
 
@@ -179,6 +186,10 @@ impl RelayError {
             ),
             RelayError::Unexpected(e) => format!("Unexpected answer from Doppler Relay: {e}"),
             RelayError::Storage(e) => format!("The downloaded file could not be stored: {e}"),
+            RelayError::TooLarge(limit) => format!(
+                "Doppler Relay's answer is over the limit of {} and was dropped.",
+                crate::error::human_bytes(*limit)
+            ),
         }
     }
 

@@ -31,7 +31,11 @@ pub enum SendOutcome {
 /// How long to wait before trying again when Doppler could not be reached at all.
 pub const UNREACHABLE_RETRY: Duration = Duration::from_secs(2);
 
-/// `Retry-After` in seconds or as an HTTP date; at least half a second, 1 s when absent.
+/// The longest a `Retry-After` makes a send wait: a larger (or absurd) value must not stall it.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// `Retry-After` in seconds or as an HTTP date, clamped between half a second and
+/// [`MAX_RETRY_AFTER`]; 1 s when absent or unreadable (negative, NaN, infinite ...).
 pub fn retry_after(headers: &HeaderMap) -> Duration {
     let parsed = headers
         .get(axum::http::header::RETRY_AFTER)
@@ -40,7 +44,8 @@ pub fn retry_after(headers: &HeaderMap) -> Duration {
             v.trim()
                 .parse::<f64>()
                 .ok()
-                .map(Duration::from_secs_f64)
+                .filter(|secs| secs.is_finite())
+                .and_then(|secs| Duration::try_from_secs_f64(secs.min(1e9)).ok())
                 .or_else(|| {
                     chrono::DateTime::parse_from_rfc2822(v.trim())
                         .ok()
@@ -53,7 +58,7 @@ pub fn retry_after(headers: &HeaderMap) -> Duration {
         });
     parsed
         .unwrap_or(Duration::from_secs(1))
-        .max(Duration::from_millis(500))
+        .clamp(Duration::from_millis(500), MAX_RETRY_AFTER)
 }
 
 /// The message id of an accepted send: body fields first, then the last `Location` segment.
@@ -230,6 +235,22 @@ mod tests {
         assert_eq!(
             retry_after(&headers(&[(header::RETRY_AFTER, "0.1")])),
             Duration::from_millis(500)
+        );
+    }
+
+    #[test]
+    fn absurd_retry_after_values_neither_panic_nor_stall() {
+        for unreadable in ["-5", "NaN", "inf", "-inf", "soon"] {
+            let wait = retry_after(&headers(&[(header::RETRY_AFTER, unreadable)]));
+            assert_eq!(wait, Duration::from_secs(1), "{unreadable}");
+        }
+        for huge in ["1e300", "99999999999"] {
+            let wait = retry_after(&headers(&[(header::RETRY_AFTER, huge)]));
+            assert_eq!(wait, MAX_RETRY_AFTER, "{huge}");
+        }
+        assert_eq!(
+            retry_after(&headers(&[(header::RETRY_AFTER, "86400")])),
+            MAX_RETRY_AFTER
         );
     }
 }

@@ -50,7 +50,12 @@ async fn fail(ctx: &JobContext, id: i64, details: String) -> AppResult<Ending> {
         .filter(generated_report::Column::Id.eq(id))
         .exec(&ctx.state.db.conn)
         .await?;
-    Ok(Ending::Done(format!("Reporte {id} en ERROR: {details}")))
+    // The job failed with its report: the audit shows it in error, and retrying it
+    // processes the report again.
+    Ok(Ending::Failed {
+        message: format!("Reporte {id} en ERROR"),
+        error: details,
+    })
 }
 
 pub async fn run(ctx: &JobContext) -> AppResult<Ending> {

@@ -1,8 +1,7 @@
 //! Attachments: upload, list, download, delete.
 
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use relay_types::{Attachment, Page};
@@ -10,12 +9,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::downloads::file_response;
 use super::problems::*;
 use super::uploads;
 use crate::app::AppState;
 use crate::attachments;
 use crate::auth::{can, Authorized};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination::PageParams;
 
@@ -76,10 +76,12 @@ async fn upload(
     responses((status = 200, body = Page<Attachment>), Unauthorized, Forbidden, Invalid))]
 async fn list(
     State(state): State<AppState>,
-    _: Authorized<can::ReadAttachments>,
+    user: Authorized<can::ReadAttachments>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<Json<Page<Attachment>>> {
-    Ok(Json(attachments::list(&state.db, page.into()).await?))
+    Ok(Json(
+        attachments::list(&state.db, &user, page.into()).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments",
@@ -87,10 +89,10 @@ async fn list(
     responses((status = 200, body = Attachment), Unauthorized, Forbidden, NotFound))]
 async fn get(
     State(state): State<AppState>,
-    _: Authorized<can::ReadAttachments>,
+    user: Authorized<can::ReadAttachments>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Attachment>> {
-    Ok(Json(attachments::get(&state.db, id).await?))
+    Ok(Json(attachments::get(&state.db, &user, id).await?))
 }
 
 /// The file, with its original name and content type.
@@ -99,51 +101,16 @@ async fn get(
     responses((status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>), Unauthorized, Forbidden, NotFound))]
 async fn download(
     State(state): State<AppState>,
-    _: Authorized<can::ReadAttachments>,
+    user: Authorized<can::ReadAttachments>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
-    let (model, file) = attachments::open(&state.db, &state.config, id).await?;
+    let (model, file) = attachments::open(&state.db, &state.config, &user, id).await?;
     file_response(
         file,
         &model.content_type,
         &model.original_name,
         Some(model.size_bytes as u64),
     )
-}
-
-/// A file as a download: its type, length, and a `Content-Disposition` safe for any name.
-pub fn file_response(
-    file: tokio::fs::File,
-    content_type: &str,
-    name: &str,
-    length: Option<u64>,
-) -> AppResult<Response> {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20");
-    let mut builder = Response::builder()
-        .header(header::CONTENT_TYPE, content_type)
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-        )
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    if let Some(length) = length {
-        builder = builder.header(header::CONTENT_LENGTH, length);
-    }
-    builder
-        .body(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
 }
 
 /// Delete an attachment no send uses (409 otherwise).

@@ -41,6 +41,7 @@ async fn login_handler(
     let (_, tokens) = login::login(
         &state.db,
         &state.config,
+        &state.hasher,
         &body.username,
         SecretString::from(body.password),
         ip,

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::downloads::csv_cell;
 use super::messages::idempotency_key;
 use super::problems::*;
 use super::uploads::{self, UploadForm};
@@ -194,14 +195,6 @@ async fn recipients(
 
 const EXPORT_PAGE: u64 = 2000;
 
-fn csv_cell(value: &str) -> String {
-    if value.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
-}
-
 fn csv_line(r: &Recipient) -> String {
     let at =
         |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
@@ -220,7 +213,7 @@ fn csv_line(r: &Recipient) -> String {
         r.variables.to_string(),
     ]
     .iter()
-    .map(|c| csv_cell(c))
+    .map(|c| csv_cell(c, ';'))
     .collect::<Vec<_>>()
     .join(";")
         + "\r\n"
@@ -356,12 +349,7 @@ async fn campaign_report(
 }
 
 fn report_csv_cell(value: Option<&str>) -> String {
-    let value = value.unwrap_or("");
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
+    csv_cell(value.unwrap_or(""), ',')
 }
 
 /// This send's rows of its report as CSV (`Subject,Sender,SenderName,Email,Status,Date,

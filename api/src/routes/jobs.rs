@@ -48,13 +48,15 @@ async fn get(
     ))
 }
 
-/// Run a failed job again, as a new job (`error` only).
+/// Run a failed job again, as a new job (`error` only). Needs the permission that starts
+/// such work: `bulk_sends.operate` for sends and their automatic reports,
+/// `reports.can_process_reports` for report processing.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs",
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 201, body = Job), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn retry(
     State(state): State<AppState>,
-    user: Authorized<can::OperateBulkSends>,
+    user: Authorized<can::RetryJobs>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<(StatusCode, Json<Job>)> {
     let created = jobs::retry(&state.db, &user, id).await?;

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use relay_types::{Message, Page, SendMessage};
+use relay_types::{Message, Page, ResolveMessage, SendMessage};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::problems::*;
@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(send, list))
         .routes(routes!(get))
+        .routes(routes!(resolve))
 }
 
 /// The idempotency key of a create: the body's `client_request_id`, else `Idempotency-Key`.
@@ -82,4 +83,29 @@ async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Message>> {
     Ok(Json(messages::get(&state.db, id).await?))
+}
+
+/// Settle an ambiguous message (it may have gone out): `mark_sent` when it did, `resend`
+/// to send it once more. Only `ambiguous` messages can be resolved (409 otherwise).
+#[utoipa::path(post, path = "/api/v1/messages/{id}/resolve", tag = "messages",
+    params(("id" = i64, Path, description = "Message id")),
+    request_body = ResolveMessage,
+    responses((status = 200, body = Message), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
+async fn resolve(
+    State(state): State<AppState>,
+    user: Authorized<can::SendMessages>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ResolveMessage>,
+) -> AppResult<Json<Message>> {
+    Ok(Json(
+        messages::resolve(
+            &state.db,
+            &state.relay,
+            &state.config,
+            &user,
+            id,
+            body.action,
+        )
+        .await?,
+    ))
 }

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod bulk_sends;
 mod csv;
+mod downloads;
 mod groups;
 mod health;
 mod jobs;

@@ -76,3 +76,19 @@ pub struct TooMany(#[to_schema] Problem);
     content_type = "application/problem+json"
 )]
 pub struct Upstream(#[to_schema] Problem);
+
+#[derive(IntoResponses)]
+#[response(
+    status = 415,
+    description = "The body is not of the content type this operation takes",
+    content_type = "application/problem+json"
+)]
+pub struct Unsupported(#[to_schema] Problem);
+
+#[derive(IntoResponses)]
+#[response(
+    status = 503,
+    description = "Too busy right now (password checks are bounded); retry after `Retry-After` seconds",
+    content_type = "application/problem+json"
+)]
+pub struct Busy(#[to_schema] Problem);

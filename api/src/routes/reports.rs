@@ -86,7 +86,8 @@ async fn get(
     Ok(Json(reports::get(&state, id).await?))
 }
 
-/// The downloaded CSV, as Doppler sent it (never asks Doppler again).
+/// The downloaded CSV as Doppler sent it (never asks Doppler again), with cells a
+/// spreadsheet would run as formulas (`= + - @`) prefixed with `'`.
 #[utoipa::path(get, path = "/api/v1/reports/{id}/download", tag = "reports",
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound))]
@@ -100,12 +101,7 @@ async fn download(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("reporte_{id}.csv"));
-    super::attachments::file_response(
-        file,
-        "text/csv; charset=utf-8",
-        &name,
-        Some(report.file_size as u64),
-    )
+    super::downloads::neutralised_csv(file, &name)
 }
 
 /// Load a READY report's rows into `default` or `analytics`, once per database: a second

@@ -21,8 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
 }
 
-/// Sender identities and the deployment default. Operators see the active ones (what a
-/// send may use); `senders.manage` sees all.
+/// Sender identities and the deployment default. Operators see their own active ones (what
+/// their sends may use); `senders.manage` sees all.
 #[utoipa::path(get, path = "/api/v1/senders", tag = "senders",
     params(SenderFilter, PageParams),
     responses((status = 200, body = SenderList), Unauthorized, Forbidden, Invalid))]
@@ -40,6 +40,7 @@ async fn list(
     ])?;
     if !user.has(Permission::SendersManage) {
         filter.active = Some(true);
+        filter.user_id = Some(user.id);
     }
     Ok(Json(
         senders::list(&state.db, &state.config, &filter, page.into()).await?,
@@ -69,13 +70,14 @@ async fn mine(State(state): State<AppState>, user: CurrentUser) -> AppResult<Jso
     ))
 }
 
-/// Set the caller's own identity (created if missing, made active).
+/// Set the caller's own identity (`senders.manage`; created if missing). An identity an
+/// administrator deactivated stays inactive.
 #[utoipa::path(put, path = "/api/v1/senders/me", tag = "senders",
     request_body = SetMySender,
-    responses((status = 200, body = MySender), BadRequest, Unauthorized, Invalid))]
+    responses((status = 200, body = MySender), BadRequest, Unauthorized, Forbidden, Unsupported, Invalid))]
 async fn set_mine(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Authorized<can::ManageSenders>,
     ApiJson(body): ApiJson<SetMySender>,
 ) -> AppResult<Json<MySender>> {
     Ok(Json(

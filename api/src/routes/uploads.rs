@@ -76,6 +76,40 @@ pub fn missing_file(name: &str) -> AppError {
     )
 }
 
+/// Most bytes one text field of a multipart form may hold.
+pub const TEXT_FIELD_MAX_BYTES: usize = 64 * 1024;
+/// Most fields one multipart form may have.
+pub const MAX_FIELDS: usize = 50;
+
+/// A text field read whole, refused past [`TEXT_FIELD_MAX_BYTES`].
+async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > TEXT_FIELD_MAX_BYTES {
+            return Err(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "form_field_too_large",
+                format!(
+                    "El campo '{name}' supera {} KB.",
+                    TEXT_FIELD_MAX_BYTES / 1024
+                ),
+                format!("Field '{name}' is over {} KB.", TEXT_FIELD_MAX_BYTES / 1024),
+            )
+            .field(name)
+            .with("limit_bytes", TEXT_FIELD_MAX_BYTES as u64));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        AppError::invalid(
+            name,
+            "form_field_not_utf8",
+            format!("El campo '{name}' no es texto UTF-8."),
+            format!("Field '{name}' is not UTF-8 text."),
+        )
+    })
+}
+
 /// A multipart form whose one file is spooled to disk and whose other fields are text.
 pub struct UploadForm {
     fields: std::collections::HashMap<String, Vec<String>>,
@@ -99,7 +133,18 @@ impl UploadForm {
         let mut fields: std::collections::HashMap<String, Vec<String>> =
             std::collections::HashMap::new();
         let mut file = None;
+        let mut count = 0usize;
         while let Some(field) = form.next_field().await? {
+            count += 1;
+            if count > MAX_FIELDS {
+                let refusal = AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "form_too_many_fields",
+                    format!("El formulario admite hasta {MAX_FIELDS} campos."),
+                    format!("The form takes at most {MAX_FIELDS} fields."),
+                );
+                return Err(refuse_after_draining(&mut form, refusal).await);
+            }
             let name = field.name().unwrap_or_default().to_string();
             if name == file_field {
                 let (file_name, _) = describe(&field);
@@ -124,7 +169,10 @@ impl UploadForm {
                     }
                 }
             } else {
-                let value = field.text().await?;
+                let value = match bounded_text(field, &name).await {
+                    Ok(value) => value,
+                    Err(refusal) => return Err(refuse_after_draining(&mut form, refusal).await),
+                };
                 fields.entry(name).or_default().push(value);
             }
         }

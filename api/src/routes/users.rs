@@ -47,7 +47,7 @@ async fn create(
 ) -> AppResult<(StatusCode, Json<User>)> {
     Ok((
         StatusCode::CREATED,
-        Json(users::create(&state.db, Some(&user), body).await?),
+        Json(users::create(&state.db, &state.hasher, Some(&user), body).await?),
     ))
 }
 
@@ -73,7 +73,9 @@ async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
-    Ok(Json(users::update(&state.db, &user, id, body).await?))
+    Ok(Json(
+        users::update(&state.db, &state.hasher, &user, id, body).await?,
+    ))
 }
 
 /// Replace the user's group memberships.

@@ -44,6 +44,29 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("SECRET_KEY"));
 }
 
+#[test]
+fn the_example_placeholder_or_a_weak_key_cannot_sign_tokens_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    for weak in [
+        "change-me-to-a-long-random-string",
+        "0123456789abcdef0123456789abcdef",
+    ] {
+        let mut vars = base_vars("sqlite::memory:", dir.path());
+        vars.insert("SECRET_KEY".into(), weak.into());
+        let output = relay_console(&vars)
+            .current_dir(dir.path())
+            .arg("serve")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{weak}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("SECRET_KEY") && stderr.contains("openssl rand"),
+            "{stderr}"
+        );
+    }
+}
+
 async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(backend, dir.path()).await;

@@ -574,8 +574,8 @@ async fn file_level_problems_are_refused_and_store_nothing(backend: Backend) {
             &[("sender_id", "77")],
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "sender_inactive",
+        StatusCode::NOT_FOUND,
+        "sender_not_found",
     )
     .await;
     expect_problem(
@@ -586,7 +586,7 @@ async fn file_level_problems_are_refused_and_store_nothing(backend: Backend) {
             &[("attachment_ids", "[5]")],
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::NOT_FOUND,
         "attachment_not_found",
     )
     .await;

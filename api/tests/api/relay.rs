@@ -314,7 +314,10 @@ async fn reports_are_requested_polled_and_downloaded_both_ways() {
         report_delay_ms: 300,
         ..Faults::default()
     });
-    let client = client_for(&sim, |_| {});
+    // Development mode: the simulator's file link points at this machine.
+    let client = client_for(&sim, |v| {
+        v.insert("DEBUG".into(), "1".into());
+    });
     let id = sim.template_id("Descuento en su deuda").unwrap();
     for email in ["a@example.com", "b@example.org"] {
         client.send_template(&message_to(&id, email)).await;
@@ -384,4 +387,86 @@ async fn reports_are_requested_polled_and_downloaded_both_ways() {
         matches!(err, RelayError::Http { status: 503, .. }),
         "{err:?}"
     );
+}
+
+/// A second simulator standing in for a host the links must never reach.
+async fn bystander() -> SimHandle {
+    start_sim().await
+}
+
+#[tokio::test]
+async fn links_in_doppler_answers_never_take_the_key_or_a_request_elsewhere() {
+    let sim = start_sim().await;
+    let other = bystander().await;
+    let other_origin = other.base_url().trim_end_matches('/').to_string();
+    sim.set_faults(Faults {
+        report_delay_ms: 0,
+        report_download: DownloadStyle::Link,
+        foreign_link_origin: Some(other_origin.clone()),
+        ..Faults::default()
+    });
+    let id = sim.template_id("Descuento en su deuda").unwrap();
+
+    // A template body link to another origin is refused before any request leaves.
+    let client = client_for(&sim, |v| {
+        v.insert("DEBUG".into(), "1".into());
+    });
+    let err = client.get_template(&id).await.unwrap_err();
+    assert!(
+        matches!(&err, RelayError::Unexpected(text) if text.contains("not followed")),
+        "{err:?}"
+    );
+
+    // A report file link off the allow-list is refused outside development, even on loopback.
+    let client = client_for(&sim, |_| {});
+    let day = Utc::now()
+        .with_timezone(&chrono_tz::America::Guayaquil)
+        .date_naive();
+    let request = client
+        .create_report_request("deliveries", day, day)
+        .await
+        .unwrap();
+    let path = std::env::temp_dir().join(format!("refused-{request}.csv"));
+    let err = client.download_report(&request, &path).await.unwrap_err();
+    assert!(
+        matches!(&err, RelayError::Unexpected(text) if text.contains("DOPPLER_REPORT_FILE_HOSTS")),
+        "{err:?}"
+    );
+    assert!(!path.exists(), "nothing is written for a refused link");
+    assert!(
+        other.requests().is_empty(),
+        "the other host was never contacted: {:?}",
+        other.requests()
+    );
+}
+
+#[tokio::test]
+async fn downloads_past_the_byte_cap_are_refused_and_removed() {
+    let sim = start_sim().await;
+    sim.set_report_csv(Some(format!(
+        "Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks\n{}",
+        "Hola,a@example.com,A,b@example.com,Delivered,2025-11-03 10:00:00,0,0\n".repeat(100)
+    )));
+    let day = NaiveDate::from_ymd_opt(2025, 11, 3).unwrap();
+    for style in [DownloadStyle::Inline, DownloadStyle::Link] {
+        sim.set_faults(Faults {
+            report_download: style,
+            ..Faults::default()
+        });
+        let client = client_for(&sim, |v| {
+            v.insert("DEBUG".into(), "1".into());
+            v.insert("DOPPLER_REPORT_MAX_BYTES".into(), "1000".into());
+        });
+        let request = client
+            .create_report_request("deliveries", day, day)
+            .await
+            .unwrap();
+        let path = std::env::temp_dir().join(format!("capped-{request}.csv"));
+        let err = client.download_report(&request, &path).await.unwrap_err();
+        assert!(
+            matches!(err, RelayError::TooLarge(1000)),
+            "{style:?}: {err:?}"
+        );
+        assert!(!path.exists(), "{style:?}: the partial file is removed");
+    }
 }

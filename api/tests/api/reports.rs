@@ -26,6 +26,12 @@ fn fast_reports(v: &mut HashMap<String, String>) {
     v.insert("DOPPLER_REPORTS_POLL_MAX_DELAY".into(), "0.4".into());
 }
 
+/// Development mode, where a report file link may point at this machine (the simulator's).
+fn with_local_file_links(v: &mut HashMap<String, String>) {
+    fast_reports(v);
+    v.insert("DEBUG".into(), "1".into());
+}
+
 fn quick_sim(app: &TestApp, style: DownloadStyle) {
     app.sim.set_faults(Faults {
         report_delay_ms: 400,
@@ -148,9 +154,11 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
         .await
         .unwrap();
     assert_eq!(downloaded.status(), StatusCode::OK);
+    // The same records as Doppler sent them; only the quotes a cell needs are written (the
+    // sample quotes every text cell, none of which holds a comma or a quote).
     assert_eq!(
         downloaded.text().await.unwrap(),
-        sample,
+        sample.replace('"', ""),
         "the file as Doppler sent it"
     );
 
@@ -265,7 +273,7 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
     .await;
 
     // Without an analytics database, the option is not offered and the load is refused.
-    let plain = TestApp::spawn_with(backend, fast_reports).await;
+    let plain = TestApp::spawn_with(backend, with_local_file_links).await;
     quick_sim(&plain, DownloadStyle::Link);
     let created: Value = expect_json(
         request(
@@ -758,7 +766,7 @@ async fn finished_sends_get_their_own_report_automatically(backend: Backend) {
 
 async fn reports_are_processed_from_the_command_line(backend: Backend) {
     let app = TestApp::spawn_with(backend, |v| {
-        fast_reports(v);
+        with_local_file_links(v);
         v.insert("JOBS_ENABLED".into(), "false".into());
     })
     .await;
@@ -775,16 +783,51 @@ async fn reports_are_processed_from_the_command_line(backend: Backend) {
     )
     .await;
     let id = created["id"].as_i64().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         report(&app, id).await["state"],
         "PENDING",
         "no worker in this server"
     );
-    let output = relay_console(&app.vars)
+    // Other work waits in the same table: a queued bulk send, and a post-send report due in
+    // 15 minutes. The command must neither take them up nor wait for them.
+    let bulk: Value = expect_json(
+        app.create_bulk(
+            &app.admin_token,
+            deuda_csv(3),
+            "q.csv",
+            &[("send_now", "1")],
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let bulk_id = bulk["id"].as_i64().unwrap();
+    relay_console::jobs::enqueue(
+        &app.state().db.conn,
+        relay_console::jobs::NewJob {
+            bulk_send_id: Some(bulk_id),
+            run_after: chrono::Utc::now() + chrono::Duration::minutes(15),
+            ..relay_console::jobs::NewJob::new(relay_console::jobs::POST_SEND_REPORT)
+        },
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut child = relay_console(&app.vars)
         .arg("process-reports-pending")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let deadline = started + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("process-reports-pending still running after 60 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -792,6 +835,25 @@ async fn reports_are_processed_from_the_command_line(backend: Backend) {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Reportes pendientes procesados: 1"));
     assert_eq!(report(&app, id).await["state"], "READY");
+    let untouched: Value = expect_json(
+        app.get(
+            &format!("/api/v1/jobs?bulk_send_id={bulk_id}"),
+            &app.admin_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    for job in untouched["items"].as_array().unwrap() {
+        assert_eq!(job["state"], "queued", "{job}");
+        assert_eq!(job["attempts"], 0, "{job}");
+    }
+    assert!(
+        app.sim.messages().is_empty(),
+        "the bulk send was not worked on"
+    );
     let loaded = relay_console(&app.vars)
         .args(["load-report", &id.to_string(), "--target", "default"])
         .output()

@@ -7,13 +7,14 @@ use crate::on_both_databases;
 use crate::support::*;
 
 on_both_databases!(
-    senders_are_managed_and_operators_see_the_active_ones,
-    each_user_sets_their_own_sender
+    senders_are_managed_and_operators_see_their_own_active_ones,
+    each_user_sets_their_own_sender,
+    operators_send_only_as_themselves_or_the_default,
 );
 
-async fn senders_are_managed_and_operators_see_the_active_ones(backend: Backend) {
+async fn senders_are_managed_and_operators_see_their_own_active_ones(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (ana_id, _) = app.user_with("ana", &[], &[]).await;
+    let (ana_id, ana_token) = app.user_with("ana", &["Operadores UI"], &[]).await;
     let (luis_id, _) = app.user_with("luis", &[], &[]).await;
     let (_, operator) = app.user_with("operador", &["Operadores UI"], &[]).await;
 
@@ -76,14 +77,24 @@ async fn senders_are_managed_and_operators_see_the_active_ones(backend: Backend)
         "Usar correo predeterminado: cobranzas@example.com"
     );
     let visible: Value = expect_json(
+        app.get("/api/v1/senders", &ana_token).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(visible["total"], 1, "an operator sees their own identity");
+    assert_eq!(
+        visible["items"][0]["from_email"],
+        "ana@cobranzas.example.ec"
+    );
+    let others: Value = expect_json(
         app.get("/api/v1/senders", &operator).send().await.unwrap(),
         StatusCode::OK,
     )
     .await;
-    assert_eq!(visible["total"], 1, "operators see only active senders");
+    assert_eq!(others["total"], 0, "nobody else's identities are offered");
     assert_eq!(
-        visible["items"][0]["from_email"],
-        "ana@cobranzas.example.ec"
+        others["default_sender"]["from_email"], "cobranzas@example.com",
+        "the default is always offered"
     );
 
     let id = luis["id"].as_i64().unwrap();
@@ -126,31 +137,46 @@ async fn senders_are_managed_and_operators_see_the_active_ones(backend: Backend)
 
 async fn each_user_sets_their_own_sender(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, token) = app.user_with("carla", &["Operadores UI"], &[]).await;
+    let (_, operator) = app.user_with("carla", &["Operadores UI"], &[]).await;
     let before: Value = expect_json(
-        app.get("/api/v1/senders/me", &token).send().await.unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(before["sender"], Value::Null);
-    assert_eq!(before["effective_from_email"], "cobranzas@example.com");
-    assert_eq!(before["effective_from_name"], "Equipo Cobranza");
-
-    let after: Value = expect_json(
-        app.request(Method::PUT, "/api/v1/senders/me", Some(&token))
-            .json(&json!({ "from_email": "carla@example.ec", "from_name": "Carla Vélez" }))
+        app.get("/api/v1/senders/me", &operator)
             .send()
             .await
             .unwrap(),
         StatusCode::OK,
     )
     .await;
-    assert_eq!(after["sender"]["from_email"], "carla@example.ec");
-    assert_eq!(after["effective_from_name"], "Carla Vélez");
+    assert_eq!(before["sender"], Value::Null);
+    assert_eq!(before["effective_from_email"], "cobranzas@example.com");
+    assert_eq!(before["effective_from_name"], "Equipo Cobranza");
+    // Choosing a From address is an administrator's decision.
+    expect_problem(
+        app.request(Method::PUT, "/api/v1/senders/me", Some(&operator))
+            .json(&json!({ "from_email": "jefe@example.ec", "from_name": "El Jefe" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+        "permission_denied",
+    )
+    .await;
+
+    let (manager_id, manager) = app.user_with("gestora", &[], &["senders.manage"]).await;
+    let after: Value = expect_json(
+        app.request(Method::PUT, "/api/v1/senders/me", Some(&manager))
+            .json(&json!({ "from_email": "gestora@example.ec", "from_name": "Gestora Vélez" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(after["sender"]["from_email"], "gestora@example.ec");
+    assert_eq!(after["effective_from_name"], "Gestora Vélez");
 
     let again: Value = expect_json(
-        app.request(Method::PUT, "/api/v1/senders/me", Some(&token))
-            .json(&json!({ "from_email": "carla.velez@example.ec", "from_name": "Carla" }))
+        app.request(Method::PUT, "/api/v1/senders/me", Some(&manager))
+            .json(&json!({ "from_email": "gestora.velez@example.ec", "from_name": "Gestora" }))
             .send()
             .await
             .unwrap(),
@@ -162,8 +188,8 @@ async fn each_user_sets_their_own_sender(backend: Backend) {
         "one identity per user, updated in place"
     );
     let bad = app
-        .request(Method::PUT, "/api/v1/senders/me", Some(&token))
-        .json(&json!({ "from_email": "carla", "from_name": "Carla" }))
+        .request(Method::PUT, "/api/v1/senders/me", Some(&manager))
+        .json(&json!({ "from_email": "gestora", "from_name": "Gestora" }))
         .send()
         .await
         .unwrap();
@@ -173,5 +199,121 @@ async fn each_user_sets_their_own_sender(backend: Backend) {
         "sender_email_invalid",
     )
     .await;
+
+    // An identity the superuser deactivated stays inactive whatever its owner sends.
+    let id = again["sender"]["id"].as_i64().unwrap();
+    expect_json::<Value>(
+        app.request(
+            Method::PATCH,
+            &format!("/api/v1/senders/{id}"),
+            Some(&app.admin_token),
+        )
+        .json(&json!({ "is_active": false }))
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let retried: Value = expect_json(
+        app.request(Method::PUT, "/api/v1/senders/me", Some(&manager))
+            .json(&json!({ "from_email": "gestora.velez@example.ec", "from_name": "Gestora" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(retried["sender"]["is_active"], false, "deactivation sticks");
+    assert_eq!(retried["effective_from_email"], "cobranzas@example.com");
+    let _ = manager_id;
+    app.stop().await;
+}
+
+async fn operators_send_only_as_themselves_or_the_default(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ana_id, ana) = app
+        .user_with("ana", &["Operadores UI"], &["messages.send"])
+        .await;
+    let (luis_id, luis) = app
+        .user_with("luis", &["Operadores UI"], &["messages.send"])
+        .await;
+    let mut ids = Vec::new();
+    for (user_id, email) in [(ana_id, "ana@example.ec"), (luis_id, "luis@example.ec")] {
+        let created: Value = expect_json(
+            app.post(
+                "/api/v1/senders",
+                &app.admin_token,
+                &json!({ "user_id": user_id, "from_email": email, "from_name": email }),
+            )
+            .send()
+            .await
+            .unwrap(),
+            StatusCode::CREATED,
+        )
+        .await;
+        ids.push(created["id"].as_i64().unwrap());
+    }
+    let (ana_sender, luis_sender) = (ids[0].to_string(), ids[1].to_string());
+
+    // A bulk send as someone else's identity is refused; as one's own it goes out.
+    let problem = expect_problem(
+        app.create_bulk(&ana, deuda_csv(1), "a.csv", &[("sender_id", &luis_sender)])
+            .await,
+        StatusCode::FORBIDDEN,
+        "sender_not_allowed",
+    )
+    .await;
+    assert_eq!(problem["field"], "sender_id");
+    let own: Value = expect_json(
+        app.create_bulk(&ana, deuda_csv(1), "a.csv", &[("sender_id", &ana_sender)])
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(own["from_email"], "ana@example.ec");
+
+    // Single messages: another's identity or an explicit From need senders.manage.
+    let message = |body: Value, token: &str| app.post("/api/v1/messages", token, &body).send();
+    expect_problem(
+        message(
+            json!({ "to": ["x@example.com"], "subject": "s", "text": "t", "sender_id": ids[0] }),
+            &luis,
+        )
+        .await
+        .unwrap(),
+        StatusCode::FORBIDDEN,
+        "sender_not_allowed",
+    )
+    .await;
+    expect_problem(
+        message(
+            json!({ "to": ["x@example.com"], "subject": "s", "text": "t", "from_email": "ceo@example.com" }),
+            &luis,
+        )
+        .await
+        .unwrap(),
+        StatusCode::FORBIDDEN,
+        "permission_denied",
+    )
+    .await;
+    let sent: Value = expect_json(
+        message(
+            json!({ "to": ["x@example.com"], "subject": "s", "text": "t", "sender_id": ids[1] }),
+            &luis,
+        )
+        .await
+        .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(sent["from_email"], "luis@example.ec");
+    assert!(
+        app.sim
+            .messages()
+            .iter()
+            .all(|m| m.from_email != "ceo@example.com"),
+        "nothing went out with the refused From"
+    );
     app.stop().await;
 }

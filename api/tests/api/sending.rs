@@ -19,6 +19,7 @@ on_both_databases!(
     a_scheduled_send_starts_when_due,
     ambiguous_recipients_are_marked_sent_or_resent_by_an_operator,
     a_failed_job_is_retried_and_jobs_are_listed,
+    absurd_retry_after_headers_neither_crash_nor_stall_a_send,
 );
 
 async fn action(app: &TestApp, id: i64, verb: &str) -> reqwest::Response {
@@ -264,6 +265,46 @@ async fn injected_faults_leave_every_recipient_in_one_state_and_nothing_twice(ba
         let final_attempts = outcomes.iter().filter(|o| *o != "429").count();
         assert_eq!(final_attempts, 1, "{email}: {outcomes:?}");
     }
+    app.stop().await;
+}
+
+async fn absurd_retry_after_headers_neither_crash_nor_stall_a_send(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |v| {
+        v.insert("SEND_RATE_PER_SECOND".into(), "0".into());
+    })
+    .await;
+    for (round, raw) in ["-1", "NaN", "-inf"].into_iter().enumerate() {
+        app.sim.set_faults(Faults {
+            rate_429: 0.3,
+            retry_after_raw: Some(raw.into()),
+            sends_only: true,
+            ..Faults::default()
+        });
+        let csv = String::from_utf8(deuda_csv(12))
+            .unwrap()
+            .replace("cliente", &format!("r{round}cliente"));
+        let created: Value = expect_json(
+            app.create_bulk(
+                &app.admin_token,
+                csv.into_bytes(),
+                "retry.csv",
+                &[("send_now", "1")],
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = created["id"].as_i64().unwrap();
+        let bulk = app
+            .wait_status(id, &["done", "done_with_errors", "failed"], 60)
+            .await;
+        assert_eq!(bulk["status"], "done", "Retry-After: {raw}: {bulk}");
+        assert_eq!(bulk["counts"]["sent"], 12, "Retry-After: {raw}");
+    }
+    assert!(
+        app.sim.requests().iter().any(|r| r.outcome == "429"),
+        "the simulator did refuse some sends"
+    );
     app.stop().await;
 }
 

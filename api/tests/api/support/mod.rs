@@ -146,7 +146,7 @@ impl Drop for TestDb {
 /// The variables every test server starts with; tests override what they exercise.
 pub fn base_vars(db_url: &str, data_dir: &std::path::Path) -> HashMap<String, String> {
     [
-        ("SECRET_KEY", "test-secret-key-0123456789abcdef"),
+        ("SECRET_KEY", "tK8vQ2mZ7xRp4LwN9cJf3HbY6sDg1EaU5oTi0VnWqXy"),
         ("DATABASE_URL", db_url),
         ("DATA_DIR", data_dir.to_str().unwrap()),
         ("BIND_ADDR", "127.0.0.1:0"),
@@ -226,6 +226,7 @@ impl TestApp {
         let base = format!("http://{}", running.local_addr.unwrap());
         users::create(
             &running.state.db,
+            &running.state.hasher,
             None,
             CreateUser {
                 username: "admin".into(),

@@ -1,0 +1,111 @@
+//! Who may change whom: nobody grants a permission they do not hold (directly or through a
+//! group), only a superuser touches a superuser or makes one, and the last active
+//! superuser cannot be locked out.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::auth::{CurrentUser, Permission};
+use crate::config::DatabaseKind;
+use crate::entities::{group_permission, user};
+use crate::error::{AppError, AppResult};
+
+/// 403 unless `by` holds every one of `codes` (a superuser holds all).
+pub fn check_grantable<'a>(
+    by: &CurrentUser,
+    codes: impl IntoIterator<Item = &'a str>,
+    field: &str,
+) -> AppResult<()> {
+    for code in codes {
+        let held = Permission::from_code(code).is_some_and(|p| by.has(p));
+        if !held {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "permission_not_held",
+                format!("No puedes otorgar '{code}' porque no tienes ese permiso."),
+                format!("You cannot grant '{code}' because you do not hold it."),
+            )
+            .field(field)
+            .with("permission", code));
+        }
+    }
+    Ok(())
+}
+
+/// The permissions the given groups bundle.
+pub async fn permissions_of_groups(
+    db: &impl ConnectionTrait,
+    group_ids: &[i64],
+) -> AppResult<BTreeSet<String>> {
+    Ok(group_permission::Entity::find()
+        .filter(group_permission::Column::GroupId.is_in(group_ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|gp| gp.permission_code)
+        .collect())
+}
+
+fn superuser_required(es: &str, en: &str) -> AppError {
+    AppError::new(StatusCode::FORBIDDEN, "superuser_required", es, en)
+        .with("permission", "superuser")
+}
+
+/// Only a superuser changes anything of a superuser's account (password, state, groups,
+/// permissions, tokens).
+pub fn check_may_manage(by: &CurrentUser, target: &user::Model) -> AppResult<()> {
+    if target.is_superuser && !by.is_superuser {
+        return Err(superuser_required(
+            "Solo un superusuario puede cambiar la cuenta de un superusuario.",
+            "Only a superuser can change a superuser's account.",
+        ));
+    }
+    Ok(())
+}
+
+/// Only a superuser makes or unmakes superusers.
+pub fn check_may_set_superuser(by: &CurrentUser) -> AppResult<()> {
+    if !by.is_superuser {
+        return Err(superuser_required(
+            "Solo un superusuario puede otorgar o quitar el rol de superusuario.",
+            "Only a superuser can grant or remove the superuser role.",
+        ));
+    }
+    Ok(())
+}
+
+/// Serialises changes that may remove a superuser: on PostgreSQL the active superusers'
+/// rows are locked until the transaction ends; on SQLite the transaction's first write
+/// takes the database's single write lock, which does the same.
+pub async fn lock_superusers(db: &impl ConnectionTrait, kind: DatabaseKind) -> AppResult<()> {
+    if kind == DatabaseKind::Postgres {
+        db.execute_unprepared(
+            "SELECT id FROM users WHERE is_superuser AND is_active ORDER BY id FOR UPDATE",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// 409 when no active superuser other than `target` is left.
+pub async fn check_not_last_superuser(
+    db: &impl ConnectionTrait,
+    target: &user::Model,
+) -> AppResult<()> {
+    let others = user::Entity::find()
+        .filter(user::Column::IsSuperuser.eq(true))
+        .filter(user::Column::IsActive.eq(true))
+        .filter(user::Column::Id.ne(target.id))
+        .count(db)
+        .await?;
+    if others == 0 {
+        return Err(AppError::conflict(
+            "last_superuser",
+            "Es el último superusuario activo: crea o activa otro antes de desactivarlo o degradarlo.",
+            "This is the last active superuser: create or activate another one before deactivating or demoting it.",
+        ));
+    }
+    Ok(())
+}
