@@ -13,7 +13,14 @@ test: setup frontend
     cargo clippy --workspace --exclude relay-frontend --all-targets -- -D warnings
     cargo clippy -p relay-frontend --target wasm32-unknown-unknown -- -D warnings
     cargo test --workspace --exclude relay-frontend
+    cargo build -p relay-sim
+    scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
     node frontend/e2e/login.mjs target/debug/relay-console
+
+# The API contract alone: schemathesis (every check) and the generated Python client.
+contract: setup
+    cargo build -p relay-console -p relay-sim
+    scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
 
 # Install the toolchain pieces the build needs (wasm32 target, wasm-bindgen-cli, npm tools).
 setup:

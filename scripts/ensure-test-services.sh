@@ -15,7 +15,7 @@ if [ -z "${TEST_POSTGRES_URL:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/de
   }
 fi
 
-if ! command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1; then
-  echo "Chromium is required for the browser tests: apt-get install chromium (or set CHROMIUM)" >&2
-  exit 1
+# The browser tests drive Debian's Chromium (CHROMIUM names another binary).
+if [ -z "${CHROMIUM:-}" ]; then
+  "$(dirname "$0")/need-apt.sh" chromium chromium
 fi

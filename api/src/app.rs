@@ -25,7 +25,9 @@ use crate::observability;
 use crate::relay::RelayClient;
 
 /// JSON bodies larger than this are refused; uploads have their own, configured limits.
-pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Room for the longest valid body even when every character comes escaped (`\uXXXX`
+/// pairs, 12 bytes each): a template's or message's 200,000 characters of HTML and text.
+pub const JSON_BODY_LIMIT: usize = 6 * 1024 * 1024;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -65,7 +67,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
 
     let mut app = api
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", openapi))
         .route("/api/{*rest}", axum::routing::any(api_not_found));
     app = match &state.config.static_dir {
         // Development: the SPA from disk, unknown paths to index.html for client-side routes.

@@ -4,10 +4,8 @@
 
 use std::path::PathBuf;
 
-use axum::body::Bytes;
 use base64::Engine;
 use chrono::{Datelike, Utc};
-use futures::Stream;
 use relay_types::{Attachment, Page};
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -23,6 +21,7 @@ use crate::db::Db;
 use crate::entities::{attachment, bulk_send_attachment, message_attachment, user};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
+use crate::storage::SpooledFile;
 
 /// Tables whose rows point at attachments; an attachment any of them uses cannot be deleted.
 const USED_BY: &[&str] = &["message_attachments", "bulk_send_attachments"];
@@ -85,44 +84,14 @@ async fn to_dtos(db: &Db, models: Vec<attachment::Model>) -> AppResult<Vec<Attac
         .collect())
 }
 
-/// Streams an upload to disk; refuses it (and leaves nothing behind) past the size limit.
-pub async fn save<S, E>(
+/// Keeps an uploaded file (already spooled within `ATTACHMENT_MAX_BYTES`) as an attachment.
+pub async fn save(
     db: &Db,
     config: &Config,
     by: &CurrentUser,
-    file_name: &str,
-    declared_type: Option<&str>,
-    mut chunks: S,
-) -> AppResult<Attachment>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: Into<AppError>,
-{
-    let name = display_name(file_name);
-    let now = Utc::now();
-    let relative = format!(
-        "attachments/{:04}/{:02}/{}{}",
-        now.year(),
-        now.month(),
-        uuid::Uuid::new_v4(),
-        safe_extension(&name)
-    );
-    let path = absolute(config, &relative);
-    if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    let limit = config.limits.attachment_max_bytes;
-    let (size, sha256) = crate::storage::write_limited(&path, &mut chunks, limit)
-        .await
-        .map_err(|e| {
-            if e.status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                e.field("file")
-            } else {
-                e
-            }
-        })?;
-    if size == 0 {
-        let _ = tokio::fs::remove_file(&path).await;
+    file: SpooledFile,
+) -> AppResult<Attachment> {
+    if file.size == 0 {
         return Err(AppError::invalid(
             "file",
             "attachment_empty",
@@ -130,32 +99,54 @@ where
             "The attachment is empty.",
         ));
     }
-    let content_type = declared_type
+    let now = Utc::now();
+    let relative = format!(
+        "attachments/{:04}/{:02}/{}{}",
+        now.year(),
+        now.month(),
+        uuid::Uuid::new_v4(),
+        safe_extension(&file.name)
+    );
+    let path = absolute(config, &relative);
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    tokio::fs::rename(&file.spool.0, &path).await?;
+    let content_type = file
+        .content_type
+        .as_deref()
         .filter(|t| !t.is_empty() && *t != "application/octet-stream")
         .map(str::to_string)
         .unwrap_or_else(|| {
-            mime_guess::from_path(&name)
+            mime_guess::from_path(&file.name)
                 .first_or_octet_stream()
                 .to_string()
         });
     let inserted = attachment::Entity::insert(attachment::ActiveModel {
-        original_name: Set(name.clone()),
+        original_name: Set(file.name.clone()),
         stored_path: Set(relative),
         content_type: Set(content_type),
-        size_bytes: Set(size as i64),
-        sha256: Set(sha256),
+        size_bytes: Set(file.size as i64),
+        sha256: Set(file.sha256.clone()),
         created_by: Set(Some(by.id)),
         created_at: Set(now),
         ..Default::default()
     })
     .exec_with_returning(&db.conn)
-    .await?;
+    .await;
+    let inserted = match inserted {
+        Ok(model) => model,
+        Err(err) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(err.into());
+        }
+    };
     audit::record(
         &db.conn,
         &by.actor(),
         "attachments.upload",
         Some(Target::new("attachment", inserted.id)),
-        json!({ "name": name, "size_bytes": size }),
+        json!({ "name": file.name, "size_bytes": file.size }),
     )
     .await?;
     Ok(to_dtos(db, vec![inserted]).await?.remove(0))
@@ -253,19 +244,12 @@ pub async fn choose_for_send(
     ids: &[i64],
     field: &str,
 ) -> AppResult<Vec<attachment::Model>> {
+    crate::input::at_most(ids, MAX_PER_MESSAGE, field)?;
     let mut unique = Vec::with_capacity(ids.len());
     for id in ids {
         if !unique.contains(id) {
             unique.push(*id);
         }
-    }
-    if unique.len() > MAX_PER_MESSAGE {
-        return Err(AppError::invalid(
-            field,
-            "too_many_attachments",
-            format!("Un mensaje admite hasta {MAX_PER_MESSAGE} adjuntos."),
-            format!("A message takes at most {MAX_PER_MESSAGE} attachments."),
-        ));
     }
     let found = attachment::Entity::find()
         .filter(attachment::Column::Id.is_in(unique.clone()))

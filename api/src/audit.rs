@@ -77,9 +77,13 @@ pub async fn record(
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// Exact action, e.g. `auth.login_failed`; a trailing `*` matches a prefix (`users.*`).
+    #[serde(default, deserialize_with = "crate::pagination::action_text")]
+    #[param(max_length = 100)]
     pub action: Option<String>,
     pub actor_user_id: Option<i64>,
     /// Text contained in the actor's username, the target id or the address.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,

@@ -71,7 +71,7 @@ pub async fn create_superuser(config: Config, args: SuperuserArgs) -> anyhow::Re
         None,
         CreateUser {
             username,
-            email,
+            email: Some(email).filter(|e| !e.trim().is_empty()),
             password: password.clone(),
             first_name: String::new(),
             last_name: String::new(),
@@ -97,7 +97,7 @@ pub async fn setup_groups(config: Config) -> anyhow::Result<()> {
     server::migrate(&db).await?;
     permission::seed(&db.conn, true).await?;
     for (name, permissions) in permission::default_groups() {
-        let codes: Vec<&str> = permissions.iter().map(|p| p.code()).collect();
+        let codes: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
         println!("Listo: {name} ({})", codes.join(", "));
     }
     Ok(())
@@ -132,7 +132,10 @@ pub fn openapi(output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
 
 /// The committed form of the OpenAPI document (pretty JSON, trailing newline).
 pub fn openapi_json() -> anyhow::Result<String> {
-    Ok(format!("{}\n", crate::routes::openapi().to_pretty_json()?))
+    Ok(format!(
+        "{}\n",
+        serde_json::to_string_pretty(&crate::routes::openapi())?
+    ))
 }
 
 /// A state for commands that do background work without the HTTP server.
@@ -180,7 +183,7 @@ async fn run_until_signal(state: crate::app::AppState, scope: Scope) {
 
 /// The report steps of these commands: a poll comes back within the poll delay, so they
 /// count as due; a post-send report scheduled for later (or a retry in minutes) does not.
-fn report_steps(state: &crate::app::AppState, types: &'static [&'static str]) -> Scope {
+fn report_steps(state: &crate::app::AppState, types: &'static [crate::jobs::JobType]) -> Scope {
     Scope {
         types: Some(types),
         until_idle: Some(
@@ -199,7 +202,7 @@ pub async fn process_reports_pending(config: Config) -> anyhow::Result<()> {
     let queued = crate::reports::process_pending(&state, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let scope = report_steps(&state, &[crate::jobs::PROCESS_REPORT]);
+    let scope = report_steps(&state, &[crate::jobs::JobType::ProcessReport]);
     run_until_signal(state, scope).await;
     println!("Reportes pendientes procesados: {queued}");
     Ok(())
@@ -219,7 +222,10 @@ pub async fn process_post_send_reports(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let scope = report_steps(
         &state,
-        &[crate::jobs::POST_SEND_REPORT, crate::jobs::PROCESS_REPORT],
+        &[
+            crate::jobs::JobType::PostSendReport,
+            crate::jobs::JobType::ProcessReport,
+        ],
     );
     run_until_signal(state, scope).await;
     println!(
@@ -229,12 +235,16 @@ pub async fn process_post_send_reports(
     Ok(())
 }
 
-pub async fn load_report(config: Config, report_id: i64, target: String) -> anyhow::Result<()> {
+pub async fn load_report(
+    config: Config,
+    report_id: i64,
+    target: crate::reports::LoadTarget,
+) -> anyhow::Result<()> {
     let state = worker_state(config).await?;
     if let Some(analytics) = &state.analytics {
         analytics.migrate_analytics().await?;
     }
-    let rows = crate::reports::load::load(&state, report_id, &target, None)
+    let rows = crate::reports::load::load(&state, report_id, target, None)
         .await
         .map_err(|e| anyhow::anyhow!("{} ({})", e.es, e.code))?;
     println!("Carga a BD completada en '{target}' ({rows} filas)");

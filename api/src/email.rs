@@ -92,7 +92,14 @@ fn valid_domain(domain: &str) -> bool {
 }
 
 fn known_tld(domain: &str) -> bool {
-    psl::suffix(domain.as_bytes()).is_some_and(|s| s.is_known())
+    let known = |name: &str| psl::suffix(name.as_bytes()).is_some_and(|s| s.is_known());
+    if known(domain) {
+        return true;
+    }
+    // A few country domains appear in the public suffix list only through their
+    // second-level zones (`co.za`, `ac.za`): the top-level one is real all the same.
+    let tld = domain.rsplit('.').next().unwrap_or("");
+    known(&format!("x.co.{tld}")) || known(&format!("x.ac.{tld}"))
 }
 
 #[cfg(test)]
@@ -117,6 +124,8 @@ mod tests {
             EmailAddress::parse("x@hotmail.con").unwrap().warning,
             Some(AddressWarning::UnknownTld)
         );
+        // Real top-level domains known only through their second-level zones.
+        assert_eq!(EmailAddress::parse("ana@empresa.za").unwrap().warning, None);
     }
 
     #[test]

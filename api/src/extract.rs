@@ -38,8 +38,74 @@ where
             ));
         }
         let bytes = read_limited(req.into_body(), crate::app::JSON_BODY_LIMIT).await?;
+        if has_escaped_nul(&bytes) {
+            return Err(nul_refused());
+        }
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// The longest idempotency key (`client_request_id` or `Idempotency-Key`).
+pub const MAX_IDEMPOTENCY_KEY: usize = 64;
+
+/// The idempotency key of a create: the body's `client_request_id`, else the
+/// `Idempotency-Key` header. Both, when given, hold at most 64 characters (422 otherwise).
+pub fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+    from_body: Option<String>,
+) -> Result<Option<String>, AppError> {
+    let too_long = |field: &str| {
+        AppError::invalid(
+            field,
+            "client_request_id_too_long",
+            format!("{field} admite hasta {MAX_IDEMPOTENCY_KEY} caracteres."),
+            format!("{field} takes at most {MAX_IDEMPOTENCY_KEY} characters."),
+        )
+    };
+    let header = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| {
+            AppError::bad_request(
+                "idempotency_key_invalid",
+                "Idempotency-Key debe ser texto ASCII.",
+                "Idempotency-Key must be ASCII text.",
+            )
+        })?),
+    };
+    if header.is_some_and(|h| h.chars().count() > MAX_IDEMPOTENCY_KEY) {
+        return Err(too_long("Idempotency-Key"));
+    }
+    if from_body
+        .as_deref()
+        .is_some_and(|b| b.chars().count() > MAX_IDEMPOTENCY_KEY)
+    {
+        return Err(too_long("client_request_id"));
+    }
+    Ok(from_body
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .or_else(|| {
+            header
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        }))
+}
+
+/// Text with a NUL character cannot be stored (PostgreSQL refuses it): 400, never a 500.
+pub fn nul_refused() -> AppError {
+    AppError::bad_request(
+        "text_nul_char",
+        "El texto no puede contener el carácter NUL (\\u0000).",
+        "Text cannot contain the NUL character (\\u0000).",
+    )
+}
+
+/// Whether a JSON document has a `\u0000` escape (one not itself escaped, `\\u0000`).
+/// A raw NUL byte is not valid JSON and the parser refuses it.
+fn has_escaped_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, w)| {
+        w == b"\\u0000" && json[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
 }
 
 /// How much of a refused body is still read, so the client gets to read the 413 rather
@@ -78,17 +144,27 @@ async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Bytes, App
     Ok(Bytes::from(buffer))
 }
 
+/// A JSON body: an object, read as JSON Schema reads numbers (`3.0` is the integer 3),
+/// into `T`; a malformed or mistyped body is a 400/422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let mut document: serde_json::Value = serde_json::from_slice(bytes).map_err(|inner| {
+        AppError::bad_request(
+            "json_invalid",
+            format!("El cuerpo no es un JSON válido: {inner}"),
+            format!("The body is not valid JSON: {inner}"),
+        )
+    })?;
+    if !document.is_object() {
+        return Err(AppError::invalid(
+            "body",
+            "json_object_required",
+            "El cuerpo debe ser un objeto JSON ({...}).",
+            "The body must be a JSON object ({...}).",
+        ));
+    }
+    integral_numbers_as_integers(&mut document);
+    serde_path_to_error::deserialize(document).map_err(|err| {
         let inner = err.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return AppError::bad_request(
-                "json_invalid",
-                format!("El cuerpo no es un JSON válido: {inner}"),
-                format!("The body is not valid JSON: {inner}"),
-            );
-        }
         let message = inner.to_string();
         let path = err.path().to_string();
         let field = if path == "." {
@@ -106,6 +182,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             format!("Field '{field}' is invalid: {message}"),
         )
     })
+}
+
+/// `3.0` becomes `3`: JSON Schema counts it an integer, and so do we.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    *value = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(members) => {
+            members.values_mut().for_each(integral_numbers_as_integers)
+        }
+        _ => {}
+    }
 }
 
 /// `missing field `password` at line 1 column 2` → `password`.
@@ -126,6 +220,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        if url::form_urlencoded::parse(query.as_bytes())
+            .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            return Err(nul_refused());
+        }
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -176,9 +275,16 @@ mod tests {
     }
 
     #[derive(serde::Deserialize, Debug)]
-    #[allow(dead_code)]
     struct Inner {
         count: u32,
+    }
+
+    #[test]
+    fn nul_escapes_are_found_unless_escaped_themselves() {
+        assert!(has_escaped_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(has_escaped_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a":"\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a":"u0000"}"#));
     }
 
     #[test]
@@ -194,5 +300,15 @@ mod tests {
         let err = parse_json::<Login>(b"{not json").unwrap_err();
         assert_eq!(err.code, "json_invalid");
         assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
+
+        let err = parse_json::<Login>(br#"["a","b"]"#).unwrap_err();
+        assert_eq!(err.code, "json_object_required");
+    }
+
+    #[test]
+    fn integral_numbers_read_as_integers() {
+        let parsed: Inner = parse_json(br#"{"count": 7.0}"#).unwrap();
+        assert_eq!(parsed.count, 7);
+        assert!(parse_json::<Inner>(br#"{"count": 7.5}"#).is_err());
     }
 }

@@ -17,6 +17,7 @@ pub mod email;
 pub mod entities;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod jobs;
 pub mod messages;
 pub mod observability;

@@ -61,8 +61,8 @@ enum Command {
     /// Load a READY report's rows into the default or the analytics database.
     LoadReport {
         id: i64,
-        #[arg(long, default_value = "default")]
-        target: String,
+        #[arg(long, default_value = "default", value_parser = parse_target)]
+        target: relay_console::reports::LoadTarget,
     },
     /// Run background jobs without the HTTP server.
     Jobs {
@@ -146,6 +146,13 @@ async fn main() -> ExitCode {
         Command::Openapi { .. } => unreachable!("handled before configuration"),
     };
     report(result)
+}
+
+/// `default` or `analytics`.
+fn parse_target(value: &str) -> Result<relay_console::reports::LoadTarget, String> {
+    value
+        .parse()
+        .map_err(|e| format!("{e} (use default or analytics)"))
 }
 
 fn report(result: anyhow::Result<()>) -> ExitCode {

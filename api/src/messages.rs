@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relay_types::{Message, Page, ResolveAction, SendMessage};
+use relay_types::{Email, Message, Page, ResolveAction, SendMessage};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -17,9 +17,9 @@ use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::db::{icontains, is_unique_violation, Db};
-use crate::email::EmailAddress;
 use crate::entities::{attachment, message, message_attachment, sender, user};
 use crate::error::{AppError, AppResult};
+use crate::input;
 use crate::pagination::PageRequest;
 use crate::relay::payload::{MessageAttachment, MessageRecipient, PlainMessage};
 use crate::relay::{RelayClient, SendOutcome};
@@ -30,10 +30,7 @@ use sea_orm::ExprTrait;
 /// Times a refused-but-not-sent call (429, unreachable) is tried before giving up.
 const SEND_ATTEMPTS: u32 = 3;
 
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const SEND_FAILED: &str = "send_failed";
-pub const AMBIGUOUS: &str = "ambiguous";
+pub use relay_types::MessageStatus;
 
 fn addresses(json: &serde_json::Value) -> Vec<String> {
     serde_json::from_value(json.clone()).unwrap_or_default()
@@ -90,26 +87,18 @@ async fn one(db: &Db, model: message::Model) -> AppResult<Message> {
 }
 
 /// Every address checked; 422 names the list and position of the first bad one.
-fn check_addresses(list: &[String], field: &str) -> AppResult<Vec<String>> {
+fn check_addresses(list: &[Email], field: &str) -> AppResult<Vec<String>> {
     list.iter()
         .enumerate()
-        .map(|(i, raw)| match EmailAddress::parse(raw) {
-            Ok(a) if a.warning.is_none() => Ok(a.original),
-            Ok(_) => Err(AppError::invalid(
-                format!("{field}[{i}]"),
-                "address_tld_unknown",
-                format!(
-                    "'{}' tiene un dominio desconocido (¿error de tipeo?).",
-                    raw.trim()
-                ),
-                format!("'{}' has an unknown domain (a typo?).", raw.trim()),
-            )),
-            Err(_) => Err(AppError::invalid(
-                format!("{field}[{i}]"),
-                "address_invalid",
-                format!("'{}' no es una dirección de correo válida.", raw.trim()),
-                format!("'{}' is not a valid e-mail address.", raw.trim()),
-            )),
+        .map(|(i, Email(raw))| {
+            input::email(raw).ok_or_else(|| {
+                AppError::invalid(
+                    format!("{field}[{i}]"),
+                    "address_invalid",
+                    format!("'{raw}' no es una dirección de correo válida."),
+                    format!("'{raw}' is not a valid e-mail address."),
+                )
+            })
         })
         .collect()
 }
@@ -133,7 +122,7 @@ async fn resolve_from(
         .filter(|e| !e.is_empty())
     {
         by.require(crate::auth::Permission::SendersManage)?;
-        let checked = check_addresses(&[email.to_string()], "from_email").map_err(|e| {
+        let checked = check_addresses(&[Email(email.to_string())], "from_email").map_err(|e| {
             AppError::invalid(
                 "from_email",
                 "sender_email_invalid",
@@ -186,34 +175,24 @@ fn validate(input: &SendMessage) -> AppResult<()> {
             ));
         }
     }
-    if input.subject.trim().is_empty() {
-        return Err(AppError::invalid(
-            "subject",
-            "subject_required",
-            "El asunto es obligatorio.",
-            "The subject is required.",
-        ));
-    }
-    let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
-    if !has(&input.html) && !has(&input.text) {
+    input::name(&input.subject, 998, "subject", "subject_required")?;
+    if input.html.is_empty() {
         return Err(AppError::invalid(
             "html",
             "content_required",
-            "El mensaje necesita contenido HTML o texto.",
-            "The message needs HTML or text content.",
+            "El mensaje necesita contenido HTML.",
+            "The message needs HTML content.",
         ));
     }
-    if input
-        .client_request_id
-        .as_deref()
-        .is_some_and(|id| id.len() > 64)
-    {
-        return Err(AppError::invalid(
-            "client_request_id",
-            "client_request_id_too_long",
-            "client_request_id admite hasta 64 caracteres.",
-            "client_request_id takes at most 64 characters.",
-        ));
+    input::text(&input.html, 200_000, "html")?;
+    if let Some(email) = &input.from_email {
+        input::email_field(email, "from_email", "sender_email_invalid")?;
+    }
+    if let Some(text) = &input.text {
+        input::text(text, 200_000, "text")?;
+    }
+    if let Some(name) = &input.from_name {
+        input::text(name, 255, "from_name")?;
     }
     Ok(())
 }
@@ -254,7 +233,7 @@ pub async fn send(
         attachments::choose_for_send(db, config, by, &input.attachment_ids, "attachment_ids")
             .await?;
     let files = attachments::read_for_send(config, chosen).await?;
-    let html = input.html.clone().filter(|s| !s.trim().is_empty());
+    let html = Some(input.html.clone());
     let text = input.text.clone().filter(|s| !s.trim().is_empty());
 
     let txn = db.conn.begin().await?;
@@ -270,7 +249,7 @@ pub async fn send(
         subject: Set(input.subject.trim().to_string()),
         html: Set(html.clone()),
         text_body: Set(text.clone()),
-        status: Set(SENDING.into()),
+        status: Set(MessageStatus::Sending),
         relay_message_id: Set(String::new()),
         error_code: Set(String::new()),
         error_message: Set(String::new()),
@@ -381,19 +360,19 @@ async fn deliver(
         SendOutcome::Sent { message_id } => {
             active.relay_message_id = Set(message_id);
             active.sent_at = Set(Some(Utc::now()));
-            (SENT, String::new(), String::new())
+            (MessageStatus::Sent, String::new(), String::new())
         }
         SendOutcome::Rejected { code, message } | SendOutcome::NotSent { code, message, .. } => {
-            (SEND_FAILED, code, message)
+            (MessageStatus::SendFailed, code, message)
         }
-        SendOutcome::Ambiguous { code, message } => (AMBIGUOUS, code, message),
+        SendOutcome::Ambiguous { code, message } => (MessageStatus::Ambiguous, code, message),
         SendOutcome::QuotaExceeded(q) => (
-            SEND_FAILED,
+            MessageStatus::SendFailed,
             "doppler_quota_exceeded".into(),
             q.message_es(time_zone),
         ),
     };
-    active.status = Set(status.into());
+    active.status = Set(status);
     active.error_code = Set(code);
     active.error_message = Set(text.chars().take(1000).collect());
     let updated = active.update(&db.conn).await?;
@@ -420,7 +399,7 @@ pub fn sending_deadline(config: &Config) -> chrono::Duration {
 /// operator decides (mark sent, or resend). Answers how many.
 pub async fn recover_stale(db: &Db, config: &Config) -> AppResult<u64> {
     let result = message::Entity::update_many()
-        .col_expr(message::Column::Status, Expr::value(AMBIGUOUS))
+        .col_expr(message::Column::Status, Expr::value(MessageStatus::Ambiguous))
         .col_expr(message::Column::ErrorCode, Expr::value("worker_lost"))
         .col_expr(
             message::Column::ErrorMessage,
@@ -428,7 +407,7 @@ pub async fn recover_stale(db: &Db, config: &Config) -> AppResult<u64> {
                 "El proceso que enviaba se detuvo durante el envío; verifique en Doppler antes de reenviar.",
             ),
         )
-        .filter(message::Column::Status.eq(SENDING))
+        .filter(message::Column::Status.eq(MessageStatus::Sending))
         .filter(message::Column::CreatedAt.lt(Utc::now() - sending_deadline(config)))
         .exec(&db.conn)
         .await?;
@@ -453,8 +432,8 @@ pub async fn resolve(
 ) -> AppResult<Message> {
     let current = find(db, id).await?;
     let to = match action {
-        ResolveAction::MarkSent => SENT,
-        ResolveAction::Resend => SENDING,
+        ResolveAction::MarkSent => MessageStatus::Sent,
+        ResolveAction::Resend => MessageStatus::Sending,
     };
     let moved = message::Entity::update_many()
         .col_expr(message::Column::Status, Expr::value(to))
@@ -466,7 +445,7 @@ pub async fn resolve(
             }),
         )
         .filter(message::Column::Id.eq(id))
-        .filter(message::Column::Status.eq(AMBIGUOUS))
+        .filter(message::Column::Status.eq(MessageStatus::Ambiguous))
         .exec(&db.conn)
         .await?;
     if moved.rows_affected == 0 {
@@ -481,7 +460,7 @@ pub async fn resolve(
                 current.status
             ),
         )
-        .with("current_status", current.status));
+        .with("current_status", current.status.as_str()));
     }
     audit::record(
         &db.conn,
@@ -533,9 +512,10 @@ pub async fn find(db: &Db, id: i64) -> AppResult<message::Model> {
 #[into_params(parameter_in = Query)]
 pub struct MessageFilter {
     /// Text in the subject, sender, recipients or Doppler id.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
-    /// `sending`, `sent`, `send_failed` or `ambiguous`.
-    pub status: Option<String>,
+    pub status: Option<MessageStatus>,
     /// First day (local, `YYYY-MM-DD`) of the period.
     pub date_from: Option<NaiveDate>,
     /// Last day (local, `YYYY-MM-DD`) of the period, inclusive.
@@ -569,7 +549,7 @@ pub async fn list(
                 )),
         );
     }
-    if let Some(status) = filter.status.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(status) = filter.status {
         query = query.filter(message::Column::Status.eq(status));
     }
     if let Some(from) = filter.date_from {

@@ -71,3 +71,39 @@ impl From<PageParams> for PageRequest {
         }
     }
 }
+
+/// Most characters a search text (`q`) may have.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// `q`: the text to search for, at most [`MAX_SEARCH_CHARS`] characters.
+pub fn search_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if value.chars().count() > MAX_SEARCH_CHARS {
+        return Err(serde::de::Error::custom(format!(
+            "must be at most {MAX_SEARCH_CHARS} characters"
+        )));
+    }
+    Ok(Some(value))
+}
+
+/// A comma-separated list of values (`status=queued,sending`); leave the parameter out
+/// for no filter.
+pub fn comma_list<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let value = String::deserialize(deserializer)?;
+    let items: Result<Vec<T>, _> = value.split(',').map(str::parse).collect();
+    items.map(Some).map_err(serde::de::Error::custom)
+}
+
+/// An audit action filter, at most 100 characters.
+pub fn action_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if value.chars().count() > 100 {
+        return Err(serde::de::Error::custom("must be at most 100 characters"));
+    }
+    Ok(Some(value))
+}

@@ -17,9 +17,9 @@ use crate::audit::{self, Target};
 use crate::auth::{CurrentUser, Permission};
 use crate::config::Config;
 use crate::db::{icontains, is_unique_violation, Db};
-use crate::email::EmailAddress;
 use crate::entities::{sender, user};
 use crate::error::{AppError, AppResult};
+use crate::input;
 use crate::pagination::PageRequest;
 use sea_orm::sea_query::Expr;
 
@@ -63,6 +63,8 @@ async fn to_dtos(db: &Db, models: Vec<sender::Model>) -> AppResult<Vec<Sender>> 
 #[into_params(parameter_in = Query)]
 pub struct SenderFilter {
     /// Text contained in the address or the name.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only active identities (what a send may use). Those without `senders.manage` always get these.
     pub active: Option<bool>,
@@ -119,27 +121,10 @@ pub async fn get(db: &Db, id: i64) -> AppResult<Sender> {
 }
 
 fn check_from(from_email: &str, from_name: &str) -> AppResult<(String, String)> {
-    let address = EmailAddress::parse(from_email)
-        .ok()
-        .filter(|a| a.warning.is_none())
-        .ok_or_else(|| {
-            AppError::invalid(
-                "from_email",
-                "sender_email_invalid",
-                format!("Email del remitente inválido: '{}'.", from_email.trim()),
-                format!("Invalid sender e-mail: '{}'.", from_email.trim()),
-            )
-        })?;
-    let name = from_name.trim();
-    if name.is_empty() || name.chars().count() > 255 {
-        return Err(AppError::invalid(
-            "from_name",
-            "sender_name_invalid",
-            "El nombre del remitente es obligatorio (máximo 255 caracteres).",
-            "The sender name is required (at most 255 characters).",
-        ));
-    }
-    Ok((address.original, name.to_string()))
+    Ok((
+        input::email_field(from_email, "from_email", "sender_email_invalid")?,
+        input::name(from_name, 255, "from_name", "sender_name_invalid")?,
+    ))
 }
 
 fn already_has_sender() -> AppError {
@@ -158,7 +143,7 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateSender) -> AppResult
         .await?
         .is_none()
     {
-        return Err(AppError::invalid(
+        return Err(AppError::missing(
             "user_id",
             "user_not_found",
             "El usuario indicado no existe.",
@@ -336,7 +321,7 @@ pub async fn resolve(
                 "That sender is not assigned to you: use your own or the default one.",
             )
             .field("sender_id")
-            .with("permission", Permission::SendersManage.code()));
+            .with("permission", Permission::SendersManage.as_str()));
         }
         return Ok((sender.from_email, sender.from_name));
     }

@@ -63,3 +63,14 @@ impl Drop for Spooled {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// An uploaded file received into a spool file under `DATA_DIR`, with what the client said
+/// of it; the spool is removed when dropped unless it was moved away.
+pub struct SpooledFile {
+    pub spool: Spooled,
+    pub name: String,
+    /// The content type the client declared for the part.
+    pub content_type: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+}

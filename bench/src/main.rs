@@ -205,7 +205,7 @@ async fn state_for(
         None,
         CreateUser {
             username: "bench".into(),
-            email: String::new(),
+            email: None,
             password: "bench-password".into(),
             first_name: String::new(),
             last_name: String::new(),
@@ -551,9 +551,14 @@ async fn load_once(file: &Path, choice: DbChoice) -> anyhow::Result<(i64, f64, f
         ))
         .await?;
     let started = Instant::now();
-    let rows = relay_console::reports::load::load(&state, 1, "default", Some(&user))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = relay_console::reports::load::load(
+        &state,
+        1,
+        relay_console::reports::LoadTarget::Default,
+        Some(&user),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let elapsed = started.elapsed().as_secs_f64();
     drop(state);
     db.drop_database().await;

@@ -3,10 +3,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::states::PermissionCode;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 150))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
     pub password: String,
 }
 
@@ -25,15 +30,19 @@ pub struct TokenResponse {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub refresh_token: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
     /// The refresh token of this session; its whole family is revoked.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub refresh_token: Option<String>,
 }
 
@@ -56,7 +65,7 @@ pub struct User {
     pub is_superuser: bool,
     pub groups: Vec<GroupRef>,
     /// Permissions given to the user directly (not through groups).
-    pub permissions: Vec<String>,
+    pub permissions: Vec<PermissionCode>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
 }
@@ -79,29 +88,48 @@ pub struct Me {
     pub user: User,
     pub groups: Vec<GroupRef>,
     /// Effective permissions: direct, through groups, or all of them for a superuser.
-    pub permissions: Vec<String>,
+    pub permissions: Vec<PermissionCode>,
     pub ui: UiSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 150,
+            pattern = "^[0-9A-Za-z@.+_\\u00C0-\\u024F-]+$"
+        )
+    )]
     pub username: String,
-    #[serde(default)]
-    pub email: String,
+    /// Contact address.
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
+    pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
     pub password: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 150))]
     pub first_name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 150))]
     pub last_name: String,
+    /// Only a superuser may create one.
     #[serde(default)]
     pub is_superuser: bool,
     #[serde(default = "yes")]
     pub is_active: bool,
+    /// Groups to join; each group's permissions must all be the creator's own.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub group_ids: Vec<i64>,
+    /// Direct permissions; only those the creator holds.
     #[serde(default)]
-    pub permissions: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(max_items = 13))]
+    pub permissions: Vec<PermissionCode>,
 }
 
 fn yes() -> bool {
@@ -110,32 +138,60 @@ fn yes() -> bool {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub email: Option<String>,
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 150, nullable = false))]
     pub first_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 150, nullable = false))]
     pub last_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_active: Option<bool>,
+    /// Only a superuser may change it.
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_superuser: Option<bool>,
-    /// A new password; every session of the user is signed out.
+    /// A new password; every session and API token of the user ends.
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 8, max_length = 1024, nullable = false)
+    )]
     pub password: Option<String>,
+    /// One's own current password, required to change one's own password.
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 1024, nullable = false)
+    )]
+    pub current_password: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetGroups {
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub group_ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetPermissions {
-    pub permissions: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(max_items = 13))]
+    pub permissions: Vec<PermissionCode>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PermissionInfo {
-    pub code: String,
+    pub code: PermissionCode,
     pub description_es: String,
     pub description_en: String,
 }
@@ -145,23 +201,39 @@ pub struct PermissionInfo {
 pub struct Group {
     pub id: i64,
     pub name: String,
-    pub permissions: Vec<String>,
+    pub permissions: Vec<PermissionCode>,
     pub member_count: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateGroup {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 150, pattern = "\\S")
+    )]
     pub name: String,
+    /// Only permissions the creator holds.
     #[serde(default)]
-    pub permissions: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(max_items = 13))]
+    pub permissions: Vec<PermissionCode>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateGroup {
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 150, pattern = "\\S", nullable = false)
+    )]
     pub name: Option<String>,
-    pub permissions: Option<Vec<String>>,
+    /// Replaces the group's permissions; added ones must be the caller's own.
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 13, nullable = false))]
+    pub permissions: Option<Vec<PermissionCode>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -179,9 +251,15 @@ pub struct ApiToken {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateApiToken {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = "\\S")
+    )]
     pub name: String,
     /// The caller's password, asked again: a stolen session alone cannot mint tokens.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
     pub password: String,
     /// Days until the token expires (1–3650). Absent: the deployment's default
     /// (`API_TOKEN_DEFAULT_DAYS`, 90). `null`: never, for superusers only.
@@ -189,6 +267,10 @@ pub struct CreateApiToken {
         default,
         deserialize_with = "present_or_null",
         skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<u32>, minimum = 1, maximum = 3650)
     )]
     pub expires_in_days: Option<Option<u32>>,
 }
@@ -260,9 +342,15 @@ pub struct MySender {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateSender {
     pub user_id: i64,
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email))]
     pub from_email: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 255, pattern = "\\S")
+    )]
     pub from_name: String,
     #[serde(default = "yes")]
     pub is_active: bool,
@@ -270,16 +358,32 @@ pub struct CreateSender {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateSender {
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub from_email: Option<String>,
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 255, pattern = "\\S", nullable = false)
+    )]
     pub from_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_active: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetMySender {
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email))]
     pub from_email: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 255, pattern = "\\S")
+    )]
     pub from_name: String,
 }
 

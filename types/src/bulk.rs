@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::states::{BulkSendStatus, JobState, JobType, SendStatus, ValidationStatus};
+
 /// One row of a CSV preview.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -12,17 +14,31 @@ pub struct PreviewRow {
     pub email: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub variables: serde_json::Map<String, serde_json::Value>,
-    /// `valid`, `warning` (importable, look at it) or `invalid` (not sent).
-    pub status: String,
+    /// `warning`: importable, look at it; `invalid`: not sent.
+    pub status: ValidationStatus,
     /// The verdict code, empty when valid.
     pub code: String,
     pub message: String,
 }
 
-/// What the importer concludes about a recipient CSV, without storing anything.
+/// Why a file cannot be imported at all (no e-mail column, not a CSV, too many rows ...).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CsvProblem {
+    /// Stable code, e.g. `csv_email_column_missing`.
+    pub code: String,
+    /// What is wrong and what to do, in the request's language.
+    pub message: String,
+    /// The form field at fault (`file` or `mapping`).
+    pub field: String,
+}
+
+/// What the importer concludes about a recipient CSV, without storing anything.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CsvPreview {
+    /// Set when the file cannot be imported; the other members then say what could be read.
+    pub problem: Option<CsvProblem>,
     /// `utf-8`, `utf-8-sig` (with BOM), `windows-1252` or `utf-16le`/`utf-16be`.
     pub encoding: String,
     pub delimiter: String,
@@ -87,9 +103,7 @@ pub struct BulkSend {
     /// Template variable → CSV column.
     pub mapping: std::collections::BTreeMap<String, String>,
     pub attachment_ids: Vec<i64>,
-    /// `importing`, `ready`, `ready_with_errors`, `import_failed`, `scheduled`, `queued`,
-    /// `sending`, `paused`, `done`, `done_with_errors`, `failed`, `cancelled`.
-    pub status: String,
+    pub status: BulkSendStatus,
     /// Why it is paused or failed: `operator`, `quota_exceeded`, `doppler_unavailable`, ...
     pub status_reason: String,
     pub status_message: String,
@@ -118,12 +132,10 @@ pub struct Recipient {
     pub email_normalized: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub variables: serde_json::Value,
-    /// `valid`, `warning` or `invalid`.
-    pub validation_status: String,
+    pub validation_status: ValidationStatus,
     pub validation_code: String,
     pub validation_message: String,
-    /// `not_started`, `sending`, `sent`, `send_failed` or `ambiguous`.
-    pub send_status: String,
+    pub send_status: SendStatus,
     pub attempts: i64,
     /// Doppler's id of the message sent to this recipient.
     pub message_id: String,
@@ -145,10 +157,12 @@ pub enum ResolveAction {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ResolveAmbiguous {
     pub action: ResolveAction,
-    /// The ambiguous recipients to resolve; all of the bulk send's when absent.
-    #[serde(default)]
+    /// The ambiguous recipients to resolve (at most 5000); all of the bulk send's when absent.
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 5000, nullable = false))]
     pub recipient_ids: Option<Vec<i64>>,
 }
 
@@ -164,10 +178,8 @@ pub struct ResolveResult {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     pub id: i64,
-    /// `bulk_send`, `process_reports`, `post_send_report`, `load_report`.
-    pub job_type: String,
-    /// `queued`, `running`, `done` or `error`.
-    pub state: String,
+    pub job_type: JobType,
+    pub state: JobState,
     pub bulk_send_id: Option<i64>,
     pub report_id: Option<i64>,
     pub attempts: i64,

@@ -8,9 +8,21 @@ pub mod bulk;
 pub mod common;
 pub mod relay;
 pub mod reports;
+pub mod states;
+
+/// For an optional member that may be left out but not sent as `null` (what the OpenAPI
+/// document says with `nullable: false`): present means a value.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
 
 pub use auth::*;
 pub use bulk::*;
 pub use common::*;
 pub use relay::*;
 pub use reports::*;
+pub use states::*;

@@ -5,22 +5,23 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::states::{BulkReportState, LoadTarget, ReportOrigin, ReportState, ReportType};
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateReport {
-    /// `deliveries`, `bounces`, `opens`, `clicks`, `spam`, `unsubscribed` or `sent`.
-    pub report_type: String,
-    /// First local day (`YYYY-MM-DD`).
+    pub report_type: ReportType,
+    /// One end of the period: a local day (`YYYY-MM-DD`) in `TIME_ZONE`.
     pub start_date: NaiveDate,
-    /// Last local day, inclusive; not before `start_date`.
+    /// The other end, inclusive (the two may come in either order).
     pub end_date: NaiveDate,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportLoad {
-    /// `default` or `analytics`.
-    pub target: String,
+    pub target: LoadTarget,
     pub rows: i64,
     pub loaded_at: DateTime<Utc>,
     pub loaded_by: Option<String>,
@@ -30,11 +31,10 @@ pub struct ReportLoad {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub id: i64,
-    pub report_type: String,
+    pub report_type: ReportType,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
-    /// `PENDING`, `PROCESSING`, `READY` or `ERROR`.
-    pub state: String,
+    pub state: ReportState,
     pub report_request_id: String,
     /// When Doppler is asked again whether the report is ready.
     pub next_poll_at: Option<DateTime<Utc>>,
@@ -42,8 +42,7 @@ pub struct Report {
     pub file_name: String,
     pub file_size: i64,
     pub error_details: String,
-    /// `manual` or `post_send` (requested after a bulk send finished).
-    pub origin: String,
+    pub origin: ReportOrigin,
     pub bulk_send_id: Option<i64>,
     pub requested_by: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -52,14 +51,15 @@ pub struct Report {
     /// Where it was loaded ("Cargado en: default"), when, and how many rows.
     pub loads: Vec<ReportLoad>,
     /// Databases it can still be loaded into (`analytics` only when one is configured).
-    pub load_targets: Vec<String>,
+    pub load_targets: Vec<LoadTarget>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LoadReport {
     /// `default` (the application's database) or `analytics`.
-    pub target: String,
+    pub target: LoadTarget,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -73,8 +73,7 @@ pub struct ProcessPending {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkReportStatus {
-    /// `not_started`, `pending`, `processing`, `ready`, `zero_rows` or `error`.
-    pub status: String,
+    pub status: BulkReportState,
     pub report_id: Option<i64>,
     pub requested_at: Option<DateTime<Utc>>,
     pub loaded_at: Option<DateTime<Utc>>,

@@ -12,8 +12,9 @@ use serde_json::json;
 
 use super::privileges;
 use crate::audit::{self, Target};
-use crate::auth::permission::validate_codes;
+use crate::auth::permission::{distinct, parse_stored};
 use crate::auth::CurrentUser;
+use crate::auth::Permission;
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{group, group_permission, user_group};
 use crate::error::{AppError, AppResult};
@@ -39,8 +40,7 @@ async fn to_dtos(db: &impl ConnectionTrait, models: Vec<group::Model>) -> AppRes
     Ok(models
         .into_iter()
         .map(|g| {
-            let mut permissions = perms.remove(&g.id).unwrap_or_default();
-            permissions.sort();
+            let permissions = parse_stored(perms.remove(&g.id).unwrap_or_default());
             Group {
                 id: g.id,
                 member_count: members.get(&g.id).copied().unwrap_or(0),
@@ -72,16 +72,7 @@ pub async fn get(db: &Db, id: i64) -> AppResult<Group> {
 }
 
 fn check_name(name: &str) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 150 {
-        return Err(AppError::invalid(
-            "name",
-            "group_name_invalid",
-            "El nombre del grupo es obligatorio (máximo 150 caracteres).",
-            "The group name is required (at most 150 characters).",
-        ));
-    }
-    Ok(name.to_string())
+    crate::input::name(name, 150, "name", "group_name_invalid")
 }
 
 fn name_taken(name: &str) -> AppError {
@@ -96,7 +87,7 @@ fn name_taken(name: &str) -> AppError {
 async fn replace_permissions(
     db: &impl ConnectionTrait,
     group_id: i64,
-    codes: &[String],
+    codes: &[Permission],
 ) -> AppResult<()> {
     group_permission::Entity::delete_many()
         .filter(group_permission::Column::GroupId.eq(group_id))
@@ -106,7 +97,7 @@ async fn replace_permissions(
         group_permission::Entity::insert_many(codes.iter().map(|code| {
             group_permission::ActiveModel {
                 group_id: Set(group_id),
-                permission_code: Set(code.clone()),
+                permission_code: Set(code.as_str().to_string()),
             }
         }))
         .exec(db)
@@ -117,8 +108,8 @@ async fn replace_permissions(
 
 pub async fn create(db: &Db, by: &CurrentUser, input: CreateGroup) -> AppResult<Group> {
     let name = check_name(&input.name)?;
-    let codes = validate_codes(&input.permissions, "permissions")?;
-    privileges::check_grantable(by, codes.iter().map(String::as_str), "permissions")?;
+    let codes = distinct(&input.permissions, "permissions")?;
+    privileges::check_grantable(by, codes.iter().copied(), "permissions")?;
     let now = Utc::now();
     let txn = db.conn.begin().await?;
     let inserted = group::Entity::insert(group::ActiveModel {
@@ -154,14 +145,11 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> A
     let model = find(&db.conn, id).await?;
     let new_codes = match &input.permissions {
         Some(codes) => {
-            let codes = validate_codes(codes, "permissions")?;
-            let current = super::privileges::permissions_of_groups(&db.conn, &[id]).await?;
+            let codes = distinct(codes, "permissions")?;
+            let current = privileges::permissions_of_groups(&db.conn, &[id]).await?;
             privileges::check_grantable(
                 by,
-                codes
-                    .iter()
-                    .filter(|c| !current.contains(*c))
-                    .map(String::as_str),
+                codes.iter().copied().filter(|c| !current.contains(c)),
                 "permissions",
             )?;
             Some(codes)

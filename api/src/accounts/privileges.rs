@@ -13,14 +13,14 @@ use crate::entities::{group_permission, user};
 use crate::error::{AppError, AppResult};
 
 /// 403 unless `by` holds every one of `codes` (a superuser holds all).
-pub fn check_grantable<'a>(
+pub fn check_grantable(
     by: &CurrentUser,
-    codes: impl IntoIterator<Item = &'a str>,
+    permissions: impl IntoIterator<Item = Permission>,
     field: &str,
 ) -> AppResult<()> {
-    for code in codes {
-        let held = Permission::from_code(code).is_some_and(|p| by.has(p));
-        if !held {
+    for permission in permissions {
+        if !by.has(permission) {
+            let code = permission.as_str();
             return Err(AppError::new(
                 StatusCode::FORBIDDEN,
                 "permission_not_held",
@@ -38,13 +38,13 @@ pub fn check_grantable<'a>(
 pub async fn permissions_of_groups(
     db: &impl ConnectionTrait,
     group_ids: &[i64],
-) -> AppResult<BTreeSet<String>> {
+) -> AppResult<BTreeSet<Permission>> {
     Ok(group_permission::Entity::find()
         .filter(group_permission::Column::GroupId.is_in(group_ids.to_vec()))
         .all(db)
         .await?
         .into_iter()
-        .map(|gp| gp.permission_code)
+        .filter_map(|gp| gp.permission_code.parse().ok())
         .collect())
 }
 

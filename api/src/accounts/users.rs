@@ -14,12 +14,13 @@ use serde_json::json;
 use super::privileges;
 use crate::audit::{self, Target};
 use crate::auth::password::{self, Hasher};
-use crate::auth::permission::validate_codes;
+use crate::auth::permission::{distinct, parse_stored};
+use crate::auth::Permission;
 use crate::auth::{tokens, CurrentUser};
 use crate::db::{icontains, is_unique_violation, Db};
-use crate::email::EmailAddress;
 use crate::entities::{group, user, user_group, user_permission};
 use crate::error::{AppError, AppResult};
+use crate::input;
 use crate::pagination::PageRequest;
 use sea_orm::sea_query::Expr;
 
@@ -27,6 +28,8 @@ use sea_orm::sea_query::Expr;
 #[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Text contained in the username, e-mail or name.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub is_active: Option<bool>,
     pub group_id: Option<i64>,
@@ -122,8 +125,7 @@ pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<user::Model>) -> App
         .map(|m| {
             let mut groups = groups_of.remove(&m.id).unwrap_or_default();
             groups.sort_by(|a, b| a.name.cmp(&b.name));
-            let mut permissions = perms_of.remove(&m.id).unwrap_or_default();
-            permissions.sort();
+            let permissions = parse_stored(perms_of.remove(&m.id).unwrap_or_default());
             User {
                 id: m.id,
                 username: m.username,
@@ -141,37 +143,29 @@ pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<user::Model>) -> App
         .collect())
 }
 
+/// The characters a username may have: letters (ASCII and Latin accented), digits and
+/// `@ . + - _`, as the OpenAPI pattern states.
+fn username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "@.+-_".contains(c) || ('\u{C0}'..='\u{24F}').contains(&c)
+}
+
 fn check_username(username: &str) -> AppResult<String> {
-    let username = username.trim();
     let ok = !username.is_empty()
-        && username.chars().count() <= 150
-        && username
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
+        && username.chars().count() <= crate::auth::login::MAX_USERNAME_CHARS
+        && username.chars().all(username_char);
     if !ok {
         return Err(AppError::invalid(
             "username",
             "username_invalid",
-            "El nombre de usuario es obligatorio (hasta 150 letras, dígitos o @.+-_).",
-            "The username is required (up to 150 letters, digits or @.+-_).",
+            "El nombre de usuario es obligatorio (hasta 150 letras, dígitos o @.+-_, sin espacios).",
+            "The username is required (up to 150 letters, digits or @.+-_, no spaces).",
         ));
     }
     Ok(username.to_string())
 }
 
 fn check_email(email: &str) -> AppResult<String> {
-    let email = email.trim();
-    if email.is_empty() {
-        return Ok(String::new());
-    }
-    EmailAddress::parse(email).map(|a| a.original).map_err(|_| {
-        AppError::invalid(
-            "email",
-            "email_invalid",
-            format!("'{email}' no es una dirección de correo válida."),
-            format!("'{email}' is not a valid e-mail address."),
-        )
-    })
+    input::email_field(email, "email", "email_invalid")
 }
 
 async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult<()> {
@@ -183,7 +177,7 @@ async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult
     unique.sort();
     unique.dedup();
     if found != unique.len() as u64 {
-        return Err(AppError::invalid(
+        return Err(AppError::missing(
             "group_ids",
             "group_not_found",
             "Alguno de los grupos indicados no existe.",
@@ -228,7 +222,7 @@ async fn replace_groups(
 async fn replace_permissions(
     db: &impl ConnectionTrait,
     user_id: i64,
-    codes: &[String],
+    codes: &[Permission],
 ) -> AppResult<()> {
     user_permission::Entity::delete_many()
         .filter(user_permission::Column::UserId.eq(user_id))
@@ -238,7 +232,7 @@ async fn replace_permissions(
         user_permission::Entity::insert_many(codes.iter().map(|code| {
             user_permission::ActiveModel {
                 user_id: Set(user_id),
-                permission_code: Set(code.clone()),
+                permission_code: Set(code.as_str().to_string()),
             }
         }))
         .exec(db)
@@ -256,17 +250,23 @@ pub async fn create(
     input: CreateUser,
 ) -> AppResult<User> {
     let username = check_username(&input.username)?;
-    let email = check_email(&input.email)?;
+    let email = match &input.email {
+        Some(email) => check_email(email)?,
+        None => String::new(),
+    };
     password::check_policy(&input.password, "password")?;
-    let permissions = validate_codes(&input.permissions, "permissions")?;
+    input::at_most(&input.group_ids, 50, "group_ids")?;
+    let first_name = input::text(&input.first_name, 150, "first_name")?;
+    let last_name = input::text(&input.last_name, 150, "last_name")?;
+    let permissions = distinct(&input.permissions, "permissions")?;
     check_groups(&db.conn, &input.group_ids).await?;
     if let Some(by) = by {
         if input.is_superuser {
             privileges::check_may_set_superuser(by)?;
         }
-        privileges::check_grantable(by, permissions.iter().map(String::as_str), "permissions")?;
+        privileges::check_grantable(by, permissions.iter().copied(), "permissions")?;
         let through_groups = privileges::permissions_of_groups(&db.conn, &input.group_ids).await?;
-        privileges::check_grantable(by, through_groups.iter().map(String::as_str), "group_ids")?;
+        privileges::check_grantable(by, through_groups, "group_ids")?;
     }
     let password_hash = hasher.hash(SecretString::from(input.password)).await?;
 
@@ -276,8 +276,8 @@ pub async fn create(
         username_key: Set(username.to_lowercase()),
         username: Set(username.clone()),
         email: Set(email),
-        first_name: Set(input.first_name.trim().to_string()),
-        last_name: Set(input.last_name.trim().to_string()),
+        first_name: Set(first_name),
+        last_name: Set(last_name),
         password_hash: Set(password_hash),
         is_active: Set(input.is_active),
         is_superuser: Set(input.is_superuser),
@@ -351,12 +351,14 @@ pub async fn update(
         active.email = Set(email);
     }
     if let Some(first) = &input.first_name {
-        changes.insert("first_name".into(), json!(first.trim()));
-        active.first_name = Set(first.trim().to_string());
+        let first = input::text(first, 150, "first_name")?;
+        changes.insert("first_name".into(), json!(first));
+        active.first_name = Set(first);
     }
     if let Some(last) = &input.last_name {
-        changes.insert("last_name".into(), json!(last.trim()));
-        active.last_name = Set(last.trim().to_string());
+        let last = input::text(last, 150, "last_name")?;
+        changes.insert("last_name".into(), json!(last));
+        active.last_name = Set(last);
     }
     if let Some(flag) = input.is_active {
         changes.insert("is_active".into(), json!(flag));
@@ -366,9 +368,44 @@ pub async fn update(
         changes.insert("is_superuser".into(), json!(flag));
         active.is_superuser = Set(flag);
     }
+    if let Some(current) = &input.current_password {
+        if current.is_empty() {
+            return Err(AppError::invalid(
+                "current_password",
+                "current_password_empty",
+                "current_password no puede ir vacío.",
+                "current_password cannot be empty.",
+            ));
+        }
+        password::check_length(current, "current_password")?;
+    }
     let password_changed = match input.password {
         Some(new_password) => {
             password::check_policy(&new_password, "password")?;
+            if id == by.id {
+                // One's own password changes only with the current one, as a stolen session
+                // must not be able to lock its owner out.
+                let confirmed = match input.current_password {
+                    Some(current_password) => {
+                        hasher
+                            .verify(
+                                SecretString::from(current_password),
+                                Some(current.password_hash.clone()),
+                            )
+                            .await?
+                    }
+                    None => false,
+                };
+                if !confirmed {
+                    return Err(AppError::new(
+                        axum::http::StatusCode::FORBIDDEN,
+                        "current_password_required",
+                        "Para cambiar tu propia contraseña indica la actual (current_password).",
+                        "To change your own password, give the current one (current_password).",
+                    )
+                    .field("current_password"));
+                }
+            }
             active.password_hash = Set(hasher.hash(SecretString::from(new_password)).await?);
             changes.insert("password".into(), json!("changed"));
             true
@@ -426,7 +463,7 @@ pub async fn set_groups(
         .filter(|g| !current.contains(g))
         .collect();
     let granted = privileges::permissions_of_groups(&db.conn, &added).await?;
-    privileges::check_grantable(by, granted.iter().map(String::as_str), "group_ids")?;
+    privileges::check_grantable(by, granted, "group_ids")?;
     let txn = db.conn.begin().await?;
     replace_groups(&txn, id, &group_ids).await?;
     audit::record(
@@ -446,24 +483,22 @@ pub async fn set_permissions(
     db: &Db,
     by: &CurrentUser,
     id: i64,
-    codes: Vec<String>,
+    codes: Vec<Permission>,
 ) -> AppResult<User> {
     let model = find(db, id).await?;
     privileges::check_may_manage(by, &model)?;
-    let codes = validate_codes(&codes, "permissions")?;
-    let current: Vec<String> = user_permission::Entity::find()
-        .filter(user_permission::Column::UserId.eq(id))
-        .all(&db.conn)
-        .await?
-        .into_iter()
-        .map(|p| p.permission_code)
-        .collect();
+    let codes = distinct(&codes, "permissions")?;
+    let current = parse_stored(
+        user_permission::Entity::find()
+            .filter(user_permission::Column::UserId.eq(id))
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|p| p.permission_code),
+    );
     privileges::check_grantable(
         by,
-        codes
-            .iter()
-            .filter(|c| !current.contains(c))
-            .map(String::as_str),
+        codes.iter().copied().filter(|c| !current.contains(c)),
         "permissions",
     )?;
     let txn = db.conn.begin().await?;

@@ -49,7 +49,7 @@ impl CurrentUser {
         if self.has(permission) {
             Ok(())
         } else {
-            Err(AppError::forbidden(permission.code()))
+            Err(AppError::forbidden(permission.as_str()))
         }
     }
 
@@ -58,7 +58,7 @@ impl CurrentUser {
         if permissions.iter().any(|p| self.has(*p)) {
             return Ok(());
         }
-        let names: Vec<&str> = permissions.iter().map(|p| p.code()).collect();
+        let names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
         Err(AppError::forbidden(&names.join(" | ")))
     }
 
@@ -78,18 +78,12 @@ impl CurrentUser {
         }
     }
 
-    /// Effective permission codes, sorted.
-    pub fn permission_codes(&self) -> Vec<String> {
+    /// Effective permissions, in catalogue order.
+    pub fn permission_codes(&self) -> Vec<Permission> {
         if self.is_superuser {
-            Permission::ALL
-                .iter()
-                .map(|p| p.code().to_string())
-                .collect()
+            Permission::ALL.to_vec()
         } else {
-            self.permissions
-                .iter()
-                .map(|p| p.code().to_string())
-                .collect()
+            self.permissions.iter().copied().collect()
         }
     }
 }
@@ -244,7 +238,7 @@ pub async fn effective_permissions(db: &Db, user_id: i64) -> AppResult<BTreeSet<
     let mut set = BTreeSet::new();
     for row in rows {
         let code: String = row.try_get_by_index(0)?;
-        if let Some(p) = Permission::from_code(&code) {
+        if let Ok(p) = code.parse::<Permission>() {
             set.insert(p);
         }
     }

@@ -15,7 +15,7 @@ use crate::error::AppError;
 
 pub const MIN_PASSWORD_LENGTH: usize = 8;
 /// Longer passwords are refused before hashing: they add nothing but work.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// How long a password check waits for a free hashing slot before answering 503.
 const SLOT_WAIT: Duration = Duration::from_secs(2);
@@ -32,14 +32,14 @@ pub fn check_policy(password: &str, field: &str) -> Result<(), AppError> {
     check_length(password, field)
 }
 
-/// 422 for a password longer than [`MAX_PASSWORD_BYTES`].
+/// 422 for a password longer than [`MAX_PASSWORD_CHARS`].
 pub fn check_length(password: &str, field: &str) -> Result<(), AppError> {
-    if password.len() > MAX_PASSWORD_BYTES {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(AppError::invalid(
             field,
             "password_too_long",
-            format!("La contraseña admite hasta {MAX_PASSWORD_BYTES} bytes."),
-            format!("The password takes at most {MAX_PASSWORD_BYTES} bytes."),
+            format!("La contraseña admite hasta {MAX_PASSWORD_CHARS} caracteres."),
+            format!("The password takes at most {MAX_PASSWORD_CHARS} characters."),
         ));
     }
     Ok(())

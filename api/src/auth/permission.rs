@@ -7,104 +7,51 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::entities::{group, group_permission, permission};
-use crate::error::AppError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Permission {
-    BulkSendsView,
-    BulkSendsOperate,
-    JobsView,
-    TemplatesView,
-    TemplatesManage,
-    MessagesSend,
-    SendersManage,
-    ReportsView,
-    ReportsRequest,
-    ReportsProcess,
-    ReportsLoad,
-    UsersManage,
-    AuditView,
-}
+/// The permissions are the shared [`PermissionCode`]s: one list, used by the API, its
+/// OpenAPI document and the SPA.
+pub use relay_types::PermissionCode as Permission;
 
-impl Permission {
-    pub const ALL: [Permission; 13] = [
-        Permission::BulkSendsView,
-        Permission::BulkSendsOperate,
-        Permission::JobsView,
-        Permission::TemplatesView,
-        Permission::TemplatesManage,
-        Permission::MessagesSend,
-        Permission::SendersManage,
-        Permission::ReportsView,
-        Permission::ReportsRequest,
-        Permission::ReportsProcess,
-        Permission::ReportsLoad,
-        Permission::UsersManage,
-        Permission::AuditView,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Permission::BulkSendsView => "bulk_sends.view",
-            Permission::BulkSendsOperate => "bulk_sends.operate",
-            Permission::JobsView => "jobs.view",
-            Permission::TemplatesView => "templates.view",
-            Permission::TemplatesManage => "templates.manage",
-            Permission::MessagesSend => "messages.send",
-            Permission::SendersManage => "senders.manage",
-            Permission::ReportsView => "reports.view",
-            Permission::ReportsRequest => "reports.request",
-            Permission::ReportsProcess => "reports.can_process_reports",
-            Permission::ReportsLoad => "reports.can_load_to_db",
-            Permission::UsersManage => "users.manage",
-            Permission::AuditView => "audit.view",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Permission> {
-        Permission::ALL.into_iter().find(|p| p.code() == code)
-    }
-
-    pub fn descriptions(self) -> (&'static str, &'static str) {
-        match self {
-            Permission::BulkSendsView => (
-                "Ver envíos masivos y sus destinatarios",
-                "View bulk sends and their recipients",
-            ),
-            Permission::BulkSendsOperate => (
-                "Crear, encolar, programar, pausar, cancelar y reintentar envíos masivos",
-                "Create, queue, schedule, pause, cancel and retry bulk sends",
-            ),
-            Permission::JobsView => ("Ver la auditoría de trabajos", "View the job audit"),
-            Permission::TemplatesView => ("Ver plantillas de Doppler", "View Doppler templates"),
-            Permission::TemplatesManage => (
-                "Puede administrar plantillas de Doppler (Templates)",
-                "Manage Doppler templates",
-            ),
-            Permission::MessagesSend => (
-                "Enviar y ver mensajes individuales",
-                "Send and view single messages",
-            ),
-            Permission::SendersManage => ("Administrar remitentes", "Manage sender identities"),
-            Permission::ReportsView => ("Ver y descargar reportes", "View and download reports"),
-            Permission::ReportsRequest => (
-                "Solicitar reportes a Doppler",
-                "Request reports from Doppler",
-            ),
-            Permission::ReportsProcess => (
-                "Puede procesar reportes pendientes",
-                "Process pending reports",
-            ),
-            Permission::ReportsLoad => (
-                "Puede cargar reportes a la BD analítica",
-                "Load reports into a database",
-            ),
-            Permission::UsersManage => (
-                "Administrar usuarios, grupos y permisos",
-                "Manage users, groups and permissions",
-            ),
-            Permission::AuditView => ("Ver el registro de auditoría", "View the audit log"),
-        }
+/// What each permission allows, in the operators' words (Spanish, English).
+pub fn descriptions(permission: Permission) -> (&'static str, &'static str) {
+    match permission {
+        Permission::BulkSendsView => (
+            "Ver envíos masivos y sus destinatarios",
+            "View bulk sends and their recipients",
+        ),
+        Permission::BulkSendsOperate => (
+            "Crear, encolar, programar, pausar, cancelar y reintentar envíos masivos",
+            "Create, queue, schedule, pause, cancel and retry bulk sends",
+        ),
+        Permission::JobsView => ("Ver la auditoría de trabajos", "View the job audit"),
+        Permission::TemplatesView => ("Ver plantillas de Doppler", "View Doppler templates"),
+        Permission::TemplatesManage => (
+            "Puede administrar plantillas de Doppler (Templates)",
+            "Manage Doppler templates",
+        ),
+        Permission::MessagesSend => (
+            "Enviar y ver mensajes individuales",
+            "Send and view single messages",
+        ),
+        Permission::SendersManage => ("Administrar remitentes", "Manage sender identities"),
+        Permission::ReportsView => ("Ver y descargar reportes", "View and download reports"),
+        Permission::ReportsRequest => (
+            "Solicitar reportes a Doppler",
+            "Request reports from Doppler",
+        ),
+        Permission::ReportsProcess => (
+            "Puede procesar reportes pendientes",
+            "Process pending reports",
+        ),
+        Permission::ReportsLoad => (
+            "Puede cargar reportes a la BD analítica",
+            "Load reports into a database",
+        ),
+        Permission::UsersManage => (
+            "Administrar usuarios, grupos y permisos",
+            "Manage users, groups and permissions",
+        ),
+        Permission::AuditView => ("Ver el registro de auditoría", "View the audit log"),
     }
 }
 
@@ -135,30 +82,35 @@ pub fn default_groups() -> [(&'static str, Vec<Permission>); 2] {
     ]
 }
 
-/// Permission codes given by a client, checked and de-duplicated; 422 names the first unknown one.
-pub fn validate_codes(codes: &[String], field: &str) -> Result<Vec<String>, AppError> {
-    let set: Result<BTreeSet<Permission>, &String> = codes
+/// Permissions given by a client (at most one of each, as the OpenAPI document says),
+/// de-duplicated and in catalogue order.
+pub fn distinct(
+    permissions: &[Permission],
+    field: &str,
+) -> crate::error::AppResult<Vec<Permission>> {
+    crate::input::at_most(permissions, Permission::ALL.len(), field)?;
+    Ok(permissions
         .iter()
-        .map(|c| Permission::from_code(c.trim()).ok_or(c))
-        .collect();
-    set.map(|set| set.into_iter().map(|p| p.code().to_string()).collect())
-        .map_err(|unknown| {
-            AppError::invalid(
-                field,
-                "permission_unknown",
-                format!("El permiso '{unknown}' no existe."),
-                format!("Permission '{unknown}' does not exist."),
-            )
-        })
+        .copied()
+        .collect::<BTreeSet<Permission>>()
+        .into_iter()
+        .collect())
+}
+
+/// Permission codes read from the database (the catalogue's foreign key keeps them known).
+pub fn parse_stored(codes: impl IntoIterator<Item = String>) -> Vec<Permission> {
+    let mut parsed: Vec<Permission> = codes.into_iter().filter_map(|c| c.parse().ok()).collect();
+    parsed.sort();
+    parsed
 }
 
 /// Writes the permission catalogue and creates the seeded groups that do not exist yet.
 /// With `reset_groups`, the seeded groups get exactly their default permissions back.
 pub async fn seed(db: &impl ConnectionTrait, reset_groups: bool) -> Result<(), sea_orm::DbErr> {
-    let rows = Permission::ALL.into_iter().map(|p| {
-        let (es, en) = p.descriptions();
+    let rows = Permission::ALL.iter().map(|&p| {
+        let (es, en) = descriptions(p);
         permission::ActiveModel {
-            code: Set(p.code().to_string()),
+            code: Set(p.as_str().to_string()),
             description_es: Set(es.to_string()),
             description_en: Set(en.to_string()),
         }
@@ -203,7 +155,7 @@ pub async fn seed(db: &impl ConnectionTrait, reset_groups: bool) -> Result<(), s
         group_permission::Entity::insert_many(permissions.into_iter().map(|p| {
             group_permission::ActiveModel {
                 group_id: Set(group_id),
-                permission_code: Set(p.code().to_string()),
+                permission_code: Set(p.as_str().to_string()),
             }
         }))
         .exec(db)

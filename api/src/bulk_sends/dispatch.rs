@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::status::*;
+use super::Status;
 use crate::app::AppState;
 use crate::attachments;
 use crate::db::Db;
@@ -114,7 +114,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         AppError::internal(anyhow::anyhow!("send job {} has no bulk send", ctx.job.id))
     })?;
     let bulk = super::find(&state.db.conn, bulk_id).await?;
-    if !matches!(bulk.status.as_str(), QUEUED | SENDING) {
+    if !matches!(bulk.status, Status::Queued | Status::Sending) {
         return Ok(Ending::Done(format!(
             "Nada que enviar: el envío está en '{}'.",
             bulk.status
@@ -126,8 +126,8 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
             super::set_status(
                 &state.db.conn,
                 bulk_id,
-                &[QUEUED, SENDING],
-                FAILED,
+                &[Status::Queued, Status::Sending],
+                Status::Failed,
                 problem.code.as_ref(),
                 &problem.es,
             )
@@ -155,7 +155,16 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         .all(&state.db.conn)
         .await?;
     let files = attachments::read_for_send(&state.config, chosen).await?;
-    if !super::set_status(&state.db.conn, bulk_id, &[QUEUED, SENDING], SENDING, "", "").await? {
+    if !super::set_status(
+        &state.db.conn,
+        bulk_id,
+        &[Status::Queued, Status::Sending],
+        Status::Sending,
+        "",
+        "",
+    )
+    .await?
+    {
         return Ok(Ending::Done(
             "El envío cambió de estado antes de empezar.".into(),
         ));
@@ -437,7 +446,7 @@ async fn watch(dispatch: Arc<Dispatch>, owner: String) {
     loop {
         tokio::time::sleep(WATCH_EVERY).await;
         match super::find(&db.conn, dispatch.bulk_id).await {
-            Ok(bulk) if bulk.status != SENDING => {
+            Ok(bulk) if bulk.status != Status::Sending => {
                 tracing::info!(bulk_send = dispatch.bulk_id, status = %bulk.status, "send stopped by status change");
                 dispatch.stop.cancel();
             }
@@ -495,8 +504,8 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
             super::set_status(
                 &db.conn,
                 dispatch.bulk_id,
-                &[SENDING],
-                PAUSED,
+                &[Status::Sending],
+                Status::Paused,
                 "quota_exceeded",
                 &message,
             )
@@ -513,8 +522,8 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
             super::set_status(
                 &db.conn,
                 dispatch.bulk_id,
-                &[SENDING],
-                PAUSED,
+                &[Status::Sending],
+                Status::Paused,
                 "doppler_unavailable",
                 &message,
             )
@@ -524,7 +533,7 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         None => {}
     }
     let bulk = super::find(&db.conn, dispatch.bulk_id).await?;
-    if bulk.status != SENDING {
+    if bulk.status != Status::Sending {
         return Ok(Ending::Done(format!(
             "Detenido ({}) tras {claimed} envío(s) en esta ejecución.",
             bulk.status
@@ -537,14 +546,14 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
     }
     match super::final_status(&counts) {
         Some(end) => {
-            super::set_status(&db.conn, dispatch.bulk_id, &[SENDING], end, "", "").await?;
+            super::set_status(&db.conn, dispatch.bulk_id, &[Status::Sending], end, "", "").await?;
             if counts.sent > 0 {
                 crate::reports::post_send::schedule(&ctx.state, dispatch.bulk_id, Utc::now())
                     .await?;
             }
             tracing::info!(
                 bulk_send = dispatch.bulk_id,
-                status = end,
+                status = %end,
                 sent = counts.sent,
                 failed = counts.failed,
                 ambiguous = counts.ambiguous,

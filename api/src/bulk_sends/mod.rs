@@ -34,21 +34,7 @@ use crate::recipients::rows::RowRules;
 use crate::recipients::{self, layout, CsvFile, ImportError};
 use crate::{senders, templates};
 
-pub mod status {
-    pub const IMPORTING: &str = "importing";
-    pub const READY: &str = "ready";
-    pub const READY_WITH_ERRORS: &str = "ready_with_errors";
-    pub const IMPORT_FAILED: &str = "import_failed";
-    pub const SCHEDULED: &str = "scheduled";
-    pub const QUEUED: &str = "queued";
-    pub const SENDING: &str = "sending";
-    pub const PAUSED: &str = "paused";
-    pub const DONE: &str = "done";
-    pub const DONE_WITH_ERRORS: &str = "done_with_errors";
-    pub const FAILED: &str = "failed";
-    pub const CANCELLED: &str = "cancelled";
-}
-use status::*;
+pub use relay_types::BulkSendStatus as Status;
 
 /// What an operator gives to create a bulk send; the recipients file is already on disk.
 #[derive(Debug, Clone)]
@@ -100,13 +86,13 @@ pub fn parse_schedule(raw: &str, config: &Config) -> Result<DateTime<Utc>, AppEr
         })
 }
 
-fn import_status(summary: &ImportSummary) -> &'static str {
+fn import_status(summary: &ImportSummary) -> Status {
     if summary.valid == 0 {
-        IMPORT_FAILED
+        Status::ImportFailed
     } else if summary.invalid > 0 {
-        READY_WITH_ERRORS
+        Status::ReadyWithErrors
     } else {
-        READY
+        Status::Ready
     }
 }
 
@@ -215,7 +201,7 @@ async fn by_request_id(db: &Db, key: &str) -> AppResult<Option<bulk_send::Model>
 
 fn template_lookup_error(err: AppError, id: &str) -> AppError {
     if err.status == axum::http::StatusCode::NOT_FOUND {
-        AppError::invalid(
+        AppError::missing(
             "template_id",
             "template_not_found",
             format!("La plantilla '{id}' no existe en Doppler Relay."),
@@ -291,7 +277,7 @@ pub async fn create(
         from_email: Set(from_email),
         from_name: Set(from_name),
         mapping: Set(json!(input.mapping)),
-        status: Set(IMPORTING.into()),
+        status: Set(Status::Importing),
         status_reason: Set(String::new()),
         status_message: Set(String::new()),
         created_by: Set(Some(by.id)),
@@ -302,7 +288,7 @@ pub async fn create(
         file_size: Set(input.file_size as i64),
         headers: Set(json!([])),
         import_error: Set(String::new()),
-        report_status: Set(crate::reports::post_send::report_status::NOT_STARTED.into()),
+        report_status: Set(relay_types::BulkReportState::NotStarted),
         report_error: Set(String::new()),
         ..Default::default()
     })
@@ -351,7 +337,7 @@ pub async fn create(
         Err(err @ (ImportError::Database(_) | ImportError::Io(_))) => {
             let message = format!("{err:?}");
             bulk_send::Entity::update_many()
-                .col_expr(bulk_send::Column::Status, Expr::value(IMPORT_FAILED))
+                .col_expr(bulk_send::Column::Status, Expr::value(Status::ImportFailed))
                 .col_expr(
                     bulk_send::Column::ImportError,
                     Expr::value(message.chars().take(255).collect::<String>()),
@@ -379,13 +365,13 @@ pub async fn create(
         json!({ "template_id": template.id, "rows": summary.total, "valid": summary.valid, "invalid": summary.invalid }),
     )
     .await?;
-    if import_status(&summary) != IMPORT_FAILED {
+    if import_status(&summary) != Status::ImportFailed {
         if input.scheduled_at.is_some() {
             set_status(
                 &db.conn,
                 bulk.id,
-                &[READY, READY_WITH_ERRORS],
-                SCHEDULED,
+                &[Status::Ready, Status::ReadyWithErrors],
+                Status::Scheduled,
                 "",
                 "",
             )
@@ -438,8 +424,8 @@ async fn import_file(
 pub async fn set_status(
     db: &impl ConnectionTrait,
     id: i64,
-    from: &[&str],
-    to: &str,
+    from: &[Status],
+    to: Status,
     reason: &str,
     message: &str,
 ) -> AppResult<bool> {
@@ -449,13 +435,21 @@ pub async fn set_status(
         .col_expr(bulk_send::Column::StatusMessage, Expr::value(message))
         .col_expr(bulk_send::Column::UpdatedAt, Expr::value(Utc::now()));
     match to {
-        QUEUED => update = update.col_expr(bulk_send::Column::QueuedAt, Expr::value(Utc::now())),
-        DONE | DONE_WITH_ERRORS | FAILED | CANCELLED => {
+        Status::Queued => {
+            update = update.col_expr(bulk_send::Column::QueuedAt, Expr::value(Utc::now()))
+        }
+        Status::Done | Status::DoneWithErrors | Status::Failed | Status::Cancelled => {
             update = update.col_expr(bulk_send::Column::FinishedAt, Expr::value(Utc::now()))
         }
-        _ => {}
+        Status::Importing
+        | Status::Ready
+        | Status::ReadyWithErrors
+        | Status::ImportFailed
+        | Status::Scheduled
+        | Status::Sending
+        | Status::Paused => {}
     }
-    if to != PAUSED {
+    if to != Status::Paused {
         update = update.col_expr(
             bulk_send::Column::ResumeAt,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -469,13 +463,13 @@ pub async fn set_status(
     Ok(result.rows_affected == 1)
 }
 
-fn state_conflict(action_es: &str, action_en: &str, current: &str) -> AppError {
+fn state_conflict(action_es: &str, action_en: &str, current: Status) -> AppError {
     AppError::conflict(
         "bulk_send_state_conflict",
         format!("No se puede {action_es} un envío en estado '{current}'."),
         format!("Cannot {action_en} a bulk send in status '{current}'."),
     )
-    .with("current_status", current)
+    .with("current_status", current.as_str())
 }
 
 /// Every sendable row still to send has a value for every template variable; otherwise
@@ -520,7 +514,7 @@ pub async fn queue(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bul
         state,
         Some(by),
         id,
-        &[READY, READY_WITH_ERRORS, SCHEDULED],
+        &[Status::Ready, Status::ReadyWithErrors, Status::Scheduled],
         "enviar",
         "send",
     )
@@ -541,15 +535,15 @@ pub async fn start(
     state: &AppState,
     by: Option<&CurrentUser>,
     id: i64,
-    from: &[&str],
+    from: &[Status],
     action_es: &str,
     action_en: &str,
 ) -> AppResult<()> {
     let bulk = find(&state.db.conn, id).await?;
-    if !from.contains(&bulk.status.as_str()) {
-        return Err(state_conflict(action_es, action_en, &bulk.status));
+    if !from.contains(&bulk.status) {
+        return Err(state_conflict(action_es, action_en, bulk.status));
     }
-    if jobs::active_for_bulk(&state.db.conn, jobs::BULK_SEND, id)
+    if jobs::active_for_bulk(&state.db.conn, jobs::JobType::BulkSend, id)
         .await?
         .is_some()
     {
@@ -561,18 +555,18 @@ pub async fn start(
     }
     check_variables(state, &bulk).await?;
     let txn = state.db.conn.begin().await?;
-    if !set_status(&txn, id, from, QUEUED, "", "").await? {
+    if !set_status(&txn, id, from, Status::Queued, "", "").await? {
         return Err(state_conflict(
             action_es,
             action_en,
-            &find(&state.db.conn, id).await?.status,
+            find(&state.db.conn, id).await?.status,
         ));
     }
     let job = NewJob {
         bulk_send_id: Some(id),
         triggered_by: by.map(|u| u.id),
         message: "Envío en cola".into(),
-        ..NewJob::new(jobs::BULK_SEND)
+        ..NewJob::new(jobs::JobType::BulkSend)
     };
     if jobs::enqueue(&txn, job).await?.is_none() {
         return Err(AppError::conflict(
@@ -592,14 +586,14 @@ pub async fn pause(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bul
     if !set_status(
         &state.db.conn,
         id,
-        &[QUEUED, SENDING],
-        PAUSED,
+        &[Status::Queued, Status::Sending],
+        Status::Paused,
         "operator",
         &message,
     )
     .await?
     {
-        return Err(state_conflict("pausar", "pause", &bulk.status));
+        return Err(state_conflict("pausar", "pause", bulk.status));
     }
     audit::record(
         &state.db.conn,
@@ -613,7 +607,7 @@ pub async fn pause(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bul
 }
 
 pub async fn resume(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
-    start(state, Some(by), id, &[PAUSED], "reanudar", "resume").await?;
+    start(state, Some(by), id, &[Status::Paused], "reanudar", "resume").await?;
     audit::record(
         &state.db.conn,
         &by.actor(),
@@ -628,9 +622,25 @@ pub async fn resume(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bu
 pub async fn cancel(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
     let bulk = find(&state.db.conn, id).await?;
     let message = format!("Cancelado por {}", by.username);
-    let from = [READY, READY_WITH_ERRORS, SCHEDULED, QUEUED, SENDING, PAUSED];
-    if !set_status(&state.db.conn, id, &from, CANCELLED, "operator", &message).await? {
-        return Err(state_conflict("cancelar", "cancel", &bulk.status));
+    let from = [
+        Status::Ready,
+        Status::ReadyWithErrors,
+        Status::Scheduled,
+        Status::Queued,
+        Status::Sending,
+        Status::Paused,
+    ];
+    if !set_status(
+        &state.db.conn,
+        id,
+        &from,
+        Status::Cancelled,
+        "operator",
+        &message,
+    )
+    .await?
+    {
+        return Err(state_conflict("cancelar", "cancel", bulk.status));
     }
     audit::record(
         &state.db.conn,
@@ -644,15 +654,15 @@ pub async fn cancel(state: &AppState, by: &CurrentUser, id: i64) -> AppResult<Bu
 }
 
 /// The status a bulk send ends in once nothing is left to send; `None` while rows remain.
-pub fn final_status(c: &BulkCounts) -> Option<&'static str> {
+pub fn final_status(c: &BulkCounts) -> Option<Status> {
     if c.pending > 0 || c.sending > 0 {
         None
     } else if c.sent == 0 && c.failed + c.ambiguous > 0 {
-        Some(FAILED)
+        Some(Status::Failed)
     } else if c.failed + c.ambiguous > 0 {
-        Some(DONE_WITH_ERRORS)
+        Some(Status::DoneWithErrors)
     } else {
-        Some(DONE)
+        Some(Status::Done)
     }
 }
 
@@ -666,8 +676,8 @@ pub async fn resolve(
     ids: Option<Vec<i64>>,
 ) -> AppResult<ResolveResult> {
     let bulk = find(&state.db.conn, id).await?;
-    if matches!(bulk.status.as_str(), IMPORTING | IMPORT_FAILED) {
-        return Err(state_conflict("resolver", "resolve", &bulk.status));
+    if matches!(bulk.status, Status::Importing | Status::ImportFailed) {
+        return Err(state_conflict("resolver", "resolve", bulk.status));
     }
     let resend = action == ResolveAction::Resend;
     let resolved =
@@ -685,8 +695,8 @@ pub async fn resolve(
         json!({ "recipients": resolved, "recipient_ids": ids }),
     )
     .await?;
-    let finished = [DONE, DONE_WITH_ERRORS, FAILED];
-    if resolved > 0 && finished.contains(&bulk.status.as_str()) {
+    let finished = [Status::Done, Status::DoneWithErrors, Status::Failed];
+    if resolved > 0 && finished.contains(&bulk.status) {
         if resend {
             start(state, Some(by), id, &finished, "reenviar", "resend").await?;
         } else if let Some(end) = final_status(&counts) {
@@ -702,16 +712,20 @@ pub async fn resolve(
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BulkFilter {
-    /// One status, or several separated by commas.
-    pub status: Option<String>,
+    /// One status, or several separated by commas (`queued,sending`).
+    #[serde(default, deserialize_with = "crate::pagination::comma_list")]
+    #[param(value_type = Option<Vec<Status>>, style = Form, explode = false, min_items = 1)]
+    pub status: Option<Vec<Status>>,
     /// `current_month` (local calendar month) or `all` (default).
-    pub period: Option<String>,
+    pub period: Option<relay_types::Period>,
     /// First local day of creation (`YYYY-MM-DD`).
     pub date_from: Option<chrono::NaiveDate>,
     /// Last local day of creation, inclusive.
     pub date_to: Option<chrono::NaiveDate>,
     pub created_by: Option<i64>,
     /// Id, template, subject or file name.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -722,11 +736,11 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<BulkSend>> {
     let mut query = bulk_send::Entity::find();
-    if let Some(statuses) = filter.status.as_deref().filter(|s| !s.is_empty()) {
-        query = query.filter(bulk_send::Column::Status.is_in(statuses.split(',').map(str::trim)));
+    if let Some(statuses) = &filter.status {
+        query = query.filter(bulk_send::Column::Status.is_in(statuses.iter().copied()));
     }
     let mut from = filter.date_from;
-    if filter.period.as_deref() == Some("current_month") {
+    if filter.period == Some(relay_types::Period::CurrentMonth) {
         let today = Utc::now().with_timezone(&config.time_zone).date_naive();
         from = chrono::NaiveDate::from_ymd_opt(
             chrono::Datelike::year(&today),
@@ -776,14 +790,14 @@ const STALE_IMPORT: chrono::Duration = chrono::Duration::minutes(30);
 /// Marks imports a crash cut short as failed (their transaction left no rows).
 pub async fn recover_stale_imports(db: &Db) -> AppResult<u64> {
     let result = bulk_send::Entity::update_many()
-        .col_expr(bulk_send::Column::Status, Expr::value(IMPORT_FAILED))
+        .col_expr(bulk_send::Column::Status, Expr::value(Status::ImportFailed))
         .col_expr(
             bulk_send::Column::ImportError,
             Expr::value(
                 "La importación se interrumpió (el proceso se detuvo). Vuelva a crear el envío.",
             ),
         )
-        .filter(bulk_send::Column::Status.eq(IMPORTING))
+        .filter(bulk_send::Column::Status.eq(Status::Importing))
         .filter(bulk_send::Column::UpdatedAt.lt(Utc::now() - STALE_IMPORT))
         .exec(&db.conn)
         .await?;
@@ -812,10 +826,16 @@ mod tests {
 
     #[test]
     fn a_send_is_never_done_when_every_recipient_failed() {
-        assert_eq!(final_status(&counts(0, 0, 10, 0, 0)), Some(DONE));
-        assert_eq!(final_status(&counts(0, 0, 9, 1, 0)), Some(DONE_WITH_ERRORS));
-        assert_eq!(final_status(&counts(0, 0, 9, 0, 1)), Some(DONE_WITH_ERRORS));
-        assert_eq!(final_status(&counts(0, 0, 0, 5, 5)), Some(FAILED));
+        assert_eq!(final_status(&counts(0, 0, 10, 0, 0)), Some(Status::Done));
+        assert_eq!(
+            final_status(&counts(0, 0, 9, 1, 0)),
+            Some(Status::DoneWithErrors)
+        );
+        assert_eq!(
+            final_status(&counts(0, 0, 9, 0, 1)),
+            Some(Status::DoneWithErrors)
+        );
+        assert_eq!(final_status(&counts(0, 0, 0, 5, 5)), Some(Status::Failed));
         assert_eq!(final_status(&counts(1, 0, 9, 0, 0)), None);
         assert_eq!(final_status(&counts(0, 1, 9, 0, 0)), None);
     }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use super::status::*;
+use super::Status;
 use crate::app::AppState;
 use crate::audit::{self, Target};
 use crate::entities::bulk_send;
@@ -18,7 +18,7 @@ const BATCH: u64 = 50;
 /// Queues the scheduled sends due at `now`; answers how many started.
 pub async fn start_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     let due = bulk_send::Entity::find()
-        .filter(bulk_send::Column::Status.eq(SCHEDULED))
+        .filter(bulk_send::Column::Status.eq(Status::Scheduled))
         .filter(bulk_send::Column::ScheduledAt.lte(now))
         .order_by_asc(bulk_send::Column::ScheduledAt)
         .limit(BATCH)
@@ -26,7 +26,16 @@ pub async fn start_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize>
         .await?;
     let mut started = 0;
     for bulk in due {
-        match super::start(state, None, bulk.id, &[SCHEDULED], "programar", "schedule").await {
+        match super::start(
+            state,
+            None,
+            bulk.id,
+            &[Status::Scheduled],
+            "programar",
+            "schedule",
+        )
+        .await
+        {
             Ok(()) => {
                 started += 1;
                 tracing::info!(bulk_send = bulk.id, "scheduled send started");
@@ -49,8 +58,8 @@ pub async fn start_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize>
                 super::set_status(
                     &state.db.conn,
                     bulk.id,
-                    &[SCHEDULED],
-                    FAILED,
+                    &[Status::Scheduled],
+                    Status::Failed,
                     err.code.as_ref(),
                     &err.es,
                 )

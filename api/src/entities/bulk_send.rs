@@ -14,7 +14,7 @@ pub struct Model {
     pub from_name: String,
     #[sea_orm(column_type = "JsonBinary")]
     pub mapping: Json,
-    pub status: String,
+    pub status: relay_types::BulkSendStatus,
     pub status_reason: String,
     pub status_message: String,
     pub created_by: Option<i64>,
@@ -44,7 +44,7 @@ pub struct Model {
     pub sent_count: i64,
     pub failed_count: i64,
     pub ambiguous_count: i64,
-    pub report_status: String,
+    pub report_status: relay_types::BulkReportState,
     pub report_error: String,
     pub template_subject: String,
     pub report_requested_at: Option<DateTimeUtc>,

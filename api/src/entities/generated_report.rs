@@ -5,10 +5,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub report_type: String,
+    pub report_type: relay_types::ReportType,
     pub start_date: Date,
     pub end_date: Date,
-    pub state: String,
+    pub state: relay_types::ReportState,
     pub report_request_id: String,
     pub poll_started_at: Option<DateTimeUtc>,
     pub next_poll_at: Option<DateTimeUtc>,
@@ -16,7 +16,7 @@ pub struct Model {
     pub file_path: String,
     pub file_size: i64,
     pub error_details: String,
-    pub origin: String,
+    pub origin: relay_types::ReportOrigin,
     pub bulk_send_id: Option<i64>,
     pub requested_by: Option<i64>,
     pub created_at: DateTimeUtc,

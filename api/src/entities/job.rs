@@ -5,8 +5,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub job_type: String,
-    pub state: String,
+    pub job_type: relay_types::JobType,
+    pub state: relay_types::JobState,
     pub dedupe_key: Option<String>,
     pub bulk_send_id: Option<i64>,
     pub report_id: Option<i64>,

@@ -19,7 +19,7 @@ pub struct Model {
     pub subject: String,
     pub html: Option<String>,
     pub text_body: Option<String>,
-    pub status: String,
+    pub status: relay_types::MessageStatus,
     pub relay_message_id: String,
     pub error_code: String,
     pub error_message: String,

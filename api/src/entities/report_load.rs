@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub report_id: i64,
-    pub target: String,
+    pub target: relay_types::LoadTarget,
     pub rows: i64,
     pub loaded_by: Option<i64>,
     pub loaded_at: DateTimeUtc,

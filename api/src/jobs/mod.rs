@@ -24,19 +24,12 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
 use crate::recipients::ledger;
 
-pub const BULK_SEND: &str = "bulk_send";
-pub const PROCESS_REPORT: &str = "process_report";
-pub const POST_SEND_REPORT: &str = "post_send_report";
-
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const ERROR: &str = "error";
+pub use relay_types::{JobState, JobType};
 
 /// A job to create.
 #[derive(Debug, Clone)]
 pub struct NewJob {
-    pub job_type: &'static str,
+    pub job_type: JobType,
     pub bulk_send_id: Option<i64>,
     pub report_id: Option<i64>,
     pub payload: serde_json::Value,
@@ -47,7 +40,7 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    pub fn new(job_type: &'static str) -> NewJob {
+    pub fn new(job_type: JobType) -> NewJob {
         NewJob {
             job_type,
             bulk_send_id: None,
@@ -75,8 +68,8 @@ impl NewJob {
 pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> AppResult<Option<job::Model>> {
     let now = Utc::now();
     let inserted = job::Entity::insert(job::ActiveModel {
-        job_type: Set(new.job_type.to_string()),
-        state: Set(QUEUED.into()),
+        job_type: Set(new.job_type),
+        state: Set(JobState::Queued),
         dedupe_key: Set(new.dedupe_key()),
         bulk_send_id: Set(new.bulk_send_id),
         report_id: Set(new.report_id),
@@ -101,7 +94,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> AppResult<Option
 /// The active job of this type for a bulk send, if any.
 pub async fn active_for_bulk(
     db: &impl ConnectionTrait,
-    job_type: &str,
+    job_type: JobType,
     bulk_id: i64,
 ) -> AppResult<Option<job::Model>> {
     Ok(job::Entity::find()
@@ -116,7 +109,7 @@ pub async fn claim(
     db: &Db,
     owner: &str,
     lease: Duration,
-    types: Option<&[&'static str]>,
+    types: Option<&[JobType]>,
 ) -> AppResult<Option<job::Model>> {
     let now = Utc::now();
     let lock = match db.kind {
@@ -130,7 +123,7 @@ pub async fn claim(
             let placeholders: Vec<String> = types
                 .iter()
                 .map(|t| {
-                    values.push((*t).into());
+                    values.push(t.as_str().into());
                     format!("${}", values.len())
                 })
                 .collect();
@@ -154,17 +147,17 @@ pub async fn claim(
 /// running now (its steps may queue more).
 pub async fn next_due_before(
     db: &Db,
-    types: &[&'static str],
+    types: &[JobType],
     horizon: DateTime<Utc>,
 ) -> AppResult<Option<DateTime<Utc>>> {
     let open = job::Entity::find()
         .filter(job::Column::JobType.is_in(types.iter().copied()))
         .filter(
             sea_orm::Condition::any()
-                .add(job::Column::State.eq(RUNNING))
+                .add(job::Column::State.eq(JobState::Running))
                 .add(
                     sea_orm::Condition::all()
-                        .add(job::Column::State.eq(QUEUED))
+                        .add(job::Column::State.eq(JobState::Queued))
                         .add(job::Column::RunAfter.lte(horizon)),
                 ),
         )
@@ -174,7 +167,7 @@ pub async fn next_due_before(
     Ok(open
         .iter()
         .map(|j| {
-            if j.state == RUNNING {
+            if j.state == JobState::Running {
                 Utc::now()
             } else {
                 j.run_after
@@ -198,7 +191,7 @@ pub async fn heartbeat(db: &Db, id: i64, owner: &str, lease: Duration) -> AppRes
         )
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::LeaseOwner.eq(owner))
-        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::State.eq(JobState::Running))
         .exec(&db.conn)
         .await?;
     Ok(result.rows_affected == 1)
@@ -309,7 +302,7 @@ pub async fn recover_expired(db: &Db) -> AppResult<Vec<job::Model>> {
         .all(&txn)
         .await?;
     for job in &recovered {
-        if let (BULK_SEND, Some(bulk_id)) = (job.job_type.as_str(), job.bulk_send_id) {
+        if let (JobType::BulkSend, Some(bulk_id)) = (job.job_type, job.bulk_send_id) {
             let n = ledger::abandon_sending(
                 &txn,
                 bulk_id,
@@ -336,9 +329,8 @@ pub async fn recover_expired(db: &Db) -> AppResult<Vec<job::Model>> {
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JobFilter {
-    /// `queued`, `running`, `done` or `error`.
-    pub state: Option<String>,
-    pub job_type: Option<String>,
+    pub state: Option<JobState>,
+    pub job_type: Option<JobType>,
     pub bulk_send_id: Option<i64>,
 }
 
@@ -376,10 +368,10 @@ pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<job::Model>) -> AppR
 
 pub async fn list(db: &Db, filter: &JobFilter, page: PageRequest) -> AppResult<Page<Job>> {
     let mut query = job::Entity::find();
-    if let Some(state) = filter.state.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(state) = filter.state {
         query = query.filter(job::Column::State.eq(state));
     }
-    if let Some(kind) = filter.job_type.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(kind) = filter.job_type {
         query = query.filter(job::Column::JobType.eq(kind));
     }
     if let Some(bulk) = filter.bulk_send_id {
@@ -403,11 +395,10 @@ pub async fn find(db: &Db, id: i64) -> AppResult<job::Model> {
 }
 
 /// The permission that re-running a job of this type takes: the one that starts such work.
-pub fn retry_permission(job_type: &str) -> Option<Permission> {
+pub fn retry_permission(job_type: JobType) -> Permission {
     match job_type {
-        BULK_SEND | POST_SEND_REPORT => Some(Permission::BulkSendsOperate),
-        PROCESS_REPORT => Some(Permission::ReportsProcess),
-        _ => None,
+        JobType::BulkSend | JobType::PostSendReport => Permission::BulkSendsOperate,
+        JobType::ProcessReport => Permission::ReportsProcess,
     }
 }
 
@@ -415,10 +406,8 @@ pub fn retry_permission(job_type: &str) -> Option<Permission> {
 /// permission that matches the job's type.
 pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> {
     let original = find(db, id).await?;
-    if let Some(permission) = retry_permission(&original.job_type) {
-        by.require(permission)?;
-    }
-    if original.state != ERROR {
+    by.require(retry_permission(original.job_type))?;
+    if original.state != JobState::Error {
         return Err(AppError::conflict(
             "job_not_in_error",
             format!(
@@ -431,13 +420,7 @@ pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> 
             ),
         ));
     }
-    let job_type: &'static str = runner::known_type(&original.job_type).ok_or_else(|| {
-        AppError::conflict(
-            "job_type_unknown",
-            "Tipo de trabajo desconocido.",
-            "Unknown job type.",
-        )
-    })?;
+    let job_type = original.job_type;
     let new = NewJob {
         bulk_send_id: original.bulk_send_id,
         report_id: original.report_id,
@@ -448,10 +431,10 @@ pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> 
         ..NewJob::new(job_type)
     };
     let txn = db.conn.begin().await?;
-    if let (PROCESS_REPORT, Some(report_id)) = (job_type, original.report_id) {
+    if let (JobType::ProcessReport, Some(report_id)) = (job_type, original.report_id) {
         // A report that ended in ERROR with this job is asked for again from the start.
         let report = crate::reports::find(&txn, report_id).await?;
-        if report.state == crate::reports::ERROR {
+        if report.state == relay_types::ReportState::Error {
             crate::reports::reset(&txn, report_id).await?;
         }
     }

@@ -10,18 +10,11 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{Ending, BULK_SEND, POST_SEND_REPORT, PROCESS_REPORT};
+use super::{Ending, JobType};
 use crate::app::AppState;
 use crate::bulk_sends;
 use crate::entities::job;
 use crate::error::AppError;
-
-/// Job types this build knows how to run.
-pub fn known_type(name: &str) -> Option<&'static str> {
-    [BULK_SEND, PROCESS_REPORT, POST_SEND_REPORT]
-        .into_iter()
-        .find(|t| *t == name)
-}
 
 /// What a running job can see and do.
 pub struct JobContext {
@@ -116,13 +109,10 @@ async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &Canc
         lease_lost: lease_lost.clone(),
     };
     tracing::info!(job = job.id, job_type = %job.job_type, attempt = job.attempts, "job started");
-    let outcome: Result<Ending, AppError> = match job.job_type.as_str() {
-        BULK_SEND => bulk_sends::dispatch::run(&context).await,
-        PROCESS_REPORT => crate::reports::processing::run(&context).await,
-        POST_SEND_REPORT => crate::reports::post_send::run(&context).await,
-        other => Err(AppError::internal(anyhow::anyhow!(
-            "unknown job type '{other}'"
-        ))),
+    let outcome: Result<Ending, AppError> = match job.job_type {
+        JobType::BulkSend => bulk_sends::dispatch::run(&context).await,
+        JobType::ProcessReport => crate::reports::processing::run(&context).await,
+        JobType::PostSendReport => crate::reports::post_send::run(&context).await,
     };
     heartbeat.abort();
     if lease_lost.is_cancelled() {
@@ -148,7 +138,7 @@ async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &Canc
 #[derive(Debug, Clone, Copy)]
 pub struct Scope {
     /// Only these types; any type when `None`.
-    pub types: Option<&'static [&'static str]>,
+    pub types: Option<&'static [JobType]>,
     /// Stop once no job of the types is running or due within this long (CLI commands);
     /// keep going when `None` (`serve`, `jobs run --loop`).
     pub until_idle: Option<Duration>,
@@ -165,9 +155,7 @@ impl Scope {
 /// to stop (nothing of its kind running or due soon).
 async fn idle_wait(state: &AppState, scope: Scope) -> Option<Duration> {
     let horizon = scope.until_idle?;
-    let types = scope
-        .types
-        .unwrap_or(&[BULK_SEND, PROCESS_REPORT, POST_SEND_REPORT]);
+    let types = scope.types.unwrap_or(JobType::ALL);
     let until = Utc::now() + chrono::Duration::from_std(horizon).unwrap_or_default();
     match super::next_due_before(&state.db, types, until).await {
         Ok(Some(at)) => Some(

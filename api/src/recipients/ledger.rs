@@ -58,7 +58,7 @@ pub struct ImportResult<'a> {
     pub email_column: &'a str,
     pub headers: &'a [String],
     /// The bulk send's status given what the rows turned out to be.
-    pub status: fn(&ImportSummary) -> &'static str,
+    pub status: fn(&ImportSummary) -> relay_types::BulkSendStatus,
 }
 
 impl From<sqlx::Error> for ImportError {
@@ -213,7 +213,7 @@ async fn store_postgres(
     }
     copy.finish().await?;
     sqlx::query(BULK_UPDATE)
-        .bind((result.status)(&summary))
+        .bind((result.status)(&summary).as_str())
         .bind(summary.total)
         .bind(summary.valid)
         .bind(summary.invalid)
@@ -287,7 +287,7 @@ async fn store_sqlite(
     sqlx::query(sqlx::AssertSqlSafe(crate::db::sqlite_placeholders(
         BULK_UPDATE,
     )))
-    .bind((result.status)(&summary))
+    .bind((result.status)(&summary).as_str())
     .bind(summary.total)
     .bind(summary.valid)
     .bind(summary.invalid)
@@ -603,11 +603,11 @@ pub async fn resolve_ambiguous(
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RecipientFilter {
-    /// `not_started`, `sending`, `sent`, `send_failed` or `ambiguous`.
-    pub send_status: Option<String>,
-    /// `valid`, `warning` or `invalid`.
-    pub validation_status: Option<String>,
+    pub send_status: Option<relay_types::SendStatus>,
+    pub validation_status: Option<relay_types::ValidationStatus>,
     /// Text contained in the address.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -641,15 +641,11 @@ fn filter_sql(filter: &RecipientFilter, values: &mut Vec<DbValue>) -> String {
         values.push(value);
         sql.push_str(&clause.replace("{}", &format!("${}", values.len())));
     };
-    if let Some(s) = filter.send_status.as_deref().filter(|s| !s.is_empty()) {
-        add(" AND send_status = {}", s.into(), values);
+    if let Some(s) = filter.send_status {
+        add(" AND send_status = {}", s.as_str().into(), values);
     }
-    if let Some(s) = filter
-        .validation_status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-    {
-        add(" AND validation_status = {}", s.into(), values);
+    if let Some(s) = filter.validation_status {
+        add(" AND validation_status = {}", s.as_str().into(), values);
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped = q

@@ -49,6 +49,14 @@ impl From<ImportError> for AppError {
 }
 
 impl ImportError {
+    /// Whether the file (or its mapping) is at fault, rather than the server.
+    pub fn is_about_the_file(&self) -> bool {
+        !matches!(
+            self,
+            ImportError::Io(_) | ImportError::Database(_) | ImportError::AlreadyStored
+        )
+    }
+
     /// The problem for a client whose form sent the file as `field`.
     pub fn into_problem(self, field: &str) -> AppError {
         let err = self;
@@ -268,6 +276,7 @@ async fn preview_file(
 ) -> Result<CsvPreview, ImportError> {
     let mut reader = file.rows(mapping, rules).await?;
     let mut preview = CsvPreview {
+        problem: None,
         encoding: String::new(),
         delimiter: String::new(),
         headers: reader.layout.headers.clone(),
@@ -307,7 +316,7 @@ async fn preview_file(
                 row_number: row.row_number,
                 email: row.email,
                 variables: row.variables,
-                status: row.verdict.as_str().into(),
+                status: row.verdict,
                 code: row.code.into(),
                 message: row.message,
             });

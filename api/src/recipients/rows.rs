@@ -10,24 +10,9 @@ use super::layout::{self, Layout};
 use super::{cell_text, csv_error, next_data_record, CsvReader, ImportError};
 use crate::email::{AddressProblem, AddressWarning, EmailAddress};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Valid,
-    /// Importable, but worth a look (duplicate address, unknown TLD).
-    Warning,
-    /// Not sent.
-    Invalid,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Valid => "valid",
-            Verdict::Warning => "warning",
-            Verdict::Invalid => "invalid",
-        }
-    }
-}
+/// A row's verdict: importable, importable but worth a look (duplicate address, unknown
+/// TLD), or not sent.
+pub use relay_types::ValidationStatus as Verdict;
 
 #[derive(Debug, Clone)]
 pub struct ParsedRow {

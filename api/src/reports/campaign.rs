@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use relay_types::{CampaignRates, CampaignReport, CampaignTotals, DomainStats, OpensPoint};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{DEFAULT_TARGET, READY};
+use super::{LoadTarget, ReportState};
 use crate::app::AppState;
 use crate::entities::{bulk_send, generated_report, report_load};
 use crate::error::AppResult;
@@ -116,7 +116,7 @@ pub async fn report_for(
     bulk: &bulk_send::Model,
 ) -> AppResult<Option<generated_report::Model>> {
     let loaded: HashSet<i64> = report_load::Entity::find()
-        .filter(report_load::Column::Target.eq(DEFAULT_TARGET))
+        .filter(report_load::Column::Target.eq(LoadTarget::Default))
         .all(&state.db.conn)
         .await?
         .into_iter()
@@ -134,7 +134,7 @@ pub async fn report_for(
         .with_timezone(&tz)
         .date_naive();
     let candidates = generated_report::Entity::find()
-        .filter(generated_report::Column::State.eq(READY))
+        .filter(generated_report::Column::State.eq(ReportState::Ready))
         .filter(generated_report::Column::Id.is_in(loaded))
         .order_by_desc(generated_report::Column::Id)
         .all(&state.db.conn)

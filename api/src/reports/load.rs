@@ -14,7 +14,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Map, Value};
 use sqlx::{PgPool, SqlitePool};
 
-use super::{find, ANALYTICS_TARGET, DEFAULT_TARGET, READY};
+use super::{find, LoadTarget, ReportState};
 use crate::app::AppState;
 use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
@@ -286,11 +286,11 @@ fn already_loaded(target: &str) -> AppError {
 pub async fn load(
     state: &AppState,
     report_id: i64,
-    target: &str,
+    target: LoadTarget,
     by: Option<&CurrentUser>,
 ) -> AppResult<i64> {
     let report = find(&state.db.conn, report_id).await?;
-    if report.state != READY {
+    if report.state != ReportState::Ready {
         return Err(AppError::conflict(
             "report_not_ready",
             format!(
@@ -304,35 +304,27 @@ pub async fn load(
         ));
     }
     let analytics = match target {
-        DEFAULT_TARGET => None,
-        ANALYTICS_TARGET => Some(state.analytics.as_ref().ok_or_else(|| {
-            AppError::invalid(
-                "target",
+        LoadTarget::Default => None,
+        LoadTarget::Analytics => Some(state.analytics.as_ref().ok_or_else(|| {
+            AppError::conflict(
                 "analytics_not_configured",
                 "No hay una base analítica configurada (ANALYTICS_DB_* o ANALYTICS_DATABASE_URL).",
                 "No analytics database is configured (ANALYTICS_DB_* or ANALYTICS_DATABASE_URL).",
             )
+            .field("target")
         })?),
-        other => {
-            return Err(AppError::invalid(
-                "target",
-                "load_target_invalid",
-                format!("Destino desconocido '{other}' (use default o analytics)."),
-                format!("Unknown target '{other}' (use default or analytics)."),
-            ))
-        }
     };
     if state
         .db
         .conn
         .query_one_raw(state.db.stmt(
             "SELECT 1 FROM report_loads WHERE report_id = $1 AND target = $2",
-            [report_id.into(), target.into()],
+            [report_id.into(), target.as_str().into()],
         ))
         .await?
         .is_some()
     {
-        return Err(already_loaded(target));
+        return Err(already_loaded(target.as_str()));
     }
     let path = state.config.data_dir.join(&report.file_path);
     let tz = state.config.time_zone;
@@ -340,17 +332,35 @@ pub async fn load(
     let mut file = CsvFile::inspect(&path)
         .await
         .map_err(|e| e.into_problem("report"))?;
-    let mut result = store(state, &file, report_id, target, analytics, by_id, tz).await;
+    let mut result = store(
+        state,
+        &file,
+        report_id,
+        target.as_str(),
+        analytics,
+        by_id,
+        tz,
+    )
+    .await;
     if recipients::retry_as_windows_1252(&file, &result) {
         file = file
             .as_windows_1252()
             .await
             .map_err(|e| e.into_problem("report"))?;
-        result = store(state, &file, report_id, target, analytics, by_id, tz).await;
+        result = store(
+            state,
+            &file,
+            report_id,
+            target.as_str(),
+            analytics,
+            by_id,
+            tz,
+        )
+        .await;
     }
     let rows = match result {
         Ok(rows) => rows,
-        Err(ImportError::AlreadyStored) => return Err(already_loaded(target)),
+        Err(ImportError::AlreadyStored) => return Err(already_loaded(target.as_str())),
         Err(e) => return Err(e.into_problem("report")),
     };
     if analytics.is_some() {
@@ -360,12 +370,12 @@ pub async fn load(
             .conn
             .execute_raw(state.db.stmt(
                 "INSERT INTO report_loads (report_id, target, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5)",
-                [report_id.into(), target.into(), rows.into(), by_id.into(), Utc::now().into()],
+                [report_id.into(), target.as_str().into(), rows.into(), by_id.into(), Utc::now().into()],
             ))
             .await;
         if let Err(err) = inserted {
             return Err(if crate::db::is_unique_violation(&err) {
-                already_loaded(target)
+                already_loaded(target.as_str())
             } else {
                 err.into()
             });
@@ -382,7 +392,7 @@ pub async fn load(
         json!({ "target": target, "rows": rows }),
     )
     .await?;
-    tracing::info!(report = report_id, target, rows, "report loaded");
+    tracing::info!(report = report_id, target = %target, rows, "report loaded");
     Ok(rows)
 }
 
@@ -612,7 +622,7 @@ async fn insert_sqlite(
 ) -> Result<i64, ImportError> {
     let full_sql = sqlite_insert(SQLITE_BATCH);
     let mut tx = pool.begin().await?;
-    let (target, by) = record.unwrap_or((crate::reports::DEFAULT_TARGET, None));
+    let (target, by) = record.unwrap_or((LoadTarget::Default.as_str(), None));
     // The record first: the transaction takes SQLite's write lock at once, and a second
     // load of the same report fails here before reading anything.
     sqlx::query(sqlx::AssertSqlSafe(crate::db::sqlite_placeholders(

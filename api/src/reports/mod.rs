@@ -27,29 +27,13 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::{self, NewJob};
 use crate::pagination::PageRequest;
 
-pub const TYPES: [&str; 7] = [
-    "deliveries",
-    "bounces",
-    "opens",
-    "clicks",
-    "spam",
-    "unsubscribed",
-    "sent",
-];
-
-pub const PENDING: &str = "PENDING";
-pub const PROCESSING: &str = "PROCESSING";
-pub const READY: &str = "READY";
-pub const ERROR: &str = "ERROR";
-
-pub const DEFAULT_TARGET: &str = "default";
-pub const ANALYTICS_TARGET: &str = "analytics";
+pub use relay_types::{LoadTarget, LoadedInto, ReportOrigin, ReportState, ReportType};
 
 /// The databases this deployment can load reports into.
-pub fn targets(state: &AppState) -> Vec<&'static str> {
+pub fn targets(state: &AppState) -> Vec<LoadTarget> {
     match state.analytics {
-        Some(_) => vec![DEFAULT_TARGET, ANALYTICS_TARGET],
-        None => vec![DEFAULT_TARGET],
+        Some(_) => vec![LoadTarget::Default, LoadTarget::Analytics],
+        None => vec![LoadTarget::Default],
     }
 }
 
@@ -90,11 +74,11 @@ pub async fn to_dtos(
         .into_iter()
         .map(|m| {
             let loads = loads_of.remove(&m.id).unwrap_or_default();
-            let load_targets = if m.state == READY {
+            let load_targets = if m.state == ReportState::Ready {
                 available
                     .iter()
                     .filter(|t| !loads.iter().any(|l| l.target == **t))
-                    .map(|t| t.to_string())
+                    .copied()
                     .collect()
             } else {
                 Vec::new()
@@ -138,54 +122,29 @@ pub async fn get(state: &AppState, id: i64) -> AppResult<Report> {
     Ok(to_dtos(state, vec![model]).await?.remove(0))
 }
 
-fn check_request(report_type: &str, start: NaiveDate, end: NaiveDate) -> AppResult<()> {
-    if !TYPES.contains(&report_type) {
-        return Err(AppError::invalid(
-            "report_type",
-            "report_type_invalid",
-            format!(
-                "Tipo de reporte desconocido '{report_type}' (use {}).",
-                TYPES.join(", ")
-            ),
-            format!(
-                "Unknown report type '{report_type}' (use {}).",
-                TYPES.join(", ")
-            ),
-        ));
-    }
-    if start > end {
-        return Err(AppError::invalid(
-            "end_date",
-            "report_dates_invalid",
-            "La fecha final no puede ser anterior a la inicial.",
-            "The end date cannot be before the start date.",
-        ));
-    }
-    Ok(())
-}
-
 /// A new PENDING report, its first step queued.
 pub async fn create(
     state: &AppState,
     by: Option<&CurrentUser>,
-    report_type: &str,
+    report_type: ReportType,
     start: NaiveDate,
     end: NaiveDate,
-    origin: &str,
+    origin: ReportOrigin,
     bulk_send_id: Option<i64>,
 ) -> AppResult<generated_report::Model> {
-    check_request(report_type, start, end)?;
+    // The two days are the ends of the period, in whichever order they came.
+    let (start, end) = (start.min(end), start.max(end));
     let now = Utc::now();
     let txn = state.db.conn.begin().await?;
     let report = generated_report::Entity::insert(generated_report::ActiveModel {
-        report_type: Set(report_type.to_string()),
+        report_type: Set(report_type),
         start_date: Set(start),
         end_date: Set(end),
-        state: Set(PENDING.into()),
+        state: Set(ReportState::Pending),
         report_request_id: Set(String::new()),
         file_path: Set(String::new()),
         error_details: Set(String::new()),
-        origin: Set(origin.to_string()),
+        origin: Set(origin),
         bulk_send_id: Set(bulk_send_id),
         requested_by: Set(by.map(|u| u.id)),
         created_at: Set(now),
@@ -218,7 +177,7 @@ pub async fn queue_step(
             run_after: at,
             triggered_by: by,
             message: "Reporte en cola".into(),
-            ..NewJob::new(jobs::PROCESS_REPORT)
+            ..NewJob::new(jobs::JobType::ProcessReport)
         },
     )
     .await?;
@@ -228,7 +187,9 @@ pub async fn queue_step(
 /// "Procesar pendientes ahora": every PENDING or PROCESSING report gets its next step now.
 pub async fn process_pending(state: &AppState, by: Option<&CurrentUser>) -> AppResult<u64> {
     let open = generated_report::Entity::find()
-        .filter(generated_report::Column::State.is_in([PENDING, PROCESSING]))
+        .filter(
+            generated_report::Column::State.is_in([ReportState::Pending, ReportState::Processing]),
+        )
         .all(&state.db.conn)
         .await?;
     let now = Utc::now();
@@ -238,14 +199,14 @@ pub async fn process_pending(state: &AppState, by: Option<&CurrentUser>) -> AppR
         job::Entity::update_many()
             .col_expr(job::Column::RunAfter, Expr::value(now))
             .filter(job::Column::ReportId.eq(report.id))
-            .filter(job::Column::JobType.eq(jobs::PROCESS_REPORT))
-            .filter(job::Column::State.eq(jobs::QUEUED))
+            .filter(job::Column::JobType.eq(jobs::JobType::ProcessReport))
+            .filter(job::Column::State.eq(jobs::JobState::Queued))
             .exec(&state.db.conn)
             .await?;
         generated_report::Entity::update_many()
             .col_expr(generated_report::Column::NextPollAt, Expr::value(now))
             .filter(generated_report::Column::Id.eq(report.id))
-            .filter(generated_report::Column::State.eq(PROCESSING))
+            .filter(generated_report::Column::State.eq(ReportState::Processing))
             .exec(&state.db.conn)
             .await?;
         queue_step(&state.db.conn, report.id, by.map(|u| u.id), now).await?;
@@ -268,7 +229,7 @@ pub async fn process_pending(state: &AppState, by: Option<&CurrentUser>) -> AppR
 /// An ERROR report goes back to PENDING, its request forgotten, and is processed again.
 pub async fn retry(state: &AppState, by: Option<&CurrentUser>, id: i64) -> AppResult<Report> {
     let report = find(&state.db.conn, id).await?;
-    if report.state != ERROR {
+    if report.state != ReportState::Error {
         return Err(AppError::conflict(
             "report_not_in_error",
             format!(
@@ -299,7 +260,10 @@ pub async fn retry(state: &AppState, by: Option<&CurrentUser>, id: i64) -> AppRe
 
 pub async fn reset(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
     generated_report::Entity::update_many()
-        .col_expr(generated_report::Column::State, Expr::value(PENDING))
+        .col_expr(
+            generated_report::Column::State,
+            Expr::value(ReportState::Pending),
+        )
         .col_expr(generated_report::Column::ReportRequestId, Expr::value(""))
         .col_expr(generated_report::Column::ErrorDetails, Expr::value(""))
         .col_expr(
@@ -320,15 +284,14 @@ pub async fn reset(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportFilter {
-    /// `PENDING`, `PROCESSING`, `READY` or `ERROR`.
-    pub state: Option<String>,
-    pub report_type: Option<String>,
+    pub state: Option<ReportState>,
+    pub report_type: Option<ReportType>,
     /// Reports covering days on or after this one.
     pub date_from: Option<NaiveDate>,
     /// Reports covering days on or before this one.
     pub date_to: Option<NaiveDate>,
-    /// `default`, `analytics`, or `none` (not loaded anywhere).
-    pub loaded_into: Option<String>,
+    /// Where the report was loaded, or `none` (not loaded anywhere).
+    pub loaded_into: Option<LoadedInto>,
     pub bulk_send_id: Option<i64>,
 }
 
@@ -338,10 +301,10 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<Report>> {
     let mut query = generated_report::Entity::find();
-    if let Some(s) = filter.state.as_deref().filter(|s| !s.is_empty()) {
-        query = query.filter(generated_report::Column::State.eq(s.to_uppercase()));
+    if let Some(s) = filter.state {
+        query = query.filter(generated_report::Column::State.eq(s));
     }
-    if let Some(t) = filter.report_type.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(t) = filter.report_type {
         query = query.filter(generated_report::Column::ReportType.eq(t));
     }
     if let Some(from) = filter.date_from {
@@ -353,28 +316,28 @@ pub async fn list(
     if let Some(bulk) = filter.bulk_send_id {
         query = query.filter(generated_report::Column::BulkSendId.eq(bulk));
     }
-    if let Some(target) = filter.loaded_into.as_deref().filter(|s| !s.is_empty()) {
-        let loaded: Vec<i64> = report_load::Entity::find()
-            .filter(report_load::Column::Target.eq(if target == "none" {
-                DEFAULT_TARGET
-            } else {
-                target
-            }))
+    if let Some(loaded_into) = filter.loaded_into {
+        let loads = report_load::Entity::find();
+        let loads = match loaded_into {
+            LoadedInto::Default => {
+                loads.filter(report_load::Column::Target.eq(LoadTarget::Default))
+            }
+            LoadedInto::Analytics => {
+                loads.filter(report_load::Column::Target.eq(LoadTarget::Analytics))
+            }
+            LoadedInto::None => loads,
+        };
+        let ids: Vec<i64> = loads
             .all(&state.db.conn)
             .await?
             .into_iter()
             .map(|l| l.report_id)
             .collect();
-        query = if target == "none" {
-            let any: Vec<i64> = report_load::Entity::find()
-                .all(&state.db.conn)
-                .await?
-                .into_iter()
-                .map(|l| l.report_id)
-                .collect();
-            query.filter(generated_report::Column::Id.is_not_in(any))
-        } else {
-            query.filter(generated_report::Column::Id.is_in(loaded))
+        query = match loaded_into {
+            LoadedInto::None => query.filter(generated_report::Column::Id.is_not_in(ids)),
+            LoadedInto::Default | LoadedInto::Analytics => {
+                query.filter(generated_report::Column::Id.is_in(ids))
+            }
         };
     }
     let total = query.clone().count(&state.db.conn).await?;
@@ -394,11 +357,13 @@ pub async fn open_file(
     id: i64,
 ) -> AppResult<(generated_report::Model, tokio::fs::File)> {
     let report = find(&db.conn, id).await?;
-    if report.state != READY || report.file_path.is_empty() {
-        return Err(AppError::not_found(
+    if report.state != ReportState::Ready || report.file_path.is_empty() {
+        return Err(AppError::conflict(
+            "report_not_ready",
             "El reporte aún no está listo para descargar.",
             "The report is not ready to download yet.",
-        ));
+        )
+        .with("current_state", report.state.as_str()));
     }
     let file = tokio::fs::File::open(config.data_dir.join(&report.file_path))
         .await

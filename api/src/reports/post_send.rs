@@ -8,37 +8,29 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use super::{campaign, ERROR, PENDING, PROCESSING, READY};
+use super::{campaign, LoadTarget, ReportOrigin, ReportState, ReportType};
 use crate::app::AppState;
 use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
-use crate::bulk_sends::status::{DONE, DONE_WITH_ERRORS, FAILED};
+use crate::bulk_sends::Status;
 use crate::config::Config;
 use crate::entities::{bulk_send, generated_report};
 use crate::error::{AppError, AppResult};
 use crate::jobs::runner::JobContext;
 use crate::jobs::{self, Ending, NewJob};
-
-pub mod report_status {
-    pub const NOT_STARTED: &str = "not_started";
-    pub const PENDING: &str = "pending";
-    pub const PROCESSING: &str = "processing";
-    pub const READY: &str = "ready";
-    pub const ZERO_ROWS: &str = "zero_rows";
-    pub const ERROR: &str = "error";
-}
+use relay_types::BulkReportState;
 
 /// Report requests that fail are tried again this many times, waiting 1, 2, 4 ... minutes.
 const RETRIES: i64 = 5;
 /// How often the automation looks at a report that is still being prepared.
 const CHECK_EVERY: Duration = Duration::seconds(5);
 
-const FINISHED: [&str; 3] = [DONE, DONE_WITH_ERRORS, FAILED];
+const FINISHED: [Status; 3] = [Status::Done, Status::DoneWithErrors, Status::Failed];
 
 async fn set_report_status(
     db: &impl ConnectionTrait,
     bulk_id: i64,
-    status: &str,
+    status: BulkReportState,
     error: &str,
 ) -> AppResult<()> {
     bulk_send::Entity::update_many()
@@ -61,10 +53,10 @@ pub async fn schedule(state: &AppState, bulk_id: i64, finished_at: DateTime<Utc>
         run_after: finished_at + delay,
         payload: json!({ "force": false, "retries": 0 }),
         message: "Reporte post-envío programado".into(),
-        ..NewJob::new(jobs::POST_SEND_REPORT)
+        ..NewJob::new(jobs::JobType::PostSendReport)
     };
     if jobs::enqueue(&state.db.conn, job).await?.is_some() {
-        set_report_status(&state.db.conn, bulk_id, report_status::PENDING, "").await?;
+        set_report_status(&state.db.conn, bulk_id, BulkReportState::Pending, "").await?;
     }
     Ok(())
 }
@@ -73,7 +65,7 @@ pub async fn schedule(state: &AppState, bulk_id: i64, finished_at: DateTime<Utc>
 pub fn refresh_available_at(config: &Config, bulk: &bulk_send::Model) -> Option<DateTime<Utc>> {
     let finished = bulk
         .finished_at
-        .filter(|_| FINISHED.contains(&bulk.status.as_str()) && bulk.sent_count > 0)?;
+        .filter(|_| FINISHED.contains(&bulk.status) && bulk.sent_count > 0)?;
     Some(finished + Duration::from_std(config.reports.manual_refresh_delay).unwrap_or_default())
 }
 
@@ -102,7 +94,7 @@ pub async fn refresh(
         )
         .with("available_at", available.to_rfc3339()));
     }
-    if jobs::active_for_bulk(&state.db.conn, jobs::POST_SEND_REPORT, bulk_id)
+    if jobs::active_for_bulk(&state.db.conn, jobs::JobType::PostSendReport, bulk_id)
         .await?
         .is_some()
     {
@@ -115,14 +107,14 @@ pub async fn refresh(
             )
             .filter(
                 crate::entities::job::Column::DedupeKey
-                    .eq(format!("{}:bulk:{bulk_id}", jobs::POST_SEND_REPORT)),
+                    .eq(format!("{}:bulk:{bulk_id}", jobs::JobType::PostSendReport)),
             )
-            .filter(crate::entities::job::Column::State.eq(jobs::QUEUED))
+            .filter(crate::entities::job::Column::State.eq(jobs::JobState::Queued))
             .exec(&state.db.conn)
             .await?;
         let running =
-            jobs::active_for_bulk(&state.db.conn, jobs::POST_SEND_REPORT, bulk_id).await?;
-        if running.is_some_and(|j| j.state == jobs::RUNNING) {
+            jobs::active_for_bulk(&state.db.conn, jobs::JobType::PostSendReport, bulk_id).await?;
+        if running.is_some_and(|j| j.state == jobs::JobState::Running) {
             return Err(AppError::conflict(
                 "report_refresh_in_progress",
                 "Ya existe un reporte en cola o en ejecución para este envío.",
@@ -137,12 +129,12 @@ pub async fn refresh(
                 triggered_by: by.map(|u| u.id),
                 payload: json!({ "force": true, "retries": 0 }),
                 message: "Actualización de reporte encolada".into(),
-                ..NewJob::new(jobs::POST_SEND_REPORT)
+                ..NewJob::new(jobs::JobType::PostSendReport)
             },
         )
         .await?;
     }
-    set_report_status(&state.db.conn, bulk_id, report_status::PENDING, "").await?;
+    set_report_status(&state.db.conn, bulk_id, BulkReportState::Pending, "").await?;
     if let Some(by) = by {
         audit::record(
             &state.db.conn,
@@ -182,8 +174,8 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         ))
     })?;
     let bulk = crate::bulk_sends::find(&state.db.conn, bulk_id).await?;
-    if !FINISHED.contains(&bulk.status.as_str()) || bulk.sent_count == 0 {
-        set_report_status(&state.db.conn, bulk_id, report_status::NOT_STARTED, "").await?;
+    if !FINISHED.contains(&bulk.status) || bulk.sent_count == 0 {
+        set_report_status(&state.db.conn, bulk_id, BulkReportState::NotStarted, "").await?;
         return Ok(Ending::Done(
             "El envío no terminó o no envió nada: no hay reporte que pedir.".into(),
         ));
@@ -194,7 +186,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
 
     let latest = generated_report::Entity::find()
         .filter(generated_report::Column::BulkSendId.eq(bulk_id))
-        .filter(generated_report::Column::Origin.eq("post_send"))
+        .filter(generated_report::Column::Origin.eq(ReportOrigin::PostSend))
         .order_by_desc(generated_report::Column::Id)
         .one(&state.db.conn)
         .await?;
@@ -206,10 +198,10 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
             let report = super::create(
                 state,
                 None,
-                "deliveries",
+                ReportType::Deliveries,
                 start,
                 end,
-                "post_send",
+                ReportOrigin::PostSend,
                 Some(bulk_id),
             )
             .await?;
@@ -218,24 +210,26 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 .filter(bulk_send::Column::Id.eq(bulk_id))
                 .exec(&state.db.conn)
                 .await?;
-            set_report_status(&state.db.conn, bulk_id, report_status::PROCESSING, "").await?;
+            set_report_status(&state.db.conn, bulk_id, BulkReportState::Processing, "").await?;
             return Ok(Ending::Again {
                 at: now + CHECK_EVERY,
                 message: format!("Reporte {} solicitado", report.id),
             });
         }
     };
-    match report.state.as_str() {
-        PENDING | PROCESSING => {
+    match report.state {
+        ReportState::Pending | ReportState::Processing => {
             super::queue_step(&state.db.conn, report.id, None, now).await?;
-            set_report_status(&state.db.conn, bulk_id, report_status::PROCESSING, "").await?;
+            set_report_status(&state.db.conn, bulk_id, BulkReportState::Processing, "").await?;
             Ok(Ending::Again {
                 at: now + CHECK_EVERY,
                 message: format!("Reporte {} en proceso", report.id),
             })
         }
-        ERROR => retry_later(ctx, bulk_id, report.id, retries, &report.error_details).await,
-        READY => {
+        ReportState::Error => {
+            retry_later(ctx, bulk_id, report.id, retries, &report.error_details).await
+        }
+        ReportState::Ready => {
             let loaded = state
                 .db
                 .conn
@@ -247,7 +241,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 .is_some();
             if !loaded {
                 if let Err(err) =
-                    super::load::load(state, report.id, super::DEFAULT_TARGET, None).await
+                    super::load::load(state, report.id, LoadTarget::Default, None).await
                 {
                     if err.code != "report_already_loaded" {
                         return retry_later(ctx, bulk_id, report.id, retries, &err.es).await;
@@ -256,9 +250,9 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
             }
             let matched = campaign::matched_rows(state, &bulk, report.id).await?;
             let status = if matched > 0 {
-                report_status::READY
+                BulkReportState::Ready
             } else {
-                report_status::ZERO_ROWS
+                BulkReportState::ZeroRows
             };
             bulk_send::Entity::update_many()
                 .col_expr(bulk_send::Column::ReportStatus, Expr::value(status))
@@ -273,9 +267,6 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 report.id
             )))
         }
-        other => Ok(Ending::Done(format!(
-            "Estado de reporte inesperado: {other}"
-        ))),
     }
 }
 
@@ -289,14 +280,20 @@ async fn retry_later(
 ) -> AppResult<Ending> {
     let state = &ctx.state;
     if retries >= RETRIES {
-        set_report_status(&state.db.conn, bulk_id, report_status::ERROR, details).await?;
+        set_report_status(&state.db.conn, bulk_id, BulkReportState::Error, details).await?;
         return Ok(Ending::Done(format!(
             "Reporte en error tras {retries} reintentos: {details}"
         )));
     }
     let wait = Duration::minutes(1 << retries);
     super::reset(&state.db.conn, report_id).await?;
-    set_report_status(&state.db.conn, bulk_id, report_status::PROCESSING, details).await?;
+    set_report_status(
+        &state.db.conn,
+        bulk_id,
+        BulkReportState::Processing,
+        details,
+    )
+    .await?;
     crate::entities::job::Entity::update_many()
         .col_expr(
             crate::entities::job::Column::Payload,
@@ -321,7 +318,7 @@ pub async fn schedule_missing(state: &AppState) -> AppResult<u64> {
     let due = bulk_send::Entity::find()
         .filter(bulk_send::Column::Status.is_in(FINISHED))
         .filter(bulk_send::Column::SentCount.gt(0))
-        .filter(bulk_send::Column::ReportStatus.eq(report_status::NOT_STARTED))
+        .filter(bulk_send::Column::ReportStatus.eq(BulkReportState::NotStarted))
         .filter(bulk_send::Column::FinishedAt.lte(Utc::now() - delay))
         .all(&state.db.conn)
         .await?;
@@ -347,9 +344,9 @@ pub async fn queue_for_cli(
         Some(id) => query = query.filter(bulk_send::Column::Id.eq(id)),
         None if !force => {
             query = query.filter(bulk_send::Column::ReportStatus.is_in([
-                report_status::NOT_STARTED,
-                report_status::PENDING,
-                report_status::ERROR,
+                BulkReportState::NotStarted,
+                BulkReportState::Pending,
+                BulkReportState::Error,
             ]))
         }
         None => {}
@@ -378,7 +375,7 @@ pub fn status_of(
     report_id: Option<i64>,
 ) -> relay_types::BulkReportStatus {
     relay_types::BulkReportStatus {
-        status: bulk.report_status.clone(),
+        status: bulk.report_status,
         report_id,
         requested_at: bulk.report_requested_at,
         loaded_at: bulk.report_loaded_at,
@@ -396,7 +393,7 @@ pub async fn latest_reports(
     let mut latest = std::collections::HashMap::new();
     for report in generated_report::Entity::find()
         .filter(generated_report::Column::BulkSendId.is_in(bulk_ids.to_vec()))
-        .filter(generated_report::Column::State.eq(READY))
+        .filter(generated_report::Column::State.eq(ReportState::Ready))
         .order_by_asc(generated_report::Column::Id)
         .all(db)
         .await?

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{ERROR, PENDING, PROCESSING, READY};
+use super::ReportState;
 use crate::entities::generated_report;
 use crate::error::{AppError, AppResult};
 use crate::jobs::runner::JobContext;
@@ -37,7 +37,10 @@ fn file_name(report: &generated_report::Model, now: DateTime<Utc>) -> String {
 async fn fail(ctx: &JobContext, id: i64, details: String) -> AppResult<Ending> {
     tracing::warn!(report = id, details = %details, "report failed");
     generated_report::Entity::update_many()
-        .col_expr(generated_report::Column::State, Expr::value(ERROR))
+        .col_expr(
+            generated_report::Column::State,
+            Expr::value(ReportState::Error),
+        )
         .col_expr(
             generated_report::Column::ErrorDetails,
             Expr::value(details.chars().take(2000).collect::<String>()),
@@ -67,17 +70,24 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
     let tz = state.config.time_zone;
     let settings = &state.config.reports;
     let now = Utc::now();
-    match report.state.as_str() {
-        PENDING => match state
+    match report.state {
+        ReportState::Pending => match state
             .relay
-            .create_report_request(&report.report_type, report.start_date, report.end_date)
+            .create_report_request(
+                report.report_type.as_str(),
+                report.start_date,
+                report.end_date,
+            )
             .await
         {
             Ok(request_id) => {
                 let delay = settings.poll_initial_delay;
                 let next = now + chrono::Duration::from_std(delay).unwrap_or_default();
                 generated_report::Entity::update_many()
-                    .col_expr(generated_report::Column::State, Expr::value(PROCESSING))
+                    .col_expr(
+                        generated_report::Column::State,
+                        Expr::value(ReportState::Processing),
+                    )
                     .col_expr(
                         generated_report::Column::ReportRequestId,
                         Expr::value(request_id.clone()),
@@ -91,7 +101,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                     )
                     .col_expr(generated_report::Column::UpdatedAt, Expr::value(now))
                     .filter(generated_report::Column::Id.eq(id))
-                    .filter(generated_report::Column::State.eq(PENDING))
+                    .filter(generated_report::Column::State.eq(ReportState::Pending))
                     .exec(&state.db.conn)
                     .await?;
                 Ok(Ending::Again {
@@ -111,7 +121,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 .await
             }
         },
-        PROCESSING => {
+        ReportState::Processing => {
             let started = report.poll_started_at.unwrap_or(report.updated_at);
             let budget =
                 chrono::Duration::from_std(settings.poll_total_timeout).unwrap_or_default();
@@ -163,7 +173,10 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                     {
                         Ok(bytes) => {
                             generated_report::Entity::update_many()
-                                .col_expr(generated_report::Column::State, Expr::value(READY))
+                                .col_expr(
+                                    generated_report::Column::State,
+                                    Expr::value(ReportState::Ready),
+                                )
                                 .col_expr(generated_report::Column::FilePath, Expr::value(relative))
                                 .col_expr(
                                     generated_report::Column::FileSize,
@@ -201,7 +214,9 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 }
             }
         }
-        other => Ok(Ending::Done(format!("Reporte {id} ya está en {other}"))),
+        other @ (ReportState::Ready | ReportState::Error) => {
+            Ok(Ending::Done(format!("Reporte {id} ya está en {other}")))
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::downloads::file_response;
 use super::problems::*;
-use super::uploads;
+use super::uploads::{self, UploadForm};
 use crate::app::AppState;
 use crate::attachments;
 use crate::auth::{can, Authorized};
@@ -22,59 +22,51 @@ use crate::pagination::PageParams;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         // Uploads are streamed with their own, configured limit.
-        .routes(routes!(upload).layer(DefaultBodyLimit::disable()))
-        .routes(routes!(list))
-        .routes(routes!(get, delete))
-        .routes(routes!(download))
+        .routes(routes!(upload_attachment).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(list_attachments))
+        .routes(routes!(get_attachment, delete_attachment))
+        .routes(routes!(download_attachment))
 }
 
 /// The multipart form of an upload.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct AttachmentUpload {
-    /// The file (at most `ATTACHMENT_MAX_BYTES`).
-    #[schema(value_type = String, format = Binary)]
+    /// The file (not empty, at most `ATTACHMENT_MAX_BYTES`).
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
 }
+
+/// A file's bytes, for the OpenAPI document.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct BinaryFile(Vec<u8>);
 
 /// Upload an attachment (multipart field `file`). Over `ATTACHMENT_MAX_BYTES` is a 413
 /// naming the limit; nothing is kept.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments",
     request_body(content = AttachmentUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = Attachment), BadRequest, Unauthorized, Forbidden, TooLarge, Invalid))]
-async fn upload(
+async fn upload_attachment(
     State(state): State<AppState>,
     user: Authorized<can::UseAttachments>,
     headers: HeaderMap,
-    mut form: Multipart,
+    form: Multipart,
 ) -> AppResult<(StatusCode, Json<Attachment>)> {
-    uploads::check_declared_length(&headers, state.config.limits.attachment_max_bytes)?;
-    while let Some(field) = form.next_field().await? {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let (name, content_type) = uploads::describe(&field);
-        return match attachments::save(
-            &state.db,
-            &state.config,
-            &user,
-            &name,
-            content_type.as_deref(),
-            field,
-        )
-        .await
-        {
-            Ok(saved) => Ok((StatusCode::CREATED, Json(saved))),
-            Err(refusal) => Err(uploads::refuse_after_draining(&mut form, refusal).await),
-        };
-    }
-    Err(uploads::missing_file("file"))
+    let limit = state.config.limits.attachment_max_bytes;
+    uploads::check_declared_length(&headers, limit)?;
+    let form = UploadForm::read(form, "file", &[], &state.config, limit).await?;
+    let file = form.file.ok_or_else(|| uploads::missing_file("file"))?;
+    let saved = attachments::save(&state.db, &state.config, &user, file).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
 }
 
 #[utoipa::path(get, path = "/api/v1/attachments", tag = "attachments",
     params(PageParams),
     responses((status = 200, body = Page<Attachment>), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_attachments(
     State(state): State<AppState>,
     user: Authorized<can::ReadAttachments>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -87,7 +79,7 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments",
     params(("id" = i64, Path, description = "Attachment id")),
     responses((status = 200, body = Attachment), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_attachment(
     State(state): State<AppState>,
     user: Authorized<can::ReadAttachments>,
     ApiPath(id): ApiPath<i64>,
@@ -98,16 +90,17 @@ async fn get(
 /// The file, with its original name and content type.
 #[utoipa::path(get, path = "/api/v1/attachments/{id}/download", tag = "attachments",
     params(("id" = i64, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>), Unauthorized, Forbidden, NotFound))]
-async fn download(
+    responses((status = 200, description = "The file, as `application/octet-stream` (its original type is in the attachment's `content_type`)", content_type = "application/octet-stream", body = inline(BinaryFile)), Unauthorized, Forbidden, NotFound))]
+async fn download_attachment(
     State(state): State<AppState>,
     user: Authorized<can::ReadAttachments>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
     let (model, file) = attachments::open(&state.db, &state.config, &user, id).await?;
+    // Always as bytes to save: a file someone uploaded is never shown inline by the browser.
     file_response(
         file,
-        &model.content_type,
+        "application/octet-stream",
         &model.original_name,
         Some(model.size_bytes as u64),
     )
@@ -117,7 +110,7 @@ async fn download(
 #[utoipa::path(delete, path = "/api/v1/attachments/{id}", tag = "attachments",
     params(("id" = i64, Path, description = "Attachment id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound, Conflict))]
-async fn delete(
+async fn delete_attachment(
     State(state): State<AppState>,
     user: Authorized<can::UseAttachments>,
     ApiPath(id): ApiPath<i64>,

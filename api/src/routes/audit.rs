@@ -14,14 +14,14 @@ use crate::extract::ApiQuery;
 use crate::pagination::PageParams;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list))
+    OpenApiRouter::new().routes(routes!(list_audit_entries))
 }
 
 /// Who did what and when: logins, failed logins, user and permission changes, sends, loads.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
     params(AuditFilter, PageParams),
     responses((status = 200, body = Page<AuditEntry>), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_audit_entries(
     State(state): State<AppState>,
     _: Authorized<can::ViewAudit>,
     ApiQuery(filter): ApiQuery<AuditFilter>,

@@ -18,22 +18,22 @@ use crate::extract::{parse_json, ApiJson};
 
 pub fn public_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(login_handler))
-        .routes(routes!(refresh))
+        .routes(routes!(login))
+        .routes(routes!(refresh_session))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(logout))
-        .routes(routes!(me))
+        .routes(routes!(get_me))
 }
 
 /// Sign in with username and password. Repeated failures for one user or address are
 /// slowed down (429 with `Retry-After`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
     request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid, TooMany))]
-async fn login_handler(
+    responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid, TooMany, Busy))]
+async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
@@ -55,7 +55,7 @@ async fn login_handler(
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()),
     request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid))]
-async fn refresh(
+async fn refresh_session(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -98,7 +98,16 @@ async fn logout(
     let presented = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        parse_json::<LogoutRequest>(&body)?.refresh_token
+        let token = parse_json::<LogoutRequest>(&body)?.refresh_token;
+        if token.as_ref().is_some_and(|t| t.chars().count() > 200) {
+            return Err(crate::error::AppError::invalid(
+                "refresh_token",
+                "refresh_token_invalid",
+                "refresh_token admite hasta 200 caracteres.",
+                "refresh_token takes at most 200 characters.",
+            ));
+        }
+        token
     };
     tokens::revoke_sessions(&state.db, user.id, presented.as_deref()).await?;
     audit::record(
@@ -115,7 +124,7 @@ async fn logout(
 /// The signed-in user, their groups and effective permissions, and UI settings.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, body = Me), Unauthorized))]
-async fn me(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Me>> {
+async fn get_me(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Me>> {
     let profile = users::get(&state.db, user.id).await?;
     Ok(Json(Me {
         groups: profile.groups.clone(),

@@ -11,59 +11,85 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::downloads::csv_cell;
-use super::messages::idempotency_key;
 use super::problems::*;
 use super::uploads::{self, UploadForm};
 use crate::app::AppState;
 use crate::auth::{can, Authorized};
 use crate::bulk_sends::{self, BulkFilter, NewBulkSend};
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
 use crate::pagination::PageParams;
 use crate::recipients::ledger::{self, RecipientFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create).layer(DefaultBodyLimit::disable()))
-        .routes(routes!(list))
-        .routes(routes!(get))
-        .routes(routes!(recipients))
-        .routes(routes!(recipients_csv))
-        .routes(routes!(queue))
-        .routes(routes!(pause))
-        .routes(routes!(resume))
-        .routes(routes!(cancel))
-        .routes(routes!(resolve))
-        .routes(routes!(campaign_report))
-        .routes(routes!(campaign_report_csv))
-        .routes(routes!(refresh_report))
+        .routes(routes!(create_bulk_send).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(list_bulk_sends))
+        .routes(routes!(get_bulk_send))
+        .routes(routes!(list_recipients))
+        .routes(routes!(export_recipients_csv))
+        .routes(routes!(queue_bulk_send))
+        .routes(routes!(pause_bulk_send))
+        .routes(routes!(resume_bulk_send))
+        .routes(routes!(cancel_bulk_send))
+        .routes(routes!(resolve_ambiguous_recipients))
+        .routes(routes!(get_campaign_report))
+        .routes(routes!(export_campaign_report_csv))
+        .routes(routes!(refresh_campaign_report))
 }
 
 /// The multipart form that creates a bulk send.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct CreateForm {
     /// The recipient CSV (at most `UPLOAD_MAX_BYTES`, `IMPORT_MAX_ROWS` rows).
     #[schema(value_type = String, format = Binary)]
     recipients_file: Vec<u8>,
     /// Doppler template id.
+    #[schema(min_length = 1, max_length = 100)]
     template_id: String,
     /// Empty: the template's subject.
+    #[schema(max_length = 998, nullable = false)]
     subject: Option<String>,
-    /// A sender identity; the deployment default when absent.
+    /// A sender identity (one's own, or any with `senders.manage`); the deployment
+    /// default when absent.
+    #[schema(nullable = false)]
     sender_id: Option<i64>,
-    /// `{"variable": "column"}` as JSON, for columns named unlike the template's variables.
-    mapping: Option<String>,
-    /// Attachment ids: repeated, comma-separated, or a JSON array.
-    attachment_ids: Option<String>,
-    /// When to send: `2025-11-03T08:30` (in `TIME_ZONE`) or with an offset.
-    scheduled_at: Option<String>,
+    /// `{"variable": "column"}`, for columns named unlike the template's variables.
+    #[schema(nullable = false)]
+    mapping: Option<std::collections::BTreeMap<String, String>>,
+    /// Attachment ids (at most 10): repeated fields, comma-separated, or a JSON array.
+    #[schema(max_items = 10, nullable = false)]
+    attachment_ids: Option<Vec<i64>>,
+    /// When to send, with an offset (`2025-11-03T08:30:00-05:00`); a time without one
+    /// (`2025-11-03T08:30`) is read in `TIME_ZONE`.
+    #[schema(nullable = false)]
+    scheduled_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Queue right away (ignored when scheduled).
+    #[schema(nullable = false)]
     send_now: Option<bool>,
-    /// Idempotency key (or the `Idempotency-Key` header): a repeat answers the bulk send already created.
+    /// Idempotency key (or the `Idempotency-Key` header): a repeat answers the bulk send
+    /// already created.
+    #[schema(max_length = 64, nullable = false)]
     client_request_id: Option<String>,
     /// Make unknown top-level domains invalid rather than a warning.
+    #[schema(nullable = false)]
     reject_suspicious: Option<bool>,
+}
+
+impl CreateForm {
+    const FIELDS: &'static [&'static str] = &[
+        "template_id",
+        "subject",
+        "sender_id",
+        "mapping",
+        "attachment_ids",
+        "scheduled_at",
+        "send_now",
+        "client_request_id",
+        "reject_suspicious",
+    ];
 }
 
 /// Create a bulk send: the CSV is imported into the recipient ledger (a verdict per row)
@@ -71,12 +97,12 @@ struct CreateForm {
 /// with the existing one for a repeated `client_request_id`.
 #[utoipa::path(post, path = "/api/v1/bulk-sends", tag = "bulk_sends",
     request_body(content = CreateForm, content_type = "multipart/form-data"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Alternative to client_request_id")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 64, description = "Alternative to client_request_id")),
     responses(
         (status = 201, description = "Created", body = BulkSend),
         (status = 200, description = "Already created with this client_request_id", body = BulkSend),
-        BadRequest, Unauthorized, Forbidden, Conflict, TooLarge, Invalid, Upstream))]
-async fn create(
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Invalid, Upstream))]
+async fn create_bulk_send(
     State(state): State<AppState>,
     user: Authorized<can::OperateBulkSends>,
     headers: HeaderMap,
@@ -84,7 +110,14 @@ async fn create(
 ) -> AppResult<(StatusCode, Json<BulkSend>)> {
     let limit = state.config.limits.upload_max_bytes;
     uploads::check_declared_length(&headers, limit)?;
-    let mut form = UploadForm::read(form, "recipients_file", &state.config, limit).await?;
+    let mut form = UploadForm::read(
+        form,
+        "recipients_file",
+        CreateForm::FIELDS,
+        &state.config,
+        limit,
+    )
+    .await?;
     let template_id = form.text("template_id").ok_or_else(|| {
         AppError::invalid(
             "template_id",
@@ -97,15 +130,7 @@ async fn create(
         .file
         .take()
         .ok_or_else(|| uploads::missing_file("recipients_file"))?;
-    let key = idempotency_key(&headers, form.text("client_request_id"));
-    if key.as_deref().is_some_and(|k| k.chars().count() > 64) {
-        return Err(AppError::invalid(
-            "client_request_id",
-            "client_request_id_too_long",
-            "client_request_id admite hasta 64 caracteres.",
-            "client_request_id takes at most 64 characters.",
-        ));
-    }
+    let key = idempotency_key(&headers, form.text("client_request_id"))?;
     let sender_id = match form.text("sender_id") {
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
             AppError::invalid(
@@ -153,7 +178,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/bulk-sends", tag = "bulk_sends",
     params(BulkFilter, PageParams),
     responses((status = 200, body = Page<BulkSend>), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_bulk_sends(
     State(state): State<AppState>,
     _: Authorized<can::ViewBulkSends>,
     ApiQuery(filter): ApiQuery<BulkFilter>,
@@ -168,7 +193,7 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_bulk_send(
     State(state): State<AppState>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -180,7 +205,7 @@ async fn get(
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/recipients", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id"), RecipientFilter, PageParams),
     responses((status = 200, body = Page<Recipient>), Unauthorized, Forbidden, NotFound, Invalid))]
-async fn recipients(
+async fn list_recipients(
     State(state): State<AppState>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -201,10 +226,10 @@ fn csv_line(r: &Recipient) -> String {
     [
         r.row_number.to_string(),
         r.email.clone(),
-        r.validation_status.clone(),
+        r.validation_status.to_string(),
         r.validation_code.clone(),
         r.validation_message.clone(),
-        r.send_status.clone(),
+        r.send_status.to_string(),
         r.attempts.to_string(),
         r.message_id.clone(),
         r.error_code.clone(),
@@ -224,7 +249,7 @@ fn csv_line(r: &Recipient) -> String {
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/recipients.csv", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id"), RecipientFilter),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Invalid))]
-async fn recipients_csv(
+async fn export_recipients_csv(
     State(state): State<AppState>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -236,8 +261,8 @@ async fn recipients_csv(
     let pages = futures::stream::unfold(Some(0i64), move |cursor| {
         let db = db.clone();
         let filter = RecipientFilter {
-            send_status: filter.send_status.clone(),
-            validation_status: filter.validation_status.clone(),
+            send_status: filter.send_status,
+            validation_status: filter.validation_status,
             q: filter.q.clone(),
         };
         async move {
@@ -272,7 +297,7 @@ async fn recipients_csv(
 #[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/queue", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict, Invalid, Upstream))]
-async fn queue(
+async fn queue_bulk_send(
     State(state): State<AppState>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -284,7 +309,7 @@ async fn queue(
 #[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/pause", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
-async fn pause(
+async fn pause_bulk_send(
     State(state): State<AppState>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -296,7 +321,7 @@ async fn pause(
 #[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/resume", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict, Invalid, Upstream))]
-async fn resume(
+async fn resume_bulk_send(
     State(state): State<AppState>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -308,7 +333,7 @@ async fn resume(
 #[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/cancel", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
-async fn cancel(
+async fn cancel_bulk_send(
     State(state): State<AppState>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -322,7 +347,7 @@ async fn cancel(
     params(("id" = i64, Path, description = "Bulk send id")),
     request_body = ResolveAmbiguous,
     responses((status = 200, body = ResolveResult), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
-async fn resolve(
+async fn resolve_ambiguous_recipients(
     State(state): State<AppState>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -339,7 +364,7 @@ async fn resolve(
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/report", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = CampaignReport), Unauthorized, Forbidden, NotFound))]
-async fn campaign_report(
+async fn get_campaign_report(
     State(state): State<AppState>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -356,8 +381,8 @@ fn report_csv_cell(value: Option<&str>) -> String {
 /// Opens,Clicks,Date_Local`, `Date` in UTC).
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/report.csv", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
-    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound))]
-async fn campaign_report_csv(
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Conflict))]
+async fn export_campaign_report_csv(
     State(state): State<AppState>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
@@ -366,7 +391,8 @@ async fn campaign_report_csv(
     let report = crate::reports::campaign::report_for(&state, &bulk)
         .await?
         .ok_or_else(|| {
-            AppError::not_found(
+            AppError::conflict(
+                "campaign_report_not_ready",
                 "El reporte de este envío aún no está disponible.",
                 "This send's report is not available yet.",
             )
@@ -424,7 +450,7 @@ async fn campaign_report_csv(
 #[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/report/refresh", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 202, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
-async fn refresh_report(
+async fn refresh_campaign_report(
     State(state): State<AppState>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,

@@ -3,7 +3,7 @@
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use relay_types::CsvPreview;
+use relay_types::{CsvPreview, CsvProblem};
 use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -12,35 +12,44 @@ use super::problems::*;
 use super::uploads::{self, UploadForm};
 use crate::app::AppState;
 use crate::auth::{can, Authorized};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, Lang};
 use crate::recipients::{self, rows::RowRules};
 use crate::templates;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(preview).layer(DefaultBodyLimit::disable()))
+    OpenApiRouter::new().routes(routes!(preview_csv).layer(DefaultBodyLimit::disable()))
 }
 
 /// The multipart form of a preview.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct PreviewForm {
     /// The recipient CSV (at most `UPLOAD_MAX_BYTES`).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// Check the rows against this template's variables.
+    #[schema(min_length = 1, max_length = 100, nullable = false)]
     template_id: Option<String>,
-    /// `{"variable": "column"}` as JSON.
-    mapping: Option<String>,
+    /// `{"variable": "column"}`.
+    #[schema(nullable = false)]
+    mapping: Option<std::collections::BTreeMap<String, String>>,
     /// Make unknown top-level domains (`gmail.comm`) invalid rather than a warning.
+    #[schema(nullable = false)]
     reject_suspicious: Option<bool>,
 }
 
+impl PreviewForm {
+    const FIELDS: &'static [&'static str] = &["template_id", "mapping", "reject_suspicious"];
+}
+
 /// Reads a recipient CSV as an import would (encoding, delimiter, e-mail column, a verdict
-/// per row) and answers the counts and the first 10 rows. Stores nothing.
+/// per row) and answers the counts and the first 10 rows. A file that cannot be imported
+/// is answered too, with `problem` saying why. Stores nothing.
 #[utoipa::path(post, path = "/api/v1/csv/preview", tag = "bulk_sends",
     request_body(content = PreviewForm, content_type = "multipart/form-data"),
-    responses((status = 200, body = CsvPreview), BadRequest, Unauthorized, Forbidden, TooLarge, Invalid, Upstream))]
-async fn preview(
+    responses((status = 200, body = CsvPreview), BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, Invalid, Upstream))]
+async fn preview_csv(
     State(state): State<AppState>,
     _: Authorized<can::ViewBulkSends>,
     headers: HeaderMap,
@@ -48,7 +57,15 @@ async fn preview(
 ) -> AppResult<Json<CsvPreview>> {
     let limit = state.config.limits.upload_max_bytes;
     uploads::check_declared_length(&headers, limit)?;
-    let form = UploadForm::read(form, "file", &state.config, limit).await?;
+    let form = UploadForm::read(form, "file", PreviewForm::FIELDS, &state.config, limit).await?;
+    if form.raw("template_id").is_some_and(str::is_empty) {
+        return Err(AppError::invalid(
+            "template_id",
+            "template_required",
+            "template_id no puede ir vacío (omítelo para no comprobar variables).",
+            "template_id cannot be empty (leave it out to skip the variable check).",
+        ));
+    }
     let file = form
         .file
         .as_ref()
@@ -66,8 +83,29 @@ async fn preview(
         reject_suspicious: form.flag("reject_suspicious")?,
         max_rows: state.config.limits.import_max_rows,
     };
-    let preview = recipients::preview(&file.spool.0, &form.mapping()?, rules, template_variables)
-        .await
-        .map_err(|e| e.into_problem("file"))?;
+    let preview =
+        match recipients::preview(&file.spool.0, &form.mapping()?, rules, template_variables).await
+        {
+            Ok(preview) => preview,
+            // A file that cannot be imported is a preview's answer too: what is wrong with it.
+            Err(err) if err.is_about_the_file() => {
+                let problem = err.into_problem("file");
+                let columns = problem
+                    .extra
+                    .get("headers")
+                    .and_then(|h| serde_json::from_value(h.clone()).ok())
+                    .unwrap_or_default();
+                CsvPreview {
+                    problem: Some(CsvProblem {
+                        code: problem.code.to_string(),
+                        message: problem.message(Lang::from_headers(&headers)).to_string(),
+                        field: problem.field.clone().unwrap_or_else(|| "file".into()),
+                    }),
+                    headers: columns,
+                    ..CsvPreview::default()
+                }
+            }
+            Err(err) => return Err(err.into_problem("file")),
+        };
     Ok(Json(preview))
 }

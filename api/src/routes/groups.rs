@@ -15,13 +15,13 @@ use crate::extract::{ApiJson, ApiPath};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get, update, delete))
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(get_group, update_group, delete_group))
 }
 
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
     responses((status = 200, body = Vec<Group>), Unauthorized, Forbidden))]
-async fn list(
+async fn list_groups(
     State(state): State<AppState>,
     _: Authorized<can::ManageUsers>,
 ) -> AppResult<Json<Vec<Group>>> {
@@ -31,7 +31,7 @@ async fn list(
 #[utoipa::path(post, path = "/api/v1/groups", tag = "groups",
     request_body = CreateGroup,
     responses((status = 201, body = Group), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
-async fn create(
+async fn create_group(
     State(state): State<AppState>,
     user: Authorized<can::ManageUsers>,
     ApiJson(body): ApiJson<CreateGroup>,
@@ -45,7 +45,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups",
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 200, body = Group), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_group(
     State(state): State<AppState>,
     _: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
@@ -58,7 +58,7 @@ async fn get(
     params(("id" = i64, Path, description = "Group id")),
     request_body = UpdateGroup,
     responses((status = 200, body = Group), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
-async fn update(
+async fn update_group(
     State(state): State<AppState>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
@@ -71,7 +71,7 @@ async fn update(
 #[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "groups",
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
-async fn delete(
+async fn delete_group(
     State(state): State<AppState>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,

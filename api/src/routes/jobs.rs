@@ -16,16 +16,16 @@ use crate::pagination::PageParams;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list))
-        .routes(routes!(get))
-        .routes(routes!(retry))
+        .routes(routes!(list_jobs))
+        .routes(routes!(get_job))
+        .routes(routes!(retry_job))
 }
 
 /// Jobs, newest first, by state, type or bulk send.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs",
     params(JobFilter, PageParams),
     responses((status = 200, body = Page<Job>), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_jobs(
     State(state): State<AppState>,
     _: Authorized<can::ViewJobs>,
     ApiQuery(filter): ApiQuery<JobFilter>,
@@ -37,7 +37,7 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, body = Job), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_job(
     State(state): State<AppState>,
     _: Authorized<can::ViewJobs>,
     ApiPath(id): ApiPath<i64>,
@@ -54,7 +54,7 @@ async fn get(
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs",
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 201, body = Job), Unauthorized, Forbidden, NotFound, Conflict))]
-async fn retry(
+async fn retry_job(
     State(state): State<AppState>,
     user: Authorized<can::RetryJobs>,
     ApiPath(id): ApiPath<i64>,

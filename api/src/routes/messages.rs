@@ -10,26 +10,15 @@ use super::problems::*;
 use crate::app::AppState;
 use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
 use crate::messages::{self, MessageFilter};
 use crate::pagination::PageParams;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(send, list))
-        .routes(routes!(get))
-        .routes(routes!(resolve))
-}
-
-/// The idempotency key of a create: the body's `client_request_id`, else `Idempotency-Key`.
-pub fn idempotency_key(headers: &HeaderMap, from_body: Option<String>) -> Option<String> {
-    from_body.filter(|k| !k.trim().is_empty()).or_else(|| {
-        headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    })
+        .routes(routes!(send_message, list_messages))
+        .routes(routes!(get_message))
+        .routes(routes!(resolve_message))
 }
 
 /// Send one message through `POST /accounts/{id}/messages`. The answer records Doppler's
@@ -37,18 +26,18 @@ pub fn idempotency_key(headers: &HeaderMap, from_body: Option<String>) -> Option
 /// `client_request_id` (or `Idempotency-Key`) answers 200 with the message already sent.
 #[utoipa::path(post, path = "/api/v1/messages", tag = "messages",
     request_body = SendMessage,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Alternative to client_request_id")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 64, description = "Alternative to client_request_id")),
     responses(
         (status = 201, description = "Sent (or failed: see status)", body = Message),
         (status = 200, description = "Already sent with this client_request_id", body = Message),
-        BadRequest, Unauthorized, Forbidden, Invalid))]
-async fn send(
+        BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, Invalid))]
+async fn send_message(
     State(state): State<AppState>,
     user: Authorized<can::SendMessages>,
     headers: HeaderMap,
     ApiJson(mut body): ApiJson<SendMessage>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
-    body.client_request_id = idempotency_key(&headers, body.client_request_id.take());
+    body.client_request_id = idempotency_key(&headers, body.client_request_id.take())?;
     let (message, created) =
         messages::send(&state.db, &state.relay, &state.config, &user, body).await?;
     let status = if created {
@@ -63,7 +52,7 @@ async fn send(
 #[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
     params(MessageFilter, PageParams),
     responses((status = 200, body = Page<Message>), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_messages(
     State(state): State<AppState>,
     _: Authorized<can::SendMessages>,
     ApiQuery(filter): ApiQuery<MessageFilter>,
@@ -77,7 +66,7 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 200, body = Message), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_message(
     State(state): State<AppState>,
     _: Authorized<can::SendMessages>,
     ApiPath(id): ApiPath<i64>,
@@ -91,7 +80,7 @@ async fn get(
     params(("id" = i64, Path, description = "Message id")),
     request_body = ResolveMessage,
     responses((status = 200, body = Message), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
-async fn resolve(
+async fn resolve_message(
     State(state): State<AppState>,
     user: Authorized<can::SendMessages>,
     ApiPath(id): ApiPath<i64>,

@@ -4,6 +4,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod bulk_sends;
+mod contract;
 mod csv;
 mod downloads;
 mod groups;
@@ -37,6 +38,8 @@ use crate::app::AppState;
             (Spanish by default, English available).",
     ),
     modifiers(&BearerAuth),
+    // Enums only query parameters use: registered so that their references resolve.
+    components(schemas(relay_types::Period, relay_types::LoadedInto)),
     security(("bearer" = [])),
     tags(
         (name = "auth", description = "Sign in, refresh, sign out"),
@@ -99,14 +102,15 @@ fn protected_routes() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document, as the code declares it.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    public_routes().merge(protected_routes()).into_openapi()
+pub fn openapi() -> serde_json::Value {
+    contract::complete(public_routes().merge(protected_routes()).into_openapi())
 }
 
-pub fn api_router(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn api_router(state: &AppState) -> (axum::Router<AppState>, serde_json::Value) {
     let protected = protected_routes().route_layer(middleware::from_fn_with_state(
         state.clone(),
         crate::auth::require_user,
     ));
-    public_routes().merge(protected).split_for_parts()
+    let (router, openapi) = public_routes().merge(protected).split_for_parts();
+    (router, contract::complete(openapi))
 }

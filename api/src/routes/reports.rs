@@ -17,12 +17,12 @@ use crate::reports::{self, ReportFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create, list))
-        .routes(routes!(process_pending))
-        .routes(routes!(get))
-        .routes(routes!(download))
-        .routes(routes!(load))
-        .routes(routes!(retry))
+        .routes(routes!(request_report, list_reports))
+        .routes(routes!(process_pending_reports))
+        .routes(routes!(get_report))
+        .routes(routes!(download_report))
+        .routes(routes!(load_report))
+        .routes(routes!(retry_report))
 }
 
 /// Ask Doppler for a report of whole local days. It is processed in the background
@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports",
     request_body = CreateReport,
     responses((status = 201, body = Report), BadRequest, Unauthorized, Forbidden, Invalid))]
-async fn create(
+async fn request_report(
     State(state): State<AppState>,
     user: Authorized<can::RequestReports>,
     ApiJson(body): ApiJson<CreateReport>,
@@ -38,10 +38,10 @@ async fn create(
     let report = reports::create(
         &state,
         Some(&user),
-        &body.report_type,
+        body.report_type,
         body.start_date,
         body.end_date,
-        "manual",
+        reports::ReportOrigin::Manual,
         None,
     )
     .await?;
@@ -55,7 +55,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
     params(ReportFilter, PageParams),
     responses((status = 200, body = Page<Report>), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_reports(
     State(state): State<AppState>,
     _: Authorized<can::ViewReports>,
     ApiQuery(filter): ApiQuery<ReportFilter>,
@@ -67,7 +67,7 @@ async fn list(
 /// "Procesar pendientes ahora": every PENDING or PROCESSING report takes its next step now.
 #[utoipa::path(post, path = "/api/v1/reports/process-pending", tag = "reports",
     responses((status = 200, body = ProcessPending), Unauthorized, Forbidden))]
-async fn process_pending(
+async fn process_pending_reports(
     State(state): State<AppState>,
     user: Authorized<can::ProcessReports>,
 ) -> AppResult<Json<ProcessPending>> {
@@ -78,7 +78,7 @@ async fn process_pending(
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, body = Report), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_report(
     State(state): State<AppState>,
     _: Authorized<can::ViewReports>,
     ApiPath(id): ApiPath<i64>,
@@ -90,8 +90,8 @@ async fn get(
 /// spreadsheet would run as formulas (`= + - @`) prefixed with `'`.
 #[utoipa::path(get, path = "/api/v1/reports/{id}/download", tag = "reports",
     params(("id" = i64, Path, description = "Report id")),
-    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound))]
-async fn download(
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Conflict))]
+async fn download_report(
     State(state): State<AppState>,
     _: Authorized<can::ViewReports>,
     ApiPath(id): ApiPath<i64>,
@@ -110,13 +110,13 @@ async fn download(
     params(("id" = i64, Path, description = "Report id")),
     request_body = LoadReport,
     responses((status = 200, body = Report), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
-async fn load(
+async fn load_report(
     State(state): State<AppState>,
     user: Authorized<can::LoadReports>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<LoadReport>,
 ) -> AppResult<Json<Report>> {
-    reports::load::load(&state, id, &body.target, Some(&user)).await?;
+    reports::load::load(&state, id, body.target, Some(&user)).await?;
     Ok(Json(reports::get(&state, id).await?))
 }
 
@@ -124,7 +124,7 @@ async fn load(
 #[utoipa::path(post, path = "/api/v1/reports/{id}/retry", tag = "reports",
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, body = Report), Unauthorized, Forbidden, NotFound, Conflict))]
-async fn retry(
+async fn retry_report(
     State(state): State<AppState>,
     user: Authorized<can::RequestReports>,
     ApiPath(id): ApiPath<i64>,

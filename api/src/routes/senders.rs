@@ -16,9 +16,9 @@ use crate::senders::{self, SenderFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(mine, set_mine))
-        .routes(routes!(get, update, delete))
+        .routes(routes!(list_senders, create_sender))
+        .routes(routes!(get_my_sender, set_my_sender))
+        .routes(routes!(get_sender, update_sender, delete_sender))
 }
 
 /// Sender identities and the deployment default. Operators see their own active ones (what
@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/senders", tag = "senders",
     params(SenderFilter, PageParams),
     responses((status = 200, body = SenderList), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_senders(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(mut filter): ApiQuery<SenderFilter>,
@@ -49,8 +49,8 @@ async fn list(
 
 #[utoipa::path(post, path = "/api/v1/senders", tag = "senders",
     request_body = CreateSender,
-    responses((status = 201, body = Sender), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
-async fn create(
+    responses((status = 201, body = Sender), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
+async fn create_sender(
     State(state): State<AppState>,
     user: Authorized<can::ManageSenders>,
     ApiJson(body): ApiJson<CreateSender>,
@@ -64,7 +64,10 @@ async fn create(
 /// The caller's own identity and what their sends use.
 #[utoipa::path(get, path = "/api/v1/senders/me", tag = "senders",
     responses((status = 200, body = MySender), Unauthorized))]
-async fn mine(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<MySender>> {
+async fn get_my_sender(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<MySender>> {
     Ok(Json(
         senders::mine(&state.db, &state.config, user.id).await?,
     ))
@@ -75,7 +78,7 @@ async fn mine(State(state): State<AppState>, user: CurrentUser) -> AppResult<Jso
 #[utoipa::path(put, path = "/api/v1/senders/me", tag = "senders",
     request_body = SetMySender,
     responses((status = 200, body = MySender), BadRequest, Unauthorized, Forbidden, Unsupported, Invalid))]
-async fn set_mine(
+async fn set_my_sender(
     State(state): State<AppState>,
     user: Authorized<can::ManageSenders>,
     ApiJson(body): ApiJson<SetMySender>,
@@ -88,7 +91,7 @@ async fn set_mine(
 #[utoipa::path(get, path = "/api/v1/senders/{id}", tag = "senders",
     params(("id" = i64, Path, description = "Sender id")),
     responses((status = 200, body = Sender), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_sender(
     State(state): State<AppState>,
     _: Authorized<can::ManageSenders>,
     ApiPath(id): ApiPath<i64>,
@@ -100,7 +103,7 @@ async fn get(
     params(("id" = i64, Path, description = "Sender id")),
     request_body = UpdateSender,
     responses((status = 200, body = Sender), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
-async fn update(
+async fn update_sender(
     State(state): State<AppState>,
     user: Authorized<can::ManageSenders>,
     ApiPath(id): ApiPath<i64>,
@@ -112,7 +115,7 @@ async fn update(
 #[utoipa::path(delete, path = "/api/v1/senders/{id}", tag = "senders",
     params(("id" = i64, Path, description = "Sender id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
-async fn delete(
+async fn delete_sender(
     State(state): State<AppState>,
     user: Authorized<can::ManageSenders>,
     ApiPath(id): ApiPath<i64>,

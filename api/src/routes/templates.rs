@@ -18,9 +18,9 @@ use crate::templates::{self, TemplateFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get, update, delete))
-        .routes(routes!(preview))
+        .routes(routes!(list_templates, create_template))
+        .routes(routes!(get_template, update_template, delete_template))
+        .routes(routes!(preview_template))
 }
 
 /// The account's templates, sorted by name. Cached for every process for
@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates",
     params(TemplateFilter, PageParams),
     responses((status = 200, body = TemplateList), Unauthorized, Forbidden, Invalid, Upstream))]
-async fn list(
+async fn list_templates(
     State(state): State<AppState>,
     _: Authorized<can::ReadTemplates>,
     ApiQuery(filter): ApiQuery<TemplateFilter>,
@@ -43,7 +43,7 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/templates/{template_id}", tag = "templates",
     params(("template_id" = String, Path, description = "Doppler template id")),
     responses((status = 200, body = TemplateDetail), Unauthorized, Forbidden, NotFound, Upstream))]
-async fn get(
+async fn get_template(
     State(state): State<AppState>,
     _: Authorized<can::ReadTemplates>,
     ApiPath(id): ApiPath<String>,
@@ -58,7 +58,7 @@ async fn get(
     params(("template_id" = String, Path, description = "Doppler template id")),
     request_body = PreviewRequest,
     responses((status = 200, body = PreviewResponse), BadRequest, Unauthorized, Forbidden, NotFound, Invalid, Upstream))]
-async fn preview(
+async fn preview_template(
     State(state): State<AppState>,
     _: Authorized<can::ReadTemplates>,
     ApiPath(id): ApiPath<String>,
@@ -71,7 +71,7 @@ async fn preview(
 #[utoipa::path(post, path = "/api/v1/templates", tag = "templates",
     request_body = TemplateInput,
     responses((status = 201, body = TemplateDetail), BadRequest, Unauthorized, Forbidden, Invalid, Upstream))]
-async fn create(
+async fn create_template(
     State(state): State<AppState>,
     user: Authorized<can::ManageTemplates>,
     ApiJson(body): ApiJson<TemplateInput>,
@@ -85,7 +85,7 @@ async fn create(
     params(("template_id" = String, Path, description = "Doppler template id")),
     request_body = TemplatePatch,
     responses((status = 200, body = TemplateDetail), BadRequest, Unauthorized, Forbidden, NotFound, Invalid, Upstream))]
-async fn update(
+async fn update_template(
     State(state): State<AppState>,
     user: Authorized<can::ManageTemplates>,
     ApiPath(id): ApiPath<String>,
@@ -99,7 +99,7 @@ async fn update(
 #[utoipa::path(delete, path = "/api/v1/templates/{template_id}", tag = "templates",
     params(("template_id" = String, Path, description = "Doppler template id")),
     responses((status = 204, description = "Deleted in Doppler"), Unauthorized, Forbidden, NotFound, Upstream))]
-async fn delete(
+async fn delete_template(
     State(state): State<AppState>,
     user: Authorized<can::ManageTemplates>,
     ApiPath(id): ApiPath<String>,

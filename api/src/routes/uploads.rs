@@ -100,6 +100,9 @@ async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppErr
         }
         bytes.extend_from_slice(&chunk);
     }
+    if bytes.contains(&0) {
+        return Err(crate::extract::nul_refused().field(name));
+    }
     String::from_utf8(bytes).map_err(|_| {
         AppError::invalid(
             name,
@@ -110,23 +113,21 @@ async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppErr
     })
 }
 
+pub use crate::storage::SpooledFile;
+
 /// A multipart form whose one file is spooled to disk and whose other fields are text.
 pub struct UploadForm {
     fields: std::collections::HashMap<String, Vec<String>>,
     pub file: Option<SpooledFile>,
 }
 
-pub struct SpooledFile {
-    pub spool: crate::storage::Spooled,
-    pub name: String,
-    pub size: u64,
-}
-
 impl UploadForm {
-    /// Reads the form, spooling the field `file_field` under `DATA_DIR` (at most `limit` bytes).
+    /// Reads the form, spooling the field `file_field` under `DATA_DIR` (at most `limit`
+    /// bytes); any field not in `fields` (nor the file) is refused, naming it.
     pub async fn read(
         mut form: Multipart,
         file_field: &str,
+        fields_allowed: &[&str],
         config: &crate::config::Config,
         limit: u64,
     ) -> Result<UploadForm, AppError> {
@@ -146,17 +147,28 @@ impl UploadForm {
                 return Err(refuse_after_draining(&mut form, refusal).await);
             }
             let name = field.name().unwrap_or_default().to_string();
+            if name != file_field && !fields_allowed.contains(&name.as_str()) {
+                let refusal = AppError::invalid(
+                    name.clone(),
+                    "form_field_unknown",
+                    format!("El formulario no tiene un campo '{name}'."),
+                    format!("The form has no field '{name}'."),
+                );
+                return Err(refuse_after_draining(&mut form, refusal).await);
+            }
             if name == file_field {
-                let (file_name, _) = describe(&field);
+                let (file_name, content_type) = describe(&field);
                 let path = crate::storage::spool_path(config);
                 let spool = crate::storage::Spooled(path.clone());
                 let mut chunks = field;
                 match crate::storage::write_limited(&path, &mut chunks, limit).await {
-                    Ok((size, _)) => {
+                    Ok((size, sha256)) => {
                         file = Some(SpooledFile {
                             spool,
                             name: crate::attachments::display_name(&file_name),
+                            content_type,
                             size,
+                            sha256,
                         })
                     }
                     Err(refusal) => {
@@ -179,26 +191,31 @@ impl UploadForm {
         Ok(UploadForm { fields, file })
     }
 
-    /// A text field, trimmed; `None` when absent or blank.
-    pub fn text(&self, name: &str) -> Option<String> {
+    /// A text field exactly as sent, when present.
+    pub fn raw(&self, name: &str) -> Option<&str> {
         self.fields
             .get(name)
             .and_then(|v| v.last())
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
+            .map(String::as_str)
     }
 
+    /// A text field as sent; `None` when absent or empty.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.raw(name).filter(|s| !s.is_empty()).map(str::to_string)
+    }
+
+    /// A boolean field: `true` or `false`, as the OpenAPI document's `boolean` says.
     pub fn flag(&self, name: &str) -> Result<bool, AppError> {
-        match self.text(name) {
+        match self.text(name).map(|v| v.to_ascii_lowercase()).as_deref() {
             None => Ok(false),
-            Some(v) => crate::config::parse_bool(&v).ok_or_else(|| {
-                AppError::invalid(
-                    name,
-                    "field_invalid",
-                    format!("El campo '{name}' debe ser verdadero o falso, no '{v}'."),
-                    format!("Field '{name}' must be true or false, not '{v}'."),
-                )
-            }),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(other) => Err(AppError::invalid(
+                name,
+                "field_invalid",
+                format!("El campo '{name}' debe ser true o false, no '{other}'."),
+                format!("Field '{name}' must be true or false, not '{other}'."),
+            )),
         }
     }
 

@@ -16,18 +16,18 @@ use crate::pagination::PageParams;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get, update))
-        .routes(routes!(set_groups))
-        .routes(routes!(set_permissions))
-        .routes(routes!(permissions))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(set_user_groups))
+        .routes(routes!(set_user_permissions))
+        .routes(routes!(list_permissions))
 }
 
 /// List users (search by name or e-mail, filter by state or group).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     params(UserFilter, PageParams),
     responses((status = 200, body = Page<User>), Unauthorized, Forbidden, Invalid))]
-async fn list(
+async fn list_users(
     State(state): State<AppState>,
     _: Authorized<can::ManageUsers>,
     ApiQuery(filter): ApiQuery<UserFilter>,
@@ -39,8 +39,8 @@ async fn list(
 /// Create a user, optionally with groups and direct permissions.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users",
     request_body = CreateUser,
-    responses((status = 201, body = User), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
-async fn create(
+    responses((status = 201, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid, Busy))]
+async fn create_user(
     State(state): State<AppState>,
     user: Authorized<can::ManageUsers>,
     ApiJson(body): ApiJson<CreateUser>,
@@ -54,7 +54,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), Unauthorized, Forbidden, NotFound))]
-async fn get(
+async fn get_user(
     State(state): State<AppState>,
     _: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
@@ -66,8 +66,8 @@ async fn get(
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "User id")),
     request_body = UpdateUser,
-    responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
-async fn update(
+    responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid, Busy))]
+async fn update_user(
     State(state): State<AppState>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
@@ -83,7 +83,7 @@ async fn update(
     params(("id" = i64, Path, description = "User id")),
     request_body = SetGroups,
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
-async fn set_groups(
+async fn set_user_groups(
     State(state): State<AppState>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
@@ -99,7 +99,7 @@ async fn set_groups(
     params(("id" = i64, Path, description = "User id")),
     request_body = SetPermissions,
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
-async fn set_permissions(
+async fn set_user_permissions(
     State(state): State<AppState>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
@@ -113,14 +113,14 @@ async fn set_permissions(
 /// Every permission that can be given to a user or group.
 #[utoipa::path(get, path = "/api/v1/permissions", tag = "users",
     responses((status = 200, body = Vec<PermissionInfo>), Unauthorized, Forbidden))]
-async fn permissions(_: Authorized<can::ManageUsers>) -> AppResult<Json<Vec<PermissionInfo>>> {
+async fn list_permissions(_: Authorized<can::ManageUsers>) -> AppResult<Json<Vec<PermissionInfo>>> {
     Ok(Json(
         Permission::ALL
             .iter()
             .map(|p| {
-                let (es, en) = p.descriptions();
+                let (es, en) = crate::auth::permission::descriptions(*p);
                 PermissionInfo {
-                    code: p.code().into(),
+                    code: *p,
                     description_es: es.into(),
                     description_en: en.into(),
                 }

@@ -23,6 +23,8 @@ use crate::relay::{RelayClient, RelayError, RemoteTemplate};
 #[into_params(parameter_in = Query)]
 pub struct TemplateFilter {
     /// Text contained in the name, id or subject.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Ask Doppler now instead of using the shared cache.
     pub refresh: Option<bool>,
@@ -168,23 +170,27 @@ pub fn preview(
     }
 }
 
-fn check_input(name: Option<&str>, from_email: Option<&str>) -> AppResult<()> {
-    if name.is_some_and(|n| n.trim().is_empty()) {
-        return Err(AppError::invalid(
-            "name",
-            "template_name_required",
-            "El nombre de la plantilla es obligatorio.",
-            "The template name is required.",
-        ));
+/// The rules of a template's fields, as the OpenAPI document states them.
+fn check_input(
+    name: Option<&str>,
+    subject: Option<&str>,
+    from_email: Option<&str>,
+    from_name: Option<&str>,
+    html: Option<&str>,
+) -> AppResult<()> {
+    if let Some(name) = name {
+        crate::input::name(name, 200, "name", "template_name_required")?;
     }
     if let Some(email) = from_email {
-        if crate::email::EmailAddress::parse(email).is_err() {
-            return Err(AppError::invalid(
-                "from_email",
-                "template_from_email_invalid",
-                format!("'{email}' no es una dirección de correo válida."),
-                format!("'{email}' is not a valid e-mail address."),
-            ));
+        crate::input::email_field(email, "from_email", "template_from_email_invalid")?;
+    }
+    for (field, value, max) in [
+        ("subject", subject, 998),
+        ("from_name", from_name, 255),
+        ("html", html, 200_000),
+    ] {
+        if let Some(value) = value {
+            crate::input::text(value, max, field)?;
         }
     }
     Ok(())
@@ -197,7 +203,13 @@ pub async fn create(
     by: &CurrentUser,
     input: TemplateInput,
 ) -> AppResult<TemplateDetail> {
-    check_input(Some(&input.name), Some(&input.from_email))?;
+    check_input(
+        Some(&input.name),
+        Some(&input.subject),
+        Some(&input.from_email),
+        Some(&input.from_name),
+        Some(&input.html),
+    )?;
     let fields = TemplateFields {
         name: Some(input.name.trim().to_string()),
         subject: Some(input.subject),
@@ -229,7 +241,13 @@ pub async fn update(
     id: &str,
     patch: TemplatePatch,
 ) -> AppResult<TemplateDetail> {
-    check_input(patch.name.as_deref(), patch.from_email.as_deref())?;
+    check_input(
+        patch.name.as_deref(),
+        patch.subject.as_deref(),
+        patch.from_email.as_deref(),
+        patch.from_name.as_deref(),
+        patch.html.as_deref(),
+    )?;
     let fields = TemplateFields {
         name: patch.name.map(|n| n.trim().to_string()),
         subject: patch.subject,

@@ -36,8 +36,8 @@ async fn seeded_groups_carry_the_legacy_permission_sets(backend: Backend) {
     assert_eq!(
         find("Operadores UI")["permissions"],
         json!([
-            "bulk_sends.operate",
             "bulk_sends.view",
+            "bulk_sends.operate",
             "jobs.view",
             "templates.view"
         ])
@@ -45,10 +45,10 @@ async fn seeded_groups_carry_the_legacy_permission_sets(backend: Backend) {
     assert_eq!(
         find("Report Managers")["permissions"],
         json!([
-            "reports.can_load_to_db",
-            "reports.can_process_reports",
+            "reports.view",
             "reports.request",
-            "reports.view"
+            "reports.can_process_reports",
+            "reports.can_load_to_db"
         ])
     );
     let catalogue: Value = expect_json(
@@ -249,13 +249,8 @@ async fn user_input_errors_name_the_field(backend: Backend) {
         ),
         (
             json!({ "username": "ok", "password": "long-enough", "permissions": ["reports.fly"] }),
-            "permissions",
-            "permission_unknown",
-        ),
-        (
-            json!({ "username": "ok", "password": "long-enough", "group_ids": [4242] }),
-            "group_ids",
-            "group_not_found",
+            "permissions[0]",
+            "field_invalid",
         ),
         (
             json!({ "username": "ok", "password": 12345678 }),
@@ -272,6 +267,18 @@ async fn user_input_errors_name_the_field(backend: Backend) {
         let problem = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY, code).await;
         assert_eq!(problem["field"], field, "{problem}");
     }
+    // A group that does not exist is not found, naming the field.
+    let r = app
+        .post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({ "username": "ok", "password": "long-enough", "group_ids": [4242] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(r, StatusCode::NOT_FOUND, "group_not_found").await;
+    assert_eq!(problem["field"], "group_ids");
     app.stop().await;
 }
 

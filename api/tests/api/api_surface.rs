@@ -143,7 +143,7 @@ async fn errors_are_problem_json_in_the_callers_language(backend: Backend) {
         .await
         .unwrap();
     expect_problem(broken, StatusCode::BAD_REQUEST, "json_invalid").await;
-    let huge = json!({ "name": "x".repeat(3 * 1024 * 1024) });
+    let huge = json!({ "name": "x".repeat(7 * 1024 * 1024) });
     expect_problem(
         app.post("/api/v1/groups", &app.admin_token, &huge)
             .send()

@@ -85,7 +85,11 @@ async fn attachments_upload_download_and_delete(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(download.status(), StatusCode::OK);
-    assert_eq!(download.headers()["content-type"], "application/pdf");
+    // Saved, never shown inline: whatever was uploaded comes back as bytes.
+    assert_eq!(
+        download.headers()["content-type"],
+        "application/octet-stream"
+    );
     let disposition = download.headers()["content-disposition"]
         .to_str()
         .unwrap()
@@ -121,8 +125,13 @@ async fn attachments_upload_download_and_delete(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let problem = expect_problem(no_file, StatusCode::UNPROCESSABLE_ENTITY, "file_required").await;
-    assert_eq!(problem["field"], "file");
+    let problem = expect_problem(
+        no_file,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_field_unknown",
+    )
+    .await;
+    assert_eq!(problem["field"], "other");
 
     let deleted = app
         .request(
@@ -157,7 +166,7 @@ async fn attachments_upload_download_and_delete(backend: Backend) {
     .await;
     let used_id = used["id"].as_i64().unwrap();
     let sent = app
-        .post("/api/v1/messages", &sender, &json!({ "to": ["ana@example.com"], "subject": "Recibo", "text": "Adjunto.", "attachment_ids": [used_id] }))
+        .post("/api/v1/messages", &sender, &json!({ "to": ["ana@example.com"], "subject": "Recibo", "html": "Adjunto.", "attachment_ids": [used_id] }))
         .send()
         .await
         .unwrap();

@@ -478,13 +478,15 @@ async fn file_level_problems_are_refused_and_store_nothing(backend: Backend) {
         (deuda_csv(6), "row_limit_exceeded"),
     ];
     for (bytes, code) in cases {
-        let p = expect_problem(
+        // The preview answers what is wrong; creating the send refuses the file.
+        let answer: Value = expect_json(
             preview(&app, bytes.clone(), "f.csv", &[]).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            code,
+            StatusCode::OK,
         )
         .await;
-        assert_eq!(p["field"], "file", "{p}");
+        assert_eq!(answer["problem"]["code"], code, "{answer}");
+        assert_eq!(answer["problem"]["field"], "file", "{answer}");
+        assert_eq!(answer["total_rows"], 0, "{answer}");
         let p = expect_problem(
             app.create_bulk(&app.admin_token, bytes, "f.csv", &[]).await,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -494,7 +496,8 @@ async fn file_level_problems_are_refused_and_store_nothing(backend: Backend) {
         assert_eq!(p["field"], "recipients_file", "{p}");
     }
     let limit = expect_problem(
-        preview(&app, deuda_csv(6), "f.csv", &[]).await,
+        app.create_bulk(&app.admin_token, deuda_csv(6), "f.csv", &[])
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "row_limit_exceeded",
     )
@@ -504,12 +507,12 @@ async fn file_level_problems_are_refused_and_store_nothing(backend: Backend) {
         limit["detail"].as_str().unwrap().contains("5 filas"),
         "{limit}"
     );
-    let missing = expect_problem(
+    let missing: Value = expect_json(
         preview(&app, b"nombre;deuda\nAna;1\n".to_vec(), "f.csv", &[]).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "email_column_missing",
+        StatusCode::OK,
     )
     .await;
+    assert_eq!(missing["problem"]["code"], "email_column_missing");
     assert_eq!(missing["headers"], json!(["nombre", "deuda"]));
 
     let big: Vec<u8> = deuda_csv(4)
@@ -538,7 +541,7 @@ async fn file_level_problems_are_refused_and_store_nothing(backend: Backend) {
             &[("template_id", "no-such-template")],
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::NOT_FOUND,
         "template_not_found",
     )
     .await;

@@ -233,8 +233,8 @@ async fn page_bounds_and_form_sizes_are_enforced(backend: Backend) {
     .await;
     assert_eq!(problem["field"], "subject");
     let mut form = reqwest::multipart::Form::new();
-    for i in 0..60 {
-        form = form.text(format!("extra{i}"), "x");
+    for _ in 0..60 {
+        form = form.text("mapping", "{}");
     }
     expect_problem(
         app.request(Method::POST, "/api/v1/csv/preview", Some(&app.admin_token))
@@ -273,14 +273,14 @@ async fn message_attachments_are_de_duplicated_and_capped(backend: Backend) {
         app.post(
             "/api/v1/messages",
             &app.admin_token,
-            &json!({ "to": ["a@example.com"], "subject": "s", "text": "t", "attachment_ids": attachment_ids }),
+            &json!({ "to": ["a@example.com"], "subject": "s", "html": "t", "attachment_ids": attachment_ids }),
         )
         .send()
     };
     let problem = expect_problem(
         send(ids.clone()).await.unwrap(),
         StatusCode::UNPROCESSABLE_ENTITY,
-        "too_many_attachments",
+        "too_many_items",
     )
     .await;
     assert_eq!(problem["field"], "attachment_ids");

@@ -161,7 +161,7 @@ async fn the_api_key_is_never_logged_answered_or_stored(backend: Backend) {
         },
     ] {
         sim.set_faults(faults);
-        let body = json!({ "to": ["ana@example.com"], "subject": "s", "text": "t" });
+        let body = json!({ "to": ["ana@example.com"], "subject": "s", "html": "t" });
         answers.push_str(
             &call("/api/v1/messages".into(), Some(body))
                 .await

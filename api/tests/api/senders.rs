@@ -50,7 +50,7 @@ async fn senders_are_managed_and_operators_see_their_own_active_ones(backend: Ba
         .post(
             "/api/v1/senders",
             &app.admin_token,
-            &json!({ "user_id": luis_id, "from_email": "luis@gmail.comm", "from_name": "Luis" }),
+            &json!({ "user_id": luis_id, "from_email": "luis@@example.com", "from_name": "Luis" }),
         )
         .send()
         .await
@@ -277,7 +277,7 @@ async fn operators_send_only_as_themselves_or_the_default(backend: Backend) {
     let message = |body: Value, token: &str| app.post("/api/v1/messages", token, &body).send();
     expect_problem(
         message(
-            json!({ "to": ["x@example.com"], "subject": "s", "text": "t", "sender_id": ids[0] }),
+            json!({ "to": ["x@example.com"], "subject": "s", "html": "t", "sender_id": ids[0] }),
             &luis,
         )
         .await
@@ -288,7 +288,7 @@ async fn operators_send_only_as_themselves_or_the_default(backend: Backend) {
     .await;
     expect_problem(
         message(
-            json!({ "to": ["x@example.com"], "subject": "s", "text": "t", "from_email": "ceo@example.com" }),
+            json!({ "to": ["x@example.com"], "subject": "s", "html": "t", "from_email": "ceo@example.com" }),
             &luis,
         )
         .await
@@ -299,7 +299,7 @@ async fn operators_send_only_as_themselves_or_the_default(backend: Backend) {
     .await;
     let sent: Value = expect_json(
         message(
-            json!({ "to": ["x@example.com"], "subject": "s", "text": "t", "sender_id": ids[1] }),
+            json!({ "to": ["x@example.com"], "subject": "s", "html": "t", "sender_id": ids[1] }),
             &luis,
         )
         .await

@@ -198,7 +198,7 @@ async fn injected_faults_leave_every_recipient_in_one_state_and_nothing_twice(ba
             &app.admin_token,
             deuda_csv(80),
             "faults.csv",
-            &[("send_now", "1")],
+            &[("send_now", "true")],
         )
         .await,
         StatusCode::CREATED,
@@ -288,7 +288,7 @@ async fn absurd_retry_after_headers_neither_crash_nor_stall_a_send(backend: Back
                 &app.admin_token,
                 csv.into_bytes(),
                 "retry.csv",
-                &[("send_now", "1")],
+                &[("send_now", "true")],
             )
             .await,
             StatusCode::CREATED,

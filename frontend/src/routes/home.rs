@@ -41,7 +41,7 @@ pub fn Home() -> impl IntoView {
             <main class="home">
                 <h1>{move || format!("Hola, {}", session.display_name())}</h1>
                 <p>"Sesión iniciada. Permisos: "
-                    {move || session.me.with(|me| me.as_ref().map(|m| m.permissions.join(", ")).unwrap_or_default())}
+                    {move || session.me.with(|me| me.as_ref().map(|m| m.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default())}
                 </p>
             </main>
         </Show>

@@ -230,7 +230,7 @@ impl TestApp {
             None,
             CreateUser {
                 username: "admin".into(),
-                email: "admin@example.com".into(),
+                email: Some("admin@example.com".into()),
                 password: ADMIN_PASSWORD.into(),
                 first_name: "Ada".into(),
                 last_name: "Admin".into(),

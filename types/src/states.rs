@@ -1,0 +1,258 @@
+//! Every state and kind the API speaks of, as enums the API and the SPA share: the OpenAPI
+//! document lists their values, the SPA's badges and filters use them, and a state change
+//! in the API is an exhaustive `match`.
+
+use serde::{Deserialize, Serialize};
+
+/// A value that is not one of an enum's spellings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "'{}' is not a known {}", self.value, self.kind)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+/// A string-backed enum: `as_str`, `ALL`, `FromStr`, `Display`, serde with the same
+/// spellings, and (with `openapi`) a string enum schema.
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident ($kind:tt) {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:tt ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(
+            feature = "db",
+            derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+            sea_orm(rs_type = "String", db_type = "Text")
+        )]
+        pub enum $name {
+            $(
+                $(#[$vmeta])*
+                #[serde(rename = $text)]
+                #[cfg_attr(feature = "db", sea_orm(string_value = $text))]
+                $variant
+            ),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                match value {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { kind: $kind, value: value.to_string() }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// Where a bulk send stands. `importing → ready | ready_with_errors | import_failed`,
+    /// then `scheduled → queued → sending → done | done_with_errors | failed`, with `paused`
+    /// and `cancelled` on the way.
+    BulkSendStatus ("bulk send status") {
+        Importing = "importing",
+        Ready = "ready",
+        ReadyWithErrors = "ready_with_errors",
+        ImportFailed = "import_failed",
+        Scheduled = "scheduled",
+        Queued = "queued",
+        Sending = "sending",
+        Paused = "paused",
+        Done = "done",
+        DoneWithErrors = "done_with_errors",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+string_enum! {
+    /// Where one recipient's message stands: `not_started → sending → sent | send_failed |
+    /// ambiguous` (ambiguous: it may have gone out; an operator decides).
+    SendStatus ("recipient send status") {
+        NotStarted = "not_started",
+        Sending = "sending",
+        Sent = "sent",
+        SendFailed = "send_failed",
+        Ambiguous = "ambiguous",
+    }
+}
+
+string_enum! {
+    /// The verdict on a recipient row: importable, importable but worth a look, or not sent.
+    ValidationStatus ("validation status") {
+        Valid = "valid",
+        Warning = "warning",
+        Invalid = "invalid",
+    }
+}
+
+string_enum! {
+    /// Where a single message stands (as a recipient's send).
+    MessageStatus ("message status") {
+        Sending = "sending",
+        Sent = "sent",
+        SendFailed = "send_failed",
+        Ambiguous = "ambiguous",
+    }
+}
+
+string_enum! {
+    /// A background job's state: `queued → running → done | error`.
+    JobState ("job state") {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        Error = "error",
+    }
+}
+
+string_enum! {
+    /// The kinds of background work.
+    JobType ("job type") {
+        /// Sends a bulk send's recipients.
+        BulkSend = "bulk_send",
+        /// One step of a Doppler report: request, poll, download.
+        ProcessReport = "process_report",
+        /// Requests, processes and loads a finished bulk send's own report.
+        PostSendReport = "post_send_report",
+    }
+}
+
+string_enum! {
+    /// A Doppler report's state (the legacy upper-case spellings).
+    ReportState ("report state") {
+        Pending = "PENDING",
+        Processing = "PROCESSING",
+        Ready = "READY",
+        Error = "ERROR",
+    }
+}
+
+string_enum! {
+    /// What a Doppler report lists.
+    ReportType ("report type") {
+        Deliveries = "deliveries",
+        Bounces = "bounces",
+        Opens = "opens",
+        Clicks = "clicks",
+        Spam = "spam",
+        Unsubscribed = "unsubscribed",
+        Sent = "sent",
+    }
+}
+
+string_enum! {
+    /// A database report rows can be loaded into.
+    LoadTarget ("load target") {
+        Default = "default",
+        Analytics = "analytics",
+    }
+}
+
+string_enum! {
+    /// Reports by where they were loaded: into one database, or `none` (nowhere yet).
+    LoadedInto ("load filter") {
+        Default = "default",
+        Analytics = "analytics",
+        None = "none",
+    }
+}
+
+string_enum! {
+    /// Where a bulk send's own delivery report stands.
+    BulkReportState ("bulk send report state") {
+        NotStarted = "not_started",
+        Pending = "pending",
+        Processing = "processing",
+        Ready = "ready",
+        ZeroRows = "zero_rows",
+        Error = "error",
+    }
+}
+
+string_enum! {
+    /// Where a report came from.
+    ReportOrigin ("report origin") {
+        /// Requested by someone.
+        Manual = "manual",
+        /// Requested automatically after a bulk send finished.
+        PostSend = "post_send",
+    }
+}
+
+string_enum! {
+    /// A list's period of creation.
+    Period ("period") {
+        /// The current calendar month in `TIME_ZONE` (the legacy list's default).
+        CurrentMonth = "current_month",
+        All = "all",
+    }
+}
+
+string_enum! {
+    /// What a user may do. Superusers hold all of them.
+    PermissionCode ("permission") {
+        BulkSendsView = "bulk_sends.view",
+        BulkSendsOperate = "bulk_sends.operate",
+        JobsView = "jobs.view",
+        TemplatesView = "templates.view",
+        TemplatesManage = "templates.manage",
+        MessagesSend = "messages.send",
+        SendersManage = "senders.manage",
+        ReportsView = "reports.view",
+        ReportsRequest = "reports.request",
+        ReportsProcess = "reports.can_process_reports",
+        ReportsLoad = "reports.can_load_to_db",
+        UsersManage = "users.manage",
+        AuditView = "audit.view",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_round_trip_through_serde_and_from_str() {
+        for status in BulkSendStatus::ALL {
+            let json = serde_json::to_string(status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(status.as_str().parse::<BulkSendStatus>().unwrap(), *status);
+        }
+        assert_eq!(ReportState::Ready.as_str(), "READY");
+        assert_eq!(
+            "reports.can_load_to_db".parse::<PermissionCode>().unwrap(),
+            PermissionCode::ReportsLoad
+        );
+        assert!("bogus".parse::<JobType>().is_err());
+    }
+}
