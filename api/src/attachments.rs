@@ -315,7 +315,7 @@ pub async fn delete(db: &Db, config: &Config, by: &CurrentUser, id: i64) -> AppR
     let model = find(db, by, id).await?;
     if model.created_by != Some(by.id) && !by.is_superuser {
         return Err(AppError::new(
-            axum::http::StatusCode::FORBIDDEN,
+            crate::error::ErrorKind::Forbidden,
             "attachment_not_yours",
             "Solo quien subió el adjunto puede eliminarlo.",
             "Only whoever uploaded the attachment can delete it.",

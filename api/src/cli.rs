@@ -10,8 +10,8 @@ use crate::accounts::users;
 use crate::auth::password::Hasher;
 use crate::auth::permission;
 use crate::config::Config;
-use crate::jobs::runner::Scope;
 use crate::server;
+use crate::workers::Scope;
 
 pub struct SuperuserArgs {
     pub username: Option<String>,
@@ -134,20 +134,20 @@ pub fn openapi(output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
 pub fn openapi_json() -> anyhow::Result<String> {
     Ok(format!(
         "{}\n",
-        serde_json::to_string_pretty(&crate::routes::openapi())?
+        serde_json::to_string_pretty(&crate::http::openapi::openapi())?
     ))
 }
 
-/// A state for commands that do background work without the HTTP server.
-async fn worker_state(config: Config) -> anyhow::Result<crate::app::AppState> {
+/// A services for commands that do background work without the HTTP server.
+async fn worker_state(config: Config) -> anyhow::Result<crate::services::Services> {
     let db = server::connect(&config).await?;
     server::migrate(&db).await?;
-    crate::app::AppState::new(config, db).await
+    crate::services::Services::new(config, db)
 }
 
 pub async fn process_bulk_scheduled(config: Config) -> anyhow::Result<()> {
-    let state = worker_state(config).await?;
-    let started = crate::bulk_sends::schedule::start_due(&state, chrono::Utc::now())
+    let services = worker_state(config).await?;
+    let started = crate::bulk_sends::schedule::start_due(&services, chrono::Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Scheduler procesó {started} envíos");
@@ -155,7 +155,7 @@ pub async fn process_bulk_scheduled(config: Config) -> anyhow::Result<()> {
 }
 
 pub async fn jobs_run(config: Config, forever: bool) -> anyhow::Result<()> {
-    let state = worker_state(config).await?;
+    let services = worker_state(config).await?;
     let scope = if forever {
         Scope::EVERYTHING
     } else {
@@ -165,29 +165,32 @@ pub async fn jobs_run(config: Config, forever: bool) -> anyhow::Result<()> {
             until_idle: Some(std::time::Duration::ZERO),
         }
     };
-    run_until_signal(state, scope).await;
+    run_until_signal(services, scope).await;
     println!("Trabajos procesados.");
     Ok(())
 }
 
 /// Works the jobs of `scope` in this process until it is idle or a signal stops it.
-async fn run_until_signal(state: crate::app::AppState, scope: Scope) {
+async fn run_until_signal(services: crate::services::Services, scope: Scope) {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
         server::shutdown_signal().await;
         signal.cancel();
     });
-    crate::jobs::runner::run_cli(state, scope, shutdown).await;
+    crate::workers::run_cli(services, scope, shutdown).await;
 }
 
 /// The report steps of these commands: a poll comes back within the poll delay, so they
 /// count as due; a post-send report scheduled for later (or a retry in minutes) does not.
-fn report_steps(state: &crate::app::AppState, types: &'static [crate::jobs::JobType]) -> Scope {
+fn report_steps(
+    services: &crate::services::Services,
+    types: &'static [crate::jobs::JobType],
+) -> Scope {
     Scope {
         types: Some(types),
         until_idle: Some(
-            state
+            services
                 .config
                 .reports
                 .poll_max_delay
@@ -198,12 +201,12 @@ fn report_steps(state: &crate::app::AppState, types: &'static [crate::jobs::JobT
 }
 
 pub async fn process_reports_pending(config: Config) -> anyhow::Result<()> {
-    let state = worker_state(config).await?;
-    let queued = crate::reports::process_pending(&state, None)
+    let services = worker_state(config).await?;
+    let queued = crate::reports::process_pending(&services, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let scope = report_steps(&state, &[crate::jobs::JobType::ProcessReport]);
-    run_until_signal(state, scope).await;
+    let scope = report_steps(&services, &[crate::jobs::JobType::ProcessReport]);
+    run_until_signal(services, scope).await;
     println!("Reportes pendientes procesados: {queued}");
     Ok(())
 }
@@ -213,21 +216,21 @@ pub async fn process_post_send_reports(
     bulk_id: Option<i64>,
     force: bool,
 ) -> anyhow::Result<()> {
-    let state = worker_state(config).await?;
-    let scheduled = crate::reports::post_send::schedule_missing(&state)
+    let services = worker_state(config).await?;
+    let scheduled = crate::reports::post_send::schedule_missing(&services)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let queued = crate::reports::post_send::queue_for_cli(&state, bulk_id, force)
+    let queued = crate::reports::post_send::queue_for_cli(&services, bulk_id, force)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let scope = report_steps(
-        &state,
+        &services,
         &[
             crate::jobs::JobType::PostSendReport,
             crate::jobs::JobType::ProcessReport,
         ],
     );
-    run_until_signal(state, scope).await;
+    run_until_signal(services, scope).await;
     println!(
         "Post-send reports: programados={scheduled}, envíos procesados={}",
         queued.len()
@@ -240,11 +243,11 @@ pub async fn load_report(
     report_id: i64,
     target: crate::reports::LoadTarget,
 ) -> anyhow::Result<()> {
-    let state = worker_state(config).await?;
-    if let Some(analytics) = &state.analytics {
+    let services = worker_state(config).await?;
+    if let Some(analytics) = &services.analytics {
         analytics.migrate_analytics().await?;
     }
-    let rows = crate::reports::load::load(&state, report_id, target, None)
+    let rows = crate::reports::load::load(&services, report_id, target, None)
         .await
         .map_err(|e| anyhow::anyhow!("{} ({})", e.es, e.code))?;
     println!("Carga a BD completada en '{target}' ({rows} filas)");

@@ -1,22 +1,57 @@
-//! `AppError` → RFC 9457 problem+json.
+//! The domain's error: what went wrong, in words for people and a code for programs.
 //!
-//! Every error carries a stable machine `code` and a message in Spanish and English. The
-//! handler's answer holds both; [`render_problems`] picks the language from the request's
-//! `Accept-Language` (Spanish by default) and adds the request path and id. Errors from
-//! outside our handlers (unknown route, wrong method, body too large) get the same shape.
-//! Internal errors are logged with their cause and answered without it.
+//! Every error carries a [`ErrorKind`], a stable machine `code` and a message in Spanish
+//! and English, optionally the request field at fault and further facts. It knows nothing
+//! of HTTP: `http::problem` turns kinds into status codes and errors into RFC 9457
+//! problem+json. Internal errors keep their cause for the log; it is never answered.
 
 use std::borrow::Cow;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use relay_types::Problem;
 use serde_json::{Map, Value};
 
-pub const PROBLEM_JSON: &str = "application/problem+json";
+/// What kind of failure an error is; the HTTP layer maps each to one status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request cannot be read at all (malformed JSON, an unreadable form).
+    BadRequest,
+    /// The request is readable but a value breaks a rule (names its field).
+    Invalid,
+    /// No valid credentials.
+    Unauthorized,
+    /// Valid credentials without the right to do this.
+    Forbidden,
+    /// The thing asked for, or named in the request, does not exist (or is not visible).
+    NotFound,
+    /// The thing is not in a state that allows this (already sent, not ready, ...).
+    Conflict,
+    /// A file or body over its limit.
+    TooLarge,
+    /// A content type the operation does not read.
+    Unsupported,
+    /// Too many attempts; try again after `retry_after` seconds.
+    RateLimited,
+    /// Busy for a moment; try again after `retry_after` seconds.
+    Unavailable,
+    /// Doppler Relay (or another service we call) failed.
+    Upstream,
+    /// Our own fault; logged with its cause.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Whether the request itself is at fault, so that trying again unchanged cannot help
+    /// (as opposed to a busy moment, an upstream failure or our own fault).
+    pub fn is_permanent(self) -> bool {
+        !matches!(
+            self,
+            ErrorKind::RateLimited
+                | ErrorKind::Unavailable
+                | ErrorKind::Upstream
+                | ErrorKind::Internal
+        )
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -25,7 +60,7 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// The preferred of Spanish and English in an `Accept-Language` header; Spanish when
+    /// The preferred of Spanish and English in an `Accept-Language` value; Spanish when
     /// neither is named.
     pub fn from_accept_language(header: Option<&str>) -> Lang {
         let Some(header) = header else {
@@ -53,30 +88,23 @@ impl Lang {
         }
         best.map(|(_, lang)| lang).unwrap_or(Lang::Es)
     }
-
-    pub fn from_headers(headers: &HeaderMap) -> Lang {
-        Lang::from_accept_language(
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-        )
-    }
 }
 
-/// An error answer: status, stable code, message in both languages, and optional facts.
-/// Boxed, so that `Result<T, AppError>` stays one pointer wide on the happy path.
+/// An error: kind, stable code, message in both languages, and optional facts. Boxed, so
+/// that `Result<T, AppError>` stays one pointer wide on the happy path.
 #[derive(Debug)]
 pub struct AppError(Box<ErrorDetails>);
 
 #[derive(Debug)]
 pub struct ErrorDetails {
-    pub status: StatusCode,
+    pub kind: ErrorKind,
     pub code: Cow<'static, str>,
     pub es: String,
     pub en: String,
     pub field: Option<String>,
     pub extra: Map<String, Value>,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Seconds after which trying again may succeed (rate limits, a busy moment).
+    pub retry_after: Option<u64>,
     /// The cause of an internal error; logged, never answered.
     pub source: Option<anyhow::Error>,
 }
@@ -103,21 +131,33 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// The RFC 9457 members, and ours, that [`AppError::with`] may not overwrite.
+const RESERVED: [&str; 8] = [
+    "type",
+    "title",
+    "status",
+    "detail",
+    "code",
+    "instance",
+    "request_id",
+    "field",
+];
+
 impl AppError {
     pub fn new(
-        status: StatusCode,
+        kind: ErrorKind,
         code: impl Into<Cow<'static, str>>,
         es: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
         Self(Box::new(ErrorDetails {
-            status,
+            kind,
             code: code.into(),
             es: es.into(),
             en: en.into(),
             field: None,
             extra: Map::new(),
-            headers: Vec::new(),
+            retry_after: None,
             source: None,
         }))
     }
@@ -129,16 +169,6 @@ impl AppError {
 
     /// Adds a top-level member to the problem. The RFC 9457 members (and ours) are reserved.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        const RESERVED: [&str; 8] = [
-            "type",
-            "title",
-            "status",
-            "detail",
-            "code",
-            "instance",
-            "request_id",
-            "field",
-        ];
         debug_assert!(
             !RESERVED.contains(&key),
             "'{key}' is a reserved problem member"
@@ -149,10 +179,8 @@ impl AppError {
         self
     }
 
-    pub fn header(mut self, name: HeaderName, value: impl ToString) -> Self {
-        if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-            self.0.headers.push((name, value));
-        }
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.0.retry_after = Some(seconds);
         self
     }
 
@@ -164,26 +192,27 @@ impl AppError {
     }
 
     pub fn bad_request(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, es, en)
+        Self::new(ErrorKind::BadRequest, code, es, en)
     }
 
-    /// 422 naming the field at fault.
+    /// A rule broken by the value of `field`.
     pub fn invalid(
         field: impl Into<String>,
         code: &'static str,
         es: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, es, en).field(field)
+        Self::new(ErrorKind::Invalid, code, es, en).field(field)
     }
 
     pub fn unauthorized(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, es, en).header(header::WWW_AUTHENTICATE, "Bearer")
+        Self::new(ErrorKind::Unauthorized, code, es, en)
     }
 
+    /// Refused for lack of `permission`.
     pub fn forbidden(permission: &str) -> Self {
         Self::new(
-            StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden,
             "permission_denied",
             format!("No tienes permiso para esta acción (se requiere '{permission}')."),
             format!("You do not have permission for this action ('{permission}' is required)."),
@@ -191,29 +220,34 @@ impl AppError {
         .with("permission", permission)
     }
 
-    /// 404 with whole phrases ("Plantilla no encontrada.", "Template not found.").
-    pub fn not_found(es: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", es, en)
+    /// Refused for a reason other than a missing permission, with its own code.
+    pub fn refused(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, code, es, en)
     }
 
-    /// 404 for something the request names (in `field`) that does not exist: a referenced
-    /// sender, attachment, template or group.
+    /// Not found, with whole phrases ("Plantilla no encontrada.", "Template not found.").
+    pub fn not_found(es: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, "not_found", es, en)
+    }
+
+    /// Something the request names (in `field`) that does not exist: a referenced sender,
+    /// attachment, template or group.
     pub fn missing(
         field: &str,
         code: &'static str,
         es: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, es, en).field(field)
+        Self::new(ErrorKind::NotFound, code, es, en).field(field)
     }
 
     pub fn conflict(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, es, en)
+        Self::new(ErrorKind::Conflict, code, es, en)
     }
 
     pub fn too_large(limit_bytes: u64) -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::TooLarge,
             "payload_too_large",
             format!(
                 "El archivo o cuerpo supera el límite de {} ({limit_bytes} bytes).",
@@ -229,7 +263,7 @@ impl AppError {
 
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut err = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Internal,
             "internal_error",
             "Error interno del servidor. El incidente quedó registrado.",
             "Internal server error. The incident was logged.",
@@ -238,24 +272,21 @@ impl AppError {
         err
     }
 
-    /// 502 for a failure of an upstream service such as Doppler Relay.
+    /// A failure of an upstream service such as Doppler Relay.
     pub fn upstream(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_GATEWAY, code, es, en)
+        Self::new(ErrorKind::Upstream, code, es, en)
     }
 
-    pub fn to_problem(&self, lang: Lang) -> Problem {
+    /// The problem document in `lang`, given the status the HTTP layer chose for the kind.
+    pub fn to_problem(&self, status: u16, title: &str, lang: Lang) -> Problem {
         Problem {
-            kind: if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            kind: if self.kind == ErrorKind::Internal {
                 "about:blank".to_string()
             } else {
                 format!("urn:relay-console:problem:{}", self.code)
             },
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
-            status: self.status.as_u16(),
+            title: title.to_string(),
+            status,
             detail: self.message(lang).to_string(),
             code: self.code.to_string(),
             instance: None,
@@ -275,131 +306,6 @@ pub fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{bytes} bytes")
     }
-}
-
-/// What a handler's error leaves on its response for [`render_problems`] to localise.
-#[derive(Debug, Clone)]
-struct ProblemSource {
-    problem_es: Problem,
-    problem_en: Problem,
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            match &self.source {
-                Some(source) => {
-                    tracing::error!(code = %self.code, error = format!("{source:#}"), "request failed")
-                }
-                None => tracing::error!(code = %self.code, message = %self.en, "request failed"),
-            }
-        }
-        let source = ProblemSource {
-            problem_es: self.to_problem(Lang::Es),
-            problem_en: self.to_problem(Lang::En),
-        };
-        let mut response = problem_response(&source.problem_es);
-        *response.status_mut() = self.status;
-        for (name, value) in self.0.headers {
-            response.headers_mut().insert(name, value);
-        }
-        response.extensions_mut().insert(source);
-        response
-    }
-}
-
-fn problem_response(problem: &Problem) -> Response {
-    let body = serde_json::to_vec(problem).unwrap_or_default();
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() =
-        StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    response
-}
-
-/// Errors raised outside our handlers, by status.
-fn generic_error(status: StatusCode) -> AppError {
-    match status {
-        StatusCode::NOT_FOUND => AppError::new(
-            status,
-            "not_found",
-            "El recurso solicitado no existe.",
-            "The requested resource does not exist.",
-        ),
-        StatusCode::METHOD_NOT_ALLOWED => AppError::new(
-            status,
-            "method_not_allowed",
-            "Método HTTP no permitido para este recurso.",
-            "HTTP method not allowed for this resource.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-            status,
-            "payload_too_large",
-            "El cuerpo de la petición es demasiado grande.",
-            "The request body is too large.",
-        ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(
-            status,
-            "unsupported_media_type",
-            "Tipo de contenido no soportado.",
-            "Unsupported content type.",
-        ),
-        StatusCode::REQUEST_TIMEOUT => AppError::new(
-            status,
-            "request_timeout",
-            "La petición tardó demasiado.",
-            "The request took too long.",
-        ),
-        s if s.is_server_error() => AppError::new(
-            status,
-            "internal_error",
-            "Error interno del servidor. El incidente quedó registrado.",
-            "Internal server error. The incident was logged.",
-        ),
-        _ => AppError::new(
-            status,
-            "bad_request",
-            "Petición inválida.",
-            "Invalid request.",
-        ),
-    }
-}
-
-/// Middleware: every error answer leaves as problem+json in the client's language, with
-/// the request path and id.
-pub async fn render_problems(request: Request, next: Next) -> Response {
-    let lang = Lang::from_headers(request.headers());
-    let instance = request.uri().path().to_string();
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let mut problem = match response.extensions().get::<ProblemSource>() {
-        Some(source) => match lang {
-            Lang::Es => source.problem_es.clone(),
-            Lang::En => source.problem_en.clone(),
-        },
-        None => generic_error(status).to_problem(lang),
-    };
-    problem.instance = Some(instance);
-    problem.request_id = request_id;
-    let (parts, _) = response.into_parts();
-    let mut rendered = problem_response(&problem);
-    *rendered.status_mut() = parts.status;
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rendered.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    rendered
 }
 
 impl From<sea_orm::DbErr> for AppError {

@@ -4,7 +4,6 @@
 //! nothing of HTTP; the CLI in `main.rs` calls the same services.
 
 pub mod accounts;
-pub mod app;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -16,7 +15,7 @@ pub mod db;
 pub mod email;
 pub mod entities;
 pub mod error;
-pub mod extract;
+pub mod http;
 pub mod input;
 pub mod jobs;
 pub mod messages;
@@ -25,8 +24,9 @@ pub mod pagination;
 pub mod recipients;
 pub mod relay;
 pub mod reports;
-pub mod routes;
 pub mod senders;
 pub mod server;
+pub mod services;
 pub mod storage;
 pub mod templates;
+pub mod workers;

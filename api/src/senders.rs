@@ -315,7 +315,7 @@ pub async fn resolve(
             })?;
         if sender.user_id != by.id && !by.has(Permission::SendersManage) {
             return Err(AppError::new(
-                axum::http::StatusCode::FORBIDDEN,
+                crate::error::ErrorKind::Forbidden,
                 "sender_not_allowed",
                 "Ese remitente no está asignado a tu usuario: usa el tuyo o el predeterminado.",
                 "That sender is not assigned to you: use your own or the default one.",

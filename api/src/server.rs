@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{self, AppState};
 use crate::auth::permission;
 use crate::config::{BindAddr, Config};
 use crate::db::Db;
+use crate::http::{self, AppState};
+use crate::services::Services;
 
 pub struct ServeOptions {
     /// Apply pending migrations before serving (the default).
@@ -80,22 +81,22 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
             "database has pending migrations; run `relay-console migrate`"
         );
     }
-    let state = AppState::new(config, db).await?;
-    if let (true, Some(analytics)) = (options.migrate, &state.analytics) {
+    let state = AppState::new(Services::new(config, db)?);
+    if let (true, Some(analytics)) = (options.migrate, &state.services.analytics) {
         if let Err(err) = analytics.migrate_analytics().await {
             tracing::warn!(error = %format!("{err:#}"), "the analytics database could not be migrated; loads into it will fail until it is reachable");
         }
     }
-    let router = app::router(state.clone());
+    let router = http::router(state.clone());
     let shutdown = CancellationToken::new();
     let jobs_shutdown = CancellationToken::new();
-    let jobs = if state.config.jobs.enabled {
-        crate::jobs::runner::spawn(&state, jobs_shutdown.clone())
+    let jobs = if state.services.config.jobs.enabled {
+        crate::workers::spawn(&state.services, jobs_shutdown.clone())
     } else {
         tokio::task::JoinSet::new()
     };
 
-    let (local_addr, handle) = match state.config.bind_addr.clone() {
+    let (local_addr, handle) = match state.services.config.bind_addr.clone() {
         BindAddr::Tcp(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use relay_console::app::AppState;
 use relay_console::auth::CurrentUser;
 use relay_console::bulk_sends::{self, NewBulkSend};
 use relay_console::config::Config;
 use relay_console::server;
+use relay_console::services::Services;
 use relay_types::CreateUser;
 
 #[derive(Parser)]
@@ -169,7 +169,7 @@ async fn state_for(
     db: &BenchDb,
     sim_url: &str,
     extra: &[(&str, String)],
-) -> anyhow::Result<(AppState, CurrentUser)> {
+) -> anyhow::Result<(Services, CurrentUser)> {
     let mut vars: HashMap<String, String> = [
         (
             "SECRET_KEY",
@@ -198,7 +198,7 @@ async fn state_for(
     let config = Config::from_vars(&vars)?;
     let conn = server::connect(&config).await?;
     server::migrate(&conn).await?;
-    let state = AppState::new(config, conn).await?;
+    let state = Services::new(config, conn)?;
     let user = relay_console::accounts::users::create(
         &state.db,
         &state.hasher,
@@ -229,7 +229,7 @@ async fn state_for(
 }
 
 async fn import_file(
-    state: &AppState,
+    state: &Services,
     user: &CurrentUser,
     file: &Path,
     template_id: &str,
@@ -381,7 +381,7 @@ async fn dispatch_case(
     http.post(format!("{sim}_sim/reset")).send().await?;
 
     let shutdown = tokio_util_cancel();
-    let mut workers = relay_console::jobs::runner::spawn(&state, shutdown.clone());
+    let mut workers = relay_console::workers::spawn(&state, shutdown.clone());
     let started = Instant::now();
     bulk_sends::queue(&state, &user, id)
         .await

@@ -4,13 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::auth::{CurrentUser, Permission};
 use crate::config::DatabaseKind;
 use crate::entities::{group_permission, user};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 /// 403 unless `by` holds every one of `codes` (a superuser holds all).
 pub fn check_grantable(
@@ -22,7 +21,7 @@ pub fn check_grantable(
         if !by.has(permission) {
             let code = permission.as_str();
             return Err(AppError::new(
-                StatusCode::FORBIDDEN,
+                ErrorKind::Forbidden,
                 "permission_not_held",
                 format!("No puedes otorgar '{code}' porque no tienes ese permiso."),
                 format!("You cannot grant '{code}' because you do not hold it."),
@@ -49,7 +48,7 @@ pub async fn permissions_of_groups(
 }
 
 fn superuser_required(es: &str, en: &str) -> AppError {
-    AppError::new(StatusCode::FORBIDDEN, "superuser_required", es, en)
+    AppError::new(ErrorKind::Forbidden, "superuser_required", es, en)
         .with("permission", "superuser")
 }
 

@@ -398,7 +398,7 @@ pub async fn update(
                 };
                 if !confirmed {
                     return Err(AppError::new(
-                        axum::http::StatusCode::FORBIDDEN,
+                        crate::error::ErrorKind::Forbidden,
                         "current_password_required",
                         "Para cambiar tu propia contraseña indica la actual (current_password).",
                         "To change your own password, give the current one (current_password).",

@@ -134,7 +134,7 @@ pub async fn confirm_password(
         )
         .await?;
         Err(AppError::new(
-            axum::http::StatusCode::FORBIDDEN,
+            crate::error::ErrorKind::Forbidden,
             "auth_password_confirmation_failed",
             "La contraseña no es correcta.",
             "The password is not correct.",

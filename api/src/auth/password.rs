@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::http::{header, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 
 pub const MIN_PASSWORD_LENGTH: usize = 8;
 /// Longer passwords are refused before hashing: they add nothing but work.
@@ -62,13 +61,13 @@ impl Hasher {
         match tokio::time::timeout(SLOT_WAIT, self.slots.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Unavailable,
                 "auth_busy",
                 "El servidor está atendiendo muchos inicios de sesión; intenta de nuevo en un momento.",
                 "The server is handling many sign-ins; try again in a moment.",
             )
             .with("retry_after", 1)
-            .header(header::RETRY_AFTER, 1)),
+            .retry_after(1)),
         }
     }
 
@@ -148,11 +147,8 @@ mod tests {
             .verify(SecretString::from("x"), None)
             .await
             .unwrap_err();
-        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(err
-            .headers
-            .iter()
-            .any(|(name, _)| name == header::RETRY_AFTER));
+        assert_eq!(err.kind, ErrorKind::Unavailable);
+        assert_eq!(err.retry_after, Some(1));
         drop(held);
         assert!(!hasher.verify(SecretString::from("x"), None).await.unwrap());
     }

@@ -18,7 +18,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::entities::audit_log;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 pub const LOGIN_OK: &str = "auth.login";
 pub const LOGIN_FAILED: &str = "auth.login_failed";
@@ -159,13 +159,13 @@ fn refuse_if_waiting(
     }
     let seconds = (retry_at - now).num_seconds().max(1);
     Err(AppError::new(
-        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::RateLimited,
         "auth_too_many_attempts",
         format!("Demasiados intentos fallidos. Intenta de nuevo en {seconds} segundos."),
         format!("Too many failed attempts. Try again in {seconds} seconds."),
     )
     .with("retry_after", seconds)
-    .header(axum::http::header::RETRY_AFTER, seconds))
+    .retry_after(seconds.unsigned_abs()))
 }
 
 #[cfg(test)]
@@ -185,7 +185,7 @@ mod tests {
         let now = Utc::now();
         assert!(refuse_if_waiting(now, 5, 5, Some(now - Duration::seconds(31))).is_ok());
         let err = refuse_if_waiting(now, 5, 5, Some(now - Duration::seconds(10))).unwrap_err();
-        assert_eq!(err.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.extra["retry_after"], 20);
     }
 }

@@ -288,7 +288,7 @@ pub fn api_token_expiry(
         Some(None) if by_superuser => None,
         Some(None) => {
             return Err(AppError::new(
-                axum::http::StatusCode::FORBIDDEN,
+                crate::error::ErrorKind::Forbidden,
                 "token_without_expiry_forbidden",
                 "Solo un superusuario puede crear tokens sin vencimiento.",
                 "Only a superuser can create tokens that never expire.",

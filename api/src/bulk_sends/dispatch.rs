@@ -22,16 +22,16 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::Status;
-use crate::app::AppState;
 use crate::attachments;
 use crate::db::Db;
 use crate::entities::{bulk_send, bulk_send_attachment};
 use crate::error::{AppError, AppResult};
-use crate::jobs::runner::JobContext;
 use crate::jobs::Ending;
+use crate::jobs::JobContext;
 use crate::recipients::ledger::{self, Claimed, Finish};
 use crate::relay::payload::{Address, TemplateAttachment, TemplateMessage};
 use crate::relay::{QuotaInfo, SendOutcome};
+use crate::services::Services;
 
 /// How many times a rate-limited (429) row is tried before it is put back for later.
 const RATE_LIMITED_TRIES: u32 = 20;
@@ -53,7 +53,7 @@ enum Halt {
 }
 
 struct Dispatch {
-    state: AppState,
+    services: Services,
     job_id: i64,
     bulk_id: i64,
     template_id: String,
@@ -109,11 +109,11 @@ fn recipient_name(variables: &Map<String, Value>) -> String {
 }
 
 pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
-    let state = &ctx.state;
+    let services = &ctx.services;
     let bulk_id = ctx.job.bulk_send_id.ok_or_else(|| {
         AppError::internal(anyhow::anyhow!("send job {} has no bulk send", ctx.job.id))
     })?;
-    let bulk = super::find(&state.db.conn, bulk_id).await?;
+    let bulk = super::find(&services.db.conn, bulk_id).await?;
     if !matches!(bulk.status, Status::Queued | Status::Sending) {
         return Ok(Ending::Done(format!(
             "Nada que enviar: el envío está en '{}'.",
@@ -121,10 +121,10 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         )));
     }
     // The template may have changed since the send was queued.
-    if let Err(problem) = super::check_variables(state, &bulk).await {
-        if problem.status.is_client_error() {
+    if let Err(problem) = super::check_variables(services, &bulk).await {
+        if problem.kind.is_permanent() {
             super::set_status(
-                &state.db.conn,
+                &services.db.conn,
                 bulk_id,
                 &[Status::Queued, Status::Sending],
                 Status::Failed,
@@ -145,18 +145,18 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
     // Chosen (and checked against their creator's rights and the size cap) at creation.
     let attachment_ids: Vec<i64> = bulk_send_attachment::Entity::find()
         .filter(bulk_send_attachment::Column::BulkSendId.eq(bulk_id))
-        .all(&state.db.conn)
+        .all(&services.db.conn)
         .await?
         .into_iter()
         .map(|a| a.attachment_id)
         .collect();
     let chosen = crate::entities::attachment::Entity::find()
         .filter(crate::entities::attachment::Column::Id.is_in(attachment_ids))
-        .all(&state.db.conn)
+        .all(&services.db.conn)
         .await?;
-    let files = attachments::read_for_send(&state.config, chosen).await?;
+    let files = attachments::read_for_send(&services.config, chosen).await?;
     if !super::set_status(
-        &state.db.conn,
+        &services.db.conn,
         bulk_id,
         &[Status::Queued, Status::Sending],
         Status::Sending,
@@ -169,23 +169,23 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
             "El envío cambió de estado antes de empezar.".into(),
         ));
     }
-    state
+    services
         .db
         .conn
-        .execute_raw(state.db.stmt(
+        .execute_raw(services.db.stmt(
             "UPDATE bulk_sends SET started_at = COALESCE(started_at, $2) WHERE id = $1",
             [bulk_id.into(), Utc::now().into()],
         ))
         .await?;
 
     let (per_second, per_hour) = limiter(
-        state.config.sending.rate_per_second,
-        state.config.sending.rate_per_hour,
+        services.config.sending.rate_per_second,
+        services.config.sending.rate_per_hour,
     );
     let (results, pending_results) = unbounded_channel();
-    let recorder = tokio::spawn(record(state.db.clone(), ctx.job.id, pending_results));
+    let recorder = tokio::spawn(record(services.db.clone(), ctx.job.id, pending_results));
     let dispatch = Arc::new(Dispatch {
-        state: state.clone(),
+        services: services.clone(),
         job_id: ctx.job.id,
         bulk_id,
         template_id: bulk.template_id.clone(),
@@ -230,7 +230,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
 
 /// Claims and sends until the rows run out or something stops the send.
 async fn send_all(dispatch: &Arc<Dispatch>) -> AppResult<u64> {
-    let slots = Arc::new(Semaphore::new(dispatch.state.config.sending.concurrency));
+    let slots = Arc::new(Semaphore::new(dispatch.services.config.sending.concurrency));
     let mut in_flight = JoinSet::new();
     let mut cursor = 0i64;
     let mut claimed = 0u64;
@@ -243,7 +243,7 @@ async fn send_all(dispatch: &Arc<Dispatch>) -> AppResult<u64> {
             break;
         }
         let Some(row) = ledger::claim_next(
-            &dispatch.state.db,
+            &dispatch.services.db,
             dispatch.bulk_id,
             dispatch.job_id,
             cursor,
@@ -309,11 +309,11 @@ impl Dispatch {
             &model,
             self.attachments.clone(),
         );
-        let tz = self.state.config.time_zone;
+        let tz = self.services.config.time_zone;
         let mut tries = 0u32;
         let end = loop {
             tries += 1;
-            let outcome = self.state.relay.send_template(&message).await;
+            let outcome = self.services.relay.send_template(&message).await;
             metrics::counter!("relay_sends_total", "outcome" => outcome_label(&outcome))
                 .increment(1);
             match outcome {
@@ -441,7 +441,7 @@ fn outcome_label(outcome: &SendOutcome) -> &'static str {
 
 /// Watches for pause and cancel, and keeps counters and progress current.
 async fn watch(dispatch: Arc<Dispatch>, owner: String) {
-    let db = &dispatch.state.db;
+    let db = &dispatch.services.db;
     let mut last_counts = Instant::now();
     loop {
         tokio::time::sleep(WATCH_EVERY).await;
@@ -473,7 +473,7 @@ async fn watch(dispatch: Arc<Dispatch>, owner: String) {
 
 /// After the last request: the bulk send's status and how the job ends.
 async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppResult<Ending> {
-    let db = &ctx.state.db;
+    let db = &ctx.services.db;
     if dispatch.unrecorded.load(Ordering::SeqCst) {
         ledger::abandon_sending(
             &db.conn,
@@ -500,7 +500,7 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         .clone();
     match halt {
         Some(Halt::Quota(quota)) => {
-            let message = quota.message_es(ctx.state.config.time_zone);
+            let message = quota.message_es(ctx.services.config.time_zone);
             super::set_status(
                 &db.conn,
                 dispatch.bulk_id,
@@ -548,7 +548,7 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         Some(end) => {
             super::set_status(&db.conn, dispatch.bulk_id, &[Status::Sending], end, "", "").await?;
             if counts.sent > 0 {
-                crate::reports::post_send::schedule(&ctx.state, dispatch.bulk_id, Utc::now())
+                super::report_status::schedule_report(&ctx.services, dispatch.bulk_id, Utc::now())
                     .await?;
             }
             tracing::info!(

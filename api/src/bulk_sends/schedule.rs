@@ -7,27 +7,27 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use super::Status;
-use crate::app::AppState;
 use crate::audit::{self, Target};
 use crate::entities::bulk_send;
 use crate::error::AppResult;
+use crate::services::Services;
 
 /// Due sends taken per run (legacy: 50); the rest wait for the next run.
 const BATCH: u64 = 50;
 
 /// Queues the scheduled sends due at `now`; answers how many started.
-pub async fn start_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
+pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usize> {
     let due = bulk_send::Entity::find()
         .filter(bulk_send::Column::Status.eq(Status::Scheduled))
         .filter(bulk_send::Column::ScheduledAt.lte(now))
         .order_by_asc(bulk_send::Column::ScheduledAt)
         .limit(BATCH)
-        .all(&state.db.conn)
+        .all(&services.db.conn)
         .await?;
     let mut started = 0;
     for bulk in due {
         match super::start(
-            state,
+            services,
             None,
             bulk.id,
             &[Status::Scheduled],
@@ -40,7 +40,7 @@ pub async fn start_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize>
                 started += 1;
                 tracing::info!(bulk_send = bulk.id, "scheduled send started");
                 audit::record(
-                    &state.db.conn,
+                    &services.db.conn,
                     &super::system_actor(),
                     "bulk_sends.scheduled_start",
                     Some(Target::new("bulk_send", bulk.id)),
@@ -53,10 +53,10 @@ pub async fn start_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize>
                 if err.code == "bulk_send_state_conflict" || err.code == "bulk_send_job_active" => {
             }
             // The rows no longer fit the template (or it is gone): the send cannot start.
-            Err(err) if err.status.is_client_error() => {
+            Err(err) if err.kind.is_permanent() => {
                 tracing::warn!(bulk_send = bulk.id, code = %err.code, "scheduled send could not start");
                 super::set_status(
-                    &state.db.conn,
+                    &services.db.conn,
                     bulk.id,
                     &[Status::Scheduled],
                     Status::Failed,

@@ -3,8 +3,6 @@
 //! whose writes are serialised), held under a lease the worker keeps renewing, and taken
 //! back by any worker once the lease expires.
 
-pub mod runner;
-
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,15 +12,15 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
-use crate::audit::{self, Target};
-use crate::auth::{CurrentUser, Permission};
 use crate::config::DatabaseKind;
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{job, user};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
 use crate::recipients::ledger;
+use crate::services::Services;
 
 pub use relay_types::{JobState, JobType};
 
@@ -59,6 +57,34 @@ impl NewJob {
             (Some(b), _) => Some(format!("{}:bulk:{b}", self.job_type)),
             (None, Some(r)) => Some(format!("{}:report:{r}", self.job_type)),
             (None, None) => Some(self.job_type.to_string()),
+        }
+    }
+}
+
+/// What a running job can see and do.
+pub struct JobContext {
+    pub services: Services,
+    pub job: job::Model,
+    pub owner: String,
+    /// Cancelled when the process shuts down or the lease is lost: stop taking new work.
+    pub stop: CancellationToken,
+    /// Cancelled only when the lease was lost (another worker owns the job now).
+    pub lease_lost: CancellationToken,
+}
+
+impl JobContext {
+    pub async fn progress(&self, done: i64, total: i64, message: &str) {
+        if let Err(err) = progress(
+            &self.services.db,
+            self.job.id,
+            &self.owner,
+            done,
+            total,
+            message,
+        )
+        .await
+        {
+            tracing::warn!(job = self.job.id, error = %err, "could not record progress");
         }
     }
 }
@@ -392,67 +418,4 @@ pub async fn find(db: &Db, id: i64) -> AppResult<job::Model> {
         .one(&db.conn)
         .await?
         .ok_or_else(|| AppError::not_found("Trabajo no encontrado.", "Job not found."))
-}
-
-/// The permission that re-running a job of this type takes: the one that starts such work.
-pub fn retry_permission(job_type: JobType) -> Permission {
-    match job_type {
-        JobType::BulkSend | JobType::PostSendReport => Permission::BulkSendsOperate,
-        JobType::ProcessReport => Permission::ReportsProcess,
-    }
-}
-
-/// A new job like a failed one (`error` only); the original stays as it was. Needs the
-/// permission that matches the job's type.
-pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> {
-    let original = find(db, id).await?;
-    by.require(retry_permission(original.job_type))?;
-    if original.state != JobState::Error {
-        return Err(AppError::conflict(
-            "job_not_in_error",
-            format!(
-                "Solo se reintenta un trabajo en error; este está en '{}'.",
-                original.state
-            ),
-            format!(
-                "Only a job in error can be retried; this one is '{}'.",
-                original.state
-            ),
-        ));
-    }
-    let job_type = original.job_type;
-    let new = NewJob {
-        bulk_send_id: original.bulk_send_id,
-        report_id: original.report_id,
-        payload: original.payload.clone(),
-        triggered_by: Some(by.id),
-        retry_of: Some(original.id),
-        message: format!("Reintento del trabajo {}", original.id),
-        ..NewJob::new(job_type)
-    };
-    let txn = db.conn.begin().await?;
-    if let (JobType::ProcessReport, Some(report_id)) = (job_type, original.report_id) {
-        // A report that ended in ERROR with this job is asked for again from the start.
-        let report = crate::reports::find(&txn, report_id).await?;
-        if report.state == relay_types::ReportState::Error {
-            crate::reports::reset(&txn, report_id).await?;
-        }
-    }
-    let created = enqueue(&txn, new).await?.ok_or_else(|| {
-        AppError::conflict(
-            "job_already_active",
-            "Ya hay un trabajo en cola o en ejecución para esto.",
-            "A job for this is already queued or running.",
-        )
-    })?;
-    audit::record(
-        &txn,
-        &by.actor(),
-        "jobs.retry",
-        Some(Target::new("job", created.id)),
-        json!({ "retry_of": original.id, "job_type": original.job_type }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created)
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 
 /// Doppler's 402 answer when the account's delivery quota is used up.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,7 +197,7 @@ impl RelayError {
     pub fn into_app_error(self, tz: Tz) -> AppError {
         let mut err = if self.is_not_found() {
             AppError::new(
-                axum::http::StatusCode::NOT_FOUND,
+                ErrorKind::NotFound,
                 "doppler_not_found",
                 self.message_es(tz),
                 self.message_en(tz),

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use axum::http::HeaderMap;
+use reqwest::header::HeaderMap;
 
 use super::error::QuotaInfo;
 
@@ -38,7 +38,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// [`MAX_RETRY_AFTER`]; 1 s when absent or unreadable (negative, NaN, infinite ...).
 pub fn retry_after(headers: &HeaderMap) -> Duration {
     let parsed = headers
-        .get(axum::http::header::RETRY_AFTER)
+        .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.trim()
@@ -98,7 +98,7 @@ fn problem_text(body: &serde_json::Value) -> String {
 pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> SendOutcome {
     let json: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
     let location = headers
-        .get(axum::http::header::LOCATION)
+        .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok());
     match status {
         200..=299 => match message_id(&json, location) {
@@ -164,7 +164,7 @@ pub fn classify_transport(err: &reqwest::Error) -> SendOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::{header, HeaderValue};
+    use reqwest::header::{self, HeaderValue};
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -11,10 +11,10 @@ use relay_types::{CampaignRates, CampaignReport, CampaignTotals, DomainStats, Op
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{LoadTarget, ReportState};
-use crate::app::AppState;
 use crate::entities::{bulk_send, generated_report, report_load};
 use crate::error::AppResult;
 use crate::reports::load::ReportRow;
+use crate::services::Services;
 
 const PAGE: i64 = 5000;
 
@@ -40,15 +40,15 @@ struct Matcher {
 }
 
 impl Matcher {
-    async fn for_send(state: &AppState, bulk: &bulk_send::Model) -> AppResult<Matcher> {
+    async fn for_send(services: &Services, bulk: &bulk_send::Model) -> AppResult<Matcher> {
         let mut message_ids = HashSet::new();
         let mut addresses = HashSet::new();
         let mut after = 0i64;
         loop {
-            let rows = state
+            let rows = services
                 .db
                 .conn
-                .query_all_raw(state.db.stmt(
+                .query_all_raw(services.db.stmt(
                     "SELECT row_number, email, message_id FROM recipients WHERE bulk_send_id = $1 \
                      AND send_status = 'sent' AND row_number > $2 ORDER BY row_number LIMIT $3",
                     [bulk.id.into(), after.into(), PAGE.into()],
@@ -112,17 +112,17 @@ impl Matcher {
 /// The loaded report the send's figures come from: its own (post-send) report, else the
 /// newest loaded report covering its days.
 pub async fn report_for(
-    state: &AppState,
+    services: &Services,
     bulk: &bulk_send::Model,
 ) -> AppResult<Option<generated_report::Model>> {
     let loaded: HashSet<i64> = report_load::Entity::find()
         .filter(report_load::Column::Target.eq(LoadTarget::Default))
-        .all(&state.db.conn)
+        .all(&services.db.conn)
         .await?
         .into_iter()
         .map(|l| l.report_id)
         .collect();
-    let tz = state.config.time_zone;
+    let tz = services.config.time_zone;
     let first = bulk
         .started_at
         .unwrap_or(bulk.created_at)
@@ -137,7 +137,7 @@ pub async fn report_for(
         .filter(generated_report::Column::State.eq(ReportState::Ready))
         .filter(generated_report::Column::Id.is_in(loaded))
         .order_by_desc(generated_report::Column::Id)
-        .all(&state.db.conn)
+        .all(&services.db.conn)
         .await?;
     let own = candidates
         .iter()
@@ -152,16 +152,16 @@ pub async fn report_for(
 
 /// Streams the rows of a loaded report, in order, to `visit`.
 pub async fn each_row(
-    state: &AppState,
+    services: &Services,
     report_id: i64,
     mut visit: impl FnMut(ReportRow),
 ) -> AppResult<()> {
     let mut after = 0i64;
     loop {
-        let rows = state
+        let rows = services
             .db
             .conn
-            .query_all_raw(state.db.stmt(
+            .query_all_raw(services.db.stmt(
                 "SELECT row_number, subject, sender, sender_name, email, status, event_at, event_local, opens, clicks, message_id \
                  FROM report_rows WHERE report_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3",
                 [report_id.into(), after.into(), PAGE.into()],
@@ -193,13 +193,13 @@ pub async fn each_row(
 
 /// How many rows of a report belong to the send.
 pub async fn matched_rows(
-    state: &AppState,
+    services: &Services,
     bulk: &bulk_send::Model,
     report_id: i64,
 ) -> AppResult<i64> {
-    let matcher = Matcher::for_send(state, bulk).await?;
+    let matcher = Matcher::for_send(services, bulk).await?;
     let mut count = 0;
-    each_row(state, report_id, |row| {
+    each_row(services, report_id, |row| {
         if matcher.matches(&row).is_some() {
             count += 1;
         }
@@ -210,13 +210,13 @@ pub async fn matched_rows(
 
 /// The send's rows of its report, for the CSV export.
 pub async fn rows_of_send(
-    state: &AppState,
+    services: &Services,
     bulk: &bulk_send::Model,
     report_id: i64,
     mut visit: impl FnMut(ReportRow),
 ) -> AppResult<()> {
-    let matcher = Matcher::for_send(state, bulk).await?;
-    each_row(state, report_id, |row| {
+    let matcher = Matcher::for_send(services, bulk).await?;
+    each_row(services, report_id, |row| {
         if matcher.matches(&row).is_some() {
             visit(row);
         }
@@ -232,8 +232,8 @@ fn share(part: i64, whole: i64) -> f64 {
     }
 }
 
-pub async fn build(state: &AppState, bulk: &bulk_send::Model) -> AppResult<CampaignReport> {
-    let report = report_for(state, bulk).await?;
+pub async fn build(services: &Services, bulk: &bulk_send::Model) -> AppResult<CampaignReport> {
+    let report = report_for(services, bulk).await?;
     let mut totals = CampaignTotals {
         sent: bulk.sent_count,
         ..Default::default()
@@ -244,9 +244,9 @@ pub async fn build(state: &AppState, bulk: &bulk_send::Model) -> AppResult<Campa
     let mut seen_addresses: HashSet<String> = HashSet::new();
     let (mut by_id, mut by_address) = (0, 0);
     if let Some(report) = &report {
-        let matcher = Matcher::for_send(state, bulk).await?;
-        let tz = state.config.time_zone;
-        each_row(state, report.id, |row| {
+        let matcher = Matcher::for_send(services, bulk).await?;
+        let tz = services.config.time_zone;
+        each_row(services, report.id, |row| {
             let Some(via_id) = matcher.matches(&row) else {
                 return;
             };
@@ -325,7 +325,7 @@ pub async fn build(state: &AppState, bulk: &bulk_send::Model) -> AppResult<Campa
     Ok(CampaignReport {
         bulk_send_id: bulk.id,
         report: match report {
-            Some(model) => Some(super::to_dtos(state, vec![model]).await?.remove(0)),
+            Some(model) => Some(super::to_dtos(services, vec![model]).await?.remove(0)),
             None => None,
         },
         totals,

@@ -15,7 +15,6 @@ use serde_json::{json, Map, Value};
 use sqlx::{PgPool, SqlitePool};
 
 use super::{find, LoadTarget, ReportState};
-use crate::app::AppState;
 use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::config::DatabaseKind;
@@ -25,6 +24,7 @@ use crate::recipients::read_ahead::{read_ahead, RowSource};
 use crate::recipients::{
     self, cell_text, csv_error, next_data_record, CsvFile, CsvReader, ImportError,
 };
+use crate::services::Services;
 
 /// One typed row of a Doppler summary CSV.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -284,12 +284,12 @@ fn already_loaded(target: &str) -> AppError {
 
 /// Loads a READY report into `target`; answers the rows loaded.
 pub async fn load(
-    state: &AppState,
+    services: &Services,
     report_id: i64,
     target: LoadTarget,
     by: Option<&CurrentUser>,
 ) -> AppResult<i64> {
-    let report = find(&state.db.conn, report_id).await?;
+    let report = find(&services.db.conn, report_id).await?;
     if report.state != ReportState::Ready {
         return Err(AppError::conflict(
             "report_not_ready",
@@ -305,7 +305,7 @@ pub async fn load(
     }
     let analytics = match target {
         LoadTarget::Default => None,
-        LoadTarget::Analytics => Some(state.analytics.as_ref().ok_or_else(|| {
+        LoadTarget::Analytics => Some(services.analytics.as_ref().ok_or_else(|| {
             AppError::conflict(
                 "analytics_not_configured",
                 "No hay una base analítica configurada (ANALYTICS_DB_* o ANALYTICS_DATABASE_URL).",
@@ -314,10 +314,10 @@ pub async fn load(
             .field("target")
         })?),
     };
-    if state
+    if services
         .db
         .conn
-        .query_one_raw(state.db.stmt(
+        .query_one_raw(services.db.stmt(
             "SELECT 1 FROM report_loads WHERE report_id = $1 AND target = $2",
             [report_id.into(), target.as_str().into()],
         ))
@@ -326,14 +326,14 @@ pub async fn load(
     {
         return Err(already_loaded(target.as_str()));
     }
-    let path = state.config.data_dir.join(&report.file_path);
-    let tz = state.config.time_zone;
+    let path = services.config.data_dir.join(&report.file_path);
+    let tz = services.config.time_zone;
     let by_id = by.map(|u| u.id);
     let mut file = CsvFile::inspect(&path)
         .await
         .map_err(|e| e.into_problem("report"))?;
     let mut result = store(
-        state,
+        services,
         &file,
         report_id,
         target.as_str(),
@@ -348,7 +348,7 @@ pub async fn load(
             .await
             .map_err(|e| e.into_problem("report"))?;
         result = store(
-            state,
+            services,
             &file,
             report_id,
             target.as_str(),
@@ -365,10 +365,10 @@ pub async fn load(
     };
     if analytics.is_some() {
         // The rows are in the analytics database; the record of the load lives here.
-        let inserted = state
+        let inserted = services
             .db
             .conn
-            .execute_raw(state.db.stmt(
+            .execute_raw(services.db.stmt(
                 "INSERT INTO report_loads (report_id, target, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5)",
                 [report_id.into(), target.as_str().into(), rows.into(), by_id.into(), Utc::now().into()],
             ))
@@ -385,7 +385,7 @@ pub async fn load(
         .map(CurrentUser::actor)
         .unwrap_or_else(|| audit::Actor::system("reports"));
     audit::record(
-        &state.db.conn,
+        &services.db.conn,
         &actor,
         "reports.load",
         Some(Target::new("report", report_id)),
@@ -397,7 +397,7 @@ pub async fn load(
 }
 
 async fn store(
-    state: &AppState,
+    services: &Services,
     file: &CsvFile,
     report_id: i64,
     target: &str,
@@ -418,10 +418,10 @@ async fn store(
         }
         None => {
             let record = Some((target, by));
-            match state.db.kind {
+            match services.db.kind {
                 DatabaseKind::Postgres => {
                     copy_postgres(
-                        state.db.conn.get_postgres_connection_pool(),
+                        services.db.conn.get_postgres_connection_pool(),
                         report_id,
                         record,
                         reader,
@@ -430,7 +430,7 @@ async fn store(
                 }
                 DatabaseKind::Sqlite => {
                     insert_sqlite(
-                        state.db.conn.get_sqlite_connection_pool(),
+                        services.db.conn.get_sqlite_connection_pool(),
                         report_id,
                         record,
                         reader,

@@ -18,7 +18,6 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::db::Db;
@@ -26,22 +25,23 @@ use crate::entities::{generated_report, job, report_load, user};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, NewJob};
 use crate::pagination::PageRequest;
+use crate::services::Services;
 
 pub use relay_types::{LoadTarget, LoadedInto, ReportOrigin, ReportState, ReportType};
 
 /// The databases this deployment can load reports into.
-pub fn targets(state: &AppState) -> Vec<LoadTarget> {
-    match state.analytics {
+pub fn targets(services: &Services) -> Vec<LoadTarget> {
+    match services.analytics {
         Some(_) => vec![LoadTarget::Default, LoadTarget::Analytics],
         None => vec![LoadTarget::Default],
     }
 }
 
 pub async fn to_dtos(
-    state: &AppState,
+    services: &Services,
     models: Vec<generated_report::Model>,
 ) -> AppResult<Vec<Report>> {
-    let db = &state.db;
+    let db = &services.db;
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let loads = report_load::Entity::find()
         .filter(report_load::Column::ReportId.is_in(ids))
@@ -69,7 +69,7 @@ pub async fn to_dtos(
             loaded_at: l.loaded_at,
         });
     }
-    let available = targets(state);
+    let available = targets(services);
     Ok(models
         .into_iter()
         .map(|m| {
@@ -117,14 +117,14 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<generated_rep
         .ok_or_else(|| AppError::not_found("Reporte no encontrado.", "Report not found."))
 }
 
-pub async fn get(state: &AppState, id: i64) -> AppResult<Report> {
-    let model = find(&state.db.conn, id).await?;
-    Ok(to_dtos(state, vec![model]).await?.remove(0))
+pub async fn get(services: &Services, id: i64) -> AppResult<Report> {
+    let model = find(&services.db.conn, id).await?;
+    Ok(to_dtos(services, vec![model]).await?.remove(0))
 }
 
 /// A new PENDING report, its first step queued.
 pub async fn create(
-    state: &AppState,
+    services: &Services,
     by: Option<&CurrentUser>,
     report_type: ReportType,
     start: NaiveDate,
@@ -135,7 +135,7 @@ pub async fn create(
     // The two days are the ends of the period, in whichever order they came.
     let (start, end) = (start.min(end), start.max(end));
     let now = Utc::now();
-    let txn = state.db.conn.begin().await?;
+    let txn = services.db.conn.begin().await?;
     let report = generated_report::Entity::insert(generated_report::ActiveModel {
         report_type: Set(report_type),
         start_date: Set(start),
@@ -159,7 +159,7 @@ pub async fn create(
         .unwrap_or_else(|| audit::Actor::system("reports"));
     audit::record(&txn, &actor, "reports.request", Some(Target::new("report", report.id)), json!({ "report_type": report_type, "start_date": start, "end_date": end, "origin": origin })).await?;
     txn.commit().await?;
-    state.wakeup.wake();
+    services.wakeup.wake();
     Ok(report)
 }
 
@@ -185,12 +185,12 @@ pub async fn queue_step(
 }
 
 /// "Procesar pendientes ahora": every PENDING or PROCESSING report gets its next step now.
-pub async fn process_pending(state: &AppState, by: Option<&CurrentUser>) -> AppResult<u64> {
+pub async fn process_pending(services: &Services, by: Option<&CurrentUser>) -> AppResult<u64> {
     let open = generated_report::Entity::find()
         .filter(
             generated_report::Column::State.is_in([ReportState::Pending, ReportState::Processing]),
         )
-        .all(&state.db.conn)
+        .all(&services.db.conn)
         .await?;
     let now = Utc::now();
     let mut queued = 0;
@@ -201,20 +201,20 @@ pub async fn process_pending(state: &AppState, by: Option<&CurrentUser>) -> AppR
             .filter(job::Column::ReportId.eq(report.id))
             .filter(job::Column::JobType.eq(jobs::JobType::ProcessReport))
             .filter(job::Column::State.eq(jobs::JobState::Queued))
-            .exec(&state.db.conn)
+            .exec(&services.db.conn)
             .await?;
         generated_report::Entity::update_many()
             .col_expr(generated_report::Column::NextPollAt, Expr::value(now))
             .filter(generated_report::Column::Id.eq(report.id))
             .filter(generated_report::Column::State.eq(ReportState::Processing))
-            .exec(&state.db.conn)
+            .exec(&services.db.conn)
             .await?;
-        queue_step(&state.db.conn, report.id, by.map(|u| u.id), now).await?;
+        queue_step(&services.db.conn, report.id, by.map(|u| u.id), now).await?;
         queued += 1;
     }
     if let Some(by) = by {
         audit::record(
-            &state.db.conn,
+            &services.db.conn,
             &by.actor(),
             "reports.process_pending",
             None,
@@ -222,13 +222,13 @@ pub async fn process_pending(state: &AppState, by: Option<&CurrentUser>) -> AppR
         )
         .await?;
     }
-    state.wakeup.wake();
+    services.wakeup.wake();
     Ok(queued)
 }
 
 /// An ERROR report goes back to PENDING, its request forgotten, and is processed again.
-pub async fn retry(state: &AppState, by: Option<&CurrentUser>, id: i64) -> AppResult<Report> {
-    let report = find(&state.db.conn, id).await?;
+pub async fn retry(services: &Services, by: Option<&CurrentUser>, id: i64) -> AppResult<Report> {
+    let report = find(&services.db.conn, id).await?;
     if report.state != ReportState::Error {
         return Err(AppError::conflict(
             "report_not_in_error",
@@ -242,11 +242,11 @@ pub async fn retry(state: &AppState, by: Option<&CurrentUser>, id: i64) -> AppRe
             ),
         ));
     }
-    reset(&state.db.conn, id).await?;
-    queue_step(&state.db.conn, id, by.map(|u| u.id), Utc::now()).await?;
+    reset(&services.db.conn, id).await?;
+    queue_step(&services.db.conn, id, by.map(|u| u.id), Utc::now()).await?;
     if let Some(by) = by {
         audit::record(
-            &state.db.conn,
+            &services.db.conn,
             &by.actor(),
             "reports.retry",
             Some(Target::new("report", id)),
@@ -254,8 +254,8 @@ pub async fn retry(state: &AppState, by: Option<&CurrentUser>, id: i64) -> AppRe
         )
         .await?;
     }
-    state.wakeup.wake();
-    get(state, id).await
+    services.wakeup.wake();
+    get(services, id).await
 }
 
 pub async fn reset(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
@@ -296,7 +296,7 @@ pub struct ReportFilter {
 }
 
 pub async fn list(
-    state: &AppState,
+    services: &Services,
     filter: &ReportFilter,
     page: PageRequest,
 ) -> AppResult<Page<Report>> {
@@ -328,7 +328,7 @@ pub async fn list(
             LoadedInto::None => loads,
         };
         let ids: Vec<i64> = loads
-            .all(&state.db.conn)
+            .all(&services.db.conn)
             .await?
             .into_iter()
             .map(|l| l.report_id)
@@ -340,14 +340,14 @@ pub async fn list(
             }
         };
     }
-    let total = query.clone().count(&state.db.conn).await?;
+    let total = query.clone().count(&services.db.conn).await?;
     let models = query
         .order_by_desc(generated_report::Column::Id)
         .offset(page.offset())
         .limit(page.page_size)
-        .all(&state.db.conn)
+        .all(&services.db.conn)
         .await?;
-    Ok(page.wrap(to_dtos(state, models).await?, total))
+    Ok(page.wrap(to_dtos(services, models).await?, total))
 }
 
 /// The downloaded CSV of a READY report.

@@ -11,8 +11,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::ReportState;
 use crate::entities::generated_report;
 use crate::error::{AppError, AppResult};
-use crate::jobs::runner::JobContext;
 use crate::jobs::Ending;
+use crate::jobs::JobContext;
 use crate::relay::ReportPoll;
 
 /// The next wait between polls: double the last, within the configured bounds.
@@ -51,7 +51,7 @@ async fn fail(ctx: &JobContext, id: i64, details: String) -> AppResult<Ending> {
         )
         .col_expr(generated_report::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(generated_report::Column::Id.eq(id))
-        .exec(&ctx.state.db.conn)
+        .exec(&ctx.services.db.conn)
         .await?;
     // The job failed with its report: the audit shows it in error, and retrying it
     // processes the report again.
@@ -62,16 +62,16 @@ async fn fail(ctx: &JobContext, id: i64, details: String) -> AppResult<Ending> {
 }
 
 pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
-    let state = &ctx.state;
+    let services = &ctx.services;
     let id = ctx.job.report_id.ok_or_else(|| {
         AppError::internal(anyhow::anyhow!("report job {} has no report", ctx.job.id))
     })?;
-    let report = super::find(&state.db.conn, id).await?;
-    let tz = state.config.time_zone;
-    let settings = &state.config.reports;
+    let report = super::find(&services.db.conn, id).await?;
+    let tz = services.config.time_zone;
+    let settings = &services.config.reports;
     let now = Utc::now();
     match report.state {
-        ReportState::Pending => match state
+        ReportState::Pending => match services
             .relay
             .create_report_request(
                 report.report_type.as_str(),
@@ -102,7 +102,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                     .col_expr(generated_report::Column::UpdatedAt, Expr::value(now))
                     .filter(generated_report::Column::Id.eq(id))
                     .filter(generated_report::Column::State.eq(ReportState::Pending))
-                    .exec(&state.db.conn)
+                    .exec(&services.db.conn)
                     .await?;
                 Ok(Ending::Again {
                     at: next,
@@ -136,7 +136,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 )
                 .await;
             }
-            match state.relay.poll_report(&report.report_request_id).await {
+            match services.relay.poll_report(&report.report_request_id).await {
                 Ok(ReportPoll::Pending) => {
                     let delay = next_delay(
                         Duration::from_millis(report.poll_delay_ms.max(0) as u64),
@@ -153,7 +153,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                         )
                         .col_expr(generated_report::Column::UpdatedAt, Expr::value(now))
                         .filter(generated_report::Column::Id.eq(id))
-                        .exec(&state.db.conn)
+                        .exec(&services.db.conn)
                         .await?;
                     Ok(Ending::Again {
                         at: next,
@@ -165,8 +165,8 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 }
                 Ok(ReportPoll::Ready) => {
                     let relative = file_name(&report, now);
-                    let path = state.config.data_dir.join(&relative);
-                    match state
+                    let path = services.config.data_dir.join(&relative);
+                    match services
                         .relay
                         .download_report(&report.report_request_id, &path)
                         .await
@@ -189,7 +189,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                                 .col_expr(generated_report::Column::ReadyAt, Expr::value(now))
                                 .col_expr(generated_report::Column::UpdatedAt, Expr::value(now))
                                 .filter(generated_report::Column::Id.eq(id))
-                                .exec(&state.db.conn)
+                                .exec(&services.db.conn)
                                 .await?;
                             tracing::info!(report = id, bytes, "report ready");
                             Ok(Ending::Done(format!("Reporte {id} listo ({bytes} bytes)")))

@@ -14,7 +14,7 @@ use crate::auth::CurrentUser;
 use crate::cache;
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::pagination::PageRequest;
 use crate::relay::payload::TemplateFields;
 use crate::relay::{RelayClient, RelayError, RemoteTemplate};
@@ -53,7 +53,7 @@ fn summary(t: RemoteTemplate) -> TemplateSummary {
 fn upstream(err: RelayError, config: &Config) -> AppError {
     let tz = config.time_zone;
     let mut problem = err.into_app_error(tz);
-    if problem.status == axum::http::StatusCode::BAD_GATEWAY {
+    if problem.kind == ErrorKind::Upstream {
         problem = AppError::upstream(
             "templates_unavailable",
             format!(

@@ -225,8 +225,8 @@ impl TestApp {
             .expect("server starts");
         let base = format!("http://{}", running.local_addr.unwrap());
         users::create(
-            &running.state.db,
-            &running.state.hasher,
+            &running.state.services.db,
+            &running.state.services.hasher,
             None,
             CreateUser {
                 username: "admin".into(),
@@ -258,8 +258,8 @@ impl TestApp {
         app
     }
 
-    pub fn state(&self) -> &relay_console::app::AppState {
-        &self.server.as_ref().unwrap().state
+    pub fn state(&self) -> &relay_console::services::Services {
+        &self.server.as_ref().unwrap().state.services
     }
 
     pub fn url(&self, path: &str) -> String {

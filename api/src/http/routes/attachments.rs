@@ -9,15 +9,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::downloads::file_response;
-use super::problems::*;
-use super::uploads::{self, UploadForm};
-use crate::app::AppState;
 use crate::attachments;
-use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::{ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::downloads::file_response;
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::uploads::{self, UploadForm};
+use crate::http::AppState;
 use crate::pagination::PageParams;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -50,7 +51,7 @@ struct BinaryFile(Vec<u8>);
     request_body(content = AttachmentUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = Attachment), BadRequest, Unauthorized, Forbidden, TooLarge, Invalid))]
 async fn upload_attachment(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::UseAttachments>,
     headers: HeaderMap,
     form: Multipart,
@@ -67,7 +68,7 @@ async fn upload_attachment(
     params(PageParams),
     responses((status = 200, body = Page<Attachment>), Unauthorized, Forbidden, Invalid))]
 async fn list_attachments(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ReadAttachments>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<Json<Page<Attachment>>> {
@@ -80,7 +81,7 @@ async fn list_attachments(
     params(("id" = i64, Path, description = "Attachment id")),
     responses((status = 200, body = Attachment), Unauthorized, Forbidden, NotFound))]
 async fn get_attachment(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ReadAttachments>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Attachment>> {
@@ -92,7 +93,7 @@ async fn get_attachment(
     params(("id" = i64, Path, description = "Attachment id")),
     responses((status = 200, description = "The file, as `application/octet-stream` (its original type is in the attachment's `content_type`)", content_type = "application/octet-stream", body = inline(BinaryFile)), Unauthorized, Forbidden, NotFound))]
 async fn download_attachment(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ReadAttachments>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
@@ -111,7 +112,7 @@ async fn download_attachment(
     params(("id" = i64, Path, description = "Attachment id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn delete_attachment(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::UseAttachments>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use utoipa::openapi::OpenApi;
 use utoipa::IntoResponses;
 
-use super::problems::{BadRequest, Invalid, NotFound, TooLarge, Unauthorized, Unsupported};
+use super::responses::{BadRequest, Invalid, NotFound, TooLarge, Unauthorized, Unsupported};
 
 /// (operation that creates, its status, where the new id is, operations that take it as
 /// their path parameter `param`).

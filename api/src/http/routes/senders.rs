@@ -6,13 +6,15 @@ use axum::Json;
 use relay_types::{CreateSender, MySender, Sender, SenderList, SetMySender, UpdateSender};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
-use crate::app::AppState;
-use crate::auth::{can, Authorized, CurrentUser, Permission};
+use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::AppState;
 use crate::pagination::PageParams;
 use crate::senders::{self, SenderFilter};
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(SenderFilter, PageParams),
     responses((status = 200, body = SenderList), Unauthorized, Forbidden, Invalid))]
 async fn list_senders(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: CurrentUser,
     ApiQuery(mut filter): ApiQuery<SenderFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -51,7 +53,7 @@ async fn list_senders(
     request_body = CreateSender,
     responses((status = 201, body = Sender), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
 async fn create_sender(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageSenders>,
     ApiJson(body): ApiJson<CreateSender>,
 ) -> AppResult<(StatusCode, Json<Sender>)> {
@@ -65,7 +67,7 @@ async fn create_sender(
 #[utoipa::path(get, path = "/api/v1/senders/me", tag = "senders",
     responses((status = 200, body = MySender), Unauthorized))]
 async fn get_my_sender(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: CurrentUser,
 ) -> AppResult<Json<MySender>> {
     Ok(Json(
@@ -79,7 +81,7 @@ async fn get_my_sender(
     request_body = SetMySender,
     responses((status = 200, body = MySender), BadRequest, Unauthorized, Forbidden, Unsupported, Invalid))]
 async fn set_my_sender(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageSenders>,
     ApiJson(body): ApiJson<SetMySender>,
 ) -> AppResult<Json<MySender>> {
@@ -92,7 +94,7 @@ async fn set_my_sender(
     params(("id" = i64, Path, description = "Sender id")),
     responses((status = 200, body = Sender), Unauthorized, Forbidden, NotFound))]
 async fn get_sender(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ManageSenders>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Sender>> {
@@ -104,7 +106,7 @@ async fn get_sender(
     request_body = UpdateSender,
     responses((status = 200, body = Sender), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
 async fn update_sender(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageSenders>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateSender>,
@@ -116,7 +118,7 @@ async fn update_sender(
     params(("id" = i64, Path, description = "Sender id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
 async fn delete_sender(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageSenders>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {

@@ -8,12 +8,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::problems::*;
-use super::uploads::{self, UploadForm};
-use crate::app::AppState;
-use crate::auth::{can, Authorized};
-use crate::error::{AppError, AppResult, Lang};
+use crate::error::{AppError, AppResult};
+use crate::http::auth::{can, Authorized};
+use crate::http::responses::*;
+use crate::http::uploads::{self, UploadForm};
+use crate::http::AppState;
 use crate::recipients::{self, rows::RowRules};
+use crate::services::Services;
 use crate::templates;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,7 +51,7 @@ impl PreviewForm {
     request_body(content = PreviewForm, content_type = "multipart/form-data"),
     responses((status = 200, body = CsvPreview), BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, Invalid, Upstream))]
 async fn preview_csv(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
     headers: HeaderMap,
     form: Multipart,
@@ -98,7 +99,9 @@ async fn preview_csv(
                 CsvPreview {
                     problem: Some(CsvProblem {
                         code: problem.code.to_string(),
-                        message: problem.message(Lang::from_headers(&headers)).to_string(),
+                        message: problem
+                            .message(crate::http::problem::lang_of(&headers))
+                            .to_string(),
                         field: problem.field.clone().unwrap_or_else(|| "file".into()),
                     }),
                     headers: columns,

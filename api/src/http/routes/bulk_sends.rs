@@ -10,16 +10,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::downloads::csv_cell;
-use super::problems::*;
-use super::uploads::{self, UploadForm};
-use crate::app::AppState;
-use crate::auth::{can, Authorized};
 use crate::bulk_sends::{self, BulkFilter, NewBulkSend};
 use crate::error::{AppError, AppResult};
-use crate::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::downloads::csv_cell;
+use crate::http::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::uploads::{self, UploadForm};
+use crate::http::AppState;
 use crate::pagination::PageParams;
 use crate::recipients::ledger::{self, RecipientFilter};
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -103,7 +104,7 @@ impl CreateForm {
         (status = 200, description = "Already created with this client_request_id", body = BulkSend),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Invalid, Upstream))]
 async fn create_bulk_send(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::OperateBulkSends>,
     headers: HeaderMap,
     form: Multipart,
@@ -179,7 +180,7 @@ async fn create_bulk_send(
     params(BulkFilter, PageParams),
     responses((status = 200, body = Page<BulkSend>), Unauthorized, Forbidden, Invalid))]
 async fn list_bulk_sends(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
     ApiQuery(filter): ApiQuery<BulkFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -194,7 +195,7 @@ async fn list_bulk_sends(
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound))]
 async fn get_bulk_send(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<BulkSend>> {
@@ -206,7 +207,7 @@ async fn get_bulk_send(
     params(("id" = i64, Path, description = "Bulk send id"), RecipientFilter, PageParams),
     responses((status = 200, body = Page<Recipient>), Unauthorized, Forbidden, NotFound, Invalid))]
 async fn list_recipients(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(filter): ApiQuery<RecipientFilter>,
@@ -250,7 +251,7 @@ fn csv_line(r: &Recipient) -> String {
     params(("id" = i64, Path, description = "Bulk send id"), RecipientFilter),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Invalid))]
 async fn export_recipients_csv(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(filter): ApiQuery<RecipientFilter>,
@@ -298,7 +299,7 @@ async fn export_recipients_csv(
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict, Invalid, Upstream))]
 async fn queue_bulk_send(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<BulkSend>> {
@@ -310,7 +311,7 @@ async fn queue_bulk_send(
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn pause_bulk_send(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<BulkSend>> {
@@ -322,7 +323,7 @@ async fn pause_bulk_send(
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict, Invalid, Upstream))]
 async fn resume_bulk_send(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<BulkSend>> {
@@ -334,7 +335,7 @@ async fn resume_bulk_send(
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn cancel_bulk_send(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<BulkSend>> {
@@ -348,7 +349,7 @@ async fn cancel_bulk_send(
     request_body = ResolveAmbiguous,
     responses((status = 200, body = ResolveResult), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
 async fn resolve_ambiguous_recipients(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ResolveAmbiguous>,
@@ -365,7 +366,7 @@ async fn resolve_ambiguous_recipients(
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = CampaignReport), Unauthorized, Forbidden, NotFound))]
 async fn get_campaign_report(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<CampaignReport>> {
@@ -383,7 +384,7 @@ fn report_csv_cell(value: Option<&str>) -> String {
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn export_campaign_report_csv(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
@@ -451,7 +452,7 @@ async fn export_campaign_report_csv(
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 202, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn refresh_campaign_report(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::OperateBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<(StatusCode, Json<BulkSend>)> {

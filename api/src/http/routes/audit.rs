@@ -5,13 +5,14 @@ use axum::Json;
 use relay_types::{AuditEntry, Page};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
-use crate::app::AppState;
 use crate::audit::{self, AuditFilter};
-use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::ApiQuery;
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::ApiQuery;
+use crate::http::responses::*;
+use crate::http::AppState;
 use crate::pagination::PageParams;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit_entries))
@@ -22,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(AuditFilter, PageParams),
     responses((status = 200, body = Page<AuditEntry>), Unauthorized, Forbidden, Invalid))]
 async fn list_audit_entries(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewAudit>,
     ApiQuery(filter): ApiQuery<AuditFilter>,
     ApiQuery(page): ApiQuery<PageParams>,

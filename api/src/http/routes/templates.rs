@@ -8,12 +8,13 @@ use relay_types::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
-use crate::app::AppState;
-use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::AppState;
 use crate::pagination::PageParams;
+use crate::services::Services;
 use crate::templates::{self, TemplateFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(TemplateFilter, PageParams),
     responses((status = 200, body = TemplateList), Unauthorized, Forbidden, Invalid, Upstream))]
 async fn list_templates(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ReadTemplates>,
     ApiQuery(filter): ApiQuery<TemplateFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -44,7 +45,7 @@ async fn list_templates(
     params(("template_id" = String, Path, description = "Doppler template id")),
     responses((status = 200, body = TemplateDetail), Unauthorized, Forbidden, NotFound, Upstream))]
 async fn get_template(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ReadTemplates>,
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<TemplateDetail>> {
@@ -59,7 +60,7 @@ async fn get_template(
     request_body = PreviewRequest,
     responses((status = 200, body = PreviewResponse), BadRequest, Unauthorized, Forbidden, NotFound, Invalid, Upstream))]
 async fn preview_template(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ReadTemplates>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PreviewRequest>,
@@ -72,7 +73,7 @@ async fn preview_template(
     request_body = TemplateInput,
     responses((status = 201, body = TemplateDetail), BadRequest, Unauthorized, Forbidden, Invalid, Upstream))]
 async fn create_template(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageTemplates>,
     ApiJson(body): ApiJson<TemplateInput>,
 ) -> AppResult<(StatusCode, Json<TemplateDetail>)> {
@@ -86,7 +87,7 @@ async fn create_template(
     request_body = TemplatePatch,
     responses((status = 200, body = TemplateDetail), BadRequest, Unauthorized, Forbidden, NotFound, Invalid, Upstream))]
 async fn update_template(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageTemplates>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<TemplatePatch>,
@@ -100,7 +101,7 @@ async fn update_template(
     params(("template_id" = String, Path, description = "Doppler template id")),
     responses((status = 204, description = "Deleted in Doppler"), Unauthorized, Forbidden, NotFound, Upstream))]
 async fn delete_template(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageTemplates>,
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<StatusCode> {

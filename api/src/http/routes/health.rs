@@ -4,10 +4,12 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
+use metrics_exporter_prometheus::PrometheusHandle;
 use relay_types::{Health, Readiness};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,7 +31,7 @@ async fn healthz() -> Json<Health> {
 /// The database answers and every migration is applied (503 otherwise).
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+async fn readyz(State(state): State<Services>) -> impl IntoResponse {
     let database = state.db.ping().await;
     let pending = if database {
         state.db.pending_migrations().await.ok()
@@ -55,9 +57,9 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// Prometheus metrics: requests by route and status, latency histogram, job and send counters.
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
-async fn prometheus_metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn prometheus_metrics(State(metrics): State<PrometheusHandle>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        metrics.render(),
     )
 }

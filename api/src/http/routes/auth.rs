@@ -8,13 +8,15 @@ use secrecy::SecretString;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
 use crate::accounts::users;
-use crate::app::AppState;
 use crate::audit::{self, Target};
-use crate::auth::{login, tokens, ClientIp, CurrentUser};
+use crate::auth::{login, tokens, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::extract::{parse_json, ApiJson};
+use crate::http::auth::ClientIp;
+use crate::http::extract::{parse_json, ApiJson};
+use crate::http::responses::*;
+use crate::http::AppState;
+use crate::services::Services;
 
 pub fn public_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid, TooMany, Busy))]
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
@@ -56,7 +58,7 @@ async fn login(
     request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid))]
 async fn refresh_session(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> AppResult<Json<TokenResponse>> {
@@ -90,7 +92,7 @@ async fn refresh_session(
     request_body = LogoutRequest,
     responses((status = 204, description = "Signed out"), BadRequest, Unauthorized, Invalid))]
 async fn logout(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: CurrentUser,
     body: axum::body::Bytes,
 ) -> AppResult<StatusCode> {
@@ -124,7 +126,7 @@ async fn logout(
 /// The signed-in user, their groups and effective permissions, and UI settings.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, body = Me), Unauthorized))]
-async fn get_me(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Me>> {
+async fn get_me(State(state): State<Services>, user: CurrentUser) -> AppResult<Json<Me>> {
     let profile = users::get(&state.db, user.id).await?;
     Ok(Json(Me {
         groups: profile.groups.clone(),

@@ -6,13 +6,15 @@ use axum::Json;
 use relay_types::{CreateUser, Page, PermissionInfo, SetGroups, SetPermissions, UpdateUser, User};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
 use crate::accounts::users::{self, UserFilter};
-use crate::app::AppState;
-use crate::auth::{can, Authorized, Permission};
+use crate::auth::Permission;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::AppState;
 use crate::pagination::PageParams;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(UserFilter, PageParams),
     responses((status = 200, body = Page<User>), Unauthorized, Forbidden, Invalid))]
 async fn list_users(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ManageUsers>,
     ApiQuery(filter): ApiQuery<UserFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -41,7 +43,7 @@ async fn list_users(
     request_body = CreateUser,
     responses((status = 201, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid, Busy))]
 async fn create_user(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> AppResult<(StatusCode, Json<User>)> {
@@ -55,7 +57,7 @@ async fn create_user(
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), Unauthorized, Forbidden, NotFound))]
 async fn get_user(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<User>> {
@@ -68,7 +70,7 @@ async fn get_user(
     request_body = UpdateUser,
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid, Busy))]
 async fn update_user(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateUser>,
@@ -84,7 +86,7 @@ async fn update_user(
     request_body = SetGroups,
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
 async fn set_user_groups(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetGroups>,
@@ -100,7 +102,7 @@ async fn set_user_groups(
     request_body = SetPermissions,
     responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Invalid))]
 async fn set_user_permissions(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetPermissions>,

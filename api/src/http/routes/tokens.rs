@@ -8,13 +8,15 @@ use secrecy::SecretString;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
 use crate::accounts::{privileges, users};
-use crate::app::AppState;
 use crate::audit::{self, Target};
-use crate::auth::{can, login, tokens, Authorized, ClientIp, CurrentUser};
+use crate::auth::{login, tokens, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiPath};
+use crate::http::auth::{can, Authorized, ClientIp};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::responses::*;
+use crate::http::AppState;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = Vec<ApiToken>), Unauthorized))]
 async fn list_tokens(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: CurrentUser,
 ) -> AppResult<Json<Vec<ApiToken>>> {
     let items = tokens::list_api_tokens(&state.db, user.id).await?;
@@ -42,7 +44,7 @@ async fn list_tokens(
     request_body = CreateApiToken,
     responses((status = 201, body = CreatedApiToken), BadRequest, Unauthorized, Forbidden, Unsupported, Invalid, TooMany, Busy))]
 async fn create_token(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: CurrentUser,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<CreateApiToken>,
@@ -86,7 +88,7 @@ fn token_not_found() -> AppError {
     params(("id" = i64, Path, minimum = 1, description = "Token id")),
     responses((status = 204, description = "Revoked"), Unauthorized, NotFound))]
 async fn revoke_token(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
@@ -109,7 +111,7 @@ async fn revoke_token(
     params(("id" = i64, Path, minimum = 1, description = "User id")),
     responses((status = 200, body = Vec<ApiToken>), Unauthorized, Forbidden, NotFound))]
 async fn list_user_tokens(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     by: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Vec<ApiToken>>> {
@@ -125,7 +127,7 @@ async fn list_user_tokens(
         ("token_id" = i64, Path, minimum = 1, description = "Token id")),
     responses((status = 204, description = "Revoked"), Unauthorized, Forbidden, NotFound))]
 async fn revoke_user_token(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     by: Authorized<can::ManageUsers>,
     ApiPath((id, token_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<StatusCode> {

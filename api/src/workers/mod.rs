@@ -2,64 +2,24 @@
 //! their leases alive, run them, record how they ended; plus the periodic duties (taking
 //! back expired leases, starting scheduled sends).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{Ending, JobType};
-use crate::app::AppState;
+mod retry;
+
+pub use retry::{retry, retry_permission};
+
 use crate::bulk_sends;
 use crate::entities::job;
 use crate::error::AppError;
-
-/// What a running job can see and do.
-pub struct JobContext {
-    pub state: AppState,
-    pub job: job::Model,
-    pub owner: String,
-    /// Cancelled when the process shuts down or the lease is lost: stop taking new work.
-    pub stop: CancellationToken,
-    /// Cancelled only when the lease was lost (another worker owns the job now).
-    pub lease_lost: CancellationToken,
-}
-
-impl JobContext {
-    pub async fn progress(&self, done: i64, total: i64, message: &str) {
-        if let Err(err) = super::progress(
-            &self.state.db,
-            self.job.id,
-            &self.owner,
-            done,
-            total,
-            message,
-        )
-        .await
-        {
-            tracing::warn!(job = self.job.id, error = %err, "could not record progress");
-        }
-    }
-}
+use crate::jobs::{self, Ending, JobContext, JobType};
+use crate::services::{Services, Wakeup};
 
 /// How often an idle worker looks for due jobs that no wake-up announced.
 const IDLE_POLL: Duration = Duration::from_secs(1);
-
-/// Wakes the workers of this process (after enqueueing work).
-#[derive(Clone, Default)]
-pub struct Wakeup(Arc<Notify>);
-
-impl Wakeup {
-    pub fn wake(&self) {
-        self.0.notify_waiters();
-    }
-
-    async fn wait(&self) {
-        self.0.notified().await
-    }
-}
 
 pub fn worker_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
@@ -71,13 +31,13 @@ pub fn worker_name() -> String {
     )
 }
 
-async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &CancellationToken) {
-    let lease = state.config.jobs.lease;
+async fn run_one(services: &Services, job: job::Model, owner: &str, shutdown: &CancellationToken) {
+    let lease = services.config.jobs.lease;
     let lease_lost = CancellationToken::new();
     let stop = shutdown.child_token();
     let heartbeat = {
         let (db, owner, id, lost, stop) = (
-            state.db.clone(),
+            services.db.clone(),
             owner.to_string(),
             job.id,
             lease_lost.clone(),
@@ -86,7 +46,7 @@ async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &Canc
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
-                match super::heartbeat(&db, id, &owner, lease).await {
+                match jobs::heartbeat(&db, id, &owner, lease).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(job = id, "lease lost: another worker took the job over");
@@ -102,7 +62,7 @@ async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &Canc
         })
     };
     let context = JobContext {
-        state: state.clone(),
+        services: services.clone(),
         job: job.clone(),
         owner: owner.to_string(),
         stop: stop.clone(),
@@ -129,7 +89,7 @@ async fn run_one(state: &AppState, job: job::Model, owner: &str, shutdown: &Canc
         }
     };
     tracing::info!(job = job.id, ending = ?ending, "job ended");
-    if let Err(err) = super::end(&state.db, job.id, owner, ending).await {
+    if let Err(err) = jobs::end(&services.db, job.id, owner, ending).await {
         tracing::error!(job = job.id, error = %err, "could not record the end of the job");
     }
 }
@@ -153,11 +113,11 @@ impl Scope {
 
 /// For a worker that stops when idle: how long to wait before looking again, or `None`
 /// to stop (nothing of its kind running or due soon).
-async fn idle_wait(state: &AppState, scope: Scope) -> Option<Duration> {
+async fn idle_wait(services: &Services, scope: Scope) -> Option<Duration> {
     let horizon = scope.until_idle?;
     let types = scope.types.unwrap_or(JobType::ALL);
     let until = Utc::now() + chrono::Duration::from_std(horizon).unwrap_or_default();
-    match super::next_due_before(&state.db, types, until).await {
+    match jobs::next_due_before(&services.db, types, until).await {
         Ok(Some(at)) => Some(
             (at - Utc::now())
                 .to_std()
@@ -173,7 +133,7 @@ async fn idle_wait(state: &AppState, scope: Scope) -> Option<Duration> {
 }
 
 async fn worker(
-    state: AppState,
+    services: Services,
     owner: String,
     wakeup: Wakeup,
     shutdown: CancellationToken,
@@ -183,9 +143,16 @@ async fn worker(
         if shutdown.is_cancelled() {
             return;
         }
-        match super::claim(&state.db, &owner, state.config.jobs.lease, scope.types).await {
-            Ok(Some(job)) => run_one(&state, job, &owner, &shutdown).await,
-            Ok(None) if scope.until_idle.is_some() => match idle_wait(&state, scope).await {
+        match jobs::claim(
+            &services.db,
+            &owner,
+            services.config.jobs.lease,
+            scope.types,
+        )
+        .await
+        {
+            Ok(Some(job)) => run_one(&services, job, &owner, &shutdown).await,
+            Ok(None) if scope.until_idle.is_some() => match idle_wait(&services, scope).await {
                 None => return,
                 Some(wait) => {
                     tokio::select! {
@@ -214,43 +181,43 @@ async fn worker(
 }
 
 /// Periodic duties: expired leases, due scheduled sends.
-async fn maintenance(state: AppState, wakeup: Wakeup, shutdown: CancellationToken) {
-    let lease_check = (state.config.jobs.lease / 2).max(Duration::from_millis(500));
-    let schedule_every = state.config.sending.scheduler_interval;
+async fn maintenance(services: Services, wakeup: Wakeup, shutdown: CancellationToken) {
+    let lease_check = (services.config.jobs.lease / 2).max(Duration::from_millis(500));
+    let schedule_every = services.config.sending.scheduler_interval;
     let mut last_schedule = tokio::time::Instant::now() - schedule_every;
-    let reports_every = state.config.reports.timer_interval;
+    let reports_every = services.config.reports.timer_interval;
     let mut last_reports = tokio::time::Instant::now();
     loop {
-        match super::recover_expired(&state.db).await {
+        match jobs::recover_expired(&services.db).await {
             Ok(recovered) if !recovered.is_empty() => wakeup.wake(),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "lease recovery failed"),
         }
-        if let Err(err) = bulk_sends::recover_stale_imports(&state.db).await {
+        if let Err(err) = bulk_sends::recover_stale_imports(&services.db).await {
             tracing::warn!(error = %err, "stale import recovery failed");
         }
-        if let Err(err) = crate::messages::recover_stale(&state.db, &state.config).await {
+        if let Err(err) = crate::messages::recover_stale(&services.db, &services.config).await {
             tracing::warn!(error = %err, "stale message recovery failed");
         }
-        if state.config.sending.scheduler_enabled && last_schedule.elapsed() >= schedule_every {
+        if services.config.sending.scheduler_enabled && last_schedule.elapsed() >= schedule_every {
             last_schedule = tokio::time::Instant::now();
-            match bulk_sends::schedule::start_due(&state, Utc::now()).await {
+            match bulk_sends::schedule::start_due(&services, Utc::now()).await {
                 Ok(started) if started > 0 => wakeup.wake(),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "scheduler run failed"),
             }
         }
-        if state.config.reports.timer_enabled && last_reports.elapsed() >= reports_every {
+        if services.config.reports.timer_enabled && last_reports.elapsed() >= reports_every {
             last_reports = tokio::time::Instant::now();
             let swept = async {
-                crate::reports::process_pending(&state, None).await?;
-                crate::reports::post_send::schedule_missing(&state).await
+                crate::reports::process_pending(&services, None).await?;
+                crate::reports::post_send::schedule_missing(&services).await
             };
             if let Err(err) = swept.await {
                 tracing::warn!(error = %err, "reports timer run failed");
             }
         }
-        let next = if state.config.sending.scheduler_enabled {
+        let next = if services.config.sending.scheduler_enabled {
             lease_check.min(
                 schedule_every
                     .saturating_sub(last_schedule.elapsed())
@@ -267,41 +234,45 @@ async fn maintenance(state: AppState, wakeup: Wakeup, shutdown: CancellationToke
 }
 
 /// The background side of `serve`: workers and periodic duties, until `shutdown`.
-pub fn spawn(state: &AppState, shutdown: CancellationToken) -> JoinSet<()> {
+pub fn spawn(services: &Services, shutdown: CancellationToken) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let owner = worker_name();
-    for slot in 0..state.config.jobs.workers {
+    for slot in 0..services.config.jobs.workers {
         tasks.spawn(worker(
-            state.clone(),
+            services.clone(),
             format!("{owner}/{slot}"),
-            state.wakeup.clone(),
+            services.wakeup.clone(),
             shutdown.clone(),
             Scope::EVERYTHING,
         ));
     }
-    tasks.spawn(maintenance(state.clone(), state.wakeup.clone(), shutdown));
+    tasks.spawn(maintenance(
+        services.clone(),
+        services.wakeup.clone(),
+        shutdown,
+    ));
     tasks
 }
 
 /// A CLI command's workers: the jobs of `scope` until it is idle (or forever with the
 /// periodic duties, for `jobs run --loop`).
-pub async fn run_cli(state: AppState, scope: Scope, shutdown: CancellationToken) {
+pub async fn run_cli(services: Services, scope: Scope, shutdown: CancellationToken) {
     let mut tasks = JoinSet::new();
     let owner = worker_name();
     if scope.until_idle.is_none() {
         tasks.spawn(maintenance(
-            state.clone(),
-            state.wakeup.clone(),
+            services.clone(),
+            services.wakeup.clone(),
             shutdown.clone(),
         ));
-    } else if let Err(err) = super::recover_expired(&state.db).await {
+    } else if let Err(err) = jobs::recover_expired(&services.db).await {
         tracing::warn!(error = %err, "lease recovery failed");
     }
-    for slot in 0..state.config.jobs.workers {
+    for slot in 0..services.config.jobs.workers {
         tasks.spawn(worker(
-            state.clone(),
+            services.clone(),
             format!("{owner}/{slot}"),
-            state.wakeup.clone(),
+            services.wakeup.clone(),
             shutdown.clone(),
             scope,
         ));

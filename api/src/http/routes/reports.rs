@@ -7,13 +7,14 @@ use axum::Json;
 use relay_types::{CreateReport, LoadReport, Page, ProcessPending, Report};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
-use crate::app::AppState;
-use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::AppState;
 use crate::pagination::PageParams;
 use crate::reports::{self, ReportFilter};
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = CreateReport,
     responses((status = 201, body = Report), BadRequest, Unauthorized, Forbidden, Invalid))]
 async fn request_report(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::RequestReports>,
     ApiJson(body): ApiJson<CreateReport>,
 ) -> AppResult<(StatusCode, Json<Report>)> {
@@ -56,7 +57,7 @@ async fn request_report(
     params(ReportFilter, PageParams),
     responses((status = 200, body = Page<Report>), Unauthorized, Forbidden, Invalid))]
 async fn list_reports(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewReports>,
     ApiQuery(filter): ApiQuery<ReportFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -68,7 +69,7 @@ async fn list_reports(
 #[utoipa::path(post, path = "/api/v1/reports/process-pending", tag = "reports",
     responses((status = 200, body = ProcessPending), Unauthorized, Forbidden))]
 async fn process_pending_reports(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ProcessReports>,
 ) -> AppResult<Json<ProcessPending>> {
     let queued = reports::process_pending(&state, Some(&user)).await?;
@@ -79,7 +80,7 @@ async fn process_pending_reports(
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, body = Report), Unauthorized, Forbidden, NotFound))]
 async fn get_report(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewReports>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Report>> {
@@ -92,7 +93,7 @@ async fn get_report(
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn download_report(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewReports>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
@@ -101,7 +102,7 @@ async fn download_report(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("reporte_{id}.csv"));
-    super::downloads::neutralised_csv(file, &name)
+    crate::http::downloads::neutralised_csv(file, &name)
 }
 
 /// Load a READY report's rows into `default` or `analytics`, once per database: a second
@@ -111,7 +112,7 @@ async fn download_report(
     request_body = LoadReport,
     responses((status = 200, body = Report), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
 async fn load_report(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::LoadReports>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<LoadReport>,
@@ -125,7 +126,7 @@ async fn load_report(
     params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, body = Report), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn retry_report(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::RequestReports>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Report>> {

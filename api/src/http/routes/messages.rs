@@ -6,13 +6,14 @@ use axum::Json;
 use relay_types::{Message, Page, ResolveMessage, SendMessage};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
-use crate::app::AppState;
-use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::AppState;
 use crate::messages::{self, MessageFilter};
 use crate::pagination::PageParams;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Already sent with this client_request_id", body = Message),
         BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, Invalid))]
 async fn send_message(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::SendMessages>,
     headers: HeaderMap,
     ApiJson(mut body): ApiJson<SendMessage>,
@@ -53,7 +54,7 @@ async fn send_message(
     params(MessageFilter, PageParams),
     responses((status = 200, body = Page<Message>), Unauthorized, Forbidden, Invalid))]
 async fn list_messages(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::SendMessages>,
     ApiQuery(filter): ApiQuery<MessageFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -67,7 +68,7 @@ async fn list_messages(
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 200, body = Message), Unauthorized, Forbidden, NotFound))]
 async fn get_message(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::SendMessages>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Message>> {
@@ -81,7 +82,7 @@ async fn get_message(
     request_body = ResolveMessage,
     responses((status = 200, body = Message), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
 async fn resolve_message(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::SendMessages>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ResolveMessage>,

@@ -31,13 +31,13 @@ where
             });
         if !is_json {
             return Err(AppError::new(
-                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                crate::error::ErrorKind::Unsupported,
                 "json_content_type_required",
                 "El cuerpo debe ser JSON (Content-Type: application/json).",
                 "The body must be JSON (Content-Type: application/json).",
             ));
         }
-        let bytes = read_limited(req.into_body(), crate::app::JSON_BODY_LIMIT).await?;
+        let bytes = read_limited(req.into_body(), super::JSON_BODY_LIMIT).await?;
         if has_escaped_nul(&bytes) {
             return Err(nul_refused());
         }
@@ -291,7 +291,7 @@ mod tests {
     fn errors_name_the_field() {
         let err = parse_json::<Login>(br#"{"username":"a"}"#).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("password"));
-        assert_eq!(err.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err.kind, crate::error::ErrorKind::Invalid);
 
         let err = parse_json::<Login>(br#"{"username":"a","password":"b","inner":{"count":"x"}}"#)
             .unwrap_err();
@@ -299,7 +299,7 @@ mod tests {
 
         let err = parse_json::<Login>(b"{not json").unwrap_err();
         assert_eq!(err.code, "json_invalid");
-        assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(err.kind, crate::error::ErrorKind::BadRequest);
 
         let err = parse_json::<Login>(br#"["a","b"]"#).unwrap_err();
         assert_eq!(err.code, "json_object_required");

@@ -4,7 +4,7 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::Multipart;
 use axum::http::{header, HeaderMap, StatusCode};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 
 /// How much of a refused upload is still read, so the client gets to read the 413 instead
 /// of a connection closed under it. Bodies declared larger are refused without reading.
@@ -40,7 +40,7 @@ pub async fn refuse_after_draining(form: &mut Multipart, refusal: AppError) -> A
 pub fn multipart_error(err: MultipartError) -> AppError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::TooLarge,
             "payload_too_large",
             "El archivo supera el tamaño permitido.",
             "The file is over the allowed size.",
@@ -87,7 +87,7 @@ async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppErr
     while let Some(chunk) = field.chunk().await? {
         if bytes.len() + chunk.len() > TEXT_FIELD_MAX_BYTES {
             return Err(AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::TooLarge,
                 "form_field_too_large",
                 format!(
                     "El campo '{name}' supera {} KB.",
@@ -101,7 +101,7 @@ async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppErr
         bytes.extend_from_slice(&chunk);
     }
     if bytes.contains(&0) {
-        return Err(crate::extract::nul_refused().field(name));
+        return Err(crate::http::extract::nul_refused().field(name));
     }
     String::from_utf8(bytes).map_err(|_| {
         AppError::invalid(
@@ -139,7 +139,7 @@ impl UploadForm {
             count += 1;
             if count > MAX_FIELDS {
                 let refusal = AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorKind::TooLarge,
                     "form_too_many_fields",
                     format!("El formulario admite hasta {MAX_FIELDS} campos."),
                     format!("The form takes at most {MAX_FIELDS} fields."),
@@ -172,7 +172,7 @@ impl UploadForm {
                         })
                     }
                     Err(refusal) => {
-                        let refusal = if refusal.status == StatusCode::PAYLOAD_TOO_LARGE {
+                        let refusal = if refusal.kind == ErrorKind::TooLarge {
                             refusal.field(file_field)
                         } else {
                             refusal

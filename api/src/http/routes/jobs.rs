@@ -6,13 +6,14 @@ use axum::Json;
 use relay_types::{Job, Page};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
-use crate::app::AppState;
-use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::{ApiPath, ApiQuery};
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::responses::*;
+use crate::http::AppState;
 use crate::jobs::{self, JobFilter};
 use crate::pagination::PageParams;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(JobFilter, PageParams),
     responses((status = 200, body = Page<Job>), Unauthorized, Forbidden, Invalid))]
 async fn list_jobs(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewJobs>,
     ApiQuery(filter): ApiQuery<JobFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
@@ -38,7 +39,7 @@ async fn list_jobs(
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, body = Job), Unauthorized, Forbidden, NotFound))]
 async fn get_job(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ViewJobs>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Job>> {
@@ -55,11 +56,11 @@ async fn get_job(
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 201, body = Job), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn retry_job(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::RetryJobs>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<(StatusCode, Json<Job>)> {
-    let created = jobs::retry(&state.db, &user, id).await?;
+    let created = crate::workers::retry(&state.db, &user, id).await?;
     state.wakeup.wake();
     Ok((
         StatusCode::CREATED,

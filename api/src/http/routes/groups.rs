@@ -6,12 +6,13 @@ use axum::Json;
 use relay_types::{CreateGroup, Group, UpdateGroup};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::problems::*;
 use crate::accounts::groups;
-use crate::app::AppState;
-use crate::auth::{can, Authorized};
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ApiPath};
+use crate::http::auth::{can, Authorized};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::responses::*;
+use crate::http::AppState;
+use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -22,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
     responses((status = 200, body = Vec<Group>), Unauthorized, Forbidden))]
 async fn list_groups(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ManageUsers>,
 ) -> AppResult<Json<Vec<Group>>> {
     Ok(Json(groups::list(&state.db).await?))
@@ -32,7 +33,7 @@ async fn list_groups(
     request_body = CreateGroup,
     responses((status = 201, body = Group), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
 async fn create_group(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiJson(body): ApiJson<CreateGroup>,
 ) -> AppResult<(StatusCode, Json<Group>)> {
@@ -46,7 +47,7 @@ async fn create_group(
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 200, body = Group), Unauthorized, Forbidden, NotFound))]
 async fn get_group(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     _: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Group>> {
@@ -59,7 +60,7 @@ async fn get_group(
     request_body = UpdateGroup,
     responses((status = 200, body = Group), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid))]
 async fn update_group(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateGroup>,
@@ -72,7 +73,7 @@ async fn update_group(
     params(("id" = i64, Path, description = "Group id")),
     responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound))]
 async fn delete_group(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {

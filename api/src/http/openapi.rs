@@ -1,30 +1,12 @@
-//! The HTTP surface: routers composed per resource, and the OpenAPI document they declare.
-
-mod attachments;
-mod audit;
-mod auth;
-mod bulk_sends;
-mod contract;
-mod csv;
-mod downloads;
-mod groups;
-mod health;
-mod jobs;
-mod messages;
-pub mod problems;
-mod reports;
-mod senders;
-mod templates;
-mod tokens;
-mod uploads;
-mod users;
+//! The HTTP surface: the routers of `routes/` composed, and the OpenAPI document they declare.
 
 use axum::middleware;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::app::AppState;
+use super::routes::*;
+use super::{contract, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -108,8 +90,8 @@ pub fn openapi() -> serde_json::Value {
 
 pub fn api_router(state: &AppState) -> (axum::Router<AppState>, serde_json::Value) {
     let protected = protected_routes().route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        crate::auth::require_user,
+        state.services.clone(),
+        super::auth::require_user,
     ));
     let (router, openapi) = public_routes().merge(protected).split_for_parts();
     (router, contract::complete(openapi))

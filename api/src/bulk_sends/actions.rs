@@ -1,0 +1,249 @@
+//! The operator's actions on a bulk send: queue, pause, resume, cancel, and settling
+//! ambiguous recipients. Each is a compare-and-set on the status.
+
+use relay_types::{BulkSend, ResolveAction, ResolveResult};
+use sea_orm::TransactionTrait;
+use serde_json::json;
+
+use super::{final_status, find, get, set_status, state_conflict, template_lookup_error, Status};
+use crate::audit::{self, Target};
+use crate::auth::CurrentUser;
+use crate::entities::bulk_send;
+use crate::error::{AppError, AppResult};
+use crate::jobs::{self, NewJob};
+use crate::recipients::ledger;
+use crate::services::Services;
+use crate::templates;
+
+/// Every sendable row still to send has a value for every template variable; otherwise
+/// 422 naming the variables and rows.
+pub async fn check_variables(services: &Services, bulk: &bulk_send::Model) -> AppResult<()> {
+    let template = templates::detail(&services.relay, &services.config, &bulk.template_id)
+        .await
+        .map_err(|e| template_lookup_error(e, &bulk.template_id))?;
+    let required: Vec<String> = template
+        .variables
+        .into_iter()
+        .filter(|v| *v != bulk.email_column)
+        .collect();
+    let (missing, rows, total) =
+        ledger::rows_missing_variables(&services.db, bulk.id, &required, 20).await?;
+    if total == 0 {
+        return Ok(());
+    }
+    let sample: Vec<String> = rows.iter().map(i64::to_string).collect();
+    Err(AppError::invalid(
+        "template_id",
+        "template_variables_missing",
+        format!(
+            "La plantilla usa {} y {total} destinatario(s) no tienen valor (filas {}). El envío no empezó.",
+            missing.join(", "),
+            sample.join(", ")
+        ),
+        format!(
+            "The template uses {} and {total} recipient(s) have no value (rows {}). The send did not start.",
+            missing.join(", "),
+            sample.join(", ")
+        ),
+    )
+    .with("missing_variables", missing)
+    .with("rows", rows)
+    .with("rows_total", total))
+}
+
+/// Starts sending: checks the template's variables against every row, then queues the job.
+pub async fn queue(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
+    start(
+        services,
+        Some(by),
+        id,
+        &[Status::Ready, Status::ReadyWithErrors, Status::Scheduled],
+        "enviar",
+        "send",
+    )
+    .await?;
+    audit::record(
+        &services.db.conn,
+        &by.actor(),
+        "bulk_sends.queue",
+        Some(Target::new("bulk_send", id)),
+        json!({}),
+    )
+    .await?;
+    get(&services.db, &services.config, id).await
+}
+
+/// The common part of queue, resume and scheduled starts.
+pub async fn start(
+    services: &Services,
+    by: Option<&CurrentUser>,
+    id: i64,
+    from: &[Status],
+    action_es: &str,
+    action_en: &str,
+) -> AppResult<()> {
+    let bulk = find(&services.db.conn, id).await?;
+    if !from.contains(&bulk.status) {
+        return Err(state_conflict(action_es, action_en, bulk.status));
+    }
+    if jobs::active_for_bulk(&services.db.conn, jobs::JobType::BulkSend, id)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict(
+            "bulk_send_job_active",
+            "Ya existe un envío en cola o en ejecución para este envío masivo.",
+            "A send for this bulk send is already queued or running.",
+        ));
+    }
+    check_variables(services, &bulk).await?;
+    let txn = services.db.conn.begin().await?;
+    if !set_status(&txn, id, from, Status::Queued, "", "").await? {
+        return Err(state_conflict(
+            action_es,
+            action_en,
+            find(&services.db.conn, id).await?.status,
+        ));
+    }
+    let job = NewJob {
+        bulk_send_id: Some(id),
+        triggered_by: by.map(|u| u.id),
+        message: "Envío en cola".into(),
+        ..NewJob::new(jobs::JobType::BulkSend)
+    };
+    if jobs::enqueue(&txn, job).await?.is_none() {
+        return Err(AppError::conflict(
+            "bulk_send_job_active",
+            "Ya existe un envío en cola o en ejecución para este envío masivo.",
+            "A send for this bulk send is already queued or running.",
+        ));
+    }
+    txn.commit().await?;
+    services.wakeup.wake();
+    Ok(())
+}
+
+pub async fn pause(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
+    let bulk = find(&services.db.conn, id).await?;
+    let message = format!("Pausado por {}", by.username);
+    if !set_status(
+        &services.db.conn,
+        id,
+        &[Status::Queued, Status::Sending],
+        Status::Paused,
+        "operator",
+        &message,
+    )
+    .await?
+    {
+        return Err(state_conflict("pausar", "pause", bulk.status));
+    }
+    audit::record(
+        &services.db.conn,
+        &by.actor(),
+        "bulk_sends.pause",
+        Some(Target::new("bulk_send", id)),
+        json!({ "from": bulk.status }),
+    )
+    .await?;
+    get(&services.db, &services.config, id).await
+}
+
+pub async fn resume(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
+    start(
+        services,
+        Some(by),
+        id,
+        &[Status::Paused],
+        "reanudar",
+        "resume",
+    )
+    .await?;
+    audit::record(
+        &services.db.conn,
+        &by.actor(),
+        "bulk_sends.resume",
+        Some(Target::new("bulk_send", id)),
+        json!({}),
+    )
+    .await?;
+    get(&services.db, &services.config, id).await
+}
+
+pub async fn cancel(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
+    let bulk = find(&services.db.conn, id).await?;
+    let message = format!("Cancelado por {}", by.username);
+    let from = [
+        Status::Ready,
+        Status::ReadyWithErrors,
+        Status::Scheduled,
+        Status::Queued,
+        Status::Sending,
+        Status::Paused,
+    ];
+    if !set_status(
+        &services.db.conn,
+        id,
+        &from,
+        Status::Cancelled,
+        "operator",
+        &message,
+    )
+    .await?
+    {
+        return Err(state_conflict("cancelar", "cancel", bulk.status));
+    }
+    audit::record(
+        &services.db.conn,
+        &by.actor(),
+        "bulk_sends.cancel",
+        Some(Target::new("bulk_send", id)),
+        json!({ "from": bulk.status }),
+    )
+    .await?;
+    get(&services.db, &services.config, id).await
+}
+
+/// An operator settles ambiguous recipients: they did go out (`mark_sent`), or they did not
+/// and are sent again (`resend`, which queues the bulk send when it had finished).
+pub async fn resolve(
+    services: &Services,
+    by: &CurrentUser,
+    id: i64,
+    action: ResolveAction,
+    ids: Option<Vec<i64>>,
+) -> AppResult<ResolveResult> {
+    let bulk = find(&services.db.conn, id).await?;
+    if matches!(bulk.status, Status::Importing | Status::ImportFailed) {
+        return Err(state_conflict("resolver", "resolve", bulk.status));
+    }
+    let resend = action == ResolveAction::Resend;
+    let resolved =
+        ledger::resolve_ambiguous(&services.db.conn, id, resend, ids.as_deref(), &by.username)
+            .await?;
+    let counts = ledger::refresh_counters(&services.db.conn, id).await?;
+    audit::record(
+        &services.db.conn,
+        &by.actor(),
+        if resend {
+            "bulk_sends.resend_ambiguous"
+        } else {
+            "bulk_sends.mark_sent"
+        },
+        Some(Target::new("bulk_send", id)),
+        json!({ "recipients": resolved, "recipient_ids": ids }),
+    )
+    .await?;
+    let finished = [Status::Done, Status::DoneWithErrors, Status::Failed];
+    if resolved > 0 && finished.contains(&bulk.status) {
+        if resend {
+            start(services, Some(by), id, &finished, "reenviar", "resend").await?;
+        } else if let Some(end) = final_status(&counts) {
+            set_status(&services.db.conn, id, &finished, end, "", "").await?;
+        }
+    }
+    Ok(ResolveResult {
+        resolved,
+        bulk_send: get(&services.db, &services.config, id).await?,
+    })
+}
