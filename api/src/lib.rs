@@ -11,6 +11,7 @@ pub mod bulk_sends;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod csv_input;
 pub mod db;
 pub mod email;
 pub mod entities;

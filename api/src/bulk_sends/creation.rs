@@ -14,12 +14,14 @@ use super::{get, import_status, queue, set_status, template_lookup_error, Status
 use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::config::Config;
+use crate::csv_input::header::delimiter_name;
+use crate::csv_input::{retry_as_windows_1252, CsvFile, ImportError};
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{bulk_send, bulk_send_attachment};
 use crate::error::{AppError, AppResult};
-use crate::recipients::ledger::{self, ImportResult, ImportSummary};
+use crate::recipients;
+use crate::recipients::import::{self, ImportResult, ImportSummary};
 use crate::recipients::rows::RowRules;
-use crate::recipients::{self, layout, CsvFile, ImportError};
 use crate::services::Services;
 use crate::{senders, templates};
 
@@ -128,7 +130,7 @@ pub async fn create(
     // File-level problems are answered before anything is stored.
     {
         let file = CsvFile::inspect(&input.file_path).await?;
-        let reader = file.rows(&input.mapping, rules.clone()).await?;
+        let reader = recipients::open_rows(&file, &input.mapping, rules.clone()).await?;
         if !reader.layout.missing.is_empty() {
             return Err(ImportError::VariablesMissing(reader.layout.missing.clone()).into());
         }
@@ -261,7 +263,7 @@ async fn import(
 ) -> Result<ImportSummary, ImportError> {
     let mut file = CsvFile::inspect(path).await?;
     let mut result = import_file(db, bulk_id, &file, mapping, rules.clone()).await;
-    if recipients::retry_as_windows_1252(&file, &result) {
+    if retry_as_windows_1252(&file, &result) {
         file = file.as_windows_1252().await?;
         result = import_file(db, bulk_id, &file, mapping, rules).await;
     }
@@ -275,8 +277,8 @@ async fn import_file(
     mapping: &BTreeMap<String, String>,
     rules: RowRules,
 ) -> Result<ImportSummary, ImportError> {
-    let reader = file.rows(mapping, rules).await?;
-    let delimiter = layout::delimiter_name(file.delimiter);
+    let reader = recipients::open_rows(file, mapping, rules).await?;
+    let delimiter = delimiter_name(file.delimiter);
     let email_column = reader.layout.email_column().to_string();
     let headers = reader.layout.headers.clone();
     let result = ImportResult {
@@ -286,7 +288,7 @@ async fn import_file(
         headers: &headers,
         status: import_status,
     };
-    ledger::store(db, bulk_id, reader, &result).await
+    import::store(db, bulk_id, reader, &result).await
 }
 
 /// An import lasts seconds; one still `importing` after this was cut short by a crash.

@@ -20,7 +20,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use crate::audit::Actor;
 use crate::entities::bulk_send;
 use crate::error::{AppError, AppResult, ErrorKind};
-use crate::recipients::ledger::ImportSummary;
+use crate::recipients::import::ImportSummary;
 
 pub use actions::{cancel, check_variables, pause, queue, resolve, resume, start};
 pub use creation::{create, parse_schedule, recover_stale_imports, NewBulkSend};

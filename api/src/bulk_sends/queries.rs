@@ -16,7 +16,7 @@ use crate::db::{icontains, Db};
 use crate::entities::{bulk_send, bulk_send_attachment, user};
 use crate::error::AppResult;
 use crate::pagination::PageRequest;
-use crate::recipients::ledger::{self};
+use crate::recipients::ledger;
 
 pub fn counts_of(m: &bulk_send::Model) -> BulkCounts {
     BulkCounts {

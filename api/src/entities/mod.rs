@@ -13,6 +13,7 @@ pub mod job;
 pub mod message;
 pub mod message_attachment;
 pub mod permission;
+pub mod recipient;
 pub mod refresh_token;
 pub mod report_load;
 pub mod sender;

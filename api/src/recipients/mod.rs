@@ -1,249 +1,29 @@
-//! Recipient CSVs: reading real operator files (encodings, delimiters, quoting, synonyms
-//! for the e-mail column), a verdict per row, previews, and the recipient ledger.
+//! Recipient CSVs: the layout of an operator's file (the e-mail column, which column feeds
+//! which variable), a verdict per row, previews, and the recipient ledger.
 
-pub mod encoding;
+pub mod import;
 pub mod layout;
 pub mod ledger;
-pub mod read_ahead;
+pub mod queries;
 pub mod rows;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use relay_types::{CsvPreview, PreviewRow};
 
-use crate::error::AppError;
-use encoding::Encoding;
+use crate::csv_input::header::delimiter_name;
+use crate::csv_input::{retry_as_windows_1252, CsvFile, ImportError};
 use rows::{RowReader, RowRules, Verdict};
 
-/// Why a file as a whole cannot be used.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ImportError {
-    FileEmpty,
-    HeaderMissing,
-    EmailColumnMissing(Vec<String>),
-    DuplicateHeader(String, String),
-    MappingColumnMissing(String),
-    RowLimitExceeded(u64),
-    /// The template uses variables no column provides (with a column differing only in case).
-    VariablesMissing(Vec<(String, Option<String>)>),
-    /// Not UTF-8 after all: read again as Windows-1252.
-    NotUtf8,
-    Malformed(String),
-    Io(String),
-    Database(String),
-    /// A unique constraint refused the rows: they are stored already.
-    AlreadyStored,
-}
-
-impl From<std::io::Error> for ImportError {
-    fn from(err: std::io::Error) -> Self {
-        ImportError::Io(err.to_string())
-    }
-}
-
-impl From<ImportError> for AppError {
-    fn from(err: ImportError) -> AppError {
-        err.into_problem("recipients_file")
-    }
-}
-
-impl ImportError {
-    /// Whether the file (or its mapping) is at fault, rather than the server.
-    pub fn is_about_the_file(&self) -> bool {
-        !matches!(
-            self,
-            ImportError::Io(_) | ImportError::Database(_) | ImportError::AlreadyStored
-        )
-    }
-
-    /// The problem for a client whose form sent the file as `field`.
-    pub fn into_problem(self, field: &str) -> AppError {
-        let err = self;
-        let invalid =
-            |code: &'static str, es: String, en: String| AppError::invalid(field, code, es, en);
-        match err {
-            ImportError::FileEmpty => invalid("file_empty", "El archivo CSV está vacío.".into(), "The CSV file is empty.".into()),
-            ImportError::HeaderMissing => invalid(
-                "header_missing",
-                "El archivo CSV no tiene cabecera (la primera fila debe nombrar las columnas).".into(),
-                "The CSV file has no header (the first row must name the columns).".into(),
-            ),
-            ImportError::EmailColumnMissing(headers) => invalid(
-                "email_column_missing",
-                format!("El archivo CSV debe tener una columna 'email' (o 'correo', 'e-mail', 'mail'...). Columnas: {}.", headers.join(", ")),
-                format!("The CSV file needs an 'email' column (or 'correo', 'e-mail', 'mail'...). Columns: {}.", headers.join(", ")),
-            )
-            .with("headers", headers),
-            ImportError::DuplicateHeader(a, b) => invalid(
-                "duplicate_header",
-                format!("Las columnas '{a}' y '{b}' tienen el mismo nombre."),
-                format!("Columns '{a}' and '{b}' have the same name."),
-            ),
-            ImportError::MappingColumnMissing(column) => AppError::invalid(
-                "mapping",
-                "mapping_column_missing",
-                format!("La columna '{column}' del mapeo no existe en el archivo."),
-                format!("The mapped column '{column}' is not in the file."),
-            ),
-            ImportError::RowLimitExceeded(limit) => invalid(
-                "row_limit_exceeded",
-                format!("El archivo supera el límite de {limit} filas (IMPORT_MAX_ROWS)."),
-                format!("The file exceeds the limit of {limit} rows (IMPORT_MAX_ROWS)."),
-            )
-            .with("limit_rows", limit),
-            ImportError::VariablesMissing(missing) => {
-                let names: Vec<&str> = missing.iter().map(|(v, _)| v.as_str()).collect();
-                let suggested: BTreeMap<&str, &str> = missing
-                    .iter()
-                    .filter_map(|(v, near)| near.as_deref().map(|c| (v.as_str(), c)))
-                    .collect();
-                invalid(
-                    "template_variables_missing",
-                    format!("La plantilla usa variables que el archivo no tiene: {}. Agrega las columnas o mapéalas.", names.join(", ")),
-                    format!("The template uses variables the file lacks: {}. Add the columns or map them.", names.join(", ")),
-                )
-                .with("missing_variables", names)
-                .with("suggested_mapping", serde_json::to_value(suggested).unwrap_or_default())
-            }
-            ImportError::NotUtf8 | ImportError::Malformed(_) => invalid(
-                "csv_malformed",
-                format!("El archivo no se pudo leer como CSV ({err:?})."),
-                format!("The file could not be read as CSV ({err:?})."),
-            ),
-            ImportError::Io(e) => AppError::internal(anyhow::anyhow!("reading the recipients file: {e}")),
-            ImportError::Database(e) => AppError::internal(anyhow::anyhow!("storing the rows: {e}")),
-            ImportError::AlreadyStored => AppError::conflict("already_stored", "Estas filas ya estaban guardadas.", "These rows were stored already."),
-        }
-    }
-}
-
-pub type CsvReader = csv_async::AsyncReader<tokio::io::BufReader<tokio::fs::File>>;
-
-/// The text of one cell, or the reason to read the file again as Windows-1252.
-pub fn cell_text(bytes: &[u8]) -> Result<&str, ImportError> {
-    std::str::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)
-}
-
-/// Maps a CSV error to a file problem.
-/// Reads the next record that is not blank (every field empty or whitespace) into
-/// `record`; false at the end of the file.
-pub async fn next_data_record(
-    reader: &mut CsvReader,
-    record: &mut csv_async::ByteRecord,
-) -> Result<bool, ImportError> {
-    while reader.read_byte_record(record).await.map_err(csv_error)? {
-        if !record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-pub fn csv_error(err: csv_async::Error) -> ImportError {
-    match err.kind() {
-        csv_async::ErrorKind::Io(e) => ImportError::Io(e.to_string()),
-        _ => ImportError::Malformed(err.to_string()),
-    }
-}
-
-/// An uploaded CSV, its encoding and delimiter worked out, readable as UTF-8.
-pub struct CsvFile {
-    pub original: PathBuf,
-    pub encoding: Encoding,
-    pub delimiter: u8,
-    /// Data rows expected, from the file size and the lines of its first 64 KB.
-    pub estimated_rows: u64,
-    readable: PathBuf,
-}
-
-impl CsvFile {
-    pub async fn inspect(path: &Path) -> Result<CsvFile, ImportError> {
-        let sample = {
-            let path = path.to_path_buf();
-            tokio::task::spawn_blocking(move || encoding::sample(&path))
-                .await
-                .map_err(|e| ImportError::Io(e.to_string()))??
-        };
-        if sample.iter().all(u8::is_ascii_whitespace) {
-            return Err(ImportError::FileEmpty);
-        }
-        Self::as_encoding(path, encoding::detect(&sample)).await
-    }
-
-    async fn as_encoding(path: &Path, encoding: Encoding) -> Result<CsvFile, ImportError> {
-        let readable = if encoding.is_utf8() {
-            path.to_path_buf()
-        } else {
-            let path = path.to_path_buf();
-            tokio::task::spawn_blocking(move || encoding::transcode_to_utf8(&path, encoding))
-                .await
-                .map_err(|e| ImportError::Io(e.to_string()))??
-        };
-        let sample = encoding::sample(&readable)?;
-        let first_line = {
-            let text = String::from_utf8_lossy(&sample);
-            text.lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string()
-        };
-        let lines_in_sample = sample.iter().filter(|b| **b == b'\n').count().max(1) as u64;
-        let size = std::fs::metadata(&readable)?.len();
-        Ok(CsvFile {
-            original: path.to_path_buf(),
-            encoding,
-            delimiter: layout::detect_delimiter(&first_line),
-            estimated_rows: size * lines_in_sample / (sample.len().max(1) as u64),
-            readable,
-        })
-    }
-
-    /// The same file read as Windows-1252: a UTF-8 guess met an invalid byte.
-    pub async fn as_windows_1252(&self) -> Result<CsvFile, ImportError> {
-        Self::as_encoding(&self.original, Encoding::Windows1252).await
-    }
-
-    /// A CSV reader over the file's UTF-8 text (byte-order mark skipped), records unparsed.
-    pub async fn csv_reader(&self) -> Result<CsvReader, ImportError> {
-        let mut file = tokio::io::BufReader::with_capacity(
-            256 * 1024,
-            tokio::fs::File::open(&self.readable).await?,
-        );
-        if self.encoding == Encoding::Utf8Bom {
-            use tokio::io::AsyncReadExt;
-            let mut bom = [0u8; 3];
-            file.read_exact(&mut bom).await?;
-        }
-        Ok(csv_async::AsyncReaderBuilder::new()
-            .delimiter(self.delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .create_reader(file))
-    }
-
-    pub async fn rows(
-        &self,
-        mapping: &BTreeMap<String, String>,
-        rules: RowRules,
-    ) -> Result<RowReader, ImportError> {
-        let expected = self.estimated_rows.min(rules.max_rows);
-        RowReader::open(self.csv_reader().await?, mapping, rules, expected).await
-    }
-}
-
-impl Drop for CsvFile {
-    fn drop(&mut self) {
-        if self.readable != self.original {
-            let _ = std::fs::remove_file(&self.readable);
-        }
-    }
-}
-
-/// True when a read failed because a file taken for UTF-8 was not: read it again as
-/// Windows-1252 (see [`CsvFile::as_windows_1252`]).
-pub fn retry_as_windows_1252<T>(file: &CsvFile, result: &Result<T, ImportError>) -> bool {
-    matches!(result, Err(ImportError::NotUtf8)) && file.encoding == Encoding::Utf8
+/// The recipient rows of `file`, each with its verdict.
+pub async fn open_rows(
+    file: &CsvFile,
+    mapping: &BTreeMap<String, String>,
+    rules: RowRules,
+) -> Result<RowReader, ImportError> {
+    let expected = file.estimated_rows.min(rules.max_rows);
+    RowReader::open(file.csv_reader().await?, mapping, rules, expected).await
 }
 
 pub const PREVIEW_ROWS: usize = 10;
@@ -263,7 +43,7 @@ pub async fn preview(
     }
     Ok(CsvPreview {
         encoding: file.encoding.name().into(),
-        delimiter: layout::delimiter_name(file.delimiter),
+        delimiter: delimiter_name(file.delimiter),
         ..result?
     })
 }
@@ -274,7 +54,7 @@ async fn preview_file(
     rules: RowRules,
     template_variables: &[String],
 ) -> Result<CsvPreview, ImportError> {
-    let mut reader = file.rows(mapping, rules).await?;
+    let mut reader = open_rows(file, mapping, rules).await?;
     let mut preview = CsvPreview {
         problem: None,
         encoding: String::new(),

@@ -6,8 +6,10 @@ use std::hash::{Hash, Hasher};
 use csv_async::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::layout::{self, Layout};
-use super::{cell_text, csv_error, next_data_record, CsvReader, ImportError};
+use super::layout::Layout;
+use crate::csv_input::header::nfc;
+use crate::csv_input::read_ahead::RowSource;
+use crate::csv_input::{cell_text, csv_error, next_data_record, CsvReader, ImportError};
 use crate::email::{AddressProblem, AddressWarning, EmailAddress};
 
 /// A row's verdict: importable, importable but worth a look (duplicate address, unknown
@@ -54,7 +56,7 @@ fn address_key(normalized: &str) -> u64 {
     hasher.finish()
 }
 
-impl super::read_ahead::RowSource for RowReader {
+impl RowSource for RowReader {
     type Row = ParsedRow;
 
     fn next_row(
@@ -120,7 +122,7 @@ impl RowReader {
         let record = &self.record;
         let cell = |i: usize| -> Result<String, ImportError> {
             Ok(match record.get(i) {
-                Some(bytes) => layout::nfc(cell_text(bytes)?.trim()),
+                Some(bytes) => nfc(cell_text(bytes)?.trim()),
                 None => String::new(),
             })
         };

@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::{LoadTarget, ReportState};
 use crate::entities::{bulk_send, generated_report, report_load};
 use crate::error::AppResult;
-use crate::reports::load::ReportRow;
+use crate::reports::parse::ReportRow;
 use crate::services::Services;
 
 const PAGE: i64 = 5000;

@@ -4,6 +4,7 @@
 
 pub mod campaign;
 pub mod load;
+pub mod parse;
 pub mod post_send;
 pub mod processing;
 

@@ -19,7 +19,7 @@ use crate::http::responses::*;
 use crate::http::uploads::{self, UploadForm};
 use crate::http::AppState;
 use crate::pagination::PageParams;
-use crate::recipients::ledger::{self, RecipientFilter};
+use crate::recipients::queries::{self, RecipientFilter};
 use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -215,7 +215,7 @@ async fn list_recipients(
 ) -> AppResult<Json<Page<Recipient>>> {
     bulk_sends::find(&state.db.conn, id).await?;
     Ok(Json(
-        ledger::list(&state.db, id, &filter, page.into()).await?,
+        queries::list(&state.db, id, &filter, page.into()).await?,
     ))
 }
 
@@ -268,7 +268,7 @@ async fn export_recipients_csv(
         };
         async move {
             let after = cursor?;
-            match ledger::export_page(&db, id, &filter, after, EXPORT_PAGE).await {
+            match queries::export_page(&db, id, &filter, after, EXPORT_PAGE).await {
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => {
                     let next = rows.last().map(|r| r.row_number);

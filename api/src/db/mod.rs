@@ -1,6 +1,8 @@
 //! Database connections (SQLite or PostgreSQL), migrations and the small amount of
 //! backend-specific SQL glue the services share.
 
+pub mod bulk_write;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -126,16 +128,6 @@ pub fn statement(
         _ => sql.to_string(),
     };
     Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// `INSERT INTO table (columns) VALUES (?,..),(?,..)...`: `rows` rows of `per_row` `?`
-/// parameters each, for SQLite's batched inserts.
-pub fn sqlite_multi_insert(table: &str, columns: &str, per_row: usize, rows: usize) -> String {
-    let one = format!("({})", vec!["?"; per_row].join(","));
-    format!(
-        "INSERT INTO {table} ({columns}) VALUES {}",
-        vec![one; rows].join(",")
-    )
 }
 
 pub fn sqlite_placeholders(sql: &str) -> String {
