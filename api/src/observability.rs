@@ -24,8 +24,13 @@ pub fn init_logging(format: LogFormat) {
                     .with_writer(std::io::stderr),
             )
             .try_init(),
+        // Colours only on a terminal: journald and log files get plain text.
         LogFormat::Text => registry
-            .with(fmt::layer().with_writer(std::io::stderr))
+            .with(
+                fmt::layer()
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
     };
     // A second init (tests start several apps in one process) keeps the first subscriber.

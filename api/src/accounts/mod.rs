@@ -2,4 +2,5 @@
 
 pub mod groups;
 pub mod privileges;
+mod user_list;
 pub mod users;

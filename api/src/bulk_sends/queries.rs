@@ -147,15 +147,11 @@ pub async fn list(
         );
     }
     if let Some(day) = from {
-        query = query
-            .filter(bulk_send::Column::CreatedAt.gte(crate::messages::local_midnight(config, day)));
+        query = query.filter(bulk_send::Column::CreatedAt.gte(config.local_midnight(day)));
     }
     if let Some(day) = filter.date_to {
         query = query.filter(
-            bulk_send::Column::CreatedAt.lt(crate::messages::local_midnight(
-                config,
-                day + chrono::Days::new(1),
-            )),
+            bulk_send::Column::CreatedAt.lt(config.local_midnight(day + chrono::Days::new(1))),
         );
     }
     if let Some(user) = filter.created_by {

@@ -7,9 +7,11 @@ mod client;
 mod error;
 mod outcome;
 pub mod payload;
+mod reports;
 mod templates;
 
-pub use client::{RelayClient, ReportPoll};
+pub use client::RelayClient;
 pub use error::{QuotaInfo, RelayError};
 pub use outcome::SendOutcome;
+pub use reports::ReportPoll;
 pub use templates::RemoteTemplate;

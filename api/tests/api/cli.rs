@@ -71,11 +71,6 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(backend, dir.path()).await;
     let mut vars = base_vars(&db.url, dir.path());
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    vars.insert("BIND_ADDR".into(), format!("127.0.0.1:{port}"));
     vars.insert("LOG_FORMAT".into(), "json".into());
 
     let mut child = relay_console(&vars)
@@ -125,23 +120,9 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
         .unwrap();
     assert!(String::from_utf8_lossy(&groups.stdout).contains("Listo: Operadores UI"));
 
-    let mut server = relay_console(&vars)
-        .current_dir(dir.path())
-        .arg("serve")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let server = ServeProcess::start_in(&vars, Some(dir.path())).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            ready = r.status() == StatusCode::OK;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(ready, "the server became ready");
     let login = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({ "username": "root", "password": "piped-password-1" }))
@@ -152,11 +133,9 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
     assert!(tokens["access_token"].is_string());
 
     // SIGTERM: a graceful stop with exit code 0.
-    unsafe_kill(server.id(), "TERM");
-    let status = server.wait().unwrap();
+    server.signal("TERM");
+    let (status, logs) = server.finish_with_status();
     assert!(status.success(), "{status:?}");
-    let mut logs = String::new();
-    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut logs).unwrap();
     let request_line = logs
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -177,12 +156,4 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
         !logs.contains(tokens["access_token"].as_str().unwrap()),
         "tokens never reach the logs"
     );
-}
-
-fn unsafe_kill(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }

@@ -187,8 +187,12 @@ async fn a_rate_limited_message_waits_and_is_sent(backend: Backend) {
     });
     let body = json!({ "to": ["ana@example.com"], "subject": "Paciencia", "html": "Hola" });
     let pending = send(&app, &app.admin_token, &body);
+    // Doppler stops refusing once it has refused the first attempt.
     let lift = async {
-        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        eventually(10, "a first, refused attempt", || async {
+            !app.sim.requests().is_empty()
+        })
+        .await;
         app.sim.set_faults(Faults::default());
     };
     let (response, ()) = tokio::join!(pending, lift);

@@ -276,7 +276,12 @@ async fn jobs_run_and_process_bulk_scheduled_do_the_work_from_the_command_line(b
         StatusCode::CREATED,
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Once the schedule is due, a server without workers has still left the queued send alone.
+    let due = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+    eventually(10, "the schedule is due", || async {
+        chrono::Utc::now() >= due
+    })
+    .await;
     assert_eq!(
         app.bulk(queued["id"].as_i64().unwrap()).await["status"],
         "queued",

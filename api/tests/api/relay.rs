@@ -340,11 +340,10 @@ async fn reports_are_requested_polled_and_downloaded_both_ways() {
             client.poll_report(&request).await.unwrap(),
             ReportPoll::Pending
         );
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(
-            client.poll_report(&request).await.unwrap(),
-            ReportPoll::Ready
-        );
+        eventually(10, "the report is ready", || async {
+            client.poll_report(&request).await.unwrap() == ReportPoll::Ready
+        })
+        .await;
         let path = dir.path().join(format!("{request}.csv"));
         let bytes = client.download_report(&request, &path).await.unwrap();
         let csv = std::fs::read_to_string(&path).unwrap();

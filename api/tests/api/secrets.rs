@@ -1,6 +1,5 @@
 //! The Doppler API key never appears in a log line, an answer, or a stored value.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 
 use relay_sim::Faults;
@@ -58,11 +57,6 @@ async fn the_api_key_is_never_logged_answered_or_stored(backend: Backend) {
     let db = TestDb::new(backend, dir.path()).await;
     let mut vars = base_vars(&db.url, dir.path());
     use_sim(&mut vars, &sim);
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    vars.insert("BIND_ADDR".into(), format!("127.0.0.1:{port}"));
     vars.insert("DOPPLER_RELAY_TIMEOUT".into(), "1".into());
     // As verbose as it gets, the HTTP client's internals included.
     vars.insert("RUST_LOG".into(), "trace".into());
@@ -78,32 +72,10 @@ async fn the_api_key_is_never_logged_answered_or_stored(backend: Backend) {
         .unwrap();
     std::io::Write::write_all(&mut create.stdin.take().unwrap(), b"root-password-1\n").unwrap();
     assert!(create.wait().unwrap().success());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_relay-console"))
-        .env_clear()
-        .envs(&vars)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Trace logging is voluminous: read it as it comes, or the server blocks on a full pipe.
-    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = drain(Box::new(server.stdout.take().unwrap()));
-    let stderr = drain(Box::new(server.stderr.take().unwrap()));
-    let base = format!("http://127.0.0.1:{port}");
+    // Trace logging is voluminous: the harness reads it as it comes.
+    let server = ServeProcess::start(&vars).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     let login: Value = expect_json(
         client
             .post(format!("{base}/api/v1/auth/login"))
@@ -189,13 +161,8 @@ async fn the_api_key_is_never_logged_answered_or_stored(backend: Backend) {
             .unwrap(),
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    server.wait().unwrap();
-    let logs = format!("{}{}", stdout.join().unwrap(), stderr.join().unwrap());
+    server.signal("TERM");
+    let logs = server.finish();
     assert!(
         logs.len() > 10_000,
         "trace logging was on ({} bytes)",

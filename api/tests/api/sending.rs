@@ -393,14 +393,15 @@ async fn pause_resume_and_cancel_work_mid_send(backend: Backend) {
     let paused: Value = expect_json(action(&app, id, "pause").await, StatusCode::OK).await;
     assert_eq!(paused["status"], "paused");
     assert_eq!(paused["status_reason"], "operator");
-    // In-flight requests finish; then nothing more goes out.
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    // In-flight requests finish and the job ends; what Doppler received is what was sent.
+    let bulk = app.wait_idle(id).await;
     let after_pause = app.sim.messages().len();
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-    assert_eq!(app.sim.messages().len(), after_pause, "paused means paused");
-    assert!(after_pause < 40);
-    let bulk = app.bulk(id).await;
-    assert_eq!(bulk["counts"]["sending"], 0);
+    assert_eq!(
+        bulk["counts"]["sent"].as_u64(),
+        Some(after_pause as u64),
+        "{bulk}"
+    );
+    assert!(after_pause < 40, "paused means paused");
     expect_problem(
         action(&app, id, "pause").await,
         StatusCode::CONFLICT,
@@ -432,11 +433,8 @@ async fn pause_resume_and_cancel_work_mid_send(backend: Backend) {
     .await;
     let cancelled: Value = expect_json(action(&app, id2, "cancel").await, StatusCode::OK).await;
     assert_eq!(cancelled["status"], "cancelled");
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let bulk = app.wait_idle(id2).await;
     let total = app.sim.messages().len();
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert_eq!(app.sim.messages().len(), total);
-    let bulk = app.bulk(id2).await;
     assert!(bulk["counts"]["pending"].as_i64().unwrap() > 0, "{bulk}");
     assert_eq!(
         bulk["counts"]["sent"].as_i64().unwrap() as usize,
@@ -510,17 +508,13 @@ async fn a_scheduled_send_starts_when_due(backend: Backend) {
         "a schedule wins over send_now"
     );
     let id = created["id"].as_i64().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(
-        app.bulk(id).await["status"],
-        "scheduled",
-        "not before its time"
-    );
-    assert!(app.sim.messages().is_empty());
     let done = app.wait_status(id, &["done"], 30).await;
     let started =
         chrono::DateTime::parse_from_rfc3339(done["started_at"].as_str().unwrap()).unwrap();
-    assert!(started >= chrono::DateTime::parse_from_rfc3339(&at).unwrap());
+    assert!(
+        started >= chrono::DateTime::parse_from_rfc3339(&at).unwrap(),
+        "not before its time"
+    );
     assert_eq!(app.sim.messages().len(), 3);
     let audit: Value = expect_json(
         app.get(

@@ -4,18 +4,18 @@
 //! Nothing is ever sent twice automatically: a claim is durable before its request, a
 //! request that may have reached Doppler ends `ambiguous`, and only refusals that prove
 //! nothing was sent (429, 402, no connection) put a row back to `not_started`.
+mod results;
+mod sending;
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
-use serde_json::{Map, Value};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -23,15 +23,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::Status;
 use crate::attachments;
-use crate::db::Db;
 use crate::entities::{bulk_send, bulk_send_attachment};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Ending;
 use crate::jobs::JobContext;
-use crate::recipients::ledger::{self, Claimed, Finish};
-use crate::relay::payload::{Address, TemplateAttachment, TemplateMessage};
-use crate::relay::{QuotaInfo, SendOutcome};
+use crate::recipients::ledger::{self, Finish};
+use crate::relay::payload::{Address, TemplateAttachment};
+use crate::relay::QuotaInfo;
 use crate::services::Services;
+use results::{record, watch};
+use sending::limiter;
 
 /// How many times a rate-limited (429) row is tried before it is put back for later.
 const RATE_LIMITED_TRIES: u32 = 20;
@@ -71,41 +72,6 @@ struct Dispatch {
     unrecorded: AtomicBool,
     /// Where finished rows go to be written; closed once every send is over.
     results: Mutex<Option<UnboundedSender<(i64, Finish)>>>,
-}
-
-/// Smooth limits: bursts of at most a tenth of a second's sends (a minute's for the
-/// hourly limit), so "20 per second" never means 20 at once and 20 more.
-fn limiter(
-    per_second: u32,
-    per_hour: u32,
-) -> (
-    Option<DefaultDirectRateLimiter>,
-    Option<DefaultDirectRateLimiter>,
-) {
-    let burst = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-    (
-        NonZeroU32::new(per_second)
-            .map(|n| RateLimiter::direct(Quota::per_second(n).allow_burst(burst(n.get() / 10)))),
-        NonZeroU32::new(per_hour)
-            .map(|n| RateLimiter::direct(Quota::per_hour(n).allow_burst(burst(n.get() / 60)))),
-    )
-}
-
-/// The name Doppler shows for a recipient: a name-like variable when the file has one.
-fn recipient_name(variables: &Map<String, Value>) -> String {
-    const KEYS: [&str; 5] = [
-        "nombres",
-        "nombre",
-        "name",
-        "nombre_completo",
-        "nombres_completos",
-    ];
-    variables
-        .iter()
-        .find(|(k, _)| KEYS.contains(&k.to_lowercase().as_str()))
-        .and_then(|(_, v)| v.as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
@@ -267,210 +233,6 @@ async fn send_all(dispatch: &Arc<Dispatch>) -> AppResult<u64> {
     Ok(claimed)
 }
 
-impl Dispatch {
-    /// Waits for the rate limits and any 429 back-off; false when the send was stopped.
-    async fn wait_turn(&self) -> bool {
-        loop {
-            let until = *self.backoff_until.lock().unwrap_or_else(|p| p.into_inner());
-            match until {
-                Some(at) if at > Instant::now() => {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(at) => continue,
-                        _ = self.stop.cancelled() => return false,
-                    }
-                }
-                _ => break,
-            }
-        }
-        for limiter in [&self.per_second, &self.per_hour].into_iter().flatten() {
-            tokio::select! {
-                _ = limiter.until_ready() => {}
-                _ = self.stop.cancelled() => return false,
-            }
-        }
-        !self.stop.is_cancelled()
-    }
-
-    fn halt(&self, reason: Halt) {
-        let mut halt = self.halt.lock().unwrap_or_else(|p| p.into_inner());
-        halt.get_or_insert(reason);
-        self.stop.cancel();
-    }
-
-    async fn send_one(&self, row: Claimed) {
-        let mut model = row.variables.clone();
-        model.insert(self.email_column.clone(), Value::String(row.email.clone()));
-        let message = TemplateMessage::to_one(
-            &self.template_id,
-            self.from.clone(),
-            &self.subject,
-            &row.email,
-            &recipient_name(&row.variables),
-            &model,
-            self.attachments.clone(),
-        );
-        let tz = self.services.config.time_zone;
-        let mut tries = 0u32;
-        let end = loop {
-            tries += 1;
-            let outcome = self.services.relay.send_template(&message).await;
-            metrics::counter!("relay_sends_total", "outcome" => outcome_label(&outcome))
-                .increment(1);
-            match outcome {
-                SendOutcome::Sent { message_id } => break Finish::Sent { message_id },
-                SendOutcome::Rejected { code, message } => break Finish::Failed { code, message },
-                SendOutcome::Ambiguous { code, message } => {
-                    break Finish::Ambiguous { code, message }
-                }
-                SendOutcome::QuotaExceeded(quota) => {
-                    let message = quota.message_es(tz);
-                    self.halt(Halt::Quota(quota));
-                    break Finish::Released {
-                        code: "doppler_quota_exceeded".into(),
-                        message,
-                    };
-                }
-                SendOutcome::NotSent {
-                    code,
-                    message,
-                    retry_after,
-                } => {
-                    let unreachable = code == "connection_refused";
-                    let limit = if unreachable {
-                        UNREACHABLE_TRIES
-                    } else {
-                        RATE_LIMITED_TRIES
-                    };
-                    if tries >= limit || self.stop.is_cancelled() {
-                        if unreachable && tries >= limit {
-                            self.halt(Halt::Unreachable(message.clone()));
-                        }
-                        break Finish::Released { code, message };
-                    }
-                    {
-                        let mut until =
-                            self.backoff_until.lock().unwrap_or_else(|p| p.into_inner());
-                        let wanted = Instant::now() + retry_after;
-                        if until.is_none_or(|at| at < wanted) {
-                            *until = Some(wanted);
-                        }
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(retry_after) => {}
-                        _ = self.stop.cancelled() => break Finish::Released { code, message },
-                    }
-                }
-            }
-        };
-        tracing::debug!(
-            bulk_send = self.bulk_id,
-            row = row.row_number,
-            domain = row.email_normalized.rsplit('@').next().unwrap_or(""),
-            key = %row.idempotency_key,
-            outcome = ?end,
-            "recipient"
-        );
-        let sent = self
-            .results
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_some_and(|results| results.send((row.id, end)).is_ok());
-        if !sent {
-            self.unrecorded.store(true, Ordering::SeqCst);
-        }
-    }
-}
-
-/// Writes the results of sends in batches, one transaction each, insisting a little on
-/// failures: a send that happened must not go unrecorded. Answers false if some could not be.
-async fn record(db: Db, job_id: i64, mut results: UnboundedReceiver<(i64, Finish)>) -> bool {
-    let mut all_recorded = true;
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while let Some(first) = results.recv().await {
-        batch.push(first);
-        let deadline = Instant::now() + RECORD_EVERY;
-        while batch.len() < RECORD_BATCH {
-            match tokio::time::timeout_at(deadline, results.recv()).await {
-                Ok(Some(next)) => batch.push(next),
-                _ => break,
-            }
-        }
-        let mut written = false;
-        for attempt in 1..=5u64 {
-            match write_results(&db, job_id, &batch).await {
-                Ok(()) => {
-                    written = true;
-                    break;
-                }
-                Err(err) => {
-                    tracing::warn!(attempt, rows = batch.len(), error = %err, "could not record sends; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                }
-            }
-        }
-        all_recorded &= written;
-        batch.clear();
-    }
-    all_recorded
-}
-
-async fn write_results(db: &Db, job_id: i64, batch: &[(i64, Finish)]) -> AppResult<()> {
-    let txn = db.conn.begin().await?;
-    for (recipient, end) in batch {
-        if !ledger::finish(&txn, *recipient, job_id, end.clone()).await? {
-            tracing::warn!(
-                recipient,
-                "row no longer this job's; its end was not recorded"
-            );
-        }
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
-fn outcome_label(outcome: &SendOutcome) -> &'static str {
-    match outcome {
-        SendOutcome::Sent { .. } => "sent",
-        SendOutcome::Rejected { .. } => "rejected",
-        SendOutcome::Ambiguous { .. } => "ambiguous",
-        SendOutcome::QuotaExceeded(_) => "quota_exceeded",
-        SendOutcome::NotSent { .. } => "not_sent",
-    }
-}
-
-/// Watches for pause and cancel, and keeps counters and progress current.
-async fn watch(dispatch: Arc<Dispatch>, owner: String) {
-    let db = &dispatch.services.db;
-    let mut last_counts = Instant::now();
-    loop {
-        tokio::time::sleep(WATCH_EVERY).await;
-        match super::find(&db.conn, dispatch.bulk_id).await {
-            Ok(bulk) if bulk.status != Status::Sending => {
-                tracing::info!(bulk_send = dispatch.bulk_id, status = %bulk.status, "send stopped by status change");
-                dispatch.stop.cancel();
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "could not read the bulk send's status"),
-        }
-        if last_counts.elapsed() >= Duration::from_secs(1) {
-            last_counts = Instant::now();
-            if let Ok(c) = ledger::refresh_counters(&db.conn, dispatch.bulk_id).await {
-                let done = c.sent + c.failed + c.ambiguous;
-                let _ = crate::jobs::progress(
-                    db,
-                    dispatch.job_id,
-                    &owner,
-                    done,
-                    c.valid,
-                    &format!("Enviando: {done}/{}", c.valid),
-                )
-                .await;
-            }
-        }
-    }
-}
-
 /// After the last request: the bulk send's status and how the job ends.
 async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppResult<Ending> {
     let db = &ctx.services.db;
@@ -572,33 +334,5 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                 counts.pending
             ),
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn the_per_second_limit_holds_from_the_first_second() {
-        let (per_second, _) = limiter(50, 0);
-        let per_second = per_second.unwrap();
-        let started = Instant::now();
-        for _ in 0..60 {
-            per_second.until_ready().await;
-        }
-        // 60 sends at 50/s with a burst of 5 take at least (60 - 5) / 50 s.
-        assert!(
-            started.elapsed() >= Duration::from_millis(1050),
-            "{:?}",
-            started.elapsed()
-        );
-    }
-
-    #[test]
-    fn the_recipient_name_comes_from_a_name_column() {
-        let v = serde_json::json!({ "Nombres": "Ana", "deuda": "1" });
-        assert_eq!(recipient_name(v.as_object().unwrap()), "Ana");
-        assert_eq!(recipient_name(&Map::new()), "");
     }
 }

@@ -1,0 +1,243 @@
+//! The configuration's rules, and `.env.example` kept in step with the code.
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A key shaped like `openssl rand -base64 48` output.
+pub(crate) const STRONG_KEY: &str = "q3Vx9LmT2pRk8sWd4FzN7bYc1HjG6uEa0oKiQw5XtZyB";
+const KEY: (&str, &str) = ("SECRET_KEY", STRONG_KEY);
+
+#[test]
+fn weak_secret_keys_are_refused_outside_debug() {
+    for weak in [
+        "change-me-to-a-long-random-string",
+        "short-but-random-9f3k",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "0123456789abcdef0123456789abcdef",
+        "abababababababababababababababababababab",
+    ] {
+        let err = Config::from_vars(&vars(&[("SECRET_KEY", weak)])).unwrap_err();
+        assert_eq!(err.variable, "SECRET_KEY", "{weak}");
+        assert!(err.message.contains("openssl rand"), "{err}");
+    }
+    assert!(Config::from_vars(&vars(&[KEY])).is_ok());
+    // Development keeps working with whatever key it is given.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(Config::from_vars(&vars(&[
+        ("DEBUG", "1"),
+        ("SECRET_KEY", "dev"),
+        ("DATA_DIR", dir.path().to_str().unwrap()),
+    ]))
+    .is_ok());
+}
+
+#[test]
+fn plain_http_doppler_is_refused_outside_debug_unless_local() {
+    let err = Config::from_vars(&vars(&[
+        KEY,
+        ("DOPPLER_RELAY_BASE_URL", "http://api.dopplerrelay.com/"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.variable, "DOPPLER_RELAY_BASE_URL");
+    for local in [
+        "http://127.0.0.1:8025/",
+        "http://localhost:9/",
+        "http://[::1]:80/",
+    ] {
+        assert!(
+            Config::from_vars(&vars(&[KEY, ("DOPPLER_RELAY_BASE_URL", local)])).is_ok(),
+            "{local}"
+        );
+    }
+    let err = Config::from_vars(&vars(&[
+        KEY,
+        ("DOPPLER_REPORT_FILE_HOSTS", "https://files.example.com/"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.variable, "DOPPLER_REPORT_FILE_HOSTS");
+}
+
+#[test]
+fn secret_key_is_required_outside_debug() {
+    let err = Config::from_vars(&vars(&[])).unwrap_err();
+    assert_eq!(err.variable, "SECRET_KEY");
+}
+
+#[test]
+fn a_bad_value_names_its_variable() {
+    for (name, value) in [
+        ("DB_PORT", "five"),
+        ("DEBUG", "maybe"),
+        ("TIME_ZONE", "Mars/Olympus"),
+        ("SEND_CONCURRENCY", "0"),
+        ("DOPPLER_RELAY_AUTH_SCHEME", "Basic"),
+        ("LOG_FORMAT", "xml"),
+        ("BIND_ADDR", "nowhere"),
+        ("DOPPLER_REPORTS_POLL_INITIAL_DELAY", "-1"),
+        ("UPLOAD_MAX_BYTES", "lots"),
+    ] {
+        let err = Config::from_vars(&vars(&[KEY, (name, value)])).unwrap_err();
+        assert_eq!(err.variable, name, "{err}");
+    }
+}
+
+#[test]
+fn postgres_from_db_variables_and_database_url_overrides() {
+    let c = Config::from_vars(&vars(&[
+        KEY,
+        ("DB_HOST", "db.internal"),
+        ("DB_NAME", "doppler_prod"),
+        ("DB_USER", "doppler_user"),
+        ("DB_PASSWORD", "p@ss word"),
+    ]))
+    .unwrap();
+    assert_eq!(c.database_url.kind(), DatabaseKind::Postgres);
+    assert_eq!(
+        c.database_url.expose(),
+        "postgres://doppler_user:p%40ss+word@db.internal:5432/doppler_prod"
+    );
+    assert!(!format!("{:?}", c.database_url).contains("p%40ss"));
+
+    let c = Config::from_vars(&vars(&[
+        KEY,
+        ("DATABASE_URL", "sqlite::memory:"),
+        ("DB_HOST", "x"),
+    ]))
+    .unwrap();
+    assert_eq!(c.database_url.kind(), DatabaseKind::Sqlite);
+}
+
+#[test]
+fn debug_defaults_to_sqlite_under_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Config::from_vars(&vars(&[
+        ("DEBUG", "1"),
+        ("DATA_DIR", dir.path().to_str().unwrap()),
+    ]))
+    .unwrap();
+    assert_eq!(c.database_url.kind(), DatabaseKind::Sqlite);
+    assert!(c.database_url.expose().contains("relay-console.sqlite3"));
+    // The generated development key is kept for the next start.
+    let again = Config::from_vars(&vars(&[
+        ("DEBUG", "1"),
+        ("DATA_DIR", dir.path().to_str().unwrap()),
+    ]))
+    .unwrap();
+    assert_eq!(
+        c.secret_key.expose_secret(),
+        again.secret_key.expose_secret()
+    );
+}
+
+#[test]
+fn analytics_database_from_its_variables() {
+    let c = Config::from_vars(&vars(&[
+        KEY,
+        ("ANALYTICS_DB_NAME", "analytics"),
+        ("ANALYTICS_DB_SSLMODE", "disable"),
+    ]))
+    .unwrap();
+    let url = c.analytics_database_url.unwrap();
+    assert!(
+        url.expose().ends_with("/analytics?sslmode=disable"),
+        "{}",
+        url.expose()
+    );
+    let c = Config::from_vars(&vars(&[KEY])).unwrap();
+    assert!(c.analytics_database_url.is_none());
+}
+
+/// Names passed to the readers, taken from the configuration's own source.
+fn variables_read_by_the_code() -> std::collections::BTreeSet<String> {
+    let code = [
+        include_str!("mod.rs"),
+        include_str!("database.rs"),
+        include_str!("secret_key.rs"),
+    ]
+    .concat();
+    let mut names = std::collections::BTreeSet::new();
+    for piece in code.split('"').skip(1).step_by(2) {
+        let is_name = piece.len() > 2
+            && piece.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            && piece.contains('_') | matches!(piece, "DEBUG");
+        if is_name {
+            names.insert(piece.to_string());
+        }
+    }
+    names
+}
+
+#[test]
+fn env_example_documents_exactly_the_variables_the_code_reads() {
+    let example = include_str!("../../../.env.example");
+    let documented: std::collections::BTreeSet<String> = example
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
+        .collect();
+    let read = variables_read_by_the_code();
+    assert_eq!(
+        documented, read,
+        "documented (left) vs read by config.rs (right)"
+    );
+    for name in [
+        "SECRET_KEY",
+        "USE_SQLITE",
+        "ANALYTICS_DB_SSLMODE",
+        "REPORTS_ADMIN_VISIBLE",
+        "LOG_FORMAT",
+    ] {
+        assert!(read.contains(name), "{name}");
+    }
+    // Every documented comment line precedes its variable.
+    for (i, line) in example.lines().enumerate() {
+        if line.contains('=') && !line.starts_with('#') {
+            let previous = example.lines().nth(i.saturating_sub(1)).unwrap_or("");
+            assert!(
+                previous.starts_with('#') || previous.contains('='),
+                "variable on line {} has a comment",
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn the_example_file_is_a_valid_configuration() {
+    let vars: HashMap<String, String> = include_str!("../../../.env.example")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    // The example leaves SECRET_KEY empty on purpose: a copied file must not start.
+    assert_eq!(vars["SECRET_KEY"], "");
+    assert_eq!(Config::from_vars(&vars).unwrap_err().variable, "SECRET_KEY");
+    let mut vars = vars;
+    vars.insert("SECRET_KEY".into(), STRONG_KEY.into());
+    let config = Config::from_vars(&vars).unwrap();
+    assert_eq!(config.database_url.kind(), DatabaseKind::Postgres);
+    assert!(config.analytics_database_url.is_none());
+}
+
+#[test]
+fn hosts_are_matched_without_port() {
+    let c = Config::from_vars(&vars(&[
+        KEY,
+        ("ALLOWED_HOSTS", "app1.example.com, localhost"),
+    ]))
+    .unwrap();
+    assert!(c.host_allowed("app1.example.com:443"));
+    assert!(c.host_allowed("LOCALHOST:8080"));
+    assert!(!c.host_allowed("evil.example.com"));
+}
