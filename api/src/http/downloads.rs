@@ -1,19 +1,19 @@
-//! What leaves as a file: downloads with safe headers, and CSV cells a spreadsheet cannot
-//! run.
+//! What leaves as a file: downloads with safe headers, and CSV exports written as they are
+//! produced (through `csv_async`, with bounded memory) whose cells a spreadsheet cannot run.
+
+use std::borrow::Cow;
+use std::future::Future;
 
 use axum::body::Body;
 use axum::http::header;
 use axum::response::Response;
+use futures::StreamExt;
+use tokio::io::{AsyncWriteExt, DuplexStream};
 
 use crate::error::{AppError, AppResult};
 
-/// A file as a download: its type, length, and a `Content-Disposition` safe for any name.
-pub fn file_response(
-    file: tokio::fs::File,
-    content_type: &str,
-    name: &str,
-    length: Option<u64>,
-) -> AppResult<Response> {
+/// The headers of a download: its type, and a `Content-Disposition` safe for any name.
+fn download(content_type: &str, name: &str) -> axum::http::response::Builder {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -27,13 +27,23 @@ pub fn file_response(
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes())
         .collect::<String>()
         .replace('+', "%20");
-    let mut builder = Response::builder()
+    Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
         )
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+}
+
+/// A file as a download: its type, length, and a `Content-Disposition` safe for any name.
+pub fn file_response(
+    file: tokio::fs::File,
+    content_type: &str,
+    name: &str,
+    length: Option<u64>,
+) -> AppResult<Response> {
+    let mut builder = download(content_type, name);
     if let Some(length) = length {
         builder = builder.header(header::CONTENT_LENGTH, length);
     }
@@ -42,140 +52,190 @@ pub fn file_response(
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
 }
 
-/// One CSV cell: quoted when it holds the delimiter, a quote or a line break; and, when it
-/// starts with a character a spreadsheet reads as a formula (`= + - @`, tab, CR), prefixed
-/// with `'` so that an uploaded `=HYPERLINK(...)` stays text.
-pub fn csv_cell(value: &str, delimiter: char) -> String {
-    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
+/// A cell as a spreadsheet should show it: one starting with a character a spreadsheet reads
+/// as a formula (`= + - @`, tab, CR) gets a leading `'`, so that an uploaded
+/// `=HYPERLINK(...)` stays text. Quoting is the CSV writer's.
+pub fn neutralised(cell: &[u8]) -> Cow<'_, [u8]> {
+    if cell.first().is_some_and(|b| b"=+-@\t\r".contains(b)) {
+        let mut text = Vec::with_capacity(cell.len() + 1);
+        text.push(b'\'');
+        text.extend_from_slice(cell);
+        Cow::Owned(text)
     } else {
-        value.to_string()
-    };
-    if neutral.contains([delimiter, '"', '\n', '\r']) {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
-    } else {
-        neutral
+        Cow::Borrowed(cell)
     }
 }
 
-/// One CSV cell as bytes (the stored file's encoding is kept), neutralised and quoted as
-/// [`csv_cell`] does.
-fn write_csv_cell(out: &mut Vec<u8>, field: &[u8], delimiter: u8) {
-    let formula = field.first().is_some_and(|b| b"=+-@\t\r".contains(b));
-    let quoted = field
-        .iter()
-        .any(|b| *b == delimiter || matches!(b, b'"' | b'\n' | b'\r'));
-    if quoted {
-        out.push(b'"');
+/// How an export is written.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvFormat {
+    pub delimiter: u8,
+    /// A UTF-8 byte-order mark first, so that Excel in Spanish reads the accents.
+    pub bom: bool,
+    /// Lines end in CRLF (else LF).
+    pub crlf: bool,
+}
+
+/// `;` with a BOM and CRLF: what Excel in Spanish opens with a double click.
+pub const EXCEL_ES: CsvFormat = CsvFormat {
+    delimiter: b';',
+    bom: true,
+    crlf: true,
+};
+
+/// `,` and CRLF.
+pub const PLAIN: CsvFormat = CsvFormat {
+    delimiter: b',',
+    bom: false,
+    crlf: true,
+};
+
+/// `,` and LF, as Doppler writes its report files.
+pub const AS_DOPPLER: CsvFormat = CsvFormat {
+    delimiter: b',',
+    bom: false,
+    crlf: false,
+};
+
+/// Bytes of CSV between the producer and the client: the producer waits while they are
+/// unread, so a slow client slows the export down instead of filling memory.
+const PIPE_BYTES: usize = 64 * 1024;
+
+/// Where an export's rows go.
+pub struct CsvOut {
+    writer: csv_async::AsyncWriter<DuplexStream>,
+}
+
+impl CsvOut {
+    /// Writes one row, each cell neutralised.
+    pub async fn row<I, C>(&mut self, cells: I) -> std::io::Result<()>
+    where
+        I: IntoIterator<Item = C>,
+        C: AsRef<[u8]>,
+    {
+        let cells: Vec<C> = cells.into_iter().collect();
+        let record: Vec<Cow<'_, [u8]>> = cells.iter().map(|c| neutralised(c.as_ref())).collect();
+        self.writer
+            .write_record(&record)
+            .await
+            .map_err(std::io::Error::other)
     }
-    if formula {
-        out.push(b'\'');
-    }
-    for b in field {
-        if *b == b'"' {
-            out.push(b'"');
+}
+
+/// A CSV download written while `produce` runs: its rows stream to the client through a
+/// small pipe. If `produce` fails midway the transfer is cut off with an error rather than
+/// ending as if the file were complete.
+pub fn csv_download<F, Fut>(name: &str, format: CsvFormat, produce: F) -> AppResult<Response>
+where
+    F: FnOnce(CsvOut) -> Fut + Send + 'static,
+    Fut: Future<Output = AppResult<CsvOut>> + Send + 'static,
+{
+    let (mut pipe, reader) = tokio::io::duplex(PIPE_BYTES);
+    let producer = tokio::spawn(async move {
+        if format.bom {
+            pipe.write_all("\u{feff}".as_bytes()).await?;
         }
-        out.push(*b);
-    }
-    if quoted {
-        out.push(b'"');
-    }
+        let writer = csv_async::AsyncWriterBuilder::new()
+            .delimiter(format.delimiter)
+            .terminator(if format.crlf {
+                csv_async::Terminator::CRLF
+            } else {
+                csv_async::Terminator::Any(b'\n')
+            })
+            .flexible(true)
+            .create_writer(pipe);
+        let out = produce(CsvOut { writer }).await?;
+        let mut pipe = out
+            .writer
+            .into_inner()
+            .await
+            .map_err(|e| AppError::internal(anyhow::anyhow!("finishing the export: {e}")))?;
+        pipe.shutdown().await?;
+        Ok::<(), AppError>(())
+    });
+    let ending = futures::stream::once(async move {
+        match producer.await {
+            Ok(Ok(())) => None,
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "an export stopped midway");
+                Some(Err(std::io::Error::other("the export stopped midway")))
+            }
+            Err(err) => Some(Err(std::io::Error::other(err.to_string()))),
+        }
+    })
+    .filter_map(|item| async move { item });
+    let body = tokio_util::io::ReaderStream::new(reader).chain(ending);
+    download("text/csv; charset=utf-8", name)
+        .body(Body::from_stream(body))
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
 }
 
-/// A stored CSV (as Doppler sent it) streamed back with every cell a spreadsheet could run
-/// as a formula neutralised, in batches: memory stays flat whatever the file's size.
+/// A stored CSV (as Doppler sent it) streamed back record by record with every cell a
+/// spreadsheet could run as a formula neutralised.
 pub fn neutralised_csv(file: tokio::fs::File, name: &str) -> AppResult<Response> {
-    use futures::StreamExt;
-    const BATCH: usize = 2000;
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    tokio::spawn(async move {
+    csv_download(name, AS_DOPPLER, move |mut out| async move {
         let mut reader = csv_async::AsyncReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .create_reader(tokio::io::BufReader::new(file));
         let mut records = reader.byte_records();
-        let mut chunk = Vec::new();
-        let mut in_batch = 0;
         while let Some(record) = records.next().await {
-            let record = match record {
-                Ok(record) => record,
-                Err(err) => {
-                    let _ = sender
-                        .send(Err(std::io::Error::other(err.to_string())))
-                        .await;
-                    return;
-                }
-            };
-            for (i, field) in record.iter().enumerate() {
-                if i > 0 {
-                    chunk.push(b',');
-                }
-                write_csv_cell(&mut chunk, field, b',');
-            }
-            chunk.push(b'\n');
-            in_batch += 1;
-            if in_batch == BATCH {
-                in_batch = 0;
-                if sender.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
-                    return;
-                }
-            }
+            let record = record.map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+            out.row(record.iter()).await?;
         }
-        let _ = sender.send(Ok(chunk)).await;
-    });
-    let body = futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    });
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\""),
-        )
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .body(Body::from_stream(body))
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
+        drop(records);
+        Ok(out)
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{csv_cell, write_csv_cell};
+    use super::*;
 
-    #[test]
-    fn byte_cells_match_text_cells() {
-        for value in ["=1+1", "a,b", "plain text", "say \"hi\"", "-5", ""] {
-            let mut out = Vec::new();
-            write_csv_cell(&mut out, value.as_bytes(), b',');
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                csv_cell(value, ','),
-                "{value}"
-            );
-        }
+    async fn exported(format: CsvFormat, rows: Vec<Vec<&'static str>>) -> String {
+        let response = csv_download("x.csv", format, move |mut out| async move {
+            for row in rows {
+                out.row(row).await?;
+            }
+            Ok(out)
+        })
+        .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 
-    #[test]
-    fn formulas_stay_text_and_delimiters_are_quoted() {
+    #[tokio::test]
+    async fn formulas_stay_text_and_delimiters_are_quoted() {
+        let text = exported(
+            EXCEL_ES,
+            vec![
+                vec!["=HYPERLINK(\"x\")", "+593 99", "-1+1", "@SUM(A1)"],
+                vec!["\tx", "a;b", "a,b", "ana@example.com"],
+            ],
+        )
+        .await;
         assert_eq!(
-            csv_cell("=HYPERLINK(\"x\")", ';'),
-            "\"'=HYPERLINK(\"\"x\"\")\""
+            text,
+            "\u{feff}\"'=HYPERLINK(\"\"x\"\")\";'+593 99;'-1+1;'@SUM(A1)\r\n\
+             '\tx;\"a;b\";a,b;ana@example.com\r\n"
         );
-        assert_eq!(csv_cell("+593 99", ','), "'+593 99");
-        assert_eq!(csv_cell("-1+1", ','), "'-1+1");
-        assert_eq!(csv_cell("@SUM(A1)", ','), "'@SUM(A1)");
-        assert_eq!(csv_cell("\tx", ','), "'\tx");
-        assert_eq!(csv_cell("a;b", ';'), "\"a;b\"");
-        assert_eq!(csv_cell("a;b", ','), "a;b");
-        assert_eq!(csv_cell("ana@example.com", ','), "ana@example.com");
+        let plain = exported(PLAIN, vec![vec!["a;b", "a,b"]]).await;
+        assert_eq!(plain, "a;b,\"a,b\"\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_failed_export_is_cut_off_not_completed() {
+        let response = csv_download("x.csv", PLAIN, |mut out| async move {
+            out.row(["first"]).await?;
+            Err(AppError::internal(anyhow::anyhow!(
+                "the database went away"
+            )))
+        })
+        .unwrap();
+        assert!(axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .is_err());
     }
 }

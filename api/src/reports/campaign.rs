@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use relay_types::{CampaignRates, CampaignReport, CampaignTotals, DomainStats, OpensPoint};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 
 use super::{LoadTarget, ReportState};
+use crate::db::Db;
 use crate::entities::{bulk_send, generated_report, report_load};
 use crate::error::AppResult;
 use crate::reports::parse::ReportRow;
@@ -43,26 +44,29 @@ impl Matcher {
     async fn for_send(services: &Services, bulk: &bulk_send::Model) -> AppResult<Matcher> {
         let mut message_ids = HashSet::new();
         let mut addresses = HashSet::new();
+        #[derive(FromQueryResult)]
+        struct SentRow {
+            row_number: i64,
+            email: String,
+            message_id: String,
+        }
         let mut after = 0i64;
         loop {
-            let rows = services
-                .db
-                .conn
-                .query_all_raw(services.db.stmt(
-                    "SELECT row_number, email, message_id FROM recipients WHERE bulk_send_id = $1 \
-                     AND send_status = 'sent' AND row_number > $2 ORDER BY row_number LIMIT $3",
-                    [bulk.id.into(), after.into(), PAGE.into()],
-                ))
-                .await?;
+            let rows = SentRow::find_by_statement(services.db.stmt(
+                "SELECT row_number, email, message_id FROM recipients WHERE bulk_send_id = $1 \
+                 AND send_status = 'sent' AND row_number > $2 ORDER BY row_number LIMIT $3",
+                [bulk.id.into(), after.into(), PAGE.into()],
+            ))
+            .all(&services.db.conn)
+            .await?;
             if rows.is_empty() {
                 break;
             }
-            for row in &rows {
-                after = row.try_get_by_index(0)?;
-                addresses.insert(row.try_get_by_index::<String>(1)?.to_lowercase());
-                let id: String = row.try_get_by_index(2)?;
-                if !id.is_empty() {
-                    message_ids.insert(id);
+            for row in rows {
+                after = row.row_number;
+                addresses.insert(row.email.to_lowercase());
+                if !row.message_id.is_empty() {
+                    message_ids.insert(row.message_id);
                 }
             }
         }
@@ -150,44 +154,82 @@ pub async fn report_for(
     }))
 }
 
-/// Streams the rows of a loaded report, in order, to `visit`.
-pub async fn each_row(
-    services: &Services,
+/// The columns of `report_rows` a campaign reads.
+#[derive(FromQueryResult)]
+struct StoredRow {
+    row_number: i64,
+    subject: Option<String>,
+    sender: Option<String>,
+    sender_name: Option<String>,
+    email: Option<String>,
+    status: Option<String>,
+    event_at: Option<DateTime<Utc>>,
+    event_local: Option<String>,
+    opens: Option<i64>,
+    clicks: Option<i64>,
+    message_id: Option<String>,
+}
+
+impl From<StoredRow> for ReportRow {
+    fn from(row: StoredRow) -> ReportRow {
+        ReportRow {
+            row_number: row.row_number,
+            subject: row.subject,
+            sender: row.sender,
+            sender_name: row.sender_name,
+            email: row.email,
+            status: row.status,
+            event_at: row.event_at,
+            event_local: row.event_local,
+            opens: row.opens,
+            clicks: row.clicks,
+            message_id: row.message_id,
+            extra: Default::default(),
+        }
+    }
+}
+
+/// The rows of a loaded report that belong to one send, a page at a time (keyset on the
+/// row number), so that memory stays flat whatever the report's size.
+pub struct SendRows {
+    matcher: Matcher,
     report_id: i64,
-    mut visit: impl FnMut(ReportRow),
-) -> AppResult<()> {
-    let mut after = 0i64;
-    loop {
-        let rows = services
-            .db
-            .conn
-            .query_all_raw(services.db.stmt(
-                "SELECT row_number, subject, sender, sender_name, email, status, event_at, event_local, opens, clicks, message_id \
-                 FROM report_rows WHERE report_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3",
-                [report_id.into(), after.into(), PAGE.into()],
-            ))
-            .await?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        for row in &rows {
-            let typed = ReportRow {
-                row_number: row.try_get_by_index(0)?,
-                subject: row.try_get_by_index(1)?,
-                sender: row.try_get_by_index(2)?,
-                sender_name: row.try_get_by_index(3)?,
-                email: row.try_get_by_index(4)?,
-                status: row.try_get_by_index(5)?,
-                event_at: row.try_get_by_index(6)?,
-                event_local: row.try_get_by_index(7)?,
-                opens: row.try_get_by_index(8)?,
-                clicks: row.try_get_by_index(9)?,
-                message_id: row.try_get_by_index(10)?,
-                extra: Default::default(),
-            };
-            after = typed.row_number;
-            visit(typed);
-        }
+    after: i64,
+}
+
+impl SendRows {
+    pub async fn new(
+        services: &Services,
+        bulk: &bulk_send::Model,
+        report_id: i64,
+    ) -> AppResult<SendRows> {
+        Ok(SendRows {
+            matcher: Matcher::for_send(services, bulk).await?,
+            report_id,
+            after: 0,
+        })
+    }
+
+    /// The send's rows in the next page of the report, each with whether it matched by
+    /// message id (rather than by address); `None` once the report is read to the end.
+    pub async fn next_page(&mut self, db: &Db) -> AppResult<Option<Vec<(ReportRow, bool)>>> {
+        let rows = StoredRow::find_by_statement(db.stmt(
+            "SELECT row_number, subject, sender, sender_name, email, status, event_at, event_local, opens, clicks, message_id \
+             FROM report_rows WHERE report_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3",
+            [self.report_id.into(), self.after.into(), PAGE.into()],
+        ))
+        .all(&db.conn)
+        .await?;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.after = last.row_number;
+        Ok(Some(
+            rows.into_iter()
+                .map(ReportRow::from)
+                .filter_map(|row| self.matcher.matches(&row).map(|by_id| (row, by_id)))
+                .collect(),
+        ))
     }
 }
 
@@ -197,31 +239,12 @@ pub async fn matched_rows(
     bulk: &bulk_send::Model,
     report_id: i64,
 ) -> AppResult<i64> {
-    let matcher = Matcher::for_send(services, bulk).await?;
+    let mut rows = SendRows::new(services, bulk, report_id).await?;
     let mut count = 0;
-    each_row(services, report_id, |row| {
-        if matcher.matches(&row).is_some() {
-            count += 1;
-        }
-    })
-    .await?;
+    while let Some(page) = rows.next_page(&services.db).await? {
+        count += page.len() as i64;
+    }
     Ok(count)
-}
-
-/// The send's rows of its report, for the CSV export.
-pub async fn rows_of_send(
-    services: &Services,
-    bulk: &bulk_send::Model,
-    report_id: i64,
-    mut visit: impl FnMut(ReportRow),
-) -> AppResult<()> {
-    let matcher = Matcher::for_send(services, bulk).await?;
-    each_row(services, report_id, |row| {
-        if matcher.matches(&row).is_some() {
-            visit(row);
-        }
-    })
-    .await
 }
 
 fn share(part: i64, whole: i64) -> f64 {
@@ -244,67 +267,65 @@ pub async fn build(services: &Services, bulk: &bulk_send::Model) -> AppResult<Ca
     let mut seen_addresses: HashSet<String> = HashSet::new();
     let (mut by_id, mut by_address) = (0, 0);
     if let Some(report) = &report {
-        let matcher = Matcher::for_send(services, bulk).await?;
         let tz = services.config.time_zone;
-        each_row(services, report.id, |row| {
-            let Some(via_id) = matcher.matches(&row) else {
-                return;
-            };
-            if via_id {
-                by_id += 1
-            } else {
-                by_address += 1
-            }
-            let status = row.status.clone().unwrap_or_default();
-            let kind = outcome(&status);
-            let (opens, clicks) = (row.opens.unwrap_or(0), row.clicks.unwrap_or(0));
-            totals.in_report += 1;
-            match kind {
-                "delivered" => totals.delivered += 1,
-                "bounced" => totals.bounced += 1,
-                "spam" => totals.spam += 1,
-                "unsubscribed" => totals.unsubscribed += 1,
-                _ => totals.pending += 1,
-            }
-            totals.opens += opens;
-            totals.clicks += clicks;
-            totals.unique_openers += (opens > 0) as i64;
-            totals.unique_clickers += (clicks > 0) as i64;
-            *by_status.entry(status).or_default() += 1;
-            if let Some(at) = row.event_at {
-                let hour = at.with_timezone(&tz).format("%Y-%m-%d %H:00").to_string();
-                let point = hours.entry(hour.clone()).or_insert(OpensPoint {
-                    hour,
-                    rows: 0,
+        let mut rows = SendRows::new(services, bulk, report.id).await?;
+        while let Some(page) = rows.next_page(&services.db).await? {
+            for (row, via_id) in page {
+                if via_id {
+                    by_id += 1
+                } else {
+                    by_address += 1
+                }
+                let status = row.status.clone().unwrap_or_default();
+                let kind = outcome(&status);
+                let (opens, clicks) = (row.opens.unwrap_or(0), row.clicks.unwrap_or(0));
+                totals.in_report += 1;
+                match kind {
+                    "delivered" => totals.delivered += 1,
+                    "bounced" => totals.bounced += 1,
+                    "spam" => totals.spam += 1,
+                    "unsubscribed" => totals.unsubscribed += 1,
+                    _ => totals.pending += 1,
+                }
+                totals.opens += opens;
+                totals.clicks += clicks;
+                totals.unique_openers += (opens > 0) as i64;
+                totals.unique_clickers += (clicks > 0) as i64;
+                *by_status.entry(status).or_default() += 1;
+                if let Some(at) = row.event_at {
+                    let hour = at.with_timezone(&tz).format("%Y-%m-%d %H:00").to_string();
+                    let point = hours.entry(hour.clone()).or_insert(OpensPoint {
+                        hour,
+                        rows: 0,
+                        opens: 0,
+                        clicks: 0,
+                    });
+                    point.rows += 1;
+                    point.opens += opens;
+                    point.clicks += clicks;
+                }
+                let email = row.email.unwrap_or_default().to_lowercase();
+                let domain = email
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_string())
+                    .unwrap_or_default();
+                let stats = domains.entry(domain.clone()).or_insert(DomainStats {
+                    domain,
+                    recipients: 0,
+                    delivered: 0,
+                    bounced: 0,
                     opens: 0,
                     clicks: 0,
                 });
-                point.rows += 1;
-                point.opens += opens;
-                point.clicks += clicks;
+                if seen_addresses.insert(email) {
+                    stats.recipients += 1;
+                }
+                stats.delivered += (kind == "delivered") as i64;
+                stats.bounced += (kind == "bounced") as i64;
+                stats.opens += opens;
+                stats.clicks += clicks;
             }
-            let email = row.email.unwrap_or_default().to_lowercase();
-            let domain = email
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_string())
-                .unwrap_or_default();
-            let stats = domains.entry(domain.clone()).or_insert(DomainStats {
-                domain,
-                recipients: 0,
-                delivered: 0,
-                bounced: 0,
-                opens: 0,
-                clicks: 0,
-            });
-            if seen_addresses.insert(email) {
-                stats.recipients += 1;
-            }
-            stats.delivered += (kind == "delivered") as i64;
-            stats.bounced += (kind == "bounced") as i64;
-            stats.opens += opens;
-            stats.clicks += clicks;
-        })
-        .await?;
+        }
     }
     let mut top_domains: Vec<DomainStats> = domains.into_values().collect();
     top_domains.sort_by(|a, b| {

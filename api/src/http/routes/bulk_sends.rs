@@ -1,8 +1,7 @@
 //! Bulk sends: create from a CSV, list, follow, act on, and read their recipients.
 
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use relay_types::{BulkSend, CampaignReport, Page, Recipient, ResolveAmbiguous, ResolveResult};
@@ -13,13 +12,14 @@ use utoipa_axum::routes;
 use crate::bulk_sends::{self, BulkFilter, NewBulkSend};
 use crate::error::{AppError, AppResult};
 use crate::http::auth::{can, Authorized};
-use crate::http::downloads::csv_cell;
+use crate::http::downloads::{csv_download, EXCEL_ES, PLAIN};
 use crate::http::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
 use crate::http::responses::*;
 use crate::http::uploads::{self, UploadForm};
 use crate::http::AppState;
 use crate::pagination::PageParams;
 use crate::recipients::queries::{self, RecipientFilter};
+use crate::reports::campaign::SendRows;
 use crate::services::Services;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -219,30 +219,39 @@ async fn list_recipients(
     ))
 }
 
+/// Recipients read per query of an export.
 const EXPORT_PAGE: u64 = 2000;
 
-fn csv_line(r: &Recipient) -> String {
-    let at =
-        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+const RECIPIENT_COLUMNS: [&str; 12] = [
+    "row_number",
+    "email",
+    "validation_status",
+    "validation_code",
+    "validation_message",
+    "send_status",
+    "attempts",
+    "message_id",
+    "error_code",
+    "error_message",
+    "sent_at",
+    "variables",
+];
+
+fn recipient_cells(r: Recipient) -> [String; 12] {
     [
         r.row_number.to_string(),
-        r.email.clone(),
+        r.email,
         r.validation_status.to_string(),
-        r.validation_code.clone(),
-        r.validation_message.clone(),
+        r.validation_code,
+        r.validation_message,
         r.send_status.to_string(),
         r.attempts.to_string(),
-        r.message_id.clone(),
-        r.error_code.clone(),
-        r.error_message.clone(),
-        at(r.sent_at),
+        r.message_id,
+        r.error_code,
+        r.error_message,
+        r.sent_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
         r.variables.to_string(),
     ]
-    .iter()
-    .map(|c| csv_cell(c, ';'))
-    .collect::<Vec<_>>()
-    .join(";")
-        + "\r\n"
 }
 
 /// Every recipient (with the same filters as the list) as CSV: `;`-separated UTF-8 with a
@@ -257,40 +266,20 @@ async fn export_recipients_csv(
     ApiQuery(filter): ApiQuery<RecipientFilter>,
 ) -> AppResult<Response> {
     bulk_sends::find(&state.db.conn, id).await?;
-    let header_line = "\u{feff}row_number;email;validation_status;validation_code;validation_message;send_status;attempts;message_id;error_code;error_message;sent_at;variables\r\n";
-    let db = state.db.clone();
-    let pages = futures::stream::unfold(Some(0i64), move |cursor| {
-        let db = db.clone();
-        let filter = RecipientFilter {
-            send_status: filter.send_status,
-            validation_status: filter.validation_status,
-            q: filter.q.clone(),
-        };
-        async move {
-            let after = cursor?;
-            match queries::export_page(&db, id, &filter, after, EXPORT_PAGE).await {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let next = rows.last().map(|r| r.row_number);
-                    let text: String = rows.iter().map(csv_line).collect();
-                    Some((Ok::<_, std::io::Error>(text.into_bytes()), next))
-                }
-                Err(err) => Some((Err(std::io::Error::other(err.to_string())), None)),
+    let name = format!("envio_{id}_destinatarios.csv");
+    csv_download(&name, EXCEL_ES, move |mut out| async move {
+        out.row(RECIPIENT_COLUMNS).await?;
+        let mut after = 0i64;
+        loop {
+            let rows = queries::export_page(&state.db, id, &filter, after, EXPORT_PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.row_number;
+            for recipient in rows {
+                out.row(recipient_cells(recipient)).await?;
             }
         }
-    });
-    let body = futures::StreamExt::chain(
-        futures::stream::once(async move { Ok(header_line.as_bytes().to_vec()) }),
-        pages,
-    );
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"envio_{id}_destinatarios.csv\""),
-        )
-        .body(Body::from_stream(body))
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
+        Ok(out)
+    })
 }
 
 /// Start sending now. The template's variables are checked against every row first: when
@@ -374,10 +363,6 @@ async fn get_campaign_report(
     Ok(Json(crate::reports::campaign::build(&state, &bulk).await?))
 }
 
-fn report_csv_cell(value: Option<&str>) -> String {
-    csv_cell(value.unwrap_or(""), ',')
-}
-
 /// This send's rows of its report as CSV (`Subject,Sender,SenderName,Email,Status,Date,
 /// Opens,Clicks,Date_Local`, `Date` in UTC).
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/report.csv", tag = "bulk_sends",
@@ -398,52 +383,42 @@ async fn export_campaign_report_csv(
                 "This send's report is not available yet.",
             )
         })?;
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
-    tokio::spawn(async move {
-        let _ = sender
-            .send(Ok(
-                b"Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks,Date_Local\r\n".to_vec(),
-            ))
-            .await;
-        let mut lines = String::new();
-        let result = crate::reports::campaign::rows_of_send(&state, &bulk, report.id, |row| {
-            let number = |n: Option<i64>| n.map(|n| n.to_string());
-            let cells = [
-                report_csv_cell(row.subject.as_deref()),
-                report_csv_cell(row.sender.as_deref()),
-                report_csv_cell(row.sender_name.as_deref()),
-                report_csv_cell(row.email.as_deref()),
-                report_csv_cell(row.status.as_deref()),
-                report_csv_cell(
+    let name = format!("bulk_{id}_deliveries_window.csv");
+    csv_download(&name, PLAIN, move |mut out| async move {
+        out.row([
+            "Subject",
+            "Sender",
+            "SenderName",
+            "Email",
+            "Status",
+            "Date",
+            "Opens",
+            "Clicks",
+            "Date_Local",
+        ])
+        .await?;
+        let mut rows = SendRows::new(&state, &bulk, report.id).await?;
+        while let Some(page) = rows.next_page(&state.db).await? {
+            for (row, _) in page {
+                let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+                out.row([
+                    row.subject.unwrap_or_default(),
+                    row.sender.unwrap_or_default(),
+                    row.sender_name.unwrap_or_default(),
+                    row.email.unwrap_or_default(),
+                    row.status.unwrap_or_default(),
                     row.event_at
                         .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .as_deref(),
-                ),
-                report_csv_cell(number(row.opens).as_deref()),
-                report_csv_cell(number(row.clicks).as_deref()),
-                report_csv_cell(row.event_local.as_deref()),
-            ];
-            lines.push_str(&cells.join(","));
-            lines.push_str("\r\n");
-        })
-        .await;
-        let chunk = match result {
-            Ok(()) => Ok(lines.into_bytes()),
-            Err(err) => Err(std::io::Error::other(err.to_string())),
-        };
-        let _ = sender.send(chunk).await;
-    });
-    let body = futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    });
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"bulk_{id}_deliveries_window.csv\""),
-        )
-        .body(Body::from_stream(body))
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
+                        .unwrap_or_default(),
+                    number(row.opens),
+                    number(row.clicks),
+                    row.event_local.unwrap_or_default(),
+                ])
+                .await?;
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// "Actualizar reporte": request this send's report again now (allowed
