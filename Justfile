@@ -7,15 +7,22 @@ run: setup frontend
     ./scripts/run-dev.sh
 
 # Everything CI checks: format, lints, unit + integration tests on SQLite and PostgreSQL, browser test.
-test: setup frontend
+test: setup frontend check
     ./scripts/ensure-test-services.sh
-    cargo fmt --all -- --check
-    cargo clippy --workspace --exclude relay-frontend --all-targets -- -D warnings
-    cargo clippy -p relay-frontend --target wasm32-unknown-unknown -- -D warnings
     cargo test --workspace --exclude relay-frontend
     cargo build -p relay-sim
     scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
     node frontend/e2e/login.mjs target/debug/relay-console
+
+# Format and lints only: no database, no browser (the quick check before a commit).
+check:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --exclude relay-frontend --all-targets -- -D warnings
+    cargo clippy -p relay-frontend --target wasm32-unknown-unknown -- -D warnings
+
+# The fast loop: unit tests and the black-box tests on SQLite only (one report test still loads into a PostgreSQL analytics database).
+test-sqlite:
+    cargo test --workspace --exclude relay-frontend -- --skip postgres
 
 # The API contract alone: schemathesis (every check) and the generated Python client.
 contract: setup

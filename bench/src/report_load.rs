@@ -56,11 +56,9 @@ pub(crate) fn run_shell(program: &str, args: &[&str], script: &str) -> anyhow::R
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()?;
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(script.as_bytes())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(script.as_bytes())?;
+    }
     let status = child.wait()?;
     anyhow::ensure!(status.success(), "{program} failed: {status}");
     Ok(started.elapsed())
@@ -111,8 +109,9 @@ pub(crate) async fn load_once(file: &Path, choice: DbChoice) -> anyhow::Result<(
         &[("JOBS_ENABLED", "false".into())],
     )
     .await?;
-    let stored = db.data_dir().join("reports").join("bench-report.csv");
-    std::fs::create_dir_all(stored.parent().unwrap())?;
+    let reports = db.data_dir().join("reports");
+    std::fs::create_dir_all(&reports)?;
+    let stored = reports.join("bench-report.csv");
     std::fs::copy(file, &stored)?;
     let size = std::fs::metadata(&stored)?.len() as i64;
     let now = chrono::Utc::now();

@@ -42,7 +42,7 @@ pub(crate) async fn import_case(
         drop(state);
         db.drop_database().await;
     }
-    let counts = counts.expect("at least one run");
+    let counts = counts.ok_or_else(|| anyhow::anyhow!("--runs must be at least 1"))?;
     let peak = first_run_peak.unwrap_or(f64::NAN);
     let (seconds, all) = median(&times);
     println!(

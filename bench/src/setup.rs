@@ -27,11 +27,11 @@ pub(crate) mod tempfile_dir {
     /// A directory removed at the end of the run.
     pub struct Dir(pub std::path::PathBuf);
     impl Dir {
-        pub fn new() -> Dir {
+        pub fn new() -> std::io::Result<Dir> {
             let path =
                 std::env::temp_dir().join(format!("relay-bench-{}", uuid::Uuid::new_v4().simple()));
-            std::fs::create_dir_all(&path).expect("temp dir");
-            Dir(path)
+            std::fs::create_dir_all(&path)?;
+            Ok(Dir(path))
         }
     }
     impl Drop for Dir {
@@ -43,7 +43,7 @@ pub(crate) mod tempfile_dir {
 
 impl BenchDb {
     pub(crate) async fn new(choice: DbChoice) -> anyhow::Result<BenchDb> {
-        let dir = tempfile_dir::Dir::new();
+        let dir = tempfile_dir::Dir::new()?;
         Ok(match choice {
             DbChoice::Sqlite => BenchDb {
                 url: format!(
@@ -172,7 +172,9 @@ pub(crate) async fn import_file(
     template_id: &str,
 ) -> anyhow::Result<(i64, Duration)> {
     let spool = relay_console::storage::spool_path(&state.config);
-    std::fs::create_dir_all(spool.parent().unwrap())?;
+    if let Some(dir) = spool.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     std::fs::copy(file, &spool)?;
     let size = std::fs::metadata(&spool)?.len();
     let started = Instant::now();

@@ -94,6 +94,84 @@ string_enum! {
     }
 }
 
+/// What an operator can do to a bulk send. Which statuses allow which action is one
+/// exhaustive match ([`BulkSendStatus::allows`]): the API's compare-and-set and the SPA's
+/// buttons both read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BulkAction {
+    /// Start sending now (a ready or scheduled send).
+    Queue,
+    Pause,
+    Resume,
+    Cancel,
+    /// Send again what was put back after it finished (ambiguous recipients resent).
+    Resend,
+    /// Settle ambiguous recipients: mark them sent, or put them back to send.
+    ResolveAmbiguous,
+}
+
+impl BulkAction {
+    /// The verb, as in "No se puede {verb} un envío..." (Spanish, English).
+    pub const fn verb(self) -> (&'static str, &'static str) {
+        match self {
+            BulkAction::Queue => ("enviar", "send"),
+            BulkAction::Pause => ("pausar", "pause"),
+            BulkAction::Resume => ("reanudar", "resume"),
+            BulkAction::Cancel => ("cancelar", "cancel"),
+            BulkAction::Resend => ("reenviar", "resend"),
+            BulkAction::ResolveAmbiguous => ("resolver", "resolve"),
+        }
+    }
+}
+
+impl BulkSendStatus {
+    /// Whether a send in this status may take `action`.
+    pub const fn allows(self, action: BulkAction) -> bool {
+        use BulkAction as A;
+        match self {
+            BulkSendStatus::Importing | BulkSendStatus::ImportFailed => false,
+            BulkSendStatus::Ready | BulkSendStatus::ReadyWithErrors | BulkSendStatus::Scheduled => {
+                matches!(action, A::Queue | A::Cancel | A::ResolveAmbiguous)
+            }
+            BulkSendStatus::Queued | BulkSendStatus::Sending => {
+                matches!(action, A::Pause | A::Cancel | A::ResolveAmbiguous)
+            }
+            BulkSendStatus::Paused => matches!(action, A::Resume | A::Cancel | A::ResolveAmbiguous),
+            BulkSendStatus::Done | BulkSendStatus::DoneWithErrors | BulkSendStatus::Failed => {
+                matches!(action, A::Resend | A::ResolveAmbiguous)
+            }
+            BulkSendStatus::Cancelled => matches!(action, A::ResolveAmbiguous),
+        }
+    }
+
+    /// Every status that allows `action` (the `from` of its compare-and-set).
+    pub fn allowing(action: BulkAction) -> Vec<BulkSendStatus> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|status| status.allows(action))
+            .collect()
+    }
+
+    /// Sending is over: nothing more goes out unless someone acts.
+    pub const fn is_finished(self) -> bool {
+        match self {
+            BulkSendStatus::Done
+            | BulkSendStatus::DoneWithErrors
+            | BulkSendStatus::Failed
+            | BulkSendStatus::Cancelled
+            | BulkSendStatus::ImportFailed => true,
+            BulkSendStatus::Importing
+            | BulkSendStatus::Ready
+            | BulkSendStatus::ReadyWithErrors
+            | BulkSendStatus::Scheduled
+            | BulkSendStatus::Queued
+            | BulkSendStatus::Sending
+            | BulkSendStatus::Paused => false,
+        }
+    }
+}
+
 string_enum! {
     /// Where one recipient's message stands: `not_started → sending → sent | send_failed |
     /// ambiguous` (ambiguous: it may have gone out; an operator decides).
@@ -254,5 +332,24 @@ mod tests {
             PermissionCode::ReportsLoad
         );
         assert!("bogus".parse::<JobType>().is_err());
+    }
+
+    #[test]
+    fn only_a_ready_or_scheduled_send_starts_and_only_a_running_one_pauses() {
+        assert_eq!(
+            BulkSendStatus::allowing(BulkAction::Queue),
+            [
+                BulkSendStatus::Ready,
+                BulkSendStatus::ReadyWithErrors,
+                BulkSendStatus::Scheduled
+            ]
+        );
+        assert_eq!(
+            BulkSendStatus::allowing(BulkAction::Pause),
+            [BulkSendStatus::Queued, BulkSendStatus::Sending]
+        );
+        assert!(!BulkSendStatus::Cancelled.allows(BulkAction::Resume));
+        assert!(!BulkSendStatus::Importing.allows(BulkAction::Cancel));
+        assert!(BulkSendStatus::Done.allows(BulkAction::Resend));
     }
 }

@@ -1,7 +1,7 @@
 //! The operator's actions on a bulk send: queue, pause, resume, cancel, and settling
 //! ambiguous recipients. Each is a compare-and-set on the status.
 
-use relay_types::{BulkSend, ResolveAction, ResolveResult};
+use relay_types::{BulkAction, BulkSend, ResolveAction, ResolveResult};
 use sea_orm::TransactionTrait;
 use serde_json::json;
 
@@ -53,15 +53,7 @@ pub async fn check_variables(services: &Services, bulk: &bulk_send::Model) -> Ap
 
 /// Starts sending: checks the template's variables against every row, then queues the job.
 pub async fn queue(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
-    start(
-        services,
-        Some(by),
-        id,
-        &[Status::Ready, Status::ReadyWithErrors, Status::Scheduled],
-        "enviar",
-        "send",
-    )
-    .await?;
+    start(services, Some(by), id, BulkAction::Queue).await?;
     audit::record(
         &services.db.conn,
         &by.actor(),
@@ -73,19 +65,19 @@ pub async fn queue(services: &Services, by: &CurrentUser, id: i64) -> AppResult<
     get(&services.db, &services.config, id).await
 }
 
-/// The common part of queue, resume and scheduled starts.
+/// The common part of queue, resume, resend and scheduled starts: `action` says from which
+/// statuses the send may start.
 pub async fn start(
     services: &Services,
     by: Option<&CurrentUser>,
     id: i64,
-    from: &[Status],
-    action_es: &str,
-    action_en: &str,
+    action: BulkAction,
 ) -> AppResult<()> {
     let bulk = find(&services.db.conn, id).await?;
-    if !from.contains(&bulk.status) {
-        return Err(state_conflict(action_es, action_en, bulk.status));
+    if !bulk.status.allows(action) {
+        return Err(state_conflict(action, bulk.status));
     }
+    let from = Status::allowing(action);
     if jobs::active_for_bulk(&services.db.conn, jobs::JobType::BulkSend, id)
         .await?
         .is_some()
@@ -98,10 +90,9 @@ pub async fn start(
     }
     check_variables(services, &bulk).await?;
     let txn = services.db.conn.begin().await?;
-    if !set_status(&txn, id, from, Status::Queued, "", "").await? {
+    if !set_status(&txn, id, &from, Status::Queued, "", "").await? {
         return Err(state_conflict(
-            action_es,
-            action_en,
+            action,
             find(&services.db.conn, id).await?.status,
         ));
     }
@@ -129,14 +120,14 @@ pub async fn pause(services: &Services, by: &CurrentUser, id: i64) -> AppResult<
     if !set_status(
         &services.db.conn,
         id,
-        &[Status::Queued, Status::Sending],
+        &Status::allowing(BulkAction::Pause),
         Status::Paused,
         "operator",
         &message,
     )
     .await?
     {
-        return Err(state_conflict("pausar", "pause", bulk.status));
+        return Err(state_conflict(BulkAction::Pause, bulk.status));
     }
     audit::record(
         &services.db.conn,
@@ -150,15 +141,7 @@ pub async fn pause(services: &Services, by: &CurrentUser, id: i64) -> AppResult<
 }
 
 pub async fn resume(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
-    start(
-        services,
-        Some(by),
-        id,
-        &[Status::Paused],
-        "reanudar",
-        "resume",
-    )
-    .await?;
+    start(services, Some(by), id, BulkAction::Resume).await?;
     audit::record(
         &services.db.conn,
         &by.actor(),
@@ -173,25 +156,17 @@ pub async fn resume(services: &Services, by: &CurrentUser, id: i64) -> AppResult
 pub async fn cancel(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
     let bulk = find(&services.db.conn, id).await?;
     let message = format!("Cancelado por {}", by.username);
-    let from = [
-        Status::Ready,
-        Status::ReadyWithErrors,
-        Status::Scheduled,
-        Status::Queued,
-        Status::Sending,
-        Status::Paused,
-    ];
     if !set_status(
         &services.db.conn,
         id,
-        &from,
+        &Status::allowing(BulkAction::Cancel),
         Status::Cancelled,
         "operator",
         &message,
     )
     .await?
     {
-        return Err(state_conflict("cancelar", "cancel", bulk.status));
+        return Err(state_conflict(BulkAction::Cancel, bulk.status));
     }
     audit::record(
         &services.db.conn,
@@ -214,8 +189,8 @@ pub async fn resolve(
     ids: Option<Vec<i64>>,
 ) -> AppResult<ResolveResult> {
     let bulk = find(&services.db.conn, id).await?;
-    if matches!(bulk.status, Status::Importing | Status::ImportFailed) {
-        return Err(state_conflict("resolver", "resolve", bulk.status));
+    if !bulk.status.allows(BulkAction::ResolveAmbiguous) {
+        return Err(state_conflict(BulkAction::ResolveAmbiguous, bulk.status));
     }
     let resend = action == ResolveAction::Resend;
     let resolved =
@@ -234,11 +209,12 @@ pub async fn resolve(
         json!({ "recipients": resolved, "recipient_ids": ids }),
     )
     .await?;
-    let finished = [Status::Done, Status::DoneWithErrors, Status::Failed];
-    if resolved > 0 && finished.contains(&bulk.status) {
+    // A finished send whose recipients changed: sent again, or its ending recomputed.
+    if resolved > 0 && bulk.status.allows(BulkAction::Resend) {
         if resend {
-            start(services, Some(by), id, &finished, "reenviar", "resend").await?;
+            start(services, Some(by), id, BulkAction::Resend).await?;
         } else if let Some(end) = final_status(&counts) {
+            let finished = Status::allowing(BulkAction::Resend);
             set_status(&services.db.conn, id, &finished, end, "", "").await?;
         }
     }

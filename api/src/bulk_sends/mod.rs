@@ -87,7 +87,8 @@ pub async fn set_status(
     Ok(result.rows_affected == 1)
 }
 
-fn state_conflict(action_es: &str, action_en: &str, current: Status) -> AppError {
+fn state_conflict(action: relay_types::BulkAction, current: Status) -> AppError {
+    let (action_es, action_en) = action.verb();
     AppError::conflict(
         "bulk_send_state_conflict",
         format!("No se puede {action_es} un envío en estado '{current}'."),

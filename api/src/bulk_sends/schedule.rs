@@ -11,6 +11,7 @@ use crate::audit::{self, Target};
 use crate::entities::bulk_send;
 use crate::error::AppResult;
 use crate::services::Services;
+use relay_types::BulkAction;
 
 /// Due sends taken per run (legacy: 50); the rest wait for the next run.
 const BATCH: u64 = 50;
@@ -26,16 +27,8 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
         .await?;
     let mut started = 0;
     for bulk in due {
-        match super::start(
-            services,
-            None,
-            bulk.id,
-            &[Status::Scheduled],
-            "programar",
-            "schedule",
-        )
-        .await
-        {
+        // Started as an operator's "send now" would be; the query chose only scheduled ones.
+        match super::start(services, None, bulk.id, BulkAction::Queue).await {
             Ok(()) => {
                 started += 1;
                 tracing::info!(bulk_send = bulk.id, "scheduled send started");

@@ -1,6 +1,9 @@
 //! Black-box tests: the real server on a real port, exercised over HTTP, on SQLite and on
 //! PostgreSQL (a fresh database per test on 127.0.0.1:5432, or `TEST_POSTGRES_URL`).
 
+// A test states what it expects with unwrap and expect; a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod accounts;
