@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::on_both_databases;
 use crate::support::*;
+use relay_types::{BulkSend, BulkSendStatus as S, Job, JobState, Page, Recipient, SendStatus};
 
 on_both_databases!(
     a_worker_killed_mid_send_is_recovered_without_duplicates,
@@ -38,7 +39,7 @@ async fn create_send(base: &str, token: &str, template: &str, csv: Vec<u8>) -> i
         )
         .text("template_id", template.to_string())
         .text("send_now", "true");
-    let created: Value = expect_json(
+    let created: BulkSend = expect_json(
         reqwest::Client::new()
             .post(format!("{base}/api/v1/bulk-sends"))
             .bearer_auth(token)
@@ -49,10 +50,10 @@ async fn create_send(base: &str, token: &str, template: &str, csv: Vec<u8>) -> i
         StatusCode::CREATED,
     )
     .await;
-    created["id"].as_i64().unwrap()
+    created.id
 }
 
-async fn bulk(base: &str, token: &str, id: i64) -> Value {
+async fn bulk(base: &str, token: &str, id: i64) -> BulkSend {
     expect_json(
         reqwest::Client::new()
             .get(format!("{base}/api/v1/bulk-sends/{id}"))
@@ -65,8 +66,8 @@ async fn bulk(base: &str, token: &str, id: i64) -> Value {
     .await
 }
 
-async fn all_recipients(base: &str, token: &str, id: i64) -> Vec<Value> {
-    let page: Value = expect_json(
+async fn all_recipients(base: &str, token: &str, id: i64) -> Vec<Recipient> {
+    let page: Page<Recipient> = expect_json(
         reqwest::Client::new()
             .get(format!(
                 "{base}/api/v1/bulk-sends/{id}/recipients?page_size=500"
@@ -78,7 +79,7 @@ async fn all_recipients(base: &str, token: &str, id: i64) -> Vec<Value> {
         StatusCode::OK,
     )
     .await;
-    page["items"].as_array().unwrap().clone()
+    page.items
 }
 
 fn setup_vars(
@@ -108,7 +109,7 @@ fn make_superuser(vars: &HashMap<String, String>) {
 }
 
 /// Every row ended, and the simulator got every `sent` row once and no row twice.
-fn assert_exactly_once(rows: &[Value], sim: &relay_sim::SimHandle) -> (usize, usize) {
+fn assert_exactly_once(rows: &[Recipient], sim: &relay_sim::SimHandle) -> (usize, usize) {
     let mut received: HashMap<String, Vec<String>> = HashMap::new();
     for m in sim.messages() {
         received
@@ -118,16 +119,16 @@ fn assert_exactly_once(rows: &[Value], sim: &relay_sim::SimHandle) -> (usize, us
     }
     let (mut sent, mut ambiguous) = (0, 0);
     for row in rows {
-        let email = row["email"].as_str().unwrap();
+        let email = &row.email;
         let got = received.get(email).cloned().unwrap_or_default();
         assert!(got.len() <= 1, "{email} was received {} times", got.len());
-        match row["send_status"].as_str().unwrap() {
-            "sent" => {
+        match row.send_status {
+            SendStatus::Sent => {
                 sent += 1;
                 assert_eq!(got.len(), 1, "{email} is sent but was not received");
-                assert_eq!(row["message_id"], got[0]);
+                assert_eq!(row.message_id, got[0]);
             }
-            "ambiguous" => ambiguous += 1,
+            SendStatus::Ambiguous => ambiguous += 1,
             other => panic!("{email} ended in {other}"),
         }
     }
@@ -162,7 +163,7 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
     let token = login(&second.base, "root", "root-password-1").await;
     eventually(60, "the fresh process finishes the send", || async {
         let now = bulk(&second.base, &token, id).await;
-        now["status"] == "done" || now["status"] == "done_with_errors"
+        [S::Done, S::DoneWithErrors].contains(&now.status)
     })
     .await;
     let rows = all_recipients(&second.base, &token, id).await;
@@ -173,11 +174,14 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
         ambiguous <= 3,
         "at most the requests in flight at the crash: {ambiguous}"
     );
-    for row in rows.iter().filter(|r| r["send_status"] == "ambiguous") {
-        assert_eq!(row["error_code"], "worker_lost", "{row}");
+    for row in rows
+        .iter()
+        .filter(|r| r.send_status == SendStatus::Ambiguous)
+    {
+        assert_eq!(row.error_code, "worker_lost", "{row:?}");
     }
     assert!(sent >= 57);
-    let jobs: Value = expect_json(
+    let jobs: Page<Job> = expect_json(
         reqwest::Client::new()
             .get(format!(
                 "{}/api/v1/jobs?bulk_send_id={id}&job_type=bulk_send",
@@ -191,11 +195,11 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
     )
     .await;
     assert_eq!(
-        jobs["total"], 1,
+        jobs.total, 1,
         "the same job was taken back, not a second one"
     );
-    assert_eq!(jobs["items"][0]["state"], "done");
-    assert_eq!(jobs["items"][0]["attempts"], 2);
+    assert_eq!(jobs.items[0].state, JobState::Done);
+    assert_eq!(jobs.items[0].attempts, 2);
     second.signal("TERM");
     let logs = second.finish();
     assert!(logs.contains("job lease expired; taken back"), "{logs}");
@@ -206,13 +210,13 @@ async fn concurrent_claims_take_each_row_once(backend: Backend) {
         v.insert("JOBS_ENABLED".into(), "false".into());
     })
     .await;
-    let created: Value = expect_json(
+    let created: BulkSend = expect_json(
         app.create_bulk(&app.admin_token, deuda_csv(300), "carrera.csv", &[])
             .await,
         StatusCode::CREATED,
     )
     .await;
-    let id = created["id"].as_i64().unwrap();
+    let id = created.id;
     // Two separate connection pools, as two processes would have, eight claimers each.
     let url = relay_console::config::DatabaseUrl::new(app.db.url.clone());
     let pools = [
@@ -243,8 +247,7 @@ async fn concurrent_claims_take_each_row_once(backend: Backend) {
     let unique: HashSet<i64> = claimed.iter().copied().collect();
     assert_eq!(claimed.len(), 300, "every row claimed");
     assert_eq!(unique.len(), 300, "and none twice");
-    let counts = app.bulk(id).await["counts"].clone();
-    assert_eq!(counts["sending"], 300);
+    assert_eq!(app.bulk(id).await.counts.sending, 300);
     app.stop().await;
 }
 
@@ -253,7 +256,7 @@ async fn jobs_run_and_process_bulk_scheduled_do_the_work_from_the_command_line(b
         v.insert("JOBS_ENABLED".into(), "false".into());
     })
     .await;
-    let queued: Value = expect_json(
+    let queued: BulkSend = expect_json(
         app.create_bulk(
             &app.admin_token,
             deuda_csv(5),
@@ -265,7 +268,7 @@ async fn jobs_run_and_process_bulk_scheduled_do_the_work_from_the_command_line(b
     )
     .await;
     let at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
-    let scheduled: Value = expect_json(
+    let scheduled: BulkSend = expect_json(
         app.create_bulk(
             &app.admin_token,
             deuda_csv(4),
@@ -283,8 +286,8 @@ async fn jobs_run_and_process_bulk_scheduled_do_the_work_from_the_command_line(b
     })
     .await;
     assert_eq!(
-        app.bulk(queued["id"].as_i64().unwrap()).await["status"],
-        "queued",
+        app.bulk(queued.id).await.status,
+        S::Queued,
         "no worker in this server"
     );
 
@@ -310,10 +313,7 @@ async fn jobs_run_and_process_bulk_scheduled_do_the_work_from_the_command_line(b
             && printed.contains("Scheduler procesó 0 envíos"),
         "{printed}"
     );
-    assert_eq!(
-        app.bulk(scheduled["id"].as_i64().unwrap()).await["status"],
-        "queued"
-    );
+    assert_eq!(app.bulk(scheduled.id).await.status, S::Queued);
 
     let output = relay_console(&app.vars)
         .args(["jobs", "run"])
@@ -324,14 +324,8 @@ async fn jobs_run_and_process_bulk_scheduled_do_the_work_from_the_command_line(b
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(
-        app.bulk(queued["id"].as_i64().unwrap()).await["status"],
-        "done"
-    );
-    assert_eq!(
-        app.bulk(scheduled["id"].as_i64().unwrap()).await["status"],
-        "done"
-    );
+    assert_eq!(app.bulk(queued.id).await.status, S::Done);
+    assert_eq!(app.bulk(scheduled.id).await.status, S::Done);
     assert_eq!(app.sim.messages().len(), 9);
     app.stop().await;
 }
@@ -362,7 +356,7 @@ async fn two_processes_on_one_postgresql_share_the_work_and_never_send_twice() {
     }
     for id in &ids {
         eventually(90, "every send finishes", || async {
-            bulk(&b.base, &token, *id).await["status"] == "done"
+            bulk(&b.base, &token, *id).await.status == S::Done
         })
         .await;
     }

@@ -9,10 +9,18 @@ use relay_console::accounts::users;
 use relay_console::config::Config;
 use relay_console::server::{self, RunningServer, ServeOptions};
 use relay_sim::{SimConfig, SimHandle};
-use relay_types::{CreateUser, TokenResponse};
+use relay_types::{BulkSend, BulkSendStatus, CreateUser, Job, Page, Recipient, TokenResponse};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+mod db;
+mod process;
+mod samples;
+
+pub use db::*;
+pub use process::*;
+pub use samples::*;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 pub const SIM_API_KEY: &str = "sim-key-4f1d2c9a-never-log-me";
@@ -62,85 +70,6 @@ macro_rules! on_both_databases {
             }
         )*
     };
-}
-
-/// PostgreSQL server the tests create their databases on.
-pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A database that exists for one test and is dropped after it.
-pub struct TestDb {
-    pub url: String,
-    pg_name: Option<String>,
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend, dir: &std::path::Path) -> TestDb {
-        match backend {
-            Backend::Sqlite => TestDb {
-                url: format!("sqlite://{}?mode=rwc", dir.join("test.sqlite3").display()),
-                pg_name: None,
-            },
-            Backend::Postgres => {
-                let name = format!("rc_test_{}", uuid::Uuid::new_v4().simple());
-                create_postgres_database(&name).await;
-                let admin = postgres_admin_url();
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_string())
-                    .unwrap_or(admin);
-                TestDb {
-                    url: format!("{base}/{name}"),
-                    pg_name: Some(name),
-                }
-            }
-        }
-    }
-}
-
-pub async fn create_postgres_database(name: &str) {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
-        .await
-        .expect(
-            "PostgreSQL must run on 127.0.0.1:5432 (see README); set TEST_POSTGRES_URL otherwise",
-        );
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-}
-
-pub fn drop_postgres_database(name: &str) {
-    let name = name.to_string();
-    // Drop runs outside any runtime we may block; use a private one on its own thread.
-    let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            use sqlx::Connection;
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
-        });
-    })
-    .join();
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(name) = &self.pg_name {
-            drop_postgres_database(name);
-        }
-    }
 }
 
 /// The variables every test server starts with; tests override what they exercise.
@@ -381,15 +310,6 @@ pub async fn expect_problem(response: Response, status: StatusCode, code: &str) 
     problem
 }
 
-/// A sample file from `tests/fixtures` (copies of the production-format samples).
-pub fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
 /// Waits until `check` holds, polling; panics with `what` after `seconds`.
 pub async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
 where
@@ -440,7 +360,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn bulk(&self, id: i64) -> Value {
+    pub async fn bulk(&self, id: i64) -> BulkSend {
         expect_json(
             self.get(&format!("/api/v1/bulk-sends/{id}"), &self.admin_token)
                 .send()
@@ -452,8 +372,8 @@ impl TestApp {
     }
 
     /// Every recipient of a bulk send (up to 500).
-    pub async fn recipients(&self, id: i64, query: &str) -> Vec<Value> {
-        let page: Value = expect_json(
+    pub async fn recipients(&self, id: i64, query: &str) -> Vec<Recipient> {
+        let page: Page<Recipient> = expect_json(
             self.get(
                 &format!("/api/v1/bulk-sends/{id}/recipients?page_size=500{query}"),
                 &self.admin_token,
@@ -464,16 +384,16 @@ impl TestApp {
             StatusCode::OK,
         )
         .await;
-        page["items"].as_array().unwrap().clone()
+        page.items
     }
 
     /// Waits until nothing of a bulk send is in flight (no running job, no row `sending`);
     /// answers it. From then on nothing more can go out until someone acts.
-    pub async fn wait_idle(&self, id: i64) -> Value {
+    pub async fn wait_idle(&self, id: i64) -> BulkSend {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let bulk = self.bulk(id).await;
-            let running: Value = expect_json(
+            let running: Page<Job> = expect_json(
                 self.get(
                     &format!("/api/v1/jobs?bulk_send_id={id}&state=running"),
                     &self.admin_token,
@@ -484,190 +404,35 @@ impl TestApp {
                 StatusCode::OK,
             )
             .await;
-            if running["total"] == 0 && bulk["counts"]["sending"] == 0 {
+            if running.total == 0 && bulk.counts.sending == 0 {
                 return bulk;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "bulk send {id} still in flight: {bulk} {running}"
+                "bulk send {id} still in flight: {bulk:?} {running:?}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 
     /// Waits for a bulk send to reach one of `statuses`; answers it.
-    pub async fn wait_status(&self, id: i64, statuses: &[&str], seconds: u64) -> Value {
+    pub async fn wait_status(
+        &self,
+        id: i64,
+        statuses: &[BulkSendStatus],
+        seconds: u64,
+    ) -> BulkSend {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
         loop {
             let bulk = self.bulk(id).await;
-            if statuses.iter().any(|s| bulk["status"] == *s) {
+            if statuses.contains(&bulk.status) {
                 return bulk;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "bulk send {id} never reached {statuses:?}: {bulk}"
+                "bulk send {id} never reached {statuses:?}: {bulk:?}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-    }
-}
-
-/// `n` recipient rows for the "Descuento en su deuda" template, `;`-separated.
-pub fn deuda_csv(n: usize) -> Vec<u8> {
-    let mut csv = String::from("email;identificacion;nombres;deuda;descuento;total_a_pagar\n");
-    for i in 1..=n {
-        csv.push_str(&format!(
-            "cliente{i}@example.com;09{i:08};Cliente {i};{};{};{}\n",
-            100 + i,
-            10 + i,
-            90
-        ));
-    }
-    csv.into_bytes()
-}
-
-/// A `relay-console` process with these variables (and nothing else from this process).
-pub fn relay_console(vars: &HashMap<String, String>) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_relay-console"));
-    command
-        .env_clear()
-        .envs(vars)
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    command
-}
-
-/// `relay-console serve` as a child process on a port of its choosing (`BIND_ADDR` port 0);
-/// its address is read from its "listening" log line, and all it prints is kept.
-pub struct ServeProcess {
-    pub child: std::process::Child,
-    pub base: String,
-    logs: Vec<std::thread::JoinHandle<String>>,
-}
-
-/// The address in a "listening" log line, text or JSON.
-fn listening_address(line: &str) -> Option<String> {
-    if !line.contains("listening") {
-        return None;
-    }
-    ["address=", "\"address\":\""].iter().find_map(|marker| {
-        let rest = &line[line.find(marker)? + marker.len()..];
-        let end = rest
-            .find(|c: char| c == '"' || c.is_whitespace())
-            .unwrap_or(rest.len());
-        Some(rest[..end].to_string())
-    })
-}
-
-impl Drop for ServeProcess {
-    /// A test that fails midway leaves no server behind.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl ServeProcess {
-    pub async fn start(vars: &HashMap<String, String>) -> ServeProcess {
-        Self::start_in(vars, None).await
-    }
-
-    /// Starts the server in `dir` (for its `.env` and relative paths). Fails the test at once
-    /// if the process exits, or does not listen within 30 s.
-    pub async fn start_in(
-        vars: &HashMap<String, String>,
-        dir: Option<&std::path::Path>,
-    ) -> ServeProcess {
-        use std::io::BufRead;
-        let mut vars = vars.clone();
-        vars.insert("BIND_ADDR".into(), "127.0.0.1:0".into());
-        let mut command = relay_console(&vars);
-        if let Some(dir) = dir {
-            command.current_dir(dir);
-        }
-        let mut child = command
-            .arg("serve")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (lines, listening) = std::sync::mpsc::channel::<String>();
-        let logs = vec![
-            std::thread::spawn(move || {
-                let mut text = String::new();
-                for line in std::io::BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    let _ = lines.send(line.clone());
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-                text
-            }),
-            std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = std::io::Read::read_to_string(&mut { stdout }, &mut text);
-                text
-            }),
-        ];
-        let address = tokio::task::spawn_blocking(move || loop {
-            match listening.recv_timeout(std::time::Duration::from_secs(30)) {
-                Ok(line) => {
-                    if let Some(address) = listening_address(&line) {
-                        return Ok(address);
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err("it exited before listening")
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    return Err("it did not listen within 30 s")
-                }
-            }
-        })
-        .await
-        .unwrap();
-        let mut process = ServeProcess {
-            child,
-            base: String::new(),
-            logs,
-        };
-        match address {
-            Ok(address) => process.base = format!("http://{address}"),
-            Err(why) => {
-                let _ = process.child.kill();
-                panic!("relay-console serve failed: {why}:\n{}", process.finish());
-            }
-        }
-        let ready = reqwest::get(format!("{}/readyz", process.base)).await;
-        assert!(
-            ready.is_ok_and(|r| r.status().is_success()),
-            "the server listens but is not ready"
-        );
-        process
-    }
-
-    pub fn signal(&self, signal: &str) {
-        let ok = std::process::Command::new("kill")
-            .args([format!("-{signal}"), self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    /// Waits for the process to end; answers what it printed (logs, then standard output).
-    pub fn finish(self) -> String {
-        self.finish_with_status().1
-    }
-
-    /// Waits for the process to end; answers how it ended and what it printed.
-    pub fn finish_with_status(mut self) -> (std::process::ExitStatus, String) {
-        let status = self.child.wait().unwrap();
-        let printed = self
-            .logs
-            .drain(..)
-            .map(|h| h.join().unwrap_or_default())
-            .collect();
-        (status, printed)
     }
 }
