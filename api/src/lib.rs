@@ -1,7 +1,9 @@
 //! Relay Console: bulk e-mail campaigns through Doppler Relay and their delivery reports.
 //!
-//! `routes` (HTTP) → services (`accounts`, `senders`, ...) → `entities`/SQL. Services know
-//! nothing of HTTP; the CLI in `main.rs` calls the same services.
+//! `http` (routes, extractors, problem answers) → domain services (`bulk_sends`,
+//! `reports`, ...) taking [`services::Services`] → `db`, `entities`, `relay`. Services know
+//! nothing of HTTP; the CLI and the workers call the same services. ARCHITECTURE.md at the
+//! repository root walks through it.
 
 pub mod accounts;
 pub mod attachments;
