@@ -10,9 +10,11 @@ run: setup frontend
 test: setup frontend check
     ./scripts/ensure-test-services.sh
     cargo test --workspace --exclude relay-frontend
-    cargo build -p relay-sim
+    cargo build --workspace --exclude relay-frontend --bins
     scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
-    node frontend/e2e/login.mjs target/debug/relay-console
+    RELAY_CONSOLE_BIN=target/debug/relay-console RELAY_SIM_BIN=target/debug/relay-sim \
+      node --test --test-concurrency=1 frontend/e2e/session.test.mjs frontend/e2e/bulk_sends.test.mjs \
+      frontend/e2e/reports_audit.test.mjs
 
 # Format and lints only: no database, no browser (the quick check before a commit).
 check:

@@ -9,7 +9,8 @@ for tool in psql sqlite3; do
   command -v $tool >/dev/null || { echo "bench needs '$tool' (Debian: apt-get install postgresql-client sqlite3)" >&2; exit 1; }
 done
 
-cargo build --release -p relay-bench -p relay-sim
+cargo build --release -p relay-bench -p relay-sim -p relay-console
+./frontend/build.sh
 bin=target/release
 out=target/bench
 mkdir -p "$out"
@@ -31,13 +32,18 @@ for db in sqlite postgres; do
   $bin/relay-bench import --file "$out/recipients-1m.csv" --db $db --target-seconds 15
 done
 
-sim_port=18099
-$bin/relay-sim --listen 127.0.0.1:$sim_port --api-key bench --account-id 9518 --latency-ms 20 > "$out/relay-sim.log" 2>&1 &
+$bin/relay-sim --listen 127.0.0.1:0 --api-key bench --account-id 9518 --latency-ms 20 > "$out/relay-sim.log" 2>&1 &
 sim_pid=$!
 trap 'kill $sim_pid 2>/dev/null' EXIT
-sleep 1
+sim_url=
+for _ in $(seq 100); do # the simulator prints its address once it listens
+  sim_url=$(grep -o 'http://[0-9.:]*' "$out/relay-sim.log" | head -1 || true)
+  [ -n "$sim_url" ] && break
+  sleep 0.1
+done
+[ -n "$sim_url" ] || { echo "the simulator did not start:" >&2; cat "$out/relay-sim.log" >&2; exit 1; }
 for db in sqlite postgres; do
-  $bin/relay-bench dispatch --file "$out/recipients-100k.csv" --db $db --sim "http://127.0.0.1:$sim_port/" \
+  $bin/relay-bench dispatch --file "$out/recipients-100k.csv" --db $db --sim "$sim_url/" \
     --latency-ms 20 --concurrency "${BENCH_CONCURRENCY:-40}" --rate "${BENCH_RATE:-1500}"
 done
 
@@ -45,3 +51,10 @@ done
 for db in postgres sqlite; do
   $bin/relay-bench load --file "$out/report-1m.csv" --db $db
 done
+
+# The SPA: what a browser downloads (brotli, as served over HTTPS) and the first screen.
+spa_br=$(cat frontend/dist/assets/*.br | wc -c)
+spa_gz=$(cat frontend/dist/assets/*.gz | wc -c)
+verdict=$([ "$spa_br" -le 409600 ] && echo "meets target" || echo "MISSES target")
+echo "| SPA bundle | WASM + JS + CSS | $spa_br bytes brotli, $spa_gz bytes gzip | | target < 400 KB compressed: $verdict | |"
+node frontend/e2e/first_screen.mjs $bin/relay-console

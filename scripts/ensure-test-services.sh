@@ -19,3 +19,6 @@ fi
 if [ -z "${CHROMIUM:-}" ]; then
   "$(dirname "$0")/need-apt.sh" chromium chromium
 fi
+
+# The reports browser test creates its analytics database with psql.
+"$(dirname "$0")/need-apt.sh" psql postgresql-client

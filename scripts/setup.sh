@@ -24,3 +24,6 @@ if [ ! -x frontend/node_modules/.bin/wasm-opt ] || [ ! -d frontend/node_modules/
   step "npm ci (frontend build and browser-test tools)"
   (cd frontend && npm ci --no-audit --no-fund)
 fi
+
+# brotli pre-compresses the SPA's files (the server hands them to browsers that take br).
+scripts/need-apt.sh brotli brotli

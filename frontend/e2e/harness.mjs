@@ -1,53 +1,99 @@
-// Starts the real relay-console binary serving the built SPA on a free port, with a fresh
-// SQLite database and a superuser, and a headless Chromium to drive it.
+// Starts the real processes a browser test needs: the Doppler Relay simulator on its own
+// port, the relay-console binary serving the built SPA against it (fresh SQLite database,
+// a superuser), and a headless Debian Chromium driven by playwright-core.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
-const root = resolve(import.meta.dirname, "../..");
+export const root = resolve(import.meta.dirname, "../..");
+export const screenshots = join(root, "target/screenshots");
+const SIM_KEY = "e2e-simulator-key";
 
-function freePort() {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
+// Resolves with the first capture of `pattern` in the process's output (stdout or
+// stderr); fails at once when the process exits first.
+function announced(child, pattern) {
+  return new Promise((ok, fail) => {
+    let seen = "";
+    let done = false;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on("data", (d) => {
+        seen += d;
+        const m = !done && seen.match(pattern);
+        if (m) {
+          done = true;
+          ok(m[1]);
+        }
+      });
+    }
+    child.on("exit", (code) => done || fail(new Error(`process exited (${code}) before it was ready:\n${seen}`)));
   });
 }
 
-export async function startApp(binary, extraEnv = {}) {
+export async function startSim(binary) {
+  const sim = spawn(binary, ["--listen", "127.0.0.1:0", "--api-key", SIM_KEY, "--report-delay-ms", "300"],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  const addr = await announced(sim, /listening on (http:\/\/\S+)/);
+  return {
+    base: addr,
+    async faults(f) {
+      const r = await fetch(`${addr}/_sim/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(f) });
+      if (!r.ok) throw new Error(`simulator refused faults: ${r.status}`);
+    },
+    async stop() {
+      sim.kill("SIGTERM");
+      await new Promise((r) => sim.on("exit", r));
+    },
+  };
+}
+
+export async function startApp(binary, sim, extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), "relay-e2e-"));
-  const port = await freePort();
   const env = {
     PATH: process.env.PATH,
     SECRET_KEY: "eQ7wT3zK9mV1xP5rN8cL2jF6hB4yS0dGaUoIiXnWqZt",
     DATABASE_URL: `sqlite://${join(dir, "e2e.sqlite3")}?mode=rwc`,
     DATA_DIR: dir,
     STATIC_DIR: join(root, "frontend/dist"),
-    BIND_ADDR: `127.0.0.1:${port}`,
+    BIND_ADDR: "127.0.0.1:0",
+    TIME_ZONE: "America/Guayaquil",
     BULK_SCHEDULER_ENABLED: "false",
     REPORTS_TIMER_ENABLED: "false",
+    POST_SEND_REPORT_DELAY_MIN: "0",
+    DOPPLER_REPORTS_POLL_INITIAL_DELAY: "1",
+    DOPPLER_RELAY_FROM_EMAIL: "cobranzas@example.com",
+    DOPPLER_RELAY_FROM_NAME: "Equipo Cobranza",
+    ...(sim ? { DOPPLER_RELAY_BASE_URL: sim.base + "/", DOPPLER_RELAY_API_KEY: SIM_KEY, DOPPLER_RELAY_ACCOUNT_ID: "9518" } : {}),
     ...extraEnv,
   };
   const out = execFileSync(binary, ["create-superuser", "--username", "admin", "--generate-password"], { env }).toString();
   const password = out.match(/contraseña:\s+(\S+)/)[1];
-  const server = spawn(binary, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const server = spawn(binary, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let logs = "";
   server.stderr.on("data", (d) => (logs += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  server.stdout.on("data", (d) => (logs += d));
+  const addr = await announced(server, /listening address=([\d.]+:\d+)/);
+  const base = `http://${addr}`;
+  const api = async (method, path, token, body) => {
+    const r = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body && JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
   return {
     base,
     password,
+    api,
     logs: () => logs,
+    async token(username = "admin", pass = password) {
+      const r = await fetch(base + "/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: pass }) });
+      return (await r.json()).access_token;
+    },
     async stop() {
       server.kill("SIGTERM");
       await new Promise((r) => server.on("exit", r));
@@ -62,6 +108,24 @@ export async function browser() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+}
+
+export async function signIn(page, base, username, password) {
+  await page.goto(base + "/login");
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("[data-testid=signed-in-user]");
+}
+
+// Screenshots of the page as it stands, at desktop and phone widths.
+export async function shoot(page, name) {
+  mkdirSync(screenshots, { recursive: true });
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 1280 ? 900 : 844 });
+    await page.screenshot({ path: join(screenshots, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 export function check(condition, message) {

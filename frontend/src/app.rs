@@ -1,36 +1,88 @@
-//! The application frame: session context, start-up check of stored tokens, routes.
+//! The application: shared state, the start-up check of a session left by an earlier
+//! visit (the refresh cookie), and the routes. Changing the language redraws everything
+//! below the router's URL, so every text is read again from the new catalogue.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
+use relay_types::PermissionCode;
 
 use crate::api;
-use crate::routes::{home::Home, login::Login};
-use crate::session::{self, Session};
+use crate::components::guard::{
+    audit_visible, landing, reports_visible, RequireAny, RequirePermission,
+};
+use crate::components::shell::Shell;
+use crate::pages::audit::Audit;
+use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend};
+use crate::pages::errors::NotFound;
+use crate::pages::reports::ReportList;
+use crate::pages::session::Login;
+use crate::state::i18n::{self, Language};
+use crate::state::session::{use_session, Session};
+use crate::state::toasts::Toasts;
+use crate::state::Online;
 
 #[component]
 pub fn App() -> impl IntoView {
+    let language = Language(RwSignal::new(i18n::remembered()));
+    provide_context(language);
     let session = Session::new();
     provide_context(session);
+    provide_context(Toasts::new());
+    let online = RwSignal::new(true);
+    provide_context(Online(online));
 
-    // A stored session is checked once: still valid, the user lands signed in.
-    if session::access_token().is_some() {
-        spawn_local(async move {
-            match api::me().await {
-                Ok(me) => session.me.set(Some(me)),
-                Err(_) => session::clear_tokens(),
-            }
-            session.checking.set(false);
-        });
-    }
+    api::on_network(move |reachable| online.set(reachable));
+    api::on_expired(move || {
+        if session.me.get_untracked().is_some() {
+            session.expired.set(true);
+            session.me.set(None);
+        }
+    });
+    spawn_local(async move {
+        match api::auth::resume().await {
+            api::auth::Resumed::SignedIn(me) => session.sign_in(me),
+            api::auth::Resumed::SignedOut => {}
+            // The login page shows the "sin conexión" banner with its retry.
+            api::auth::Resumed::Offline => online.set(false),
+        }
+        session.checked.set(true);
+    });
 
-    view! {
-        <Router>
-            <Routes fallback=|| view! { <p class="not-found">"Página no encontrada."</p> }>
-                <Route path=path!("/login") view=Login/>
-                <Route path=path!("/") view=Home/>
-            </Routes>
-        </Router>
+    move || {
+        language.0.track();
+        view! {
+            <Router>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/login") view=Login/>
+                    <ParentRoute path=path!("") view=Shell>
+                        <Route path=path!("") view=|| view! { <Redirect path=landing(&use_session())/> }/>
+                        <Route path=path!("envios") view=|| view! {
+                            <RequirePermission permission=PermissionCode::BulkSendsView>
+                                <BulkSendList/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("envios/nuevo") view=|| view! {
+                            <RequirePermission permission=PermissionCode::BulkSendsOperate>
+                                <NewBulkSend/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("envios/:id") view=|| view! {
+                            <RequirePermission permission=PermissionCode::BulkSendsView>
+                                <BulkSendDetail/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("reportes") view=|| view! {
+                            <RequireAny allowed=reports_visible><ReportList/></RequireAny>
+                        }/>
+                        <Route path=path!("auditoria") view=|| view! {
+                            <RequireAny allowed=audit_visible><Audit/></RequireAny>
+                        }/>
+                        <Route path=path!("*any") view=NotFound/>
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        }
     }
 }

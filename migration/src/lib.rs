@@ -13,6 +13,7 @@ mod m20261128_000003_bulk_sends;
 mod m20261128_000004_reports;
 mod m20261128_000005_bulk_load_without_row_triggers;
 mod m20261130_000006_session_versions;
+mod m20261201_000007_audit_by_target;
 mod report_rows;
 
 pub use analytics::AnalyticsMigrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_reports::Migration),
             Box::new(m20261128_000005_bulk_load_without_row_triggers::Migration),
             Box::new(m20261130_000006_session_versions::Migration),
+            Box::new(m20261201_000007_audit_by_target::Migration),
         ]
     }
 }

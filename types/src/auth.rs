@@ -13,6 +13,10 @@ pub struct LoginRequest {
     pub username: String,
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
     pub password: String,
+    /// For a browser: the refresh token is set as an `HttpOnly` cookie scoped to
+    /// `/api/v1/auth` instead of being returned, so no script can read it.
+    #[serde(default)]
+    pub session_cookie: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -20,8 +24,11 @@ pub struct LoginRequest {
 pub struct TokenResponse {
     /// Short-lived JWT to send as `Authorization: Bearer <token>`.
     pub access_token: String,
-    /// Single-use token that buys the next pair at `/api/v1/auth/refresh`.
-    pub refresh_token: String,
+    /// Single-use token that buys the next pair at `/api/v1/auth/refresh`; absent when it
+    /// was set as a cookie (`session_cookie`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub refresh_token: Option<String>,
     /// Always `Bearer`.
     pub token_type: String,
     /// Lifetime of the access token in seconds.
@@ -32,8 +39,13 @@ pub struct TokenResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub refresh_token: String,
+    /// The refresh token; without it, the session cookie set at sign-in is used.
+    #[serde(default, deserialize_with = "crate::not_null")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, nullable = false)
+    )]
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

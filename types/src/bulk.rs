@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::states::{BulkSendStatus, JobState, JobType, SendStatus, ValidationStatus};
+use crate::states::{
+    BulkEventKind, BulkSendStatus, JobState, JobType, SendStatus, ValidationStatus,
+};
 
 /// One row of a CSV preview.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,6 +59,11 @@ pub struct CsvPreview {
     pub template_variables: Vec<String>,
     /// The first 10 rows.
     pub rows: Vec<PreviewRow>,
+    /// Rows with an error or a warning (at most 1000, without their variables), to list and
+    /// download before creating the send.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
+    pub problem_rows: Vec<PreviewRow>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -161,7 +168,11 @@ pub enum ResolveAction {
 pub struct ResolveAmbiguous {
     pub action: ResolveAction,
     /// The ambiguous recipients to resolve (at most 5000); all of the bulk send's when absent.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_items = 5000, nullable = false))]
     pub recipient_ids: Option<Vec<i64>>,
 }
@@ -193,4 +204,33 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// How many bulk sends of a filtered view are in each group of statuses (the cards at the
+/// top of the list).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkSummary {
+    pub total: i64,
+    /// `scheduled`.
+    pub scheduled: i64,
+    /// `importing`, `queued`, `sending`, `paused`.
+    pub in_progress: i64,
+    /// `done`, `done_with_errors`, `failed`, `cancelled`.
+    pub finished: i64,
+    /// `done_with_errors`, `failed`, `import_failed`.
+    pub with_errors: i64,
+}
+
+/// One thing that happened to a bulk send, for its timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkEvent {
+    pub at: DateTime<Utc>,
+    pub kind: BulkEventKind,
+    /// Who did it; absent when the system did (scheduler, workers).
+    pub actor: Option<String>,
+    /// Facts of the event: rows imported, the status it finished in, a quota's reset time...
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
 }

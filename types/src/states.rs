@@ -173,6 +173,26 @@ impl BulkSendStatus {
 }
 
 string_enum! {
+    /// What happened to a bulk send (its timeline).
+    BulkEventKind ("bulk send event") {
+        Created = "created",
+        Queued = "queued",
+        ScheduledStart = "scheduled_start",
+        StartFailed = "start_failed",
+        SendingStarted = "sending_started",
+        Paused = "paused",
+        QuotaPaused = "quota_paused",
+        RelayPaused = "relay_paused",
+        Resumed = "resumed",
+        Cancelled = "cancelled",
+        Finished = "finished",
+        MarkedSent = "marked_sent",
+        Resent = "resent",
+        ReportRefreshed = "report_refreshed",
+    }
+}
+
+string_enum! {
     /// Where one recipient's message stands: `not_started → sending → sent | send_failed |
     /// ambiguous` (ambiguous: it may have gone out; an operator decides).
     SendStatus ("recipient send status") {

@@ -158,7 +158,7 @@ pub async fn issue_pair(
     .await?;
     Ok(TokenResponse {
         access_token,
-        refresh_token: refresh,
+        refresh_token: Some(refresh),
         token_type: "Bearer".into(),
         expires_in: config.auth.access_token_ttl.as_secs() as i64,
     })

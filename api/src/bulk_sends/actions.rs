@@ -5,8 +5,10 @@ use relay_types::{BulkAction, BulkSend, ResolveAction, ResolveResult};
 use sea_orm::TransactionTrait;
 use serde_json::json;
 
+use super::history;
+use relay_types::BulkEventKind;
+
 use super::{final_status, find, get, set_status, state_conflict, template_lookup_error, Status};
-use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::entities::bulk_send;
 use crate::error::{AppError, AppResult};
@@ -54,11 +56,11 @@ pub async fn check_variables(services: &Services, bulk: &bulk_send::Model) -> Ap
 /// Starts sending: checks the template's variables against every row, then queues the job.
 pub async fn queue(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
     start(services, Some(by), id, BulkAction::Queue).await?;
-    audit::record(
+    history::record(
         &services.db.conn,
-        &by.actor(),
-        "bulk_sends.queue",
-        Some(Target::new("bulk_send", id)),
+        Some(&by.actor()),
+        id,
+        BulkEventKind::Queued,
         json!({}),
     )
     .await?;
@@ -129,11 +131,11 @@ pub async fn pause(services: &Services, by: &CurrentUser, id: i64) -> AppResult<
     {
         return Err(state_conflict(BulkAction::Pause, bulk.status));
     }
-    audit::record(
+    history::record(
         &services.db.conn,
-        &by.actor(),
-        "bulk_sends.pause",
-        Some(Target::new("bulk_send", id)),
+        Some(&by.actor()),
+        id,
+        BulkEventKind::Paused,
         json!({ "from": bulk.status }),
     )
     .await?;
@@ -142,11 +144,11 @@ pub async fn pause(services: &Services, by: &CurrentUser, id: i64) -> AppResult<
 
 pub async fn resume(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
     start(services, Some(by), id, BulkAction::Resume).await?;
-    audit::record(
+    history::record(
         &services.db.conn,
-        &by.actor(),
-        "bulk_sends.resume",
-        Some(Target::new("bulk_send", id)),
+        Some(&by.actor()),
+        id,
+        BulkEventKind::Resumed,
         json!({}),
     )
     .await?;
@@ -168,11 +170,11 @@ pub async fn cancel(services: &Services, by: &CurrentUser, id: i64) -> AppResult
     {
         return Err(state_conflict(BulkAction::Cancel, bulk.status));
     }
-    audit::record(
+    history::record(
         &services.db.conn,
-        &by.actor(),
-        "bulk_sends.cancel",
-        Some(Target::new("bulk_send", id)),
+        Some(&by.actor()),
+        id,
+        BulkEventKind::Cancelled,
         json!({ "from": bulk.status }),
     )
     .await?;
@@ -197,15 +199,15 @@ pub async fn resolve(
         ledger::resolve_ambiguous(&services.db.conn, id, resend, ids.as_deref(), &by.username)
             .await?;
     let counts = ledger::refresh_counters(&services.db.conn, id).await?;
-    audit::record(
+    history::record(
         &services.db.conn,
-        &by.actor(),
+        Some(&by.actor()),
+        id,
         if resend {
-            "bulk_sends.resend_ambiguous"
+            BulkEventKind::Resent
         } else {
-            "bulk_sends.mark_sent"
+            BulkEventKind::MarkedSent
         },
-        Some(Target::new("bulk_send", id)),
         json!({ "recipients": resolved, "recipient_ids": ids }),
     )
     .await?;

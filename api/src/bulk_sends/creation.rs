@@ -10,8 +10,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::json;
 
+use super::history;
+use relay_types::BulkEventKind;
+
 use super::{get, import_status, queue, set_status, template_lookup_error, Status};
-use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::csv_input::header::delimiter_name;
@@ -228,11 +230,11 @@ pub async fn create(
         }
     };
 
-    audit::record(
+    history::record(
         &db.conn,
-        &by.actor(),
-        "bulk_sends.create",
-        Some(Target::new("bulk_send", bulk.id)),
+        Some(&by.actor()),
+        bulk.id,
+        BulkEventKind::Created,
         json!({ "template_id": template.id, "rows": summary.total, "valid": summary.valid, "invalid": summary.invalid }),
     )
     .await?;

@@ -8,6 +8,7 @@
 mod actions;
 mod creation;
 pub mod dispatch;
+pub mod history;
 mod queries;
 pub mod report_status;
 pub mod schedule;
@@ -24,7 +25,7 @@ use crate::recipients::import::ImportSummary;
 
 pub use actions::{cancel, check_variables, pause, queue, resolve, resume, start};
 pub use creation::{create, parse_schedule, recover_stale_imports, NewBulkSend};
-pub use queries::{counts_of, get, list, to_dtos, BulkFilter};
+pub use queries::{counts_of, get, list, summary, to_dtos, BulkFilter};
 pub use relay_types::BulkSendStatus as Status;
 
 fn import_status(summary: &ImportSummary) -> Status {

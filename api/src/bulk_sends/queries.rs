@@ -1,13 +1,14 @@
-//! Reading bulk sends: one with live counters, a filtered page, and their answers.
+//! Reading bulk sends: one with live counters, a filtered page, the counts of a view, and
+//! their answers.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
-use relay_types::{BulkCounts, BulkSend, Page, RecipientsFile};
+use relay_types::{BulkCounts, BulkSend, BulkSummary, Page, RecipientsFile};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::{find, Status};
@@ -127,14 +128,10 @@ pub struct BulkFilter {
     pub q: Option<String>,
 }
 
-pub async fn list(
-    db: &Db,
-    config: &Config,
-    filter: &BulkFilter,
-    page: PageRequest,
-) -> AppResult<Page<BulkSend>> {
+/// The bulk sends a filter chooses; the status filter only when `by_status`.
+fn filtered(config: &Config, filter: &BulkFilter, by_status: bool) -> Select<bulk_send::Entity> {
     let mut query = bulk_send::Entity::find();
-    if let Some(statuses) = &filter.status {
+    if let Some(statuses) = filter.status.as_ref().filter(|_| by_status) {
         query = query.filter(bulk_send::Column::Status.is_in(statuses.iter().copied()));
     }
     let mut from = filter.date_from;
@@ -168,6 +165,16 @@ pub async fn list(
         }
         query = query.filter(any);
     }
+    query
+}
+
+pub async fn list(
+    db: &Db,
+    config: &Config,
+    filter: &BulkFilter,
+    page: PageRequest,
+) -> AppResult<Page<BulkSend>> {
+    let query = filtered(config, filter, true);
     let total = query.clone().count(&db.conn).await?;
     let models = query
         .order_by_desc(bulk_send::Column::Id)
@@ -176,4 +183,39 @@ pub async fn list(
         .all(&db.conn)
         .await?;
     Ok(page.wrap(to_dtos(&db.conn, config, models).await?, total))
+}
+
+/// How many sends of the filtered view (whatever its status filter) are in each group.
+pub async fn summary(db: &Db, config: &Config, filter: &BulkFilter) -> AppResult<BulkSummary> {
+    #[derive(FromQueryResult)]
+    struct StatusCount {
+        status: Status,
+        sends: i64,
+    }
+    let counts = filtered(config, filter, false)
+        .select_only()
+        .column(bulk_send::Column::Status)
+        .column_as(bulk_send::Column::Id.count(), "sends")
+        .group_by(bulk_send::Column::Status)
+        .into_model::<StatusCount>()
+        .all(&db.conn)
+        .await?;
+    let mut summary = BulkSummary::default();
+    for StatusCount { status, sends } in counts {
+        summary.total += sends;
+        match status {
+            Status::Scheduled => summary.scheduled += sends,
+            Status::Importing | Status::Queued | Status::Sending | Status::Paused => {
+                summary.in_progress += sends
+            }
+            Status::Done | Status::Cancelled => summary.finished += sends,
+            Status::DoneWithErrors | Status::Failed => {
+                summary.finished += sends;
+                summary.with_errors += sends;
+            }
+            Status::ImportFailed => summary.with_errors += sends,
+            Status::Ready | Status::ReadyWithErrors => {}
+        }
+    }
+    Ok(summary)
 }

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
+use super::history;
+use relay_types::BulkEventKind;
+
 use super::Status;
-use crate::audit::{self, Target};
 use crate::entities::bulk_send;
 use crate::error::AppResult;
 use crate::services::Services;
@@ -32,11 +34,11 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
             Ok(()) => {
                 started += 1;
                 tracing::info!(bulk_send = bulk.id, "scheduled send started");
-                audit::record(
+                history::record(
                     &services.db.conn,
-                    &super::system_actor(),
-                    "bulk_sends.scheduled_start",
-                    Some(Target::new("bulk_send", bulk.id)),
+                    None,
+                    bulk.id,
+                    BulkEventKind::ScheduledStart,
                     json!({ "scheduled_at": bulk.scheduled_at }),
                 )
                 .await?;
@@ -48,7 +50,7 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
             // The rows no longer fit the template (or it is gone): the send cannot start.
             Err(err) if err.kind.is_permanent() => {
                 tracing::warn!(bulk_send = bulk.id, code = %err.code, "scheduled send could not start");
-                super::set_status(
+                let failed = super::set_status(
                     &services.db.conn,
                     bulk.id,
                     &[Status::Scheduled],
@@ -57,6 +59,16 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
                     &err.es,
                 )
                 .await?;
+                if failed {
+                    history::record(
+                        &services.db.conn,
+                        None,
+                        bulk.id,
+                        BulkEventKind::StartFailed,
+                        json!({ "code": err.code, "message": err.es, "message_en": err.en }),
+                    )
+                    .await?;
+                }
             }
             // Doppler unreachable: stays scheduled, tried again next run.
             Err(err) => {

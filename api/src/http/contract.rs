@@ -125,7 +125,7 @@ pub fn complete(openapi: OpenApi) -> Value {
     add_framework_errors(&mut doc);
     share_the_problem_schema(&mut doc);
     add_links(&mut doc);
-    make_logout_body_optional(&mut doc);
+    make_bodies_optional(&mut doc);
     doc
 }
 
@@ -270,12 +270,14 @@ fn add_links(doc: &mut Value) {
     }
 }
 
-/// Signing out takes an optional body: without it every session of the user ends.
-fn make_logout_body_optional(doc: &mut Value) {
-    if let Some(body) = doc
-        .pointer_mut("/paths/~1api~1v1~1auth~1logout/post/requestBody")
-        .and_then(Value::as_object_mut)
-    {
-        body.insert("required".into(), Value::Bool(false));
+/// Sign-out and refresh take their body only when no session cookie carries the token.
+fn make_bodies_optional(doc: &mut Value) {
+    for path in [
+        "/paths/~1api~1v1~1auth~1logout/post/requestBody",
+        "/paths/~1api~1v1~1auth~1refresh/post/requestBody",
+    ] {
+        if let Some(Value::Object(body)) = doc.pointer_mut(path) {
+            body.insert("required".into(), Value::Bool(false));
+        }
     }
 }

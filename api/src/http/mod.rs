@@ -55,6 +55,39 @@ impl AppState {
     }
 }
 
+/// Where the SPA build puts its content-hashed files: safe to cache for a year.
+const HASHED_ASSETS: &str = "/assets/";
+
+/// The built SPA from disk: its pre-compressed `.br`/`.gz` twins when the browser takes
+/// them, `index.html` for client-side routes. Hashed assets are cached for a year;
+/// everything else (`index.html`) is revalidated, so a deploy reaches every browser.
+async fn serve_spa(
+    dir: std::path::PathBuf,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use tower::ServiceExt;
+    let hashed = request.uri().path().starts_with(HASHED_ASSETS);
+    let index = ServeFile::new(dir.join("index.html")).precompressed_gzip();
+    let files = ServeDir::new(&dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    let mut response = match files.oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    };
+    let cache = if hashed && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(cache),
+    );
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = openapi::api_router(&state);
     let request_id = HeaderName::from_static("x-request-id");
@@ -64,8 +97,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(problem::not_found));
     app = match &state.services.config.static_dir {
         // Development: the SPA from disk, unknown paths to index.html for client-side routes.
-        Some(dir) => app
-            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))),
+        Some(dir) => {
+            let dir = dir.clone();
+            app.fallback(move |request: axum::extract::Request| serve_spa(dir.clone(), request))
+        }
         None => app.fallback(problem::not_found),
     };
 

@@ -27,6 +27,8 @@ pub async fn open_rows(
 }
 
 pub const PREVIEW_ROWS: usize = 10;
+/// Rows with a verdict listed by a preview (the form's downloadable list of problems).
+pub const PREVIEW_PROBLEM_ROWS: usize = 1000;
 
 /// Everything the importer would conclude about a file, without storing anything.
 pub async fn preview(
@@ -74,6 +76,7 @@ async fn preview_file(
             .collect(),
         template_variables: template_variables.to_vec(),
         rows: Vec::new(),
+        problem_rows: Vec::new(),
     };
     while let Some(row) = reader.next_row().await? {
         preview.total_rows += 1;
@@ -90,6 +93,16 @@ async fn preview_file(
                 .error_counts
                 .entry(row.code.to_string())
                 .or_default() += 1;
+        }
+        if !row.code.is_empty() && preview.problem_rows.len() < PREVIEW_PROBLEM_ROWS {
+            preview.problem_rows.push(PreviewRow {
+                row_number: row.row_number,
+                email: row.email.clone(),
+                variables: serde_json::Map::new(),
+                status: row.verdict,
+                code: row.code.to_string(),
+                message: row.message.clone(),
+            });
         }
         if preview.rows.len() < PREVIEW_ROWS {
             preview.rows.push(PreviewRow {

@@ -9,8 +9,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde_json::json;
 
 use super::{campaign, LoadTarget, ReportOrigin, ReportState, ReportType};
-use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
+use crate::bulk_sends::history;
 use crate::bulk_sends::report_status::{
     refresh_available_at, schedule_report, set_report_status, FINISHED,
 };
@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::JobContext;
 use crate::jobs::{self, Ending, NewJob};
 use crate::services::Services;
-use relay_types::BulkReportState;
+use relay_types::{BulkEventKind, BulkReportState};
 
 /// Report requests that fail are tried again this many times, waiting 1, 2, 4 ... minutes.
 const RETRIES: i64 = 5;
@@ -94,11 +94,11 @@ pub async fn refresh(
     }
     set_report_status(&services.db.conn, bulk_id, BulkReportState::Pending, "").await?;
     if let Some(by) = by {
-        audit::record(
+        history::record(
             &services.db.conn,
-            &by.actor(),
-            "bulk_sends.refresh_report",
-            Some(Target::new("bulk_send", bulk_id)),
+            Some(&by.actor()),
+            bulk_id,
+            BulkEventKind::ReportRefreshed,
             json!({}),
         )
         .await?;

@@ -14,9 +14,11 @@ on_both_databases!(
     api_tokens_work_until_revoked,
     bad_tokens_are_refused_with_clear_codes,
     a_deactivated_user_is_locked_out,
+    a_browser_session_keeps_its_refresh_token_in_an_http_only_cookie,
 );
 
-async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+async fn refresh(app: &TestApp, token: &Option<String>) -> reqwest::Response {
+    let token = token.as_deref().expect("a refresh token in the answer");
     app.request(Method::POST, "/api/v1/auth/refresh", None)
         .json(&json!({ "refresh_token": token }))
         .send()
@@ -378,4 +380,117 @@ async fn a_deactivated_user_is_locked_out(backend: Backend) {
         .unwrap();
     expect_problem(login, StatusCode::UNAUTHORIZED, "auth_invalid_credentials").await;
     app.stop().await;
+}
+
+/// The `relay_refresh` cookie a response sets, as `(value, attributes)`.
+fn set_cookie(response: &reqwest::Response) -> (String, String) {
+    let header = response
+        .headers()
+        .get("set-cookie")
+        .expect("a Set-Cookie header")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (pair, attributes) = header.split_once(';').unwrap();
+    let (name, value) = pair.split_once('=').unwrap();
+    assert_eq!(name, "relay_refresh");
+    (value.to_string(), attributes.to_string())
+}
+
+async fn with_cookie(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    cookie: &str,
+) -> reqwest::Response {
+    app.request(Method::POST, path, token)
+        .header("cookie", format!("relay_refresh={cookie}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_browser_session_keeps_its_refresh_token_in_an_http_only_cookie(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let login = app
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD, "session_cookie": true }))
+        .send()
+        .await
+        .unwrap();
+    let (cookie, attributes) = set_cookie(&login);
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth"] {
+        assert!(
+            attributes.contains(attribute),
+            "{attribute} in {attributes}"
+        );
+    }
+    let body: Value = expect_json(login, StatusCode::OK).await;
+    assert!(body["access_token"].is_string());
+    assert!(
+        body.get("refresh_token").is_none(),
+        "no script sees it: {body}"
+    );
+
+    // A reload: no token in memory, the cookie buys a new pair and moves on.
+    let refreshed = with_cookie(&app, "/api/v1/auth/refresh", None, &cookie).await;
+    let (next, _) = set_cookie(&refreshed);
+    assert_ne!(next, cookie);
+    let pair: Value = expect_json(refreshed, StatusCode::OK).await;
+    assert!(pair.get("refresh_token").is_none());
+    let access = pair["access_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get("/api/v1/auth/me", &access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    // The spent cookie, replayed, ends the session.
+    expect_problem(
+        with_cookie(&app, "/api/v1/auth/refresh", None, &cookie).await,
+        StatusCode::UNAUTHORIZED,
+        "auth_refresh_reused",
+    )
+    .await;
+    // Without a cookie or a body there is nothing to refresh.
+    expect_problem(
+        app.request(Method::POST, "/api/v1/auth/refresh", None)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "auth_refresh_missing",
+    )
+    .await;
+
+    // Signing out clears the cookie and ends its session.
+    let login = app
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD, "session_cookie": true }))
+        .send()
+        .await
+        .unwrap();
+    let (cookie, _) = set_cookie(&login);
+    let access: Value = expect_json(login, StatusCode::OK).await;
+    let out = with_cookie(
+        &app,
+        "/api/v1/auth/logout",
+        access["access_token"].as_str(),
+        &cookie,
+    )
+    .await;
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let (cleared, attributes) = set_cookie(&out);
+    assert!(
+        cleared.is_empty() && attributes.contains("Max-Age=0"),
+        "{attributes}"
+    );
+    expect_problem(
+        with_cookie(&app, "/api/v1/auth/refresh", None, &cookie).await,
+        StatusCode::UNAUTHORIZED,
+        "auth_refresh_invalid",
+    )
+    .await;
 }

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use relay_sim::Faults;
-use relay_types::{BulkCounts, BulkSend, BulkSendStatus as S, Job, Page, SendStatus};
+use relay_types::{
+    BulkCounts, BulkEvent, BulkEventKind, BulkSend, BulkSendStatus as S, BulkSummary, Job, Page,
+    SendStatus,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -16,6 +19,7 @@ on_both_databases!(
     injected_faults_leave_every_recipient_in_one_state_and_nothing_twice,
     a_used_up_quota_pauses_the_send_with_the_reset_time,
     absurd_retry_after_headers_neither_crash_nor_stall_a_send,
+    the_list_cards_count_each_group_of_the_view,
 );
 
 pub(crate) async fn action(app: &TestApp, id: i64, verb: &str) -> reqwest::Response {
@@ -173,6 +177,94 @@ async fn a_send_delivers_each_valid_recipient_once(backend: Backend) {
         .unwrap()
         .iter()
         .any(|e| e["action"] == "bulk_sends.create" && e["actor_username"] == "operador"));
+
+    // Its timeline: who created it, when it started, how it ended.
+    let history: Vec<BulkEvent> = expect_json(
+        app.get(&format!("/api/v1/bulk-sends/{id}/history"), &operator)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let kinds: Vec<BulkEventKind> = history.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            BulkEventKind::Created,
+            BulkEventKind::Queued,
+            BulkEventKind::SendingStarted,
+            BulkEventKind::Finished
+        ]
+    );
+    assert_eq!(history[0].actor.as_deref(), Some("operador"));
+    assert_eq!(history[0].data["valid"], 3);
+    assert_eq!(history[3].actor, None, "the system finished it");
+    assert_eq!(history[3].data["status"], "done");
+    assert_eq!(history[3].data["sent"], 3);
+    app.stop().await;
+}
+
+async fn the_list_cards_count_each_group_of_the_view(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let create = |csv: Vec<u8>, fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let created: BulkSend = expect_json(
+                app.create_bulk(&app.admin_token, csv, "cards.csv", &fields)
+                    .await,
+                StatusCode::CREATED,
+            )
+            .await;
+            created
+        }
+    };
+    let later = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    create(deuda_csv(2), vec![("scheduled_at", later)]).await;
+    let sent = create(
+        deuda_csv(2),
+        vec![("send_now", "true".into()), ("subject", "Pague hoy".into())],
+    )
+    .await;
+    app.wait_status(sent.id, &[S::Done], 30).await;
+    // No valid address: created, but its import fails (one of "con errores").
+    let no_valid = String::from_utf8(deuda_csv(1))
+        .unwrap()
+        .replace("cliente1@example.com", "no-es-correo");
+    create(no_valid.into_bytes(), vec![]).await;
+    create(deuda_csv(1), vec![]).await;
+    let summary: BulkSummary = expect_json(
+        app.get(
+            "/api/v1/bulk-sends/summary?period=current_month&status=done",
+            &app.admin_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        summary,
+        BulkSummary {
+            total: 4,
+            scheduled: 1,
+            in_progress: 0,
+            finished: 1,
+            with_errors: 1,
+        },
+        "the status filter does not narrow the cards"
+    );
+    let searched: BulkSummary = expect_json(
+        app.get("/api/v1/bulk-sends/summary?q=Pague", &app.admin_token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!((searched.total, searched.finished), (1, 1));
     app.stop().await;
 }
 
@@ -341,6 +433,24 @@ async fn a_used_up_quota_pauses_the_send_with_the_reset_time(backend: Backend) {
         "the refused row goes back: nothing was sent"
     );
     assert_eq!(app.sim.messages().len(), 5);
+    let history: Vec<BulkEvent> = expect_json(
+        app.get(
+            &format!("/api/v1/bulk-sends/{id}/history"),
+            &app.admin_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let quota = history
+        .iter()
+        .find(|e| e.kind == BulkEventKind::QuotaPaused)
+        .expect("the quota pause is on the timeline");
+    let reset_on_timeline: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(quota.data["reset_at"].clone()).unwrap();
+    assert_eq!(reset_on_timeline, reset);
 
     // The quota resets; the operator resumes and the rest go out once each.
     app.sim.set_faults(Faults::default());

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::Status;
+use super::{history, Status};
 use crate::attachments;
 use crate::entities::{bulk_send, bulk_send_attachment};
 use crate::error::{AppError, AppResult};
@@ -31,8 +31,10 @@ use crate::recipients::ledger::{self, Finish};
 use crate::relay::payload::{Address, TemplateAttachment};
 use crate::relay::QuotaInfo;
 use crate::services::Services;
+use relay_types::BulkEventKind;
 use results::{record, watch};
 use sending::limiter;
+use serde_json::json;
 
 /// How many times a rate-limited (429) row is tried before it is put back for later.
 const RATE_LIMITED_TRIES: u32 = 20;
@@ -98,6 +100,14 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 &problem.es,
             )
             .await?;
+            history::record(
+                &services.db.conn,
+                None,
+                bulk_id,
+                BulkEventKind::StartFailed,
+                json!({ "code": problem.code, "message": problem.es, "message_en": problem.en }),
+            )
+            .await?;
             return Ok(Ending::Done(problem.es.clone()));
         }
         return Ok(Ending::Again {
@@ -143,6 +153,16 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
             [bulk_id.into(), Utc::now().into()],
         ))
         .await?;
+    if bulk.started_at.is_none() {
+        history::record(
+            &services.db.conn,
+            None,
+            bulk_id,
+            BulkEventKind::SendingStarted,
+            json!({ "recipients": bulk.valid_count }),
+        )
+        .await?;
+    }
 
     let (per_second, per_hour) = limiter(
         services.config.sending.rate_per_second,
@@ -277,6 +297,14 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                 .filter(bulk_send::Column::Id.eq(dispatch.bulk_id))
                 .exec(&db.conn)
                 .await?;
+            history::record(
+                &db.conn,
+                None,
+                dispatch.bulk_id,
+                BulkEventKind::QuotaPaused,
+                json!({ "reset_at": quota.reset_at, "sent": counts.sent, "pending": counts.pending }),
+            )
+            .await?;
             return Ok(Ending::Done(format!("Pausado: {message}")));
         }
         Some(Halt::Unreachable(reason)) => {
@@ -288,6 +316,14 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                 Status::Paused,
                 "doppler_unavailable",
                 &message,
+            )
+            .await?;
+            history::record(
+                &db.conn,
+                None,
+                dispatch.bulk_id,
+                BulkEventKind::RelayPaused,
+                json!({ "reason": reason, "sent": counts.sent, "pending": counts.pending }),
             )
             .await?;
             return Ok(Ending::Done(format!("Pausado: {message}")));
@@ -309,6 +345,19 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
     match super::final_status(&counts) {
         Some(end) => {
             super::set_status(&db.conn, dispatch.bulk_id, &[Status::Sending], end, "", "").await?;
+            history::record(
+                &db.conn,
+                None,
+                dispatch.bulk_id,
+                BulkEventKind::Finished,
+                json!({
+                    "status": end,
+                    "sent": counts.sent,
+                    "failed": counts.failed,
+                    "ambiguous": counts.ambiguous,
+                }),
+            )
+            .await?;
             if counts.sent > 0 {
                 super::report_status::schedule_report(&ctx.services, dispatch.bulk_id, Utc::now())
                     .await?;

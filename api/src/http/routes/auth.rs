@@ -1,7 +1,8 @@
 //! Signing in and out, refreshing, and "who am I".
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
 use relay_types::{LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse, UiSettings};
 use secrecy::SecretString;
@@ -30,8 +31,49 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_me))
 }
 
+/// The cookie a browser's session keeps its refresh token in: unreadable by scripts, sent
+/// only to the auth endpoints, never cross-site.
+const REFRESH_COOKIE: &str = "relay_refresh";
+
+fn refresh_cookie(token: &str, max_age_seconds: u64) -> HeaderValue {
+    let cookie = format!(
+        "{REFRESH_COOKIE}={token}; Path=/api/v1/auth; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=Strict"
+    );
+    HeaderValue::from_str(&cookie).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn cleared_cookie() -> HeaderValue {
+    refresh_cookie("", 0)
+}
+
+/// The refresh token in the request's session cookie.
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == REFRESH_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_string())
+}
+
+/// Moves the refresh token of `tokens` into the session cookie.
+fn into_cookie(
+    mut tokens: TokenResponse,
+    config: &crate::config::Config,
+) -> (
+    AppendHeaders<[(header::HeaderName, HeaderValue); 1]>,
+    Json<TokenResponse>,
+) {
+    let token = tokens.refresh_token.take().unwrap_or_default();
+    let cookie = refresh_cookie(&token, config.auth.refresh_token_ttl.as_secs());
+    (AppendHeaders([(header::SET_COOKIE, cookie)]), Json(tokens))
+}
+
 /// Sign in with username and password. Repeated failures for one user or address are
-/// slowed down (429 with `Retry-After`).
+/// slowed down (429 with `Retry-After`). With `session_cookie` (the browser app) the refresh
+/// token is set as an `HttpOnly` cookie instead of being returned.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
     request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid, TooMany, Busy))]
@@ -39,7 +81,7 @@ async fn login(
     State(state): State<Services>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> AppResult<Json<TokenResponse>> {
+) -> AppResult<axum::response::Response> {
     let (_, tokens) = login::login(
         &state.db,
         &state.config,
@@ -49,21 +91,51 @@ async fn login(
         ip,
     )
     .await?;
-    Ok(Json(tokens))
+    Ok(if body.session_cookie {
+        into_cookie(tokens, &state.config).into_response()
+    } else {
+        Json(tokens).into_response()
+    })
 }
 
 /// Trade a refresh token for a new pair. Each refresh token works once; presenting a
-/// spent one signs out that whole session.
+/// spent one signs out that whole session. Without a body, the session cookie's token is
+/// used and its successor set in the cookie.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()),
     request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid))]
 async fn refresh_session(
     State(state): State<Services>,
     ClientIp(ip): ClientIp,
-    ApiJson(body): ApiJson<RefreshRequest>,
-) -> AppResult<Json<TokenResponse>> {
-    match tokens::rotate_refresh_token(&state.db, &state.config, body.refresh_token.trim()).await? {
-        tokens::RefreshOutcome::Rotated { tokens, .. } => Ok(Json(tokens)),
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> AppResult<axum::response::Response> {
+    let presented = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        parse_json::<RefreshRequest>(&body)?.refresh_token
+    };
+    let (token, from_cookie) = match presented {
+        Some(token) => (token, false),
+        None => (
+            cookie_token(&headers).ok_or_else(|| {
+                AppError::unauthorized(
+                    "auth_refresh_missing",
+                    "Falta el token de renovación: inicia sesión de nuevo.",
+                    "The refresh token is missing: sign in again.",
+                )
+            })?,
+            true,
+        ),
+    };
+    if token.chars().count() > 200 {
+        return Err(too_long_refresh_token());
+    }
+    match tokens::rotate_refresh_token(&state.db, &state.config, token.trim()).await? {
+        tokens::RefreshOutcome::Rotated { tokens, .. } if from_cookie => {
+            Ok(into_cookie(tokens, &state.config).into_response())
+        }
+        tokens::RefreshOutcome::Rotated { tokens, .. } => Ok(Json(tokens).into_response()),
         tokens::RefreshOutcome::Reused { user_id } => {
             let actor = audit::Actor {
                 user_id: Some(user_id),
@@ -87,30 +159,35 @@ async fn refresh_session(
     }
 }
 
-/// Sign out: revokes the session of the given refresh token, or every session without one.
+fn too_long_refresh_token() -> AppError {
+    AppError::invalid(
+        "refresh_token",
+        "refresh_token_invalid",
+        "refresh_token admite hasta 200 caracteres.",
+        "refresh_token takes at most 200 characters.",
+    )
+}
+
+/// Sign out: revokes the session of the given refresh token (or of the session cookie), or
+/// every session of the user without either; the session cookie is cleared.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     request_body = LogoutRequest,
     responses((status = 204, description = "Signed out"), BadRequest, Unauthorized, Invalid))]
 async fn logout(
     State(state): State<Services>,
     user: CurrentUser,
+    headers: HeaderMap,
     body: axum::body::Bytes,
-) -> AppResult<StatusCode> {
-    // The body is optional: without it every session of the user ends.
-    let presented = if body.iter().all(u8::is_ascii_whitespace) {
+) -> AppResult<impl IntoResponse> {
+    let in_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let token = parse_json::<LogoutRequest>(&body)?.refresh_token;
-        if token.as_ref().is_some_and(|t| t.chars().count() > 200) {
-            return Err(crate::error::AppError::invalid(
-                "refresh_token",
-                "refresh_token_invalid",
-                "refresh_token admite hasta 200 caracteres.",
-                "refresh_token takes at most 200 characters.",
-            ));
-        }
-        token
+        parse_json::<LogoutRequest>(&body)?.refresh_token
     };
+    let presented = in_body.or_else(|| cookie_token(&headers));
+    if presented.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(too_long_refresh_token());
+    }
     tokens::revoke_sessions(&state.db, user.id, presented.as_deref()).await?;
     audit::record(
         &state.db.conn,
@@ -120,7 +197,10 @@ async fn logout(
         json!({}),
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(header::SET_COOKIE, cleared_cookie())]),
+    ))
 }
 
 /// The signed-in user, their groups and effective permissions, and UI settings.

@@ -4,7 +4,10 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use relay_types::{BulkSend, CampaignReport, Page, Recipient, ResolveAmbiguous, ResolveResult};
+use relay_types::{
+    BulkEvent, BulkSend, BulkSummary, CampaignReport, Page, Recipient, ResolveAmbiguous,
+    ResolveResult,
+};
 use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -26,7 +29,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_bulk_send).layer(DefaultBodyLimit::disable()))
         .routes(routes!(list_bulk_sends))
+        .routes(routes!(summarize_bulk_sends))
         .routes(routes!(get_bulk_send))
+        .routes(routes!(get_bulk_send_history))
         .routes(routes!(list_recipients))
         .routes(routes!(export_recipients_csv))
         .routes(routes!(queue_bulk_send))
@@ -188,6 +193,35 @@ async fn list_bulk_sends(
     Ok(Json(
         bulk_sends::list(&state.db, &state.config, &filter, page.into()).await?,
     ))
+}
+
+/// How many bulk sends of a view are scheduled, in progress, finished or with errors (the
+/// list's cards). Takes the list's filters; `status` is ignored.
+#[utoipa::path(get, path = "/api/v1/bulk-sends/summary", tag = "bulk_sends",
+    params(BulkFilter),
+    responses((status = 200, body = BulkSummary), Unauthorized, Forbidden, Invalid))]
+async fn summarize_bulk_sends(
+    State(state): State<Services>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiQuery(filter): ApiQuery<BulkFilter>,
+) -> AppResult<Json<BulkSummary>> {
+    Ok(Json(
+        bulk_sends::summary(&state.db, &state.config, &filter).await?,
+    ))
+}
+
+/// What happened to a bulk send, oldest first: created, queued, started, paused (by an
+/// operator, the quota or an outage), resumed, finished, recipients resolved.
+#[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/history", tag = "bulk_sends",
+    params(("id" = i64, Path, description = "Bulk send id")),
+    responses((status = 200, body = Vec<BulkEvent>), Unauthorized, Forbidden, NotFound))]
+async fn get_bulk_send_history(
+    State(state): State<Services>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Vec<BulkEvent>>> {
+    bulk_sends::find(&state.db.conn, id).await?;
+    Ok(Json(bulk_sends::history::events(&state.db.conn, id).await?))
 }
 
 /// One bulk send, with its counters live from the ledger.

@@ -1,0 +1,167 @@
+// The bulk-send workflow in the browser against the real server and the simulator:
+// create a send from the production sample with preview and column mapping, watch it
+// finish, read its campaign report; pause and resume a slow one; settle ambiguous
+// recipients; and a viewer sees no action and gets 403 on the form.
+import { test, before, after } from "node:test";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSim, startApp, browser, signIn, check, shoot, root } from "./harness.mjs";
+
+const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
+const simBinary = process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
+let sim, app, chrome, page, token;
+
+before(async () => {
+  sim = await startSim(simBinary);
+  app = await startApp(binary, sim, { SEND_RATE_PER_SECOND: "5", DOPPLER_RELAY_TIMEOUT: "2" });
+  chrome = await browser();
+  token = await app.token();
+  page = await chrome.newPage();
+  page.on("pageerror", (e) => { throw e; });
+  await signIn(page, app.base, "admin", app.password);
+});
+after(async () => {
+  await chrome?.close();
+  await app?.stop();
+  await sim?.stop();
+});
+
+const templateId = async () => {
+  const list = await app.api("GET", "/api/v1/templates?q=Descuento", token);
+  return list.items[0].id;
+};
+
+async function createByApi(csv, fields = {}) {
+  const form = new FormData();
+  form.append("recipients_file", new Blob([csv], { type: "text/csv" }), "e2e.csv");
+  form.append("template_id", await templateId());
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  const r = await fetch(app.base + "/api/v1/bulk-sends", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+  if (r.status !== 201) throw new Error(`create: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+function deudaRows(n) {
+  let csv = "email;identificacion;nombres;deuda;descuento;total_a_pagar\n";
+  for (let i = 1; i <= n; i++) csv += `cliente${i}@example.com;09${String(i).padStart(8, "0")};Cliente ${i};${100 + i};10;${90 + i}\n`;
+  return csv;
+}
+
+const badge = (text) => page.waitForSelector(`h1 .badge:has-text("${text}")`, { timeout: 60000 });
+
+test("an operator creates a send from the sample with mapping and preview, watches it finish and reads its report", async () => {
+  // The production sample, its "nombres" column renamed: the form must map it.
+  const sample = readFileSync(join(root, "../shared/samples/recipients/variables_deuda.csv"), "utf8").replace("nombres", "cliente");
+  const file = join(mkdtempSync(join(tmpdir(), "relay-e2e-csv-")), "variables_deuda.csv");
+  writeFileSync(file, sample);
+
+  await page.click("nav a:has-text('Nuevo envío')");
+  await page.waitForSelector("h1:has-text('Nuevo envío')");
+  await page.fill("input[aria-controls=template-options]", "Descuento");
+  await page.click(".option:has-text('Descuento en su deuda')");
+  await page.waitForSelector("[data-testid=chosen-template]");
+  check((await page.inputValue("input[name=subject]")) === "Descuento en su deuda", "choosing a template fills the subject");
+
+  await page.setInputFiles("input[name=recipients_file]", file);
+  await page.waitForSelector("[data-testid=csv-preview]");
+  check((await page.textContent("[data-testid=csv-preview]")).includes("email"), "the preview names the detected e-mail column");
+  check((await page.textContent("[data-testid=valid-rows]")).trim() === "0", "without the variable's column no row is valid yet");
+  await page.waitForSelector("[data-testid=missing-variables]");
+  check((await page.textContent("[data-testid=missing-variables]")).includes("nombres"), "a variable no column provides is shown before anything is created");
+  check((await page.locator("[data-testid=problem-rows] li").count()) === 3, "the rows in error are listed with their verdict");
+  await shoot(page, "new-send");
+
+  await page.selectOption("label.missing select", "cliente");
+  await page.waitForSelector("[data-testid=missing-variables]", { state: "detached" });
+  await page.waitForSelector("[data-testid=valid-rows]:text-is('3')");
+  check(true, "mapping the column to the variable clears the check and the three rows become valid");
+
+  await page.click("button:has-text('Vista previa')");
+  const frame = await (await page.waitForSelector("iframe[data-testid=template-preview]")).contentFrame();
+  await frame.waitForSelector("h2");
+  check((await frame.textContent("h2")).includes("Nombre Apellido"), "'Vista previa' renders the template with the first row, mapped");
+  check((await page.getAttribute("iframe[data-testid=template-preview]", "sandbox")) === "", "the preview runs in a sandboxed frame");
+  await page.click(".dialog button:has-text('Cerrar')");
+
+  await page.dblclick("button:has-text('Crear envío')");
+  await page.waitForURL(/\/envios\/\d+$/);
+  const id = Number(page.url().split("/").pop());
+  const all = await app.api("GET", "/api/v1/bulk-sends?period=all", token);
+  check(all.total === 1, "a double click creates one send");
+  await badge("terminado");
+  check((await page.textContent(".legend")).includes("Enviados 3"), "the progress reaches all three sent without a manual refresh");
+  await shoot(page, "send-detail");
+
+  await page.click("button[role=tab]:has-text('Historial')");
+  await page.waitForSelector("[data-testid=timeline]");
+  const timeline = await page.textContent("[data-testid=timeline]");
+  check(["Creado e importado", "Envío iniciado", "Terminado"].every((e) => timeline.includes(e)), "the history shows creation, start and end");
+
+  await page.click("button[role=tab]:has-text('Reporte')");
+  await page.waitForSelector(".cards.big", { timeout: 90000 });
+  check(true, "the campaign report appears by itself once the post-send report is loaded");
+  check((await page.textContent(".cards.big")).includes("Entregados"), "the report shows delivered as a big number");
+  check(await page.isVisible("figure.chart svg"), "the report draws its charts as SVG");
+  await shoot(page, "campaign-report");
+
+  await page.click("nav a:has-text('Envíos')");
+  await page.waitForSelector(`table.data a:has-text("${id}")`);
+  check((await page.textContent(".cards")).includes("Terminados"), "the list shows its cards");
+  await shoot(page, "send-list");
+});
+
+test("a slow send is paused and resumed from its page", async () => {
+  await sim.faults({ latency_ms: 300 });
+  const send = await createByApi(deudaRows(120), { send_now: "true" });
+  await page.goto(`${app.base}/envios/${send.id}`);
+  await page.click("button:has-text('Pausar')");
+  await badge("pausado");
+  check(await page.isVisible("[data-testid=pause-reason]"), "a paused send says why");
+  // Resumed at once: the batch in flight when the pause came may still be finishing.
+  await page.click("button:has-text('Reanudar')");
+  await badge("terminado");
+  const done = await app.api("GET", `/api/v1/bulk-sends/${send.id}`, token);
+  check(done.counts.sent === 120, "after resuming every recipient is sent");
+  const messages = await (await fetch(sim.base + "/_sim/messages")).json();
+  const to = messages.filter((m) => m.recipient.startsWith("cliente")).map((m) => m.recipient);
+  check(to.length === 120 && new Set(to).size === 120, "Doppler received each of the 120 exactly once");
+  await sim.faults({});
+});
+
+test("ambiguous recipients are explained and settled one by one or all together", async () => {
+  await sim.faults({ rate_timeout: 1, sends_only: true });
+  const send = await createByApi(deudaRows(3), { send_now: "true" });
+  await page.goto(`${app.base}/envios/${send.id}`);
+  await page.waitForSelector("[data-testid=ambiguous-callout]", { timeout: 60000 });
+  await sim.faults({});
+  check((await page.textContent("[data-testid=ambiguous-callout]")).includes("No sabemos si estos mensajes salieron"), "the callout explains what ambiguous means");
+  await shoot(page, "ambiguous");
+  await page.selectOption("[data-testid=send-status-filter]", "ambiguous");
+  await page.click("table.data button:has-text('Marcar enviado') >> nth=0");
+  await page.waitForSelector(".toast:has-text('1 destinatario resuelto')");
+  check(true, "one ambiguous recipient is marked sent from its row");
+  await page.click("[data-testid=ambiguous-callout] button:has-text('Reenviar todos')");
+  await page.click(".dialog button:has-text('Confirmar')");
+  await page.waitForSelector(".toast:has-text('2 destinatarios resueltos')");
+  await page.waitForSelector("[data-testid=ambiguous-callout]", { state: "detached", timeout: 60000 });
+  const after = await app.api("GET", `/api/v1/bulk-sends/${send.id}`, token);
+  check(after.counts.ambiguous === 0 && after.counts.sent >= 1, "the rest are resent and nothing stays ambiguous");
+});
+
+test("a viewer sees sends but no action, and the form answers 403", async () => {
+  await app.api("POST", "/api/v1/users", token, { username: "lectora", password: "lectura-segura-1", permissions: ["bulk_sends.view"] });
+  const context = await chrome.newContext();
+  const viewer = await context.newPage();
+  await signIn(viewer, app.base, "lectora", "lectura-segura-1");
+  await viewer.waitForSelector("table.data");
+  check(!(await viewer.isVisible("a:has-text('Nuevo envío')")), "a viewer sees no 'Nuevo envío'");
+  await viewer.click("table.data td a >> nth=0");
+  await viewer.waitForSelector("h1 .badge");
+  check((await viewer.locator(".page-head .actions button").count()) === 0, "a viewer sees no action buttons on a send");
+  await viewer.goto(app.base + "/envios/nuevo");
+  await viewer.waitForSelector("[data-testid=forbidden]");
+  check(await viewer.isVisible("text=No tienes permiso"), "a viewer opening the form's URL gets the 403 page");
+  await shoot(viewer, "forbidden");
+  await context.close();
+});

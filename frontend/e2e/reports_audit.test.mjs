@@ -1,0 +1,78 @@
+// A report manager's day in the browser: request a report, process it, load it into the
+// default and the analytics database (a real PostgreSQL one), see both "Cargado en" badges
+// and why a second load is not offered; then retry a failed job from "Auditoría".
+import { test, before, after } from "node:test";
+import { execFileSync } from "node:child_process";
+import { startSim, startApp, browser, signIn, check, shoot } from "./harness.mjs";
+
+const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
+const simBinary = process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
+const pg = process.env.TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+const analyticsDb = `relay_e2e_analytics_${process.pid}`;
+const psql = (sql) => execFileSync("psql", [pg, "-v", "ON_ERROR_STOP=1", "-qc", sql]);
+let sim, app, chrome, page, token;
+
+before(async () => {
+  psql(`CREATE DATABASE ${analyticsDb}`);
+  sim = await startSim(simBinary);
+  app = await startApp(binary, sim, { ANALYTICS_DATABASE_URL: pg.replace(/\/[^/]*$/, `/${analyticsDb}`) });
+  chrome = await browser();
+  token = await app.token();
+  await app.api("POST", "/api/v1/users", token, {
+    username: "reportes", password: "reportes-seguro-1",
+    permissions: ["reports.view", "reports.request", "reports.can_process_reports", "reports.can_load_to_db", "jobs.view", "audit.view"],
+  });
+  page = await chrome.newPage();
+  page.on("pageerror", (e) => { throw e; });
+  await signIn(page, app.base, "reportes", "reportes-seguro-1");
+});
+after(async () => {
+  await chrome?.close();
+  await app?.stop();
+  await sim?.stop();
+  psql(`DROP DATABASE IF EXISTS ${analyticsDb} WITH (FORCE)`);
+});
+
+// Today in the server's TIME_ZONE (the harness sets America/Guayaquil).
+const today = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Guayaquil" }).format(new Date());
+
+test("a report manager requests, processes and loads a report into both databases", async () => {
+  check(!(await page.isVisible("nav a:has-text('Nuevo envío')")), "a report manager sees no 'Nuevo envío'");
+  await page.click("nav a:has-text('Reportes')");
+  await page.waitForSelector("h1:has-text('Reportes')");
+  await page.click("button:has-text('Solicitar reporte')");
+  await page.fill("input[name=start_date]", today);
+  await page.fill("input[name=end_date]", today);
+  await page.click("[data-testid=request-report] button[type=submit]");
+  const state = await (await page.waitForSelector("table.data tr[data-testid^=report-] .badge")).textContent();
+  check(["PENDING", "PROCESSING", "READY"].includes(state.trim()), `the requested report is listed with its state (${state.trim()})`);
+  await page.click("button:has-text('Procesar pendientes ahora')");
+  await page.waitForSelector("table.data .badge:has-text('READY')", { timeout: 60000 });
+  check(true, "processing brings it to READY without reloading the page");
+
+  await page.click("button:has-text('Cargar BD (default)')");
+  await page.waitForSelector("table.data .badge:has-text('Cargado en: default')");
+  await page.click("button:has-text('Cargar BD (analytics)')");
+  await page.waitForSelector("table.data .badge:has-text('Cargado en: analytics')");
+  check(true, "both 'Cargado en' badges are shown");
+  check(await page.isDisabled("button:has-text('Cargar BD (default)')"), "a second load into default is not offered");
+  check((await page.textContent("[data-testid=why-not-default]")).includes("Ya cargado en default"), "and the page says why");
+  await shoot(page, "reports");
+});
+
+test("a job in error is retried from 'Auditoría'", async () => {
+  await sim.faults({ report_status: 400 });
+  await app.api("POST", "/api/v1/reports", token, { report_type: "bounces", start_date: today, end_date: today });
+  await app.api("POST", "/api/v1/reports/process-pending", token);
+  await page.goto(app.base + "/auditoria?estado=error");
+  await page.waitForSelector("table.data .badge:has-text('error')", { timeout: 60000 });
+  check(true, "the failed job is listed with its error");
+  await sim.faults({});
+  await page.click("table.data button:has-text('Reintentar')");
+  await page.waitForSelector(".toast:has-text('Trabajo reintentado')");
+  check(true, "'Reintentar' queues it again");
+  await shoot(page, "audit");
+  await page.click("button[role=tab]:has-text('Registro de acciones')");
+  await page.waitForSelector("table.data code:has-text('auth.login')");
+  check(true, "the action log shows who signed in");
+});

@@ -1,0 +1,165 @@
+//! Bulk sends: the list and its cards, one send, its actions, recipients, history and report.
+
+use relay_types::{
+    BulkEvent, BulkSend, BulkSummary, CampaignReport, Page, Recipient, ResolveAction,
+    ResolveAmbiguous, ResolveResult,
+};
+use web_sys::FormData;
+
+use super::{decode, download, get, post, query, send, ApiResult, Body};
+
+/// The list's filters, as they stand in the page's URL.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    pub q: String,
+    /// A `BulkSendStatus` spelling, or empty for all.
+    pub status: String,
+    /// `current_month` or `all`.
+    pub period: String,
+    pub page: u64,
+}
+
+impl ListFilter {
+    fn query(&self, with_page: bool) -> String {
+        let mut pairs = vec![
+            ("q", self.q.clone()),
+            ("status", self.status.clone()),
+            ("period", self.period.clone()),
+        ];
+        if with_page {
+            pairs.push(("page", self.page.max(1).to_string()));
+            pairs.push(("page_size", PAGE_SIZE.to_string()));
+        }
+        query(&pairs)
+    }
+}
+
+pub const PAGE_SIZE: u64 = 20;
+
+pub async fn list(filter: &ListFilter) -> ApiResult<Page<BulkSend>> {
+    get(&format!("/api/v1/bulk-sends{}", filter.query(true))).await
+}
+
+pub async fn summary(filter: &ListFilter) -> ApiResult<BulkSummary> {
+    get(&format!(
+        "/api/v1/bulk-sends/summary{}",
+        filter.query(false)
+    ))
+    .await
+}
+
+pub async fn one(id: i64) -> ApiResult<BulkSend> {
+    get(&format!("/api/v1/bulk-sends/{id}")).await
+}
+
+/// Creates a send from the form; the key makes a repeat (double click, retry after a lost
+/// answer) return the send already created.
+pub async fn create(form: FormData, idempotency_key: &str) -> ApiResult<BulkSend> {
+    let response = send(
+        gloo_net::http::Method::POST,
+        "/api/v1/bulk-sends",
+        &[("Idempotency-Key", idempotency_key)],
+        &Body::Form(form),
+    )
+    .await?;
+    decode(response).await
+}
+
+/// `queue`, `pause`, `resume` or `cancel`.
+pub async fn act(id: i64, verb: &str) -> ApiResult<BulkSend> {
+    post(&format!("/api/v1/bulk-sends/{id}/{verb}"), Body::Empty).await
+}
+
+pub async fn history(id: i64) -> ApiResult<Vec<BulkEvent>> {
+    get(&format!("/api/v1/bulk-sends/{id}/history")).await
+}
+
+/// The recipient table's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecipientFilter {
+    pub q: String,
+    pub send_status: String,
+    pub validation_status: String,
+    pub page: u64,
+}
+
+impl RecipientFilter {
+    fn query(&self, with_page: bool) -> String {
+        let mut pairs = vec![
+            ("q", self.q.clone()),
+            ("send_status", self.send_status.clone()),
+            ("validation_status", self.validation_status.clone()),
+        ];
+        if with_page {
+            pairs.push(("page", self.page.max(1).to_string()));
+            pairs.push(("page_size", PAGE_SIZE.to_string()));
+        }
+        query(&pairs)
+    }
+}
+
+pub async fn recipients(id: i64, filter: &RecipientFilter) -> ApiResult<Page<Recipient>> {
+    get(&format!(
+        "/api/v1/bulk-sends/{id}/recipients{}",
+        filter.query(true)
+    ))
+    .await
+}
+
+pub async fn export_recipients(id: i64, filter: &RecipientFilter) -> ApiResult<()> {
+    download(
+        format!(
+            "/api/v1/bulk-sends/{id}/recipients.csv{}",
+            filter.query(false)
+        ),
+        format!("envio-{id}-destinatarios.csv"),
+    )
+    .await
+}
+
+/// Settles ambiguous recipients: the ones given, or all of the send's.
+pub async fn resolve(
+    id: i64,
+    action: ResolveAction,
+    recipient_ids: Option<Vec<i64>>,
+) -> ApiResult<ResolveResult> {
+    let body = ResolveAmbiguous {
+        action,
+        recipient_ids,
+    };
+    post(
+        &format!("/api/v1/bulk-sends/{id}/recipients/resolve"),
+        Body::json(&body),
+    )
+    .await
+}
+
+pub async fn report(id: i64) -> ApiResult<CampaignReport> {
+    get(&format!("/api/v1/bulk-sends/{id}/report")).await
+}
+
+pub async fn refresh_report(id: i64) -> ApiResult<BulkSend> {
+    post(
+        &format!("/api/v1/bulk-sends/{id}/report/refresh"),
+        Body::Empty,
+    )
+    .await
+}
+
+/// This send's rows of its loaded report.
+pub async fn export_report(id: i64) -> ApiResult<()> {
+    download(
+        format!("/api/v1/bulk-sends/{id}/report.csv"),
+        format!("envio-{id}-reporte.csv"),
+    )
+    .await
+}
+
+/// The whole consolidated report the send's figures come from (the day's rows).
+pub async fn export_day_report(report_id: i64) -> ApiResult<()> {
+    download(
+        format!("/api/v1/reports/{report_id}/download"),
+        format!("reporte-{report_id}.csv"),
+    )
+    .await
+}

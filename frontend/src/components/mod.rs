@@ -1,0 +1,12 @@
+//! The pieces every page is built from: one table, one pager, one search box, badges with the
+//! legacy colours, the progress bar, the confirm dialog, charts, and the app's frame.
+
+pub mod badge;
+pub mod charts;
+pub mod confirm;
+pub mod guard;
+pub mod pager;
+pub mod progress;
+pub mod search;
+pub mod shell;
+pub mod table;

@@ -1,0 +1,77 @@
+//! The audit log: who did what, when, to which object, searched and filtered by action.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::audit;
+use crate::components::pager::Pager;
+use crate::components::search::SearchBox;
+use crate::components::table::{Empty, Table};
+use crate::pages::bulk_sends::set_query_param;
+use crate::state::format::{datetime, relative};
+use crate::state::i18n::t;
+
+#[component]
+pub fn AuditLog() -> impl IntoView {
+    let t = t();
+    let query = use_query_map();
+    let set_param = set_query_param();
+    let filter = Memo::new(move |_| {
+        query.with(|q| {
+            (
+                q.get("accion").unwrap_or_default(),
+                q.get("q").unwrap_or_default(),
+                q.get("pagina")
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .unwrap_or(1),
+            )
+        })
+    });
+    let list = LocalResource::new(move || {
+        let (action, q, page) = filter.get();
+        async move { audit::list(&action, &q, page).await }
+    });
+    let on_action = {
+        let set_param = set_param.clone();
+        Callback::new(move |text: String| set_param("accion", text.trim().to_string(), true))
+    };
+    let on_search = {
+        let set_param = set_param.clone();
+        Callback::new(move |text: String| set_param("q", text.trim().to_string(), true))
+    };
+    let on_page = Callback::new(move |page: u64| set_param("pagina", page.to_string(), false));
+    view! {
+        <div class="toolbar">
+            <SearchBox value=Signal::derive(move || filter.with(|f| f.1.clone())) on_search=on_search
+                label=t.search placeholder=t.audit_search_placeholder/>
+            <SearchBox value=Signal::derive(move || filter.with(|f| f.0.clone())) on_search=on_action
+                label=t.action placeholder=t.action_placeholder/>
+        </div>
+        {move || match list.get() {
+            None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
+            Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+            Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_audit_entries/> }.into_any(),
+            Some(Ok(page)) => {
+                let total = page.total;
+                view! {
+                    <Table headers=[t.when, t.who, t.action, t.object, t.address]>
+                        {page.items.into_iter().map(|e| view! {
+                            <tr>
+                                <td data-label=t.when><time title=datetime(&e.created_at)>{relative(&e.created_at)}</time></td>
+                                <td data-label=t.who>{e.actor_username.clone()}</td>
+                                <td data-label=t.action><code>{e.action.clone()}</code></td>
+                                <td data-label=t.object>{match (&e.target_type, &e.target_id) {
+                                    (Some(kind), Some(id)) => format!("{kind} {id}"),
+                                    (Some(kind), None) => kind.clone(),
+                                    _ => String::new(),
+                                }}</td>
+                                <td data-label=t.address>{e.ip.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </Table>
+                    <Pager page=Signal::derive(move || filter.with(|f| f.2)) total=total page_size=20 on_page=on_page/>
+                }.into_any()
+            }
+        }}
+    }
+}

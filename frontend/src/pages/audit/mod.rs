@@ -1,0 +1,69 @@
+//! "Auditoría": the background jobs (state, type and send filters, attempts, progress,
+//! messages and errors, "Reintentar") and the log of who did what, when, to what. The tab
+//! and the filters are in the URL.
+
+mod jobs;
+mod log;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use relay_types::PermissionCode;
+
+use crate::pages::bulk_sends::set_query_param;
+use crate::state::i18n::t;
+use crate::state::session::use_session;
+
+#[component]
+pub fn Audit() -> impl IntoView {
+    let t = t();
+    let session = use_session();
+    let query = use_query_map();
+    let set_param = set_query_param();
+    let can_jobs = move || session.can(PermissionCode::JobsView);
+    let can_log = move || session.can(PermissionCode::AuditView);
+    let tab = Memo::new(move |_| {
+        let asked = query.with(|q| q.get("pestana")).unwrap_or_default();
+        if (asked == "registro" && can_log()) || !can_jobs() {
+            "registro"
+        } else {
+            "trabajos"
+        }
+    });
+    let tabs = move || {
+        let mut tabs = Vec::new();
+        if can_jobs() {
+            tabs.push(("trabajos", t.tab_jobs));
+        }
+        if can_log() {
+            tabs.push(("registro", t.tab_audit_log));
+        }
+        tabs
+    };
+    view! {
+        <section class="page">
+            <header class="page-head">
+                <div>
+                    <h1>{t.nav_audit}</h1>
+                    <p class="subtitle">{t.audit_subtitle}</p>
+                </div>
+            </header>
+            <div class="tabs" role="tablist">
+                {move || tabs().into_iter().map(|(key, label)| {
+                    let set_param = set_param.clone();
+                    view! {
+                        <button role="tab" class="tab" id=format!("tab-{key}") aria-controls="tab-panel"
+                            aria-selected=move || (tab.get() == key).to_string()
+                            on:click=move |_| set_param("pestana", key.to_string(), true)>{label}</button>
+                    }
+                }).collect_view()}
+            </div>
+            <div role="tabpanel" id="tab-panel" aria-labelledby=move || format!("tab-{}", tab.get())>
+                {move || if tab.get() == "registro" {
+                    view! { <log::AuditLog/> }.into_any()
+                } else {
+                    view! { <jobs::JobList/> }.into_any()
+                }}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,390 @@
+//! "Envío N": header with the state and the actions the state and the user's permissions
+//! allow, live progress with rate and time left, the ambiguous callout, and tabs for
+//! recipients, the campaign report, jobs and history (the tab is in the URL).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use relay_types::{
+    BulkAction, BulkReportState, BulkSend, BulkSendStatus, PermissionCode, ResolveAction,
+};
+
+use super::history::History;
+use super::jobs::Jobs;
+use super::recipients::Recipients;
+use super::report::CampaignReportTab;
+use super::{is_moving, poll, set_query_param};
+use crate::api::{bulk_sends, ApiResult};
+use crate::components::badge::{report_tone, Badge, BulkBadge};
+use crate::components::confirm::Confirm;
+use crate::components::progress::ProgressBar;
+use crate::pages::errors::NotFound;
+use crate::state::browser::sleep;
+use crate::state::format::{
+    datetime, is_past, minutes_since, minutes_until, number, relative, time,
+};
+use crate::state::i18n::t;
+use crate::state::session::use_session;
+use crate::state::toasts::use_toasts;
+
+#[component]
+pub fn BulkSendDetail() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
+    // Drawn once per send: refreshes update the figures in place, so open dialogs, the
+    // chosen tab, filters and focus stay as they are.
+    move || match id.get() {
+        None => view! { <NotFound/> }.into_any(),
+        Some(id) => view! { <Loaded id=id/> }.into_any(),
+    }
+}
+
+/// Whether the send's page should look again soon: something moves, or its report is on
+/// its way.
+fn is_live(send: &BulkSend) -> bool {
+    is_moving(send.status)
+        || matches!(
+            send.report.status,
+            BulkReportState::Pending | BulkReportState::Processing
+        )
+        || (send.status.is_finished()
+            && send.report.status == BulkReportState::NotStarted
+            && send.counts.sent > 0
+            && send
+                .finished_at
+                .as_ref()
+                .is_some_and(|at| minutes_since(at, None) < 30.0))
+}
+
+#[component]
+fn Loaded(id: i64) -> impl IntoView {
+    let bulk = LocalResource::new(move || bulk_sends::one(id));
+    let send = RwSignal::new(None::<BulkSend>);
+    Effect::new(move |_| {
+        if let Some(Ok(latest)) = bulk.get() {
+            send.set(Some(latest));
+        }
+    });
+    poll(
+        move || send.with_untracked(|s| s.as_ref().is_some_and(is_live)),
+        move || bulk.refetch(),
+    );
+    let reload = Callback::new(move |()| bulk.refetch());
+    view! {
+        <Show when=move || send.with(Option::is_some) fallback=move || match bulk.get() {
+            Some(Err(err)) if err.status == 404 => view! { <NotFound/> }.into_any(),
+            Some(Err(err)) => view! { <p class="error page" role="alert">{err.detail}</p> }.into_any(),
+            _ => view! { <p class="loading page" aria-busy="true">{t().loading}</p> }.into_any(),
+        }>
+            <Detail id=id send=send reload=reload/>
+        </Show>
+    }
+}
+
+/// The dialogs' state lives with the page, not with the parts redrawn on each refresh.
+#[derive(Clone, Copy)]
+struct Dialogs {
+    cancel: RwSignal<bool>,
+    resolve: RwSignal<bool>,
+    resolve_action: RwSignal<Option<ResolveAction>>,
+}
+
+#[component]
+fn Detail(id: i64, send: RwSignal<Option<BulkSend>>, reload: Callback<()>) -> impl IntoView {
+    let t = t();
+    let query = use_query_map();
+    let set_param = set_query_param();
+    let tab = Memo::new(move |_| {
+        query.with(|q| q.get("pestana").unwrap_or_else(|| "destinatarios".into()))
+    });
+    let session = use_session();
+    let dialogs = Dialogs {
+        cancel: RwSignal::new(false),
+        resolve: RwSignal::new(false),
+        resolve_action: RwSignal::new(None),
+    };
+    let busy = RwSignal::new(false);
+    let tabs = move || {
+        let mut tabs = vec![
+            ("destinatarios", t.tab_recipients),
+            ("reporte", t.tab_report),
+        ];
+        if session.can(PermissionCode::JobsView) {
+            tabs.push(("trabajos", t.tab_jobs));
+        }
+        tabs.push(("historial", t.tab_history));
+        tabs
+    };
+    let status = Signal::derive(move || send.with(|s| s.as_ref().map(|s| s.status)));
+    let report_state = Signal::derive(move || send.with(|s| s.as_ref().map(|s| s.report.status)));
+    view! {
+        <section class="page">
+            {move || send.get().map(|send| {
+                let counts = send.counts.clone();
+                view! {
+                    <header class="page-head">
+                        <div>
+                            <p class="crumbs"><A href="/envios">{t.nav_bulk_sends}</A> " / " {(t.bulk_send_n)(id)}</p>
+                            <h1>{(t.bulk_send_n)(id)} " · " {send.template_name.clone()} " " <BulkBadge status=send.status/></h1>
+                            <p class="subtitle">
+                                {if send.subject.is_empty() { t.subject_from_template.to_string() } else { send.subject.clone() }}
+                                " · " {format!("{} <{}>", send.from_name, send.from_email)}
+                            </p>
+                        </div>
+                        <Actions send=send.clone() reload=reload dialogs=dialogs busy=busy/>
+                    </header>
+                    <Facts send=send.clone()/>
+                    <section class="panel" aria-labelledby="progress-title">
+                        <h2 id="progress-title">{t.progress}</h2>
+                        <ProgressBar counts=counts.clone()/>
+                        <Pace send=send.clone()/>
+                    </section>
+                    {(counts.ambiguous > 0
+                        && session.can(PermissionCode::BulkSendsOperate)
+                        && send.status.allows(BulkAction::ResolveAmbiguous))
+                        .then(|| view! { <AmbiguousCallout count=counts.ambiguous dialogs=dialogs/> })}
+                }
+            })}
+            <ResolveDialog id=id dialogs=dialogs reload=reload
+                count=Signal::derive(move || send.with(|s| s.as_ref().map_or(0, |s| s.counts.ambiguous)))/>
+            <Confirm open=dialogs.cancel title=t.cancel_send
+                text=move || (t.cancel_explained)(send.with(|s| s.as_ref().map_or(0, |s| s.counts.pending)))
+                confirm=t.cancel_send danger=true
+                on_confirm=Callback::new(move |()| act(id, "cancel", t.cancelled_toast, busy, reload))/>
+            <div class="tabs" role="tablist" aria-label=t.progress>
+                {move || tabs().into_iter().map(|(key, label)| {
+                    let set_param = set_param.clone();
+                    view! {
+                        <button role="tab" class="tab" id=format!("tab-{key}") aria-controls="tab-panel"
+                            aria-selected=move || (tab.get() == key).to_string()
+                            on:click=move |_| set_param("pestana", key.to_string(), false)>
+                            {label}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+            <div role="tabpanel" id="tab-panel" aria-labelledby=move || format!("tab-{}", tab.get())>
+                {move || match tab.get().as_str() {
+                    "reporte" => view! { <CampaignReportTab id=id report_state=report_state/> }.into_any(),
+                    "trabajos" => view! { <Jobs id=id/> }.into_any(),
+                    "historial" => view! { <History id=id/> }.into_any(),
+                    _ => view! { <Recipients id=id status=status reload=reload/> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+/// Runs an action (`queue`, `pause`, `resume`, `cancel`) and says how it went.
+fn act(
+    id: i64,
+    verb: &'static str,
+    done: &'static str,
+    busy: RwSignal<bool>,
+    reload: Callback<()>,
+) {
+    let toasts = use_toasts();
+    busy.set(true);
+    spawn_local(async move {
+        let mut outcome = bulk_sends::act(id, verb).await;
+        // Right after a pause the batch in flight is still finishing: resuming waits for
+        // it (up to 30 s) instead of failing.
+        let mut waited = 0;
+        while verb == "resume"
+            && waited < 30
+            && matches!(&outcome, Err(err) if err.code == "bulk_send_job_active")
+        {
+            sleep(1000).await;
+            waited += 1;
+            outcome = bulk_sends::act(id, verb).await;
+        }
+        match outcome {
+            Ok(_) => toasts.success(done),
+            Err(err) => toasts.error(err.detail),
+        }
+        busy.set(false);
+        reload.try_run(());
+    });
+}
+
+/// Created, scheduled, the file's verdicts, the report's state.
+#[component]
+fn Facts(send: BulkSend) -> impl IntoView {
+    let t = t();
+    let when = |at: &Option<chrono::DateTime<chrono::Utc>>| {
+        at.as_ref()
+            .map(|at| view! { <time title=datetime(at)>{relative(at)}</time> })
+    };
+    view! {
+        <dl class="facts">
+            <div><dt>{t.created}</dt><dd><time title=datetime(&send.created_at)>{relative(&send.created_at)}</time>
+                {send.created_by.clone().map(|who| format!(" · {who}"))}</dd></div>
+            {send.scheduled_at.as_ref().map(|at| view! {
+                <div><dt>{t.scheduled_for}</dt><dd>{datetime(at)} " (" {relative(at)} ")"</dd></div>
+            })}
+            {send.started_at.is_some().then(|| view! { <div><dt>{t.started}</dt><dd>{when(&send.started_at)}</dd></div> })}
+            {send.finished_at.is_some().then(|| view! { <div><dt>{t.finished}</dt><dd>{when(&send.finished_at)}</dd></div> })}
+            <div><dt>{t.file}</dt><dd>{send.file.name.clone()} " · " {(t.rows_summary)(send.counts.total, send.counts.valid, send.counts.invalid, send.counts.warnings)}</dd></div>
+            <div><dt>{t.report}</dt><dd><Badge tone=report_tone(send.report.status) text=(t.report_status)(send.report.status)/>
+                {(send.report.rows > 0).then(|| format!(" · {} {}", number(send.report.rows), t.rows))}</dd></div>
+            {(!send.import_error.is_empty()).then(|| view! { <div class="wide"><dt>{t.error}</dt><dd class="error">{send.import_error.clone()}</dd></div> })}
+            {(!send.report.error.is_empty()).then(|| view! { <div class="wide"><dt>{t.report_error}</dt><dd class="error">{send.report.error.clone()}</dd></div> })}
+        </dl>
+    }
+}
+
+/// Rate per minute, time left, and why it stopped (quota pause with its reset time).
+#[component]
+fn Pace(send: BulkSend) -> impl IntoView {
+    let t = t();
+    let counts = &send.counts;
+    let rate = send.started_at.as_ref().map(|start| {
+        let minutes = minutes_since(start, send.finished_at.as_ref());
+        if minutes > 0.0 {
+            (counts.sent + counts.failed) as f64 / minutes
+        } else {
+            0.0
+        }
+    });
+    let left = counts.pending + counts.sending;
+    let eta = rate
+        .filter(|r| *r > 0.0 && left > 0 && is_moving(send.status))
+        .map(|r| (left as f64 / r).ceil() as i64);
+    let reason = match (send.status, send.status_reason.as_str()) {
+        (BulkSendStatus::Paused, "quota_exceeded") => Some(match &send.resume_at {
+            Some(at) => (t.quota_paused_until)(&time(at)),
+            None => t.quota_paused.to_string(),
+        }),
+        (BulkSendStatus::Paused, "doppler_unavailable") => Some(t.relay_paused.to_string()),
+        (BulkSendStatus::Paused, _) => Some(t.paused_by_operator.to_string()),
+        _ => None,
+    };
+    view! {
+        <p class="pace">
+            {rate.map(|r| view! { <span>{(t.per_minute)(&number(r.round() as i64))}</span> })}
+            {eta.map(|m| view! { <span>{(t.time_left)(m)}</span> })}
+        </p>
+        {reason.map(|text| view! { <p class="notice" data-testid="pause-reason">{text}</p> })}
+        {(!send.status_message.is_empty()).then(|| view! { <p class="muted">{send.status_message.clone()}</p> })}
+    }
+}
+
+/// The buttons the state allows and the user may press: one primary action, cancel asks.
+#[component]
+fn Actions(
+    send: BulkSend,
+    reload: Callback<()>,
+    dialogs: Dialogs,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let t = t();
+    let session = use_session();
+    let toasts = use_toasts();
+    let id = send.id;
+    let refresh_report = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            match bulk_sends::refresh_report(id).await {
+                Ok(_) => toasts.success(t.report_requested),
+                Err(err) => toasts.error(err.detail),
+            }
+            busy.set(false);
+            reload.try_run(());
+        });
+    };
+    if !session.can(PermissionCode::BulkSendsOperate) {
+        return ().into_any();
+    }
+    let status = send.status;
+    let report = send.report.clone();
+    let report_button = matches!(
+        status,
+        BulkSendStatus::Done | BulkSendStatus::DoneWithErrors | BulkSendStatus::Failed
+    )
+    .then(|| {
+        let (label, enabled) = match report.status {
+            BulkReportState::Pending => (t.report_queued.to_string(), false),
+            BulkReportState::Processing => (t.report_processing.to_string(), false),
+            _ => match &report.refresh_available_at {
+                Some(at) if !is_past(at) => ((t.available_in)(minutes_until(at)), false),
+                _ => (t.refresh_report.to_string(), true),
+            },
+        };
+        view! {
+            <button class="secondary" disabled=move || busy.get() || !enabled on:click=refresh_report>{label}</button>
+        }
+    });
+    let button = move |action: BulkAction,
+                       verb: &'static str,
+                       label: &'static str,
+                       done: &'static str| {
+        status.allows(action).then(|| view! {
+            <button class="primary" disabled=move || busy.get() on:click=move |_| act(id, verb, done, busy, reload)>{label}</button>
+        })
+    };
+    view! {
+        <div class="actions">
+            {button(BulkAction::Queue, "queue", t.queue_send, t.queued_toast)}
+            {button(BulkAction::Pause, "pause", t.pause, t.paused_toast)}
+            {button(BulkAction::Resume, "resume", t.resume, t.resumed_toast)}
+            {report_button}
+            {status.allows(BulkAction::Cancel).then(|| view! {
+                <button class="danger" disabled=move || busy.get() on:click=move |_| dialogs.cancel.set(true)>{t.cancel_send}</button>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// What "ambiguous" means, and settling all of them at once.
+#[component]
+fn AmbiguousCallout(count: i64, dialogs: Dialogs) -> impl IntoView {
+    let t = t();
+    let ask = move |action| {
+        dialogs.resolve_action.set(Some(action));
+        dialogs.resolve.set(true);
+    };
+    view! {
+        <aside class="callout ambiguous" data-testid="ambiguous-callout">
+            <h2>{(t.ambiguous_title)(count)}</h2>
+            <p>{t.ambiguous_explained}</p>
+            <div class="actions">
+                <button class="secondary" on:click=move |_| ask(ResolveAction::MarkSent)>{t.mark_all_sent}</button>
+                <button class="secondary" on:click=move |_| ask(ResolveAction::Resend)>{t.resend_all}</button>
+            </div>
+        </aside>
+    }
+}
+
+/// The confirmation of "Marcar todos como enviados" / "Reenviar todos".
+#[component]
+fn ResolveDialog(
+    id: i64,
+    dialogs: Dialogs,
+    reload: Callback<()>,
+    count: Signal<i64>,
+) -> impl IntoView {
+    let t = t();
+    let toasts = use_toasts();
+    let resend = move || dialogs.resolve_action.get() == Some(ResolveAction::Resend);
+    let resolve = Callback::new(move |()| {
+        let Some(action) = dialogs.resolve_action.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let outcome: ApiResult<_> = bulk_sends::resolve(id, action, None).await;
+            match outcome {
+                Ok(result) => toasts.success((t.resolved_toast)(result.resolved)),
+                Err(err) => toasts.error(err.detail),
+            }
+            reload.try_run(());
+        });
+    });
+    view! {
+        <Confirm open=dialogs.resolve
+            title=move || if resend() { t.resend_all } else { t.mark_all_sent }
+            text=move || if resend() { (t.resend_explained)(count.get()) } else { (t.mark_sent_explained)(count.get()) }
+            confirm=t.confirm on_confirm=resolve/>
+    }
+}

@@ -1,0 +1,177 @@
+//! "Envíos": cards per group of statuses, search, status and period filters and the page,
+//! all in the URL (`?q=&estado=&periodo=todo&pagina=2`), refreshed by itself while anything
+//! is sending.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use relay_types::{BulkSendStatus, BulkSummary, PermissionCode};
+
+use super::{is_moving, poll, set_query_param};
+use crate::api::bulk_sends::{self, ListFilter, PAGE_SIZE};
+use crate::components::badge::BulkBadge;
+use crate::components::pager::Pager;
+use crate::components::progress::MiniProgress;
+use crate::components::search::SearchBox;
+use crate::components::table::{Empty, Table};
+use crate::state::format::{datetime, number, relative};
+use crate::state::i18n::t;
+use crate::state::session::use_session;
+
+#[component]
+pub fn BulkSendList() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let set_param = set_query_param();
+
+    let filter = Memo::new(move |_| {
+        query.with(|q| ListFilter {
+            q: q.get("q").unwrap_or_default(),
+            status: q
+                .get("estado")
+                .filter(|s| s.parse::<BulkSendStatus>().is_ok())
+                .unwrap_or_default(),
+            period: if q.get("periodo").as_deref() == Some("todo") {
+                "all"
+            } else {
+                "current_month"
+            }
+            .into(),
+            page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
+        })
+    });
+    let data = LocalResource::new(move || {
+        let filter = filter.get();
+        async move {
+            let (page, summary) =
+                futures::join!(bulk_sends::list(&filter), bulk_sends::summary(&filter));
+            (page, summary)
+        }
+    });
+    poll(
+        move || {
+            // Something sending on this page, or anywhere in the view (the cards).
+            data.with_untracked(|d| {
+                d.as_ref().is_some_and(|(page, summary)| {
+                    page.as_ref()
+                        .is_ok_and(|page| page.items.iter().any(|b| is_moving(b.status)))
+                        || summary.as_ref().is_ok_and(|s| s.in_progress > 0)
+                })
+            })
+        },
+        move || data.refetch(),
+    );
+
+    let t = t();
+    let on_search = {
+        let set_param = set_param.clone();
+        Callback::new(move |text: String| set_param("q", text.trim().to_string(), true))
+    };
+    let on_status = {
+        let set_param = set_param.clone();
+        move |ev: leptos::ev::Event| set_param("estado", event_target_value(&ev), true)
+    };
+    let on_period = {
+        let set_param = set_param.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            set_param(
+                "periodo",
+                if value == "all" {
+                    "todo".into()
+                } else {
+                    String::new()
+                },
+                true,
+            )
+        }
+    };
+    let on_page = Callback::new(move |page: u64| set_param("pagina", page.to_string(), false));
+
+    view! {
+        <section class="page">
+            <header class="page-head">
+                <div>
+                    <h1>{t.nav_bulk_sends}</h1>
+                    <p class="subtitle">{t.bulk_list_subtitle}</p>
+                </div>
+                <Show when=move || session.can(PermissionCode::BulkSendsOperate)>
+                    <A href="/envios/nuevo" attr:class="button primary">"+ " {t.nav_new_bulk_send}</A>
+                </Show>
+            </header>
+            {move || data.get().map(|(_, summary)| view! { <Cards summary=summary.unwrap_or_default()/> })}
+            <div class="toolbar">
+                <SearchBox value=Signal::derive(move || filter.with(|f| f.q.clone())) on_search=on_search
+                    label=t.search placeholder=t.bulk_search_placeholder/>
+                <label>
+                    <span class="visually-hidden">{t.status}</span>
+                    <select on:change=on_status prop:value=move || filter.with(|f| f.status.clone())>
+                        <option value="">{t.all_statuses}</option>
+                        {BulkSendStatus::ALL
+                            .iter()
+                            .map(|s| view! { <option value=s.as_str()>{(t.bulk_status)(*s)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span class="visually-hidden">{t.period}</span>
+                    <select on:change=on_period prop:value=move || filter.with(|f| f.period.clone())>
+                        <option value="current_month">{t.current_month}</option>
+                        <option value="all">{t.all_time}</option>
+                    </select>
+                </label>
+            </div>
+            {move || match data.get().map(|(page, _)| page) {
+                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
+                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                Some(Ok(page)) if page.items.is_empty() => view! {
+                    <Empty text=if filter.with(|f| f.q.is_empty() && f.status.is_empty()) { t.no_bulk_sends } else { t.no_matches }>
+                        <Show when=move || session.can(PermissionCode::BulkSendsOperate)>
+                            <A href="/envios/nuevo">{t.create_first}</A>
+                        </Show>
+                    </Empty>
+                }.into_any(),
+                Some(Ok(page)) => {
+                    let total = page.total;
+                    view! {
+                        <Table headers=["ID", t.template, t.subject, t.status, t.progress, t.created]>
+                            {page.items.into_iter().map(|b| {
+                                let href = format!("/envios/{}", b.id);
+                                view! {
+                                    <tr>
+                                        <td data-label="ID" class="num"><A href=href.clone()>{b.id}</A></td>
+                                        <td data-label=t.template><A href=href>{b.template_name.clone()}</A></td>
+                                        <td data-label=t.subject>{if b.subject.is_empty() { "—".to_string() } else { b.subject.clone() }}</td>
+                                        <td data-label=t.status><BulkBadge status=b.status/></td>
+                                        <td data-label=t.progress><MiniProgress counts=b.counts.clone()/></td>
+                                        <td data-label=t.created><time title=datetime(&b.created_at)>{relative(&b.created_at)}</time></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </Table>
+                        <Pager page=Signal::derive(move || filter.with(|f| f.page)) total=total page_size=PAGE_SIZE on_page=on_page/>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Cards(summary: BulkSummary) -> impl IntoView {
+    let t = t();
+    let cards = [
+        (t.card_total, summary.total),
+        (t.card_scheduled, summary.scheduled),
+        (t.card_in_progress, summary.in_progress),
+        (t.card_finished, summary.finished),
+        (t.card_with_errors, summary.with_errors),
+    ];
+    view! {
+        <ul class="cards">
+            {cards.into_iter().map(|(label, n)| view! {
+                <li class="stat"><span class="stat-label">{label}</span><strong class="stat-value">{number(n)}</strong></li>
+            }).collect_view()}
+        </ul>
+    }
+}

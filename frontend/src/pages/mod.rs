@@ -1,0 +1,7 @@
+//! One folder per resource; each page reads its state from the URL and the API.
+
+pub mod audit;
+pub mod bulk_sends;
+pub mod errors;
+pub mod reports;
+pub mod session;

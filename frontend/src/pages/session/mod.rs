@@ -1,0 +1,5 @@
+//! "Iniciar sesión".
+
+mod login;
+
+pub use login::Login;

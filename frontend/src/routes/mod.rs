@@ -1,4 +1,0 @@
-//! One module per page.
-
-pub mod home;
-pub mod login;

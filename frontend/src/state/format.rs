@@ -1,0 +1,141 @@
+//! Numbers, dates and relative times in the user's language; times in the server's
+//! `TIME_ZONE` (the browser's own zone may differ, operators think in the office's).
+
+use std::cell::RefCell;
+
+use chrono::{DateTime, Utc};
+use wasm_bindgen::JsValue;
+
+use super::browser::now_ms;
+use super::i18n::{self, Lang};
+
+thread_local! {
+    static TIME_ZONE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+pub fn set_time_zone(zone: &str) {
+    TIME_ZONE.with(|z| *z.borrow_mut() = zone.to_string());
+}
+
+/// `1.234.567` (es) or `1,234,567` (en).
+pub fn number(n: i64) -> String {
+    let separator = match i18n::current() {
+        Lang::Es => '.',
+        Lang::En => ',',
+    };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// A ratio (0..1) as a percentage with one decimal where it matters: `62 %`, `0,5 %`.
+pub fn percent(ratio: f64) -> String {
+    let value = ratio * 100.0;
+    let text = if value > 0.0 && value < 10.0 && value.fract() != 0.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.0}")
+    };
+    match i18n::current() {
+        Lang::Es => format!("{} %", text.replace('.', ",")),
+        Lang::En => format!("{text}%"),
+    }
+}
+
+fn intl(options: &[(&str, &str)]) -> Option<js_sys::Intl::DateTimeFormat> {
+    let object = js_sys::Object::new();
+    for (key, value) in options {
+        js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value)).ok()?;
+    }
+    let zone = TIME_ZONE.with(|z| z.borrow().clone());
+    if !zone.is_empty() && !options.iter().any(|(key, _)| *key == "timeZone") {
+        js_sys::Reflect::set(&object, &"timeZone".into(), &JsValue::from_str(&zone)).ok()?;
+    }
+    let locales = js_sys::Array::of1(&JsValue::from_str(i18n::current().locale()));
+    Some(js_sys::Intl::DateTimeFormat::new(&locales, &object))
+}
+
+fn format_with(at: &DateTime<Utc>, options: &[(&str, &str)]) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+    intl(options)
+        .and_then(|f| f.format().call1(&JsValue::UNDEFINED, &date).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| at.to_rfc3339())
+}
+
+/// `30 nov 2026, 15:42` / `Nov 30, 2026, 3:42 PM`, in `TIME_ZONE`.
+pub fn datetime(at: &DateTime<Utc>) -> String {
+    format_with(at, &[("dateStyle", "medium"), ("timeStyle", "short")])
+}
+
+/// `15:42` / `3:42 PM`, in `TIME_ZONE`.
+pub fn time(at: &DateTime<Utc>) -> String {
+    format_with(at, &[("timeStyle", "short")])
+}
+
+/// "hace 5 min", "en 2 h", "ahora" — to the nearest unit.
+pub fn relative(at: &DateTime<Utc>) -> String {
+    let t = i18n::t();
+    let seconds = (at.timestamp_millis() as f64 - now_ms()) / 1000.0;
+    let magnitude = seconds.abs();
+    if magnitude < 45.0 {
+        return t.just_now.to_string();
+    }
+    let (amount, unit) = if magnitude < 3600.0 {
+        ((magnitude / 60.0).round().max(1.0), "min")
+    } else if magnitude < 86_400.0 {
+        ((magnitude / 3600.0).round(), "h")
+    } else {
+        ((magnitude / 86_400.0).round(), "d")
+    };
+    let amount = format!("{amount:.0} {unit}");
+    if seconds < 0.0 {
+        (t.ago)(&amount)
+    } else {
+        (t.in_time)(&amount)
+    }
+}
+
+/// Minutes until `at` (at least 1), for "Disponible en N min".
+pub fn minutes_until(at: &DateTime<Utc>) -> i64 {
+    let ms = at.timestamp_millis() as f64 - now_ms();
+    (ms / 60_000.0).ceil().max(1.0) as i64
+}
+
+pub fn is_past(at: &DateTime<Utc>) -> bool {
+    (at.timestamp_millis() as f64) <= now_ms()
+}
+
+/// Minutes elapsed since `at` (fractional), for send rates.
+pub fn minutes_since(at: &DateTime<Utc>, until: Option<&DateTime<Utc>>) -> f64 {
+    let end = until.map_or_else(now_ms, |u| u.timestamp_millis() as f64);
+    ((end - at.timestamp_millis() as f64) / 60_000.0).max(0.0)
+}
+
+/// A report's local hour (`YYYY-MM-DD HH:00`, already in `TIME_ZONE`) as `30 nov, 15:00`
+/// or `Nov 30, 3:00 PM`.
+pub fn local_hour(hour: &str) -> String {
+    let Ok(at) = chrono::NaiveDateTime::parse_from_str(hour, "%Y-%m-%d %H:%M") else {
+        return hour.to_string();
+    };
+    format_with(
+        &at.and_utc(),
+        &[
+            ("month", "short"),
+            ("day", "numeric"),
+            ("hour", "numeric"),
+            ("minute", "2-digit"),
+            ("timeZone", "UTC"),
+        ],
+    )
+}

@@ -1,0 +1,14 @@
+//! What the whole app shares: the session, the language and its catalogue, toasts, whether
+//! the API answers, number and date formatting, and the few browser calls the pages need.
+
+pub mod browser;
+pub mod format;
+pub mod i18n;
+pub mod session;
+pub mod toasts;
+
+use leptos::prelude::*;
+
+/// Whether the API answered the last request (false shows the "sin conexión" banner).
+#[derive(Clone, Copy)]
+pub struct Online(pub RwSignal<bool>);
