@@ -13,6 +13,7 @@ use crate::components::guard::{
     audit_visible, landing, reports_visible, RequireAny, RequirePermission,
 };
 use crate::components::shell::Shell;
+use crate::pages::account::{MySenderPage, Tokens};
 use crate::pages::audit::Audit;
 use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend};
 use crate::pages::errors::NotFound;
@@ -79,6 +80,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("auditoria") view=|| view! {
                             <RequireAny allowed=audit_visible><Audit/></RequireAny>
                         }/>
+                        <Route path=path!("tokens") view=Tokens/>
+                        <Route path=path!("mi-remitente") view=MySenderPage/>
                         <Route path=path!("*any") view=NotFound/>
                     </ParentRoute>
                 </Routes>

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod reports;
 pub mod senders;
 pub mod templates;
+pub mod tokens;
 
 use std::cell::RefCell;
 

@@ -84,6 +84,9 @@ fn SideNav() -> impl IntoView {
         if audit_visible(&session) {
             links.push(("/auditoria", t.nav_audit));
         }
+        // Everyone's own: the From of their sends, and tokens for their scripts.
+        links.push(("/mi-remitente", t.nav_my_sender));
+        links.push(("/tokens", t.nav_tokens));
         links
             .into_iter()
             .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })

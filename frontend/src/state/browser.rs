@@ -110,3 +110,30 @@ pub fn move_focus(selector: &str, step: i32) {
     };
     let _ = items[next].focus();
 }
+
+/// Puts `text` on the clipboard; false when the browser refuses.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = window() else {
+        return false;
+    };
+    let clipboard = js_sys::Reflect::get(
+        &window.navigator(),
+        &wasm_bindgen::JsValue::from_str("clipboard"),
+    )
+    .ok();
+    let write = clipboard.as_ref().and_then(|c| {
+        js_sys::Reflect::get(c, &wasm_bindgen::JsValue::from_str("writeText"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    });
+    let (Some(clipboard), Some(write)) = (clipboard, write) else {
+        return false;
+    };
+    let Ok(promise) = write
+        .call1(&clipboard, &wasm_bindgen::JsValue::from_str(text))
+        .and_then(|p| p.dyn_into::<js_sys::Promise>())
+    else {
+        return false;
+    };
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}

@@ -1,0 +1,90 @@
+//! "Mi remitente": the From the user's sends use — their own identity, or the deployment's
+//! default — and setting their own.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use relay_types::{MySender, SetMySender};
+
+use crate::api::senders;
+use crate::state::i18n::t;
+use crate::state::toasts::use_toasts;
+
+#[component]
+pub fn MySenderPage() -> impl IntoView {
+    let t = t();
+    let current = LocalResource::new(senders::mine);
+    view! {
+        <section class="page">
+            <header class="page-head">
+                <div>
+                    <h1>{t.nav_my_sender}</h1>
+                    <p class="subtitle">{t.my_sender_subtitle}</p>
+                </div>
+            </header>
+            {move || match current.get() {
+                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
+                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                Some(Ok(mine)) => view! { <SenderForm mine=mine on_saved=Callback::new(move |()| current.refetch())/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn SenderForm(mine: MySender, on_saved: Callback<()>) -> impl IntoView {
+    let t = t();
+    let toasts = use_toasts();
+    let email = RwSignal::new(
+        mine.sender
+            .as_ref()
+            .map(|s| s.from_email.clone())
+            .unwrap_or_default(),
+    );
+    let name = RwSignal::new(
+        mine.sender
+            .as_ref()
+            .map(|s| s.from_name.clone())
+            .unwrap_or_default(),
+    );
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = SetMySender {
+            from_email: email.get_untracked().trim().to_string(),
+            from_name: name.get_untracked().trim().to_string(),
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match senders::set_mine(&body).await {
+                Ok(_) => {
+                    toasts.success(t.sender_saved);
+                    on_saved.try_run(());
+                }
+                Err(err) => error.set(Some(err.detail)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <dl class="facts" data-testid="effective-sender">
+            <div class="wide"><dt>{t.sends_go_from}</dt><dd>{format!("{} <{}>", mine.effective_from_name, mine.effective_from_email)}</dd></div>
+            {mine.sender.is_none().then(|| view! { <div class="wide"><dt>{t.sender}</dt><dd class="muted">{mine.default_sender.label.clone()}</dd></div> })}
+        </dl>
+        <form class="panel inline-form" on:submit=save>
+            <label>
+                {t.from_name}
+                <input type="text" name="from_name" required maxlength="255" bind:value=name/>
+            </label>
+            <label>
+                {t.from_email}
+                <input type="email" name="from_email" required maxlength="254" bind:value=email/>
+            </label>
+            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || busy.get()>{t.save}</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,178 @@
+//! "Tokens de API": create one (the password is asked again; the secret is shown once, with
+//! a copy button), see when each was last used and when it expires, revoke.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use relay_types::{ApiToken, CreateApiToken};
+
+use crate::api::tokens;
+use crate::components::badge::{Badge, Tone};
+use crate::components::confirm::Confirm;
+use crate::components::table::{Empty, Table};
+use crate::state::browser::copy_text;
+use crate::state::format::{datetime, is_past, relative};
+use crate::state::i18n::t;
+use crate::state::session::use_session;
+use crate::state::toasts::use_toasts;
+
+fn tone_and_label(token: &ApiToken) -> (Tone, &'static str) {
+    let t = t();
+    if token.revoked_at.is_some() {
+        (Tone::Grey, t.token_revoked)
+    } else if token.expires_at.as_ref().is_some_and(is_past) {
+        (Tone::Amber, t.token_expired)
+    } else {
+        (Tone::Green, t.token_active)
+    }
+}
+
+#[component]
+pub fn Tokens() -> impl IntoView {
+    let t = t();
+    let session = use_session();
+    let toasts = use_toasts();
+    let list = LocalResource::new(tokens::mine);
+    let name = RwSignal::new(String::new());
+    let days = RwSignal::new("90".to_string());
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let secret = RwSignal::new(None::<String>);
+    let revoking = RwSignal::new(None::<ApiToken>);
+    let confirm_open = RwSignal::new(false);
+    let superuser = move || {
+        session
+            .me
+            .with(|me| me.as_ref().is_some_and(|me| me.user.is_superuser))
+    };
+
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let expires_in_days = match days.get_untracked().as_str() {
+            "never" => Some(None),
+            value => Some(value.parse::<u32>().ok()),
+        };
+        let body = CreateApiToken {
+            name: name.get_untracked().trim().to_string(),
+            password: password.get_untracked(),
+            expires_in_days,
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match tokens::create(&body).await {
+                Ok(created) => {
+                    secret.set(Some(created.secret));
+                    name.set(String::new());
+                    list.refetch();
+                }
+                Err(err) => error.set(Some(err.detail)),
+            }
+            password.set(String::new());
+            busy.set(false);
+        });
+    };
+    let revoke = Callback::new(move |()| {
+        let Some(token) = revoking.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            match tokens::revoke(token.id).await {
+                Ok(()) => toasts.success((t.token_revoked_toast)(&token.name)),
+                Err(err) => toasts.error(err.detail),
+            }
+            list.refetch();
+        });
+    });
+    let copy = move |_| {
+        if let Some(text) = secret.get_untracked() {
+            spawn_local(async move {
+                if copy_text(&text).await {
+                    toasts.success(t.copied);
+                } else {
+                    toasts.error(t.copy_failed);
+                }
+            });
+        }
+    };
+
+    view! {
+        <section class="page">
+            <header class="page-head">
+                <div>
+                    <h1>{t.nav_tokens}</h1>
+                    <p class="subtitle">{t.tokens_subtitle}</p>
+                </div>
+            </header>
+            {move || secret.get().map(|value| view! {
+                <aside class="callout warn" data-testid="token-secret">
+                    <h2>{t.token_created}</h2>
+                    <p>{t.token_shown_once}</p>
+                    <p><code class="secret">{value}</code></p>
+                    <div class="actions">
+                        <button class="primary" on:click=copy>{t.copy}</button>
+                        <button class="secondary" on:click=move |_| secret.set(None)>{t.token_saved_it}</button>
+                    </div>
+                </aside>
+            })}
+            <form class="panel inline-form" on:submit=create>
+                <h2>{t.new_token}</h2>
+                <label>
+                    {t.token_name}
+                    <input type="text" name="token_name" required maxlength="100" bind:value=name/>
+                </label>
+                <label>
+                    {t.token_expires}
+                    <select name="expires" on:change=move |ev| days.set(event_target_value(&ev))>
+                        {["30", "90", "365"].into_iter().map(|d| view! { <option value=d selected=d == "90">{(t.in_days)(d)}</option> }).collect_view()}
+                        <Show when=superuser><option value="never">{t.never}</option></Show>
+                    </select>
+                </label>
+                <label>
+                    {t.password_again}
+                    <input type="password" name="token_password" required autocomplete="current-password" bind:value=password/>
+                </label>
+                {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || busy.get()>{t.create_token}</button>
+                </div>
+            </form>
+            {move || match list.get() {
+                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
+                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                Some(Ok(items)) if items.is_empty() => view! { <Empty text=t.no_tokens/> }.into_any(),
+                Some(Ok(items)) => view! {
+                    <Table headers=[t.token_name, t.token_prefix, t.status, t.created, t.last_used, t.token_expires, ""]>
+                        {items.into_iter().map(|token| {
+                            let (tone, label) = tone_and_label(&token);
+                            let active = token.revoked_at.is_none();
+                            let ask = token.clone();
+                            view! {
+                                <tr>
+                                    <td data-label=t.token_name>{token.name.clone()}</td>
+                                    <td data-label=t.token_prefix><code>{format!("{}…", token.prefix)}</code></td>
+                                    <td data-label=t.status><Badge tone=tone text=label/></td>
+                                    <td data-label=t.created><time title=datetime(&token.created_at)>{relative(&token.created_at)}</time></td>
+                                    <td data-label=t.last_used>{match &token.last_used_at {
+                                        Some(at) => view! { <time title=datetime(at)>{relative(at)}</time> }.into_any(),
+                                        None => view! { <span class="muted">{t.never_used}</span> }.into_any(),
+                                    }}</td>
+                                    <td data-label=t.token_expires>{match &token.expires_at {
+                                        Some(at) => datetime(at),
+                                        None => t.never.to_string(),
+                                    }}</td>
+                                    <td>{active.then(|| view! {
+                                        <button class="secondary" on:click=move |_| { revoking.set(Some(ask.clone())); confirm_open.set(true); }>{t.revoke}</button>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </Table>
+                }.into_any(),
+            }}
+            <Confirm open=confirm_open title=t.revoke
+                text=move || (t.revoke_explained)(&revoking.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default()))
+                confirm=t.revoke danger=true on_confirm=revoke/>
+        </section>
+    }
+}
