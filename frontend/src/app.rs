@@ -10,7 +10,7 @@ use relay_types::PermissionCode;
 
 use crate::api;
 use crate::components::guard::{
-    audit_visible, landing, reports_visible, RequireAny, RequirePermission,
+    audit_visible, landing, reports_visible, templates_visible, RequireAny, RequirePermission,
 };
 use crate::components::shell::Shell;
 use crate::pages::account::{MySenderPage, Tokens};
@@ -19,6 +19,7 @@ use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend};
 use crate::pages::errors::NotFound;
 use crate::pages::reports::ReportList;
 use crate::pages::session::Login;
+use crate::pages::templates::{TemplateEditor, TemplateListPage};
 use crate::state::i18n::{self, Language};
 use crate::state::session::{use_session, Session};
 use crate::state::toasts::Toasts;
@@ -79,6 +80,17 @@ pub fn App() -> impl IntoView {
                         }/>
                         <Route path=path!("auditoria") view=|| view! {
                             <RequireAny allowed=audit_visible><Audit/></RequireAny>
+                        }/>
+                        <Route path=path!("plantillas") view=|| view! {
+                            <RequireAny allowed=templates_visible><TemplateListPage/></RequireAny>
+                        }/>
+                        <Route path=path!("plantillas/nueva") view=|| view! {
+                            <RequirePermission permission=PermissionCode::TemplatesManage>
+                                <TemplateEditor/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("plantillas/:id") view=|| view! {
+                            <RequireAny allowed=templates_visible><TemplateEditor/></RequireAny>
                         }/>
                         <Route path=path!("tokens") view=Tokens/>
                         <Route path=path!("mi-remitente") view=MySenderPage/>

@@ -24,3 +24,60 @@ pub async fn preview(
     )
     .await
 }
+
+/// The list, asking Doppler again with `refresh` ("Actualizar desde Doppler").
+pub async fn list(q: &str, refresh: bool) -> ApiResult<TemplateList> {
+    get(&format!(
+        "/api/v1/templates{}",
+        query(&[
+            ("q", q.to_string()),
+            (
+                "refresh",
+                if refresh {
+                    "true".into()
+                } else {
+                    String::new()
+                }
+            ),
+            ("page_size", "100".into()),
+        ])
+    ))
+    .await
+}
+
+pub async fn one(id: &str) -> ApiResult<relay_types::TemplateDetail> {
+    get(&format!(
+        "/api/v1/templates/{}",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
+}
+
+pub async fn create(body: &relay_types::TemplateInput) -> ApiResult<relay_types::TemplateDetail> {
+    post("/api/v1/templates", Body::json(body)).await
+}
+
+pub async fn update(
+    id: &str,
+    body: &relay_types::TemplatePatch,
+) -> ApiResult<relay_types::TemplateDetail> {
+    let response = super::send(
+        gloo_net::http::Method::PATCH,
+        &format!("/api/v1/templates/{}", js_sys::encode_uri_component(id)),
+        &[],
+        &Body::json(body),
+    )
+    .await?;
+    super::decode(response).await
+}
+
+pub async fn delete(id: &str) -> ApiResult<()> {
+    super::send(
+        gloo_net::http::Method::DELETE,
+        &format!("/api/v1/templates/{}", js_sys::encode_uri_component(id)),
+        &[],
+        &Body::Empty,
+    )
+    .await?;
+    Ok(())
+}

@@ -57,3 +57,8 @@ pub fn landing(session: &Session) -> &'static str {
         "/envios"
     }
 }
+
+/// "Plantillas": to read them or to manage them.
+pub fn templates_visible(session: &Session) -> bool {
+    session.can(PermissionCode::TemplatesView) || session.can(PermissionCode::TemplatesManage)
+}

@@ -10,7 +10,7 @@ use leptos_router::NavigateOptions;
 use relay_types::PermissionCode;
 
 use crate::api;
-use crate::components::guard::{audit_visible, reports_visible};
+use crate::components::guard::{audit_visible, reports_visible, templates_visible};
 use crate::state::i18n::{t, Lang, Language};
 use crate::state::session::use_session;
 use crate::state::toasts::{use_toasts, ToastKind};
@@ -83,6 +83,9 @@ fn SideNav() -> impl IntoView {
         }
         if audit_visible(&session) {
             links.push(("/auditoria", t.nav_audit));
+        }
+        if templates_visible(&session) {
+            links.push(("/plantillas", t.nav_templates));
         }
         // Everyone's own: the From of their sends, and tokens for their scripts.
         links.push(("/mi-remitente", t.nav_my_sender));

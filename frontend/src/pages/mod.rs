@@ -6,3 +6,4 @@ pub mod bulk_sends;
 pub mod errors;
 pub mod reports;
 pub mod session;
+pub mod templates;

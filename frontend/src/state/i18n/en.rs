@@ -8,6 +8,18 @@ use relay_types::{
 use super::Texts;
 
 pub const EN: Texts = Texts {
+    nav_templates: "Templates",
+    templates_subtitle: "The Doppler Relay templates sends use",
+    refresh_from_doppler: "Refresh from Doppler",
+    new_template: "New template",
+    template_saved: "Template saved in Doppler.",
+    template_deleted: "Template deleted.",
+    delete: "Delete",
+    template_name: "Name",
+    html_body: "HTML body (variables as {{name}})",
+    sample_value: "sample value",
+    delete_template_explained: "The template is deleted from Doppler. Sends already made do not change; those using it that have not started will fail.",
+    templates_fetched: |when| format!("Doppler list from {when}."),
     nav_tokens: "API tokens",
     tokens_subtitle: "For scripts: sent as \"Authorization: Bearer <token>\".",
     token_revoked: "revoked",

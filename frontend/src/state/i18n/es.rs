@@ -8,6 +8,18 @@ use relay_types::{
 use super::Texts;
 
 pub const ES: Texts = Texts {
+    nav_templates: "Plantillas",
+    templates_subtitle: "Las plantillas de Doppler Relay con las que se envía",
+    refresh_from_doppler: "Actualizar desde Doppler",
+    new_template: "Nueva plantilla",
+    template_saved: "Plantilla guardada en Doppler.",
+    template_deleted: "Plantilla eliminada.",
+    delete: "Eliminar",
+    template_name: "Nombre",
+    html_body: "Cuerpo HTML (variables como {{nombre}})",
+    sample_value: "valor de ejemplo",
+    delete_template_explained: "La plantilla se elimina de Doppler. Los envíos ya hechos no cambian; los que la usen y aún no empiecen fallarán.",
+    templates_fetched: |when| format!("Lista de Doppler de {when}."),
     nav_tokens: "Tokens de API",
     tokens_subtitle: "Para scripts: se envían como «Authorization: Bearer <token>».",
     token_revoked: "revocado",

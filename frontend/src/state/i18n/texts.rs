@@ -8,6 +8,18 @@ use relay_types::{
 use relay_types::{ReportState, ReportType};
 
 pub struct Texts {
+    pub nav_templates: &'static str,
+    pub templates_subtitle: &'static str,
+    pub refresh_from_doppler: &'static str,
+    pub new_template: &'static str,
+    pub template_saved: &'static str,
+    pub template_deleted: &'static str,
+    pub delete: &'static str,
+    pub template_name: &'static str,
+    pub html_body: &'static str,
+    pub sample_value: &'static str,
+    pub delete_template_explained: &'static str,
+    pub templates_fetched: fn(&str) -> String,
     pub nav_tokens: &'static str,
     pub tokens_subtitle: &'static str,
     pub token_revoked: &'static str,

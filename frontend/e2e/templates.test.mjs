@@ -1,0 +1,68 @@
+// A template manager creates a template, sees it rendered live with sample values, and
+// deletes it; a reader sees templates without being able to change them.
+import { test, before, after } from "node:test";
+import { startSim, startApp, browser, signIn, check, shoot } from "./harness.mjs";
+
+const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
+const simBinary = process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
+let sim, app, chrome, page, token;
+
+before(async () => {
+  sim = await startSim(simBinary);
+  app = await startApp(binary, sim);
+  chrome = await browser();
+  token = await app.token();
+  page = await chrome.newPage();
+  page.on("pageerror", (e) => { throw e; });
+  await signIn(page, app.base, "admin", app.password);
+});
+after(async () => {
+  await chrome?.close();
+  await app?.stop();
+  await sim?.stop();
+});
+
+test("a template is created, previewed live and deleted", async () => {
+  await page.click("nav a:has-text('Plantillas')");
+  await page.waitForSelector("table.data a:has-text('Descuento en su deuda')");
+  check(true, "the list shows Doppler's templates");
+  await page.click("a:has-text('Nueva plantilla')");
+  await page.fill("input[name=name]", "Aviso de prueba");
+  await page.fill("input[name=subject]", "Hola {{nombres}}");
+  await page.fill("input[name=from_email]", "cobranzas@example.com");
+  await page.fill("textarea[name=html]", "<p>Estimado {{nombres}}, su saldo es {{{saldo}}}.</p>");
+  await page.waitForSelector("[data-testid=template-variables] code:has-text('{{saldo}}')");
+  check(true, "the variables the body uses are listed");
+  await page.fill("[data-testid=template-variables] label:has-text('nombres') input", "Ana <b>");
+  await page.fill("[data-testid=template-variables] label:has-text('saldo') input", "<b>$90</b>");
+  const frame = await (await page.waitForSelector("iframe[data-testid=live-preview]")).contentFrame();
+  await frame.waitForSelector("b:has-text('$90')");
+  check((await frame.textContent("p")).includes("Estimado Ana <b>, su saldo es $90."), "the preview fills the sample values ({{x}} escaped, {{{x}}} raw)");
+  await shoot(page, "template-editor");
+  await page.click("button:has-text('Guardar')");
+  await page.waitForURL((u) => u.pathname.startsWith("/plantillas/") && !u.pathname.endsWith("/nueva"));
+  const id = decodeURIComponent(page.url().split("/").pop());
+  check(id !== "nueva", "saving creates the template and opens it");
+  const listed = await app.api("GET", "/api/v1/templates?q=Aviso%20de%20prueba", token);
+  check(listed.items.some((t) => t.id === id), "Doppler has the new template");
+  await page.click("button.danger:has-text('Eliminar')");
+  await page.click(".dialog button:has-text('Eliminar')");
+  await page.waitForURL("**/plantillas");
+  const after = await app.api("GET", "/api/v1/templates?q=Aviso%20de%20prueba&refresh=true", token);
+  check(!after.items.some((t) => t.id === id), "deleting asks first and removes it");
+});
+
+test("a template reader sees the editor read-only", async () => {
+  await app.api("POST", "/api/v1/users", token, { username: "lector", password: "lector-seguro-1", permissions: ["templates.view"] });
+  const context = await chrome.newContext();
+  const reader = await context.newPage();
+  await signIn(reader, app.base, "lector", "lector-seguro-1");
+  await reader.goto(app.base + "/plantillas");
+  await reader.waitForSelector("table.data a");
+  check(!(await reader.isVisible("a:has-text('Nueva plantilla')")), "a reader is not offered 'Nueva plantilla'");
+  await reader.click("table.data a >> nth=0");
+  await reader.waitForSelector("textarea[name=html]");
+  check(await reader.isDisabled("textarea[name=html]"), "the editor is read-only for a reader");
+  check(!(await reader.isVisible("button:has-text('Guardar')")), "and offers no 'Guardar'");
+  await context.close();
+});
