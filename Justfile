@@ -15,7 +15,7 @@ test: setup frontend check
     RELAY_CONSOLE_BIN=target/debug/relay-console RELAY_SIM_BIN=target/debug/relay-sim \
       node --test --test-concurrency=1 frontend/e2e/session.test.mjs frontend/e2e/bulk_sends.test.mjs \
       frontend/e2e/reports_audit.test.mjs frontend/e2e/account.test.mjs \
-      frontend/e2e/templates.test.mjs
+      frontend/e2e/templates.test.mjs frontend/e2e/users.test.mjs
 
 # Format and lints only: no database, no browser (the quick check before a commit).
 check:

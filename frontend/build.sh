@@ -15,7 +15,7 @@ wasm-bindgen --target web --no-typescript --out-dir "$tmp" \
   target/wasm32-unknown-unknown/wasm-release/relay_frontend.wasm
 wasm_opt=frontend/node_modules/.bin/wasm-opt
 if [ -x "$wasm_opt" ]; then
-  "$wasm_opt" -Oz --enable-reference-types --enable-multivalue --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  "$wasm_opt" -Oz --converge --enable-reference-types --enable-multivalue --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --strip-debug --strip-producers "$tmp/relay_frontend_bg.wasm" -o "$tmp/relay_frontend_bg.wasm"
 else
   echo "wasm-opt not found (run 'npm ci' in frontend/): the WASM is not size-optimised" >&2

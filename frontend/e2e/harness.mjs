@@ -68,6 +68,7 @@ export async function startApp(binary, sim, extraEnv = {}) {
     ...extraEnv,
   };
   const out = execFileSync(binary, ["create-superuser", "--username", "admin", "--generate-password"], { env }).toString();
+  execFileSync(binary, ["setup-groups"], { env }); // "Operadores UI" and "Report Managers"
   const password = out.match(/contraseña:\s+(\S+)/)[1];
   const server = spawn(binary, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let logs = "";

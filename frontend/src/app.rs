@@ -20,6 +20,7 @@ use crate::pages::errors::NotFound;
 use crate::pages::reports::ReportList;
 use crate::pages::session::Login;
 use crate::pages::templates::{TemplateEditor, TemplateListPage};
+use crate::pages::users::UsersAndGroups;
 use crate::state::i18n::{self, Language};
 use crate::state::session::{use_session, Session};
 use crate::state::toasts::Toasts;
@@ -91,6 +92,11 @@ pub fn App() -> impl IntoView {
                         }/>
                         <Route path=path!("plantillas/:id") view=|| view! {
                             <RequireAny allowed=templates_visible><TemplateEditor/></RequireAny>
+                        }/>
+                        <Route path=path!("usuarios") view=|| view! {
+                            <RequirePermission permission=PermissionCode::UsersManage>
+                                <UsersAndGroups/>
+                            </RequirePermission>
                         }/>
                         <Route path=path!("tokens") view=Tokens/>
                         <Route path=path!("mi-remitente") view=MySenderPage/>

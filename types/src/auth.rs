@@ -118,7 +118,11 @@ pub struct CreateUser {
     )]
     pub username: String,
     /// Contact address.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub email: Option<String>,
     #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
@@ -152,31 +156,59 @@ fn yes() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 150, nullable = false))]
     pub first_name: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 150, nullable = false))]
     pub last_name: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_active: Option<bool>,
     /// Only a superuser may change it.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_superuser: Option<bool>,
     /// A new password; every session and API token of the user ends.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(
         feature = "openapi",
         schema(min_length = 8, max_length = 1024, nullable = false)
     )]
     pub password: Option<String>,
     /// One's own current password, required to change one's own password.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(
         feature = "openapi",
         schema(min_length = 1, max_length = 1024, nullable = false)
@@ -236,14 +268,22 @@ pub struct CreateGroup {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGroup {
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(
         feature = "openapi",
         schema(min_length = 1, max_length = 150, pattern = "\\S", nullable = false)
     )]
     pub name: Option<String>,
     /// Replaces the group's permissions; added ones must be the caller's own.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_items = 13, nullable = false))]
     pub permissions: Option<Vec<PermissionCode>>,
 }
@@ -372,16 +412,28 @@ pub struct CreateSender {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSender {
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub from_email: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(
         feature = "openapi",
         schema(min_length = 1, max_length = 255, pattern = "\\S", nullable = false)
     )]
     pub from_name: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_active: Option<bool>,
 }

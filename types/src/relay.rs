@@ -91,22 +91,42 @@ pub struct TemplateInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TemplatePatch {
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(
         feature = "openapi",
         schema(min_length = 1, max_length = 200, pattern = "\\S", nullable = false)
     )]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 998, nullable = false))]
     pub subject: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub from_email: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 255, nullable = false))]
     pub from_name: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 200000, nullable = false))]
     pub html: Option<String>,
 }

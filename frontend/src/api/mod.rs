@@ -13,6 +13,7 @@ pub mod reports;
 pub mod senders;
 pub mod templates;
 pub mod tokens;
+pub mod users;
 
 use std::cell::RefCell;
 

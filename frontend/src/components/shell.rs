@@ -87,6 +87,9 @@ fn SideNav() -> impl IntoView {
         if templates_visible(&session) {
             links.push(("/plantillas", t.nav_templates));
         }
+        if session.can(PermissionCode::UsersManage) {
+            links.push(("/usuarios", t.nav_users));
+        }
         // Everyone's own: the From of their sends, and tokens for their scripts.
         links.push(("/mi-remitente", t.nav_my_sender));
         links.push(("/tokens", t.nav_tokens));

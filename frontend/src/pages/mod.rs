@@ -7,3 +7,4 @@ pub mod errors;
 pub mod reports;
 pub mod session;
 pub mod templates;
+pub mod users;

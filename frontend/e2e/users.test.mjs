@@ -1,0 +1,74 @@
+// An admin creates a user in "Operadores UI"; the new user signs in and sees exactly the
+// operator navigation. Groups show their permissions in plain words; a user manager is not
+// offered what the API would refuse.
+import { test, before, after } from "node:test";
+import { startApp, browser, signIn, check, shoot } from "./harness.mjs";
+
+const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
+let app, chrome, page, token;
+before(async () => {
+  app = await startApp(binary, null);
+  chrome = await browser();
+  token = await app.token();
+  page = await chrome.newPage();
+  page.on("pageerror", (e) => { throw e; });
+  await signIn(page, app.base, "admin", app.password);
+});
+after(async () => {
+  await chrome?.close();
+  await app?.stop();
+});
+
+const navigation = async (p) => (await p.locator("nav#nav-links ul a").allTextContents()).map((s) => s.trim());
+
+test("a user put into 'Operadores UI' signs in and sees the operator navigation", async () => {
+  await page.click("nav a:has-text('Usuarios y grupos')");
+  await page.click("button:has-text('Nuevo usuario')");
+  await page.fill("[data-testid=new-user] input[name=username]", "operadora1");
+  await page.fill("[data-testid=new-user] input[name=password]", "operadora-segura-1");
+  await page.check("[data-testid=new-user] input[name='group-Operadores UI']");
+  await page.click("button:has-text('Crear usuario')");
+  await page.waitForSelector("[data-testid=user-operadora1]");
+  check((await page.textContent("[data-testid=user-operadora1]")).includes("Operadores UI"), "the new user is listed in its group");
+  await shoot(page, "users");
+
+  const context = await chrome.newContext();
+  const operator = await context.newPage();
+  await signIn(operator, app.base, "operadora1", "operadora-segura-1");
+  const links = await navigation(operator);
+  check(JSON.stringify(links) === JSON.stringify(["Envíos", "Nuevo envío", "Auditoría", "Plantillas", "Mi remitente", "Tokens de API"]),
+    `the operator sees exactly the operator navigation (${links.join(", ")})`);
+  await operator.goto(app.base + "/usuarios");
+  await operator.waitForSelector("[data-testid=forbidden]");
+  check(true, "and gets 403 on the users page");
+  await context.close();
+});
+
+test("an admin deactivates a user, who can no longer sign in", async () => {
+  await page.click("[data-testid=user-operadora1] button:has-text('Editar')");
+  await page.uncheck("[data-testid=edit-user] input[name=is_active]");
+  await page.click("[data-testid=edit-user] button:has-text('Guardar')");
+  await page.waitForSelector("[data-testid=user-operadora1] .badge:has-text('desactivado')");
+  const r = await fetch(app.base + "/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "operadora1", password: "operadora-segura-1" }) });
+  check(r.status === 401 || r.status === 403, `a deactivated user is refused at sign-in (${r.status})`);
+});
+
+test("groups show their permissions in plain words, and a user manager is offered only their own", async () => {
+  await page.goto(app.base + "/usuarios?pestana=grupos");
+  await page.waitForSelector("[data-testid='group-Operadores UI']");
+  check((await page.textContent("[data-testid='group-Operadores UI']")).includes("bulk_sends.operate"), "a group lists its permissions");
+  await shoot(page, "groups");
+
+  await app.api("POST", "/api/v1/users", token, { username: "gestor", password: "gestor-seguro-1", permissions: ["users.manage", "bulk_sends.view"] });
+  const context = await chrome.newContext();
+  const manager = await context.newPage();
+  await signIn(manager, app.base, "gestor", "gestor-seguro-1");
+  await manager.goto(app.base + "/usuarios");
+  await manager.click("button:has-text('Nuevo usuario')");
+  const offered = await manager.locator("[data-testid=new-user] label.permission input").evaluateAll((els) => els.map((e) => e.name));
+  check(JSON.stringify(offered.sort()) === JSON.stringify(["bulk_sends.view", "users.manage"]), `only the manager's own permissions are offered (${offered.join(", ")})`);
+  check(await manager.isDisabled("[data-testid=new-user] input[name='group-Operadores UI']"), "a group with permissions the manager lacks cannot be given");
+  check((await manager.textContent("[data-testid=user-admin]")).includes("Solo un superusuario"), "a superuser's row offers no edit to a non-superuser");
+  await context.close();
+});

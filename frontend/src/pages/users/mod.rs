@@ -1,0 +1,53 @@
+//! "Usuarios y grupos" (for `users.manage`): users with their groups, state and password,
+//! and groups with their permissions explained in plain words. What the API forbids is not
+//! offered: only permissions the admin holds, and superusers only to superusers.
+
+mod groups;
+mod people;
+mod permissions;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::users as api;
+use crate::pages::bulk_sends::set_query_param;
+use crate::state::i18n::t;
+
+#[component]
+pub fn UsersAndGroups() -> impl IntoView {
+    let t = t();
+    let query = use_query_map();
+    let set_param = set_query_param();
+    let tab = Memo::new(move |_| query.with(|q| q.get("pestana")).unwrap_or_default());
+    let catalogue = LocalResource::new(api::permissions);
+    let groups = LocalResource::new(api::groups);
+    view! {
+        <section class="page">
+            <header class="page-head">
+                <div>
+                    <h1>{t.nav_users}</h1>
+                    <p class="subtitle">{t.users_subtitle}</p>
+                </div>
+            </header>
+            <div class="tabs" role="tablist">
+                {[("", t.tab_users), ("grupos", t.tab_groups)].into_iter().map(|(key, label)| {
+                    let set_param = set_param.clone();
+                    view! {
+                        <button role="tab" class="tab" aria-selected=move || (tab.get() == key).to_string()
+                            on:click=move |_| set_param("pestana", key.to_string(), false)>{label}</button>
+                    }
+                }).collect_view()}
+            </div>
+            {move || {
+                let catalogue = catalogue.get().and_then(Result::ok).unwrap_or_default();
+                let groups_now = groups.get().and_then(Result::ok).unwrap_or_default();
+                let reload_groups = Callback::new(move |()| groups.refetch());
+                if tab.get() == "grupos" {
+                    view! { <groups::Groups catalogue=catalogue groups=groups_now reload=reload_groups/> }.into_any()
+                } else {
+                    view! { <people::Users catalogue=catalogue groups=groups_now/> }.into_any()
+                }
+            }}
+        </section>
+    }
+}
