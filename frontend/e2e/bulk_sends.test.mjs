@@ -77,6 +77,13 @@ test("an operator creates a send from the sample with mapping and preview, watch
   await page.waitForSelector("[data-testid=valid-rows]:text-is('3')");
   check(true, "mapping the column to the variable clears the check and the three rows become valid");
 
+  await page.click(".user-menu button[lang=en]");
+  await page.waitForSelector("h1:has-text('New send')");
+  check((await page.textContent("[data-testid=valid-rows]")).trim() === "3" && (await page.isVisible("[data-testid=chosen-template]")),
+    "switching language keeps the half-filled form (template, file, mapping)");
+  await page.click(".user-menu button[lang=es]");
+  await page.waitForSelector("h1:has-text('Nuevo envío')");
+
   await page.click("button:has-text('Vista previa')");
   const frame = await (await page.waitForSelector("iframe[data-testid=template-preview]")).contentFrame();
   await frame.waitForSelector("h2");
@@ -147,6 +154,33 @@ test("ambiguous recipients are explained and settled one by one or all together"
   await page.waitForSelector("[data-testid=ambiguous-callout]", { state: "detached", timeout: 60000 });
   const after = await app.api("GET", `/api/v1/bulk-sends/${send.id}`, token);
   check(after.counts.ambiguous === 0 && after.counts.sent >= 1, "the rest are resent and nothing stays ambiguous");
+});
+
+test("a send scheduled in the form waits for its local time, and a ready one is queued by hand", async () => {
+  const file = join(mkdtempSync(join(tmpdir(), "relay-e2e-csv-")), "programado.csv");
+  writeFileSync(file, deudaRows(2));
+  await page.goto(app.base + "/envios/nuevo");
+  await page.fill("input[aria-controls=template-options]", "Descuento");
+  await page.click(".option:has-text('Descuento en su deuda')");
+  await page.setInputFiles("input[name=recipients_file]", file);
+  await page.waitForSelector("[data-testid=valid-rows]:text-is('2')");
+  // Tomorrow 08:30 on the office's clock (TIME_ZONE), as an operator types it.
+  const tomorrow = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Guayaquil" }).format(new Date(Date.now() + 86400000));
+  await page.fill("input[name=scheduled_at]", `${tomorrow}T08:30`);
+  check(await page.isDisabled("input[name=send_now]"), "scheduling turns off 'Encolar envío inmediatamente'");
+  await page.click("button:has-text('Crear envío')");
+  await page.waitForURL(/\/envios\/\d+$/);
+  await badge("programado");
+  const id = Number(page.url().split("/").pop());
+  const send = await app.api("GET", `/api/v1/bulk-sends/${id}`, token);
+  check(send.scheduled_at === `${tomorrow}T13:30:00Z`, `08:30 in America/Guayaquil is stored as 13:30 UTC (${send.scheduled_at})`);
+
+  const ready = await createByApi(deudaRows(1));
+  await page.goto(`${app.base}/envios/${ready.id}`);
+  await badge("lista");
+  await page.click("button:has-text('Encolar envío')");
+  await badge("terminado");
+  check(true, "'Encolar envío' sends a ready send");
 });
 
 test("a viewer sees sends but no action, and the form answers 403", async () => {

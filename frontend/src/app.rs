@@ -15,7 +15,7 @@ use crate::components::guard::{
 use crate::components::shell::Shell;
 use crate::pages::account::{MySenderPage, Tokens};
 use crate::pages::audit::Audit;
-use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend};
+use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend, NewSendDraft};
 use crate::pages::errors::NotFound;
 use crate::pages::reports::ReportList;
 use crate::pages::session::Login;
@@ -33,6 +33,8 @@ pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
     provide_context(Toasts::new());
+    // Above the language redraw: a half-filled "Nuevo envío" survives switching language.
+    provide_context(NewSendDraft::new());
     let online = RwSignal::new(true);
     provide_context(Online(online));
 

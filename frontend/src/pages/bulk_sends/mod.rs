@@ -11,7 +11,7 @@ mod report;
 
 pub use detail::BulkSendDetail;
 pub use list::BulkSendList;
-pub use new::NewBulkSend;
+pub use new::{Form as NewSendDraft, NewBulkSend};
 
 use std::time::Duration;
 

@@ -24,9 +24,11 @@ use crate::state::i18n::t;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
-/// Everything the four sections fill in.
+/// Everything the four sections fill in. It lives above the router (see `app.rs`), so a
+/// half-filled form survives switching the language, and its idempotency key survives a
+/// retry; it starts afresh once a send is created.
 #[derive(Clone, Copy)]
-struct Form {
+pub struct Form {
     template: RwSignal<Option<TemplateSummary>>,
     manual_template: RwSignal<String>,
     subject: RwSignal<String>,
@@ -39,9 +41,43 @@ struct Form {
     send_now: RwSignal<bool>,
     /// Bumped per preview request: only the latest answer is shown.
     previews: StoredValue<u64>,
+    /// The create request's idempotency key: one per send, kept across retries.
+    key: StoredValue<String>,
 }
 
 impl Form {
+    pub fn new() -> Form {
+        Form {
+            template: RwSignal::new(None),
+            manual_template: RwSignal::new(String::new()),
+            subject: RwSignal::new(String::new()),
+            file: RwSignal::new_local(None),
+            preview: RwSignal::new(None),
+            mapping: RwSignal::new(BTreeMap::new()),
+            sender: RwSignal::new(String::new()),
+            attachments: RwSignal::new(Vec::new()),
+            schedule: RwSignal::new(String::new()),
+            send_now: RwSignal::new(true),
+            previews: StoredValue::new(0),
+            key: StoredValue::new(uuid()),
+        }
+    }
+
+    /// A blank form with a new key, once its send exists.
+    fn reset(&self) {
+        self.template.set(None);
+        self.manual_template.set(String::new());
+        self.subject.set(String::new());
+        self.file.set(None);
+        self.preview.set(None);
+        self.mapping.set(BTreeMap::new());
+        self.sender.set(String::new());
+        self.attachments.set(Vec::new());
+        self.schedule.set(String::new());
+        self.send_now.set(true);
+        self.key.set_value(uuid());
+    }
+
     fn template_id(&self) -> String {
         self.template
             .with(|chosen| chosen.as_ref().map(|chosen| chosen.id.clone()))
@@ -57,19 +93,7 @@ impl Form {
 #[component]
 pub fn NewBulkSend() -> impl IntoView {
     let t = t();
-    let form = Form {
-        template: RwSignal::new(None),
-        manual_template: RwSignal::new(String::new()),
-        subject: RwSignal::new(String::new()),
-        file: RwSignal::new_local(None),
-        preview: RwSignal::new(None),
-        mapping: RwSignal::new(BTreeMap::new()),
-        sender: RwSignal::new(String::new()),
-        attachments: RwSignal::new(Vec::new()),
-        schedule: RwSignal::new(String::new()),
-        send_now: RwSignal::new(true),
-        previews: StoredValue::new(0),
-    };
+    let form = use_context::<Form>().unwrap_or_else(Form::new);
     provide_context(PreviewStatus(RwSignal::new(None)));
     view! {
         <section class="page new-send">
@@ -172,7 +196,7 @@ fn TemplateSection(form: Form) -> impl IntoView {
                         <p class="error" role="alert">{err.detail}</p>
                         <label>
                             {t.manual_template_id}
-                            <input type="text" name="manual_template" maxlength="100"
+                            <input type="text" name="manual_template" maxlength="100" prop:value=move || form.manual_template.get()
                                 on:change=move |ev| {
                                     form.manual_template.set(event_target_value(&ev));
                                     refresh_preview(form, status);
@@ -473,7 +497,6 @@ fn SendSection(form: Form) -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
     let senders = LocalResource::new(senders::usable);
-    let key = StoredValue::new(uuid());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let lost = RwSignal::new(false);
@@ -560,10 +583,10 @@ fn SendSection(form: Form) -> impl IntoView {
         lost.set(false);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match bulk_sends::create(data, &key.get_value()).await {
+            match bulk_sends::create(data, &form.key.get_value()).await {
                 Ok(bulk) => {
                     toasts.success((t.created_toast)(bulk.id));
-                    key.set_value(uuid());
+                    form.reset();
                     navigate(&format!("/envios/{}", bulk.id), Default::default());
                 }
                 // The answer was lost: the send may exist. The same key makes a retry safe.
@@ -580,7 +603,7 @@ fn SendSection(form: Form) -> impl IntoView {
                 <legend><span class="step-n">"4"</span> {t.sending}</legend>
                 <label>
                     {t.sender}
-                    <select name="sender_id" on:change=move |ev| form.sender.set(event_target_value(&ev))>
+                    <select name="sender_id" prop:value=move || form.sender.get() on:change=move |ev| form.sender.set(event_target_value(&ev))>
                         {move || senders.get().and_then(Result::ok).map(|list| view! {
                             <option value="">{list.default_sender.label.clone()}</option>
                             {list.items.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.label.clone()}</option> }).collect_view()}
