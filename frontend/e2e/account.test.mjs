@@ -1,22 +1,14 @@
 // What every user manages for themselves: an API token created (shown once), used by a
 // script with plain HTTP, and revoked; and "Mi remitente".
 import { test, before, after } from "node:test";
-import { startApp, browser, signIn, check, shoot } from "./harness.mjs";
+import { world, check, shoot } from "./harness.mjs";
 
-const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
-let app, chrome, page;
+let w, app, page;
 before(async () => {
-  app = await startApp(binary, null);
-  chrome = await browser();
-  const context = await chrome.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
-  page = await context.newPage();
-  page.on("pageerror", (e) => { throw e; });
-  await signIn(page, app.base, "admin", app.password);
+  w = await world({ contextOptions: { permissions: ["clipboard-read", "clipboard-write"] } });
+  ({ app, page } = w);
 });
-after(async () => {
-  await chrome?.close();
-  await app?.stop();
-});
+after(() => w?.stop());
 
 test("an API token is created, used by a script and revoked", async () => {
   await page.click("nav a:has-text('Tokens de API')");

@@ -6,26 +6,15 @@ import { test, before, after } from "node:test";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSim, startApp, browser, signIn, check, shoot, root } from "./harness.mjs";
+import { world, signIn, check, shoot, root } from "./harness.mjs";
 
-const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
-const simBinary = process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
-let sim, app, chrome, page, token;
+let w, sim, app, chrome, page, token;
 
 before(async () => {
-  sim = await startSim(simBinary);
-  app = await startApp(binary, sim, { SEND_RATE_PER_SECOND: "5", DOPPLER_RELAY_TIMEOUT: "2" });
-  chrome = await browser();
-  token = await app.token();
-  page = await chrome.newPage();
-  page.on("pageerror", (e) => { throw e; });
-  await signIn(page, app.base, "admin", app.password);
+  w = await world({ sim: true, env: { SEND_RATE_PER_SECOND: "5", DOPPLER_RELAY_TIMEOUT: "2" } });
+  ({ sim, app, chrome, page, token } = w);
 });
-after(async () => {
-  await chrome?.close();
-  await app?.stop();
-  await sim?.stop();
-});
+after(() => w?.stop());
 
 const templateId = async () => {
   const list = await app.api("GET", "/api/v1/templates?q=Descuento", token);

@@ -133,3 +133,31 @@ export function check(condition, message) {
   if (!condition) throw new Error(`FAILED: ${message}`);
   console.log(`  ok - ${message}`);
 }
+
+const consoleBinary = () => process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
+const simBinary = () => process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
+
+// Everything a browser test file needs, started and signed in: the simulator (when asked),
+// the server (with `env`), Chromium, a page signed in as the admin or as `user` (created
+// first through the API), the admin's token, and `stop()`, which also fails the file if the
+// page threw a script error.
+export async function world({ sim = false, env = {}, user = null, contextOptions = {} } = {}) {
+  const simulator = sim ? await startSim(simBinary()) : null;
+  const app = await startApp(consoleBinary(), simulator, env);
+  const chrome = await browser();
+  const token = await app.token();
+  if (user) await app.api("POST", "/api/v1/users", token, user);
+  const page = await (await chrome.newContext(contextOptions)).newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await signIn(page, app.base, user ? user.username : "admin", user ? user.password : app.password);
+  return {
+    sim: simulator, app, chrome, page, token,
+    async stop() {
+      await chrome.close();
+      await app.stop();
+      await simulator?.stop();
+      check(errors.length === 0, `no script errors in the page (${errors.join("; ")})`);
+    },
+  };
+}

@@ -3,33 +3,27 @@
 // and why a second load is not offered; then retry a failed job from "Auditoría".
 import { test, before, after } from "node:test";
 import { execFileSync } from "node:child_process";
-import { startSim, startApp, browser, signIn, check, shoot } from "./harness.mjs";
+import { world, check, shoot } from "./harness.mjs";
 
-const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
-const simBinary = process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
 const pg = process.env.TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const analyticsDb = `relay_e2e_analytics_${process.pid}`;
 const psql = (sql) => execFileSync("psql", [pg, "-v", "ON_ERROR_STOP=1", "-qc", sql]);
-let sim, app, chrome, page, token;
+let w, sim, app, page, token;
 
 before(async () => {
   psql(`CREATE DATABASE ${analyticsDb}`);
-  sim = await startSim(simBinary);
-  app = await startApp(binary, sim, { ANALYTICS_DATABASE_URL: pg.replace(/\/[^/]*$/, `/${analyticsDb}`) });
-  chrome = await browser();
-  token = await app.token();
-  await app.api("POST", "/api/v1/users", token, {
-    username: "reportes", password: "reportes-seguro-1",
-    permissions: ["reports.view", "reports.request", "reports.can_process_reports", "reports.can_load_to_db", "jobs.view", "audit.view"],
+  w = await world({
+    sim: true,
+    env: { ANALYTICS_DATABASE_URL: pg.replace(/\/[^/]*$/, `/${analyticsDb}`) },
+    user: {
+      username: "reportes", password: "reportes-seguro-1",
+      permissions: ["reports.view", "reports.request", "reports.can_process_reports", "reports.can_load_to_db", "jobs.view", "audit.view"],
+    },
   });
-  page = await chrome.newPage();
-  page.on("pageerror", (e) => { throw e; });
-  await signIn(page, app.base, "reportes", "reportes-seguro-1");
+  ({ sim, app, page, token } = w);
 });
 after(async () => {
-  await chrome?.close();
-  await app?.stop();
-  await sim?.stop();
+  await w?.stop();
   psql(`DROP DATABASE IF EXISTS ${analyticsDb} WITH (FORCE)`);
 });
 

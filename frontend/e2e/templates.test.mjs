@@ -1,26 +1,15 @@
 // A template manager creates a template, sees it rendered live with sample values, and
 // deletes it; a reader sees templates without being able to change them.
 import { test, before, after } from "node:test";
-import { startSim, startApp, browser, signIn, check, shoot } from "./harness.mjs";
+import { world, signIn, check, shoot } from "./harness.mjs";
 
-const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
-const simBinary = process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
-let sim, app, chrome, page, token;
+let w, app, chrome, page, token;
 
 before(async () => {
-  sim = await startSim(simBinary);
-  app = await startApp(binary, sim);
-  chrome = await browser();
-  token = await app.token();
-  page = await chrome.newPage();
-  page.on("pageerror", (e) => { throw e; });
-  await signIn(page, app.base, "admin", app.password);
+  w = await world({ sim: true });
+  ({ app, chrome, page, token } = w);
 });
-after(async () => {
-  await chrome?.close();
-  await app?.stop();
-  await sim?.stop();
-});
+after(() => w?.stop());
 
 test("a template is created, previewed live and deleted", async () => {
   await page.click("nav a:has-text('Plantillas')");

@@ -2,22 +2,14 @@
 // operator navigation. Groups show their permissions in plain words; a user manager is not
 // offered what the API would refuse.
 import { test, before, after } from "node:test";
-import { startApp, browser, signIn, check, shoot } from "./harness.mjs";
+import { world, signIn, check, shoot } from "./harness.mjs";
 
-const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
-let app, chrome, page, token;
+let w, app, chrome, page, token;
 before(async () => {
-  app = await startApp(binary, null);
-  chrome = await browser();
-  token = await app.token();
-  page = await chrome.newPage();
-  page.on("pageerror", (e) => { throw e; });
-  await signIn(page, app.base, "admin", app.password);
+  w = await world();
+  ({ app, chrome, page, token } = w);
 });
-after(async () => {
-  await chrome?.close();
-  await app?.stop();
-});
+after(() => w?.stop());
 
 const navigation = async (p) => (await p.locator("nav#nav-links ul a").allTextContents()).map((s) => s.trim());
 
