@@ -87,6 +87,9 @@ test("an operator creates a send from the sample with mapping and preview, watch
   check(all.total === 1, "a double click creates one send");
   await badge("terminado");
   check((await page.textContent(".legend")).includes("Enviados 3"), "the progress reaches all three sent without a manual refresh");
+  await page.waitForFunction(() => document.querySelectorAll("table.data .badge.tone-green").length >= 6);
+  check((await page.locator("table.data td[data-label='Estado de envío'] .badge:has-text('enviado')").count()) === 3,
+    "the recipients table follows: every row says 'enviado'");
   await shoot(page, "send-detail");
 
   await page.click("button[role=tab]:has-text('Historial')");

@@ -61,9 +61,14 @@ fn is_live(send: &BulkSend) -> bool {
 fn Loaded(id: i64) -> impl IntoView {
     let bulk = LocalResource::new(move || bulk_sends::one(id));
     let send = RwSignal::new(None::<BulkSend>);
+    // Bumped whenever the send changed: the open tab reloads its rows.
+    let version = RwSignal::new(0u64);
     Effect::new(move |_| {
         if let Some(Ok(latest)) = bulk.get() {
-            send.set(Some(latest));
+            if send.with_untracked(|s| s.as_ref() != Some(&latest)) {
+                send.set(Some(latest));
+                version.update(|v| *v += 1);
+            }
         }
     });
     poll(
@@ -77,7 +82,7 @@ fn Loaded(id: i64) -> impl IntoView {
             Some(Err(err)) => view! { <p class="error page" role="alert">{err.detail}</p> }.into_any(),
             _ => view! { <p class="loading page" aria-busy="true">{t().loading}</p> }.into_any(),
         }>
-            <Detail id=id send=send reload=reload/>
+            <Detail id=id send=send version=version.into() reload=reload/>
         </Show>
     }
 }
@@ -91,7 +96,12 @@ struct Dialogs {
 }
 
 #[component]
-fn Detail(id: i64, send: RwSignal<Option<BulkSend>>, reload: Callback<()>) -> impl IntoView {
+fn Detail(
+    id: i64,
+    send: RwSignal<Option<BulkSend>>,
+    version: Signal<u64>,
+    reload: Callback<()>,
+) -> impl IntoView {
     let t = t();
     let query = use_query_map();
     let set_param = set_query_param();
@@ -167,9 +177,9 @@ fn Detail(id: i64, send: RwSignal<Option<BulkSend>>, reload: Callback<()>) -> im
             <div role="tabpanel" id="tab-panel" aria-labelledby=move || format!("tab-{}", tab.get())>
                 {move || match tab.get().as_str() {
                     "reporte" => view! { <CampaignReportTab id=id report_state=report_state/> }.into_any(),
-                    "trabajos" => view! { <Jobs id=id/> }.into_any(),
-                    "historial" => view! { <History id=id/> }.into_any(),
-                    _ => view! { <Recipients id=id status=status reload=reload/> }.into_any(),
+                    "trabajos" => view! { <Jobs id=id version=version/> }.into_any(),
+                    "historial" => view! { <History id=id version=version/> }.into_any(),
+                    _ => view! { <Recipients id=id status=status version=version reload=reload/> }.into_any(),
                 }}
             </div>
         </section>

@@ -53,9 +53,10 @@ fn facts(event: &BulkEvent) -> String {
 }
 
 #[component]
-pub fn History(id: i64) -> impl IntoView {
+pub fn History(id: i64, version: Signal<u64>) -> impl IntoView {
     let t = t();
     let events = LocalResource::new(move || bulk_sends::history(id));
+    super::follow(version, move || events.refetch());
     move || {
         match events.get() {
         None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),

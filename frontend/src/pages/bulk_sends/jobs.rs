@@ -14,11 +14,12 @@ use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
 #[component]
-pub fn Jobs(id: i64) -> impl IntoView {
+pub fn Jobs(id: i64, version: Signal<u64>) -> impl IntoView {
     let t = t();
     let session = use_session();
     let toasts = use_toasts();
     let list = LocalResource::new(move || jobs::for_bulk_send(id));
+    super::follow(version, move || list.refetch());
     let can_retry = session.can(PermissionCode::BulkSendsOperate);
     let retry = move |job: i64| {
         spawn_local(async move {

@@ -82,3 +82,15 @@ pub(crate) fn set_query_param() -> impl Fn(&str, String, bool) + Clone {
         );
     }
 }
+
+/// Calls `reload` each time `version` changes after the first look (a tab following the
+/// send it belongs to).
+fn follow(version: Signal<u64>, reload: impl Fn() + 'static) {
+    Effect::new(move |previous: Option<u64>| {
+        let now = version.get();
+        if previous.is_some_and(|p| p != now) {
+            reload();
+        }
+        now
+    });
+}

@@ -22,6 +22,7 @@ use crate::state::toasts::use_toasts;
 pub fn Recipients(
     id: i64,
     status: Signal<Option<BulkSendStatus>>,
+    version: Signal<u64>,
     reload: Callback<()>,
 ) -> impl IntoView {
     let t = t();
@@ -35,6 +36,7 @@ pub fn Recipients(
         let filter = filter.get();
         async move { bulk_sends::recipients(id, &filter).await }
     });
+    super::follow(version, move || rows.refetch());
     let can_resolve = move || {
         session.can(PermissionCode::BulkSendsOperate)
             && status
