@@ -41,7 +41,8 @@ const badge = (text) => page.waitForSelector(`h1 .badge:has-text("${text}")`, { 
 
 test("an operator creates a send from the sample with mapping and preview, watches it finish and reads its report", async () => {
   // The production sample, its "nombres" column renamed: the form must map it.
-  const sample = readFileSync(join(root, "../shared/samples/recipients/variables_deuda.csv"), "utf8").replace("nombres", "cliente");
+  // The production sample (a copy of ../shared/samples/recipients/variables_deuda.csv).
+  const sample = readFileSync(join(root, "api/tests/fixtures/recipients/variables_deuda.csv"), "utf8").replace("nombres", "cliente");
   const file = join(mkdtempSync(join(tmpdir(), "relay-e2e-csv-")), "variables_deuda.csv");
   writeFileSync(file, sample);
 
