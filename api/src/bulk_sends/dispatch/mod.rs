@@ -283,7 +283,13 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
     match halt {
         Some(Halt::Quota(quota)) => {
             let message = quota.message_es(ctx.services.config.time_zone);
-            super::set_status(
+            // The reset time first: whoever sees "paused for quota" also sees until when.
+            bulk_send::Entity::update_many()
+                .col_expr(bulk_send::Column::ResumeAt, Expr::value(quota.reset_at))
+                .filter(bulk_send::Column::Id.eq(dispatch.bulk_id))
+                .exec(&db.conn)
+                .await?;
+            let paused = super::set_status(
                 &db.conn,
                 dispatch.bulk_id,
                 &[Status::Sending],
@@ -292,11 +298,18 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                 &message,
             )
             .await?;
-            bulk_send::Entity::update_many()
-                .col_expr(bulk_send::Column::ResumeAt, Expr::value(quota.reset_at))
-                .filter(bulk_send::Column::Id.eq(dispatch.bulk_id))
-                .exec(&db.conn)
-                .await?;
+            if !paused {
+                // An operator stopped it meanwhile: no reset time belongs to their status.
+                bulk_send::Entity::update_many()
+                    .col_expr(
+                        bulk_send::Column::ResumeAt,
+                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                    )
+                    .filter(bulk_send::Column::Id.eq(dispatch.bulk_id))
+                    .filter(bulk_send::Column::Status.ne(Status::Paused))
+                    .exec(&db.conn)
+                    .await?;
+            }
             history::record(
                 &db.conn,
                 None,

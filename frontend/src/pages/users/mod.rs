@@ -38,15 +38,21 @@ pub fn UsersAndGroups() -> impl IntoView {
                     }
                 }).collect_view()}
             </div>
-            {move || {
-                let catalogue = catalogue.get().and_then(Result::ok).unwrap_or_default();
-                let groups_now = groups.get().and_then(Result::ok).unwrap_or_default();
-                let reload_groups = Callback::new(move |()| groups.refetch());
-                if tab.get() == "grupos" {
-                    view! { <groups::Groups catalogue=catalogue groups=groups_now reload=reload_groups/> }.into_any()
-                } else {
-                    view! { <people::Users catalogue=catalogue groups=groups_now/> }.into_any()
+            // Drawn once both lists are in: drawing earlier and again on arrival would
+            // close a form opened meanwhile.
+            {move || match (catalogue.get(), groups.get()) {
+                (Some(Err(err)), _) | (_, Some(Err(err))) => {
+                    view! { <p class="error" role="alert">{err.detail}</p> }.into_any()
                 }
+                (Some(Ok(catalogue)), Some(Ok(groups_now))) => {
+                    let reload_groups = Callback::new(move |()| groups.refetch());
+                    if tab.get() == "grupos" {
+                        view! { <groups::Groups catalogue=catalogue groups=groups_now reload=reload_groups/> }.into_any()
+                    } else {
+                        view! { <people::Users catalogue=catalogue groups=groups_now/> }.into_any()
+                    }
+                }
+                _ => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
             }}
         </section>
     }
