@@ -12,10 +12,18 @@ test: setup frontend check
     cargo test --workspace --exclude relay-frontend
     cargo build --workspace --exclude relay-frontend --bins
     scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
+    just e2e
+
+# The browser tests against the built SPA and debug binaries (`just test` runs them last).
+# coverage.test.mjs runs once they are all done: it maps the API calls their pages made onto
+# the OpenAPI operations.
+e2e:
+    rm -f target/e2e/api-calls.jsonl
     RELAY_CONSOLE_BIN=target/debug/relay-console RELAY_SIM_BIN=target/debug/relay-sim \
       node --test --test-concurrency=1 frontend/e2e/session.test.mjs frontend/e2e/bulk_sends.test.mjs \
       frontend/e2e/reports_audit.test.mjs frontend/e2e/account.test.mjs \
-      frontend/e2e/templates.test.mjs frontend/e2e/users.test.mjs
+      frontend/e2e/templates.test.mjs frontend/e2e/users.test.mjs frontend/e2e/messages.test.mjs
+    node --test frontend/e2e/coverage.test.mjs
 
 # Format and lints only: no database, no browser (the quick check before a commit).
 check:

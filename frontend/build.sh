@@ -3,11 +3,16 @@
 # with the content hash in each file name, index.html and boot.js rewritten to name them,
 # and pre-compressed .gz and .br twins (Debian's `brotli`, installed by `just setup`).
 # Needs the wasm32 target, wasm-bindgen-cli matching Cargo.lock, and `npm ci` in frontend/
-# (binaryen's wasm-opt: Debian's binaryen 108 corrupts modules that use reference types).
+# (binaryen's wasm-opt: Debian's binaryen 108 corrupts modules that use reference types;
+# terser minifies the JS glue).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=frontend/dist
-cargo build -p relay-frontend --target wasm32-unknown-unknown --profile wasm-release
+# The flags of .cargo/config.toml, plus shorter source paths in the WASM's panic messages
+# (the registry's and this checkout's absolute paths are only noise to a user).
+registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+RUSTFLAGS="--cfg erase_components --remap-path-prefix=$registry/= --remap-path-prefix=$PWD/=" \
+  cargo build -p relay-frontend --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$out" && mkdir -p "$out/assets"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -21,6 +26,9 @@ else
   echo "wasm-opt not found (run 'npm ci' in frontend/): the WASM is not size-optimised" >&2
 fi
 cp frontend/style.css "$tmp/style.css"
+# The JS glue minified (about a quarter of its compressed size).
+frontend/node_modules/.bin/terser "$tmp/relay_frontend.js" --module --compress --mangle -o "$tmp/relay_frontend.min.js"
+mv "$tmp/relay_frontend.min.js" "$tmp/relay_frontend.js"
 
 # name.ext -> name.<hash>.ext in dist/assets; prints the new name.
 hashed() {

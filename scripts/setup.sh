@@ -19,7 +19,8 @@ if [ "$have" != "$wanted" ]; then
   cargo install wasm-bindgen-cli --version "$wanted"
 fi
 
-if [ ! -x frontend/node_modules/.bin/wasm-opt ] || [ ! -d frontend/node_modules/playwright-core ] \
+if [ ! -x frontend/node_modules/.bin/wasm-opt ] || [ ! -x frontend/node_modules/.bin/terser ] \
+   || [ ! -d frontend/node_modules/playwright-core ] \
    || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
   step "npm ci (frontend build and browser-test tools)"
   (cd frontend && npm ci --no-audit --no-fund)

@@ -1,7 +1,8 @@
 // The bulk-send workflow in the browser against the real server and the simulator:
 // create a send from the production sample with preview and column mapping, watch it
-// finish, read its campaign report; pause and resume a slow one; settle ambiguous
-// recipients; and a viewer sees no action and gets 403 on the form.
+// finish, read its campaign report and download its CSVs; pause and resume a slow one;
+// settle ambiguous recipients; schedule, cancel and queue by hand; and a viewer sees no
+// action and gets 403 on the form.
 import { test, before, after } from "node:test";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import { world, signIn, check, shoot, root } from "./harness.mjs";
 let w, sim, app, chrome, page, token;
 
 before(async () => {
-  w = await world({ sim: true, env: { SEND_RATE_PER_SECOND: "5", DOPPLER_RELAY_TIMEOUT: "2" } });
+  w = await world({ sim: true, env: { SEND_RATE_PER_SECOND: "5", DOPPLER_RELAY_TIMEOUT: "2", MANUAL_REPORT_REFRESH_MIN: "0" } });
   ({ sim, app, chrome, page, token } = w);
 });
 after(() => w?.stop());
@@ -104,6 +105,18 @@ test("an operator creates a send from the sample with mapping and preview, watch
   check((await page.textContent(".cards.big")).includes("Entregados"), "the report shows delivered as a big number");
   check(await page.isVisible("figure.chart svg"), "the report draws its charts as SVG");
   await shoot(page, "campaign-report");
+  const saved = async (button) => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    return { name: download.suggestedFilename(), text: readFileSync(await download.path(), "utf8") };
+  };
+  const sendCsv = await saved("button:has-text('Descargar CSV del envío')");
+  check(sendCsv.name === `envio-${id}-reporte.csv` && sendCsv.text.includes("@"), "the send's rows of the report download as CSV");
+  await page.click("button:has-text('Actualizar reporte')");
+  await page.waitForSelector(".toast:has-text('Reporte solicitado')");
+  check(true, "'Actualizar reporte' asks Doppler for a fresh report");
+  await page.click("button[role=tab]:has-text('Destinatarios')");
+  const recipientsCsv = await saved("button:has-text('Exportar CSV')");
+  check(recipientsCsv.text.split("\n").filter((l) => l.includes("@")).length === 3, "'Exportar CSV' saves the three recipients");
 
   await page.click("nav a:has-text('Envíos')");
   await page.waitForSelector(`table.data a:has-text("${id}")`);
@@ -167,6 +180,10 @@ test("a send scheduled in the form waits for its local time, and a ready one is 
   const id = Number(page.url().split("/").pop());
   const send = await app.api("GET", `/api/v1/bulk-sends/${id}`, token);
   check(send.scheduled_at === `${tomorrow}T13:30:00Z`, `08:30 in America/Guayaquil is stored as 13:30 UTC (${send.scheduled_at})`);
+  await page.click(".page-head button:has-text('Cancelar envío')");
+  await page.click(".dialog button:has-text('Cancelar envío')");
+  await badge("cancelado");
+  check(true, "'Cancelar envío' asks first, then cancels the scheduled send");
 
   const ready = await createByApi(deudaRows(1));
   await page.goto(`${app.base}/envios/${ready.id}`);

@@ -2,7 +2,7 @@
 // port, the relay-console binary serving the built SPA against it (fresh SQLite database,
 // a superuser), and a headless Debian Chromium driven by playwright-core.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -103,7 +103,43 @@ export async function startApp(binary, sim, extraEnv = {}) {
   };
 }
 
+// Every API call a page makes, with its answer's status and the SPA page it was made from,
+// appended to this file; coverage.test.mjs maps them onto the OpenAPI operations.
+export const apiCalls = join(root, "target/e2e/api-calls.jsonl");
+
+function recordApiCalls(context) {
+  // The page a request was made from, taken when it leaves (a slow answer may arrive after
+  // the user has moved on).
+  const madeFrom = new WeakMap();
+  context.on("request", (request) => {
+    try {
+      madeFrom.set(request, new URL(request.frame().url()).pathname);
+    } catch {
+      // A request without a frame (none in this SPA) is recorded without its page.
+    }
+  });
+  context.on("response", (response) => {
+    const url = new URL(response.url());
+    if (!url.pathname.startsWith("/api/")) return;
+    const request = response.request();
+    const call = { method: request.method(), path: url.pathname, status: response.status(), page: madeFrom.get(request) || "" };
+    appendFileSync(apiCalls, JSON.stringify(call) + "\n");
+  });
+}
+
 export async function browser() {
+  mkdirSync(join(root, "target/e2e"), { recursive: true });
+  const chrome = await launch();
+  const newContext = chrome.newContext.bind(chrome);
+  chrome.newContext = async (options) => {
+    const context = await newContext(options);
+    recordApiCalls(context);
+    return context;
+  };
+  return chrome;
+}
+
+function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,8 +1,10 @@
 // A report manager's day in the browser: request a report, process it, load it into the
 // default and the analytics database (a real PostgreSQL one), see both "Cargado en" badges
-// and why a second load is not offered; then retry a failed job from "Auditoría".
+// and why a second load is not offered, download it; then retry a failed job from
+// "Auditoría" and a failed report from "Reportes".
 import { test, before, after } from "node:test";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { world, check, shoot } from "./harness.mjs";
 
 const pg = process.env.TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres";
@@ -52,6 +54,9 @@ test("a report manager requests, processes and loads a report into both database
   check(await page.isDisabled("button:has-text('Cargar BD (default)')"), "a second load into default is not offered");
   check((await page.textContent("[data-testid=why-not-default]")).includes("Ya cargado en default"), "and the page says why");
   await shoot(page, "reports");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("table.data button:has-text('Descargar CSV')")]);
+  const csv = readFileSync(await download.path(), "utf8");
+  check(download.suggestedFilename().endsWith(".csv") && csv.split("\n")[0].length > 0, "'Descargar CSV' saves the report's file");
 });
 
 test("a job in error is retried from 'Auditoría'", async () => {
@@ -69,4 +74,18 @@ test("a job in error is retried from 'Auditoría'", async () => {
   await page.click("button[role=tab]:has-text('Registro de acciones')");
   await page.waitForSelector("table.data code:has-text('auth.login')");
   check(true, "the action log shows who signed in");
+});
+
+test("a report in error says why and is requested again with 'Reintentar'", async () => {
+  await sim.faults({ report_status: 400 });
+  await app.api("POST", "/api/v1/reports", token, { report_type: "clicks", start_date: today, end_date: today });
+  await app.api("POST", "/api/v1/reports/process-pending", token);
+  await page.goto(app.base + "/reportes");
+  const failed = "table.data tr[data-testid^=report-]:has(.badge:has-text('ERROR'))";
+  await page.waitForSelector(`${failed} small.error`, { timeout: 60000 });
+  check(true, "the report in error shows Doppler's refusal");
+  await sim.faults({});
+  await page.click(`${failed} button:has-text('Reintentar')`);
+  await page.waitForSelector(".toast:has-text('Reporte solicitado de nuevo')");
+  check(true, "'Reintentar' requests it again");
 });

@@ -1,5 +1,5 @@
-// A template manager creates a template, sees it rendered live with sample values, and
-// deletes it; a reader sees templates without being able to change them.
+// A template manager creates a template, sees it rendered live with sample values, edits
+// and deletes it; a reader sees templates without being able to change them.
 import { test, before, after } from "node:test";
 import { world, signIn, check, shoot } from "./harness.mjs";
 
@@ -34,6 +34,15 @@ test("a template is created, previewed live and deleted", async () => {
   check(id !== "nueva", "saving creates the template and opens it");
   const listed = await app.api("GET", "/api/v1/templates?q=Aviso%20de%20prueba", token);
   check(listed.items.some((t) => t.id === id), "Doppler has the new template");
+  await page.waitForSelector(".toast:has-text('Plantilla guardada')");
+  await page.fill("input[name=subject]", "Aviso para {{nombres}}");
+  const [saved] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/templates/")),
+    page.click("button:has-text('Guardar')"),
+  ]);
+  check(saved.status() === 200, "'Guardar' on an existing template saves the change");
+  const stored = await app.api("GET", `/api/v1/templates/${encodeURIComponent(id)}`, token);
+  check(stored.subject === "Aviso para {{nombres}}", "an edit is saved to Doppler");
   await page.click("button.danger:has-text('Eliminar')");
   await page.click(".dialog button:has-text('Eliminar')");
   await page.waitForURL("**/plantillas");

@@ -28,7 +28,7 @@ test("a user put into 'Operadores UI' signs in and sees the operator navigation"
   const operator = await context.newPage();
   await signIn(operator, app.base, "operadora1", "operadora-segura-1");
   const links = await navigation(operator);
-  check(JSON.stringify(links) === JSON.stringify(["Envíos", "Nuevo envío", "Auditoría", "Plantillas", "Mi remitente", "Tokens de API"]),
+  check(JSON.stringify(links) === JSON.stringify(["Envíos", "Nuevo envío", "Auditoría", "Plantillas", "Adjuntos", "Mi remitente", "Tokens de API"]),
     `the operator sees exactly the operator navigation (${links.join(", ")})`);
   await operator.goto(app.base + "/usuarios");
   await operator.waitForSelector("[data-testid=forbidden]");
@@ -51,6 +51,23 @@ test("groups show their permissions in plain words, and a user manager is offere
   await page.waitForSelector("[data-testid='group-Operadores UI']");
   check((await page.textContent("[data-testid='group-Operadores UI']")).includes("bulk_sends.operate"), "a group lists its permissions");
   await shoot(page, "groups");
+
+  await page.fill("[data-testid=new-group] input[name=group_name]", "Mensajería");
+  await page.check("[data-testid=new-group] input[name='messages.send']");
+  await page.click("button:has-text('Crear grupo')");
+  const card = "[data-testid='group-Mensajería']";
+  await page.waitForSelector(card);
+  await page.check(`${card} input[name='bulk_sends.view']`);
+  await page.click(`${card} button:has-text('Guardar')`);
+  await page.waitForSelector(".toast:has-text('Mensajería')");
+  let groups = await app.api("GET", "/api/v1/groups", token);
+  check(JSON.stringify(groups.find((g) => g.name === "Mensajería").permissions.sort()) === JSON.stringify(["bulk_sends.view", "messages.send"]),
+    "a new group is created and its permissions changed from its card");
+  await page.click(`${card} button:has-text('Eliminar')`);
+  await page.click(".dialog button:has-text('Eliminar')");
+  await page.waitForSelector(card, { state: "detached" });
+  groups = await app.api("GET", "/api/v1/groups", token);
+  check(!groups.some((g) => g.name === "Mensajería"), "deleting a group asks first and removes it");
 
   await app.api("POST", "/api/v1/users", token, { username: "gestor", password: "gestor-seguro-1", permissions: ["users.manage", "bulk_sends.view"] });
   const context = await chrome.newContext();

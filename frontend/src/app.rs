@@ -10,14 +10,18 @@ use relay_types::PermissionCode;
 
 use crate::api;
 use crate::components::guard::{
-    audit_visible, landing, reports_visible, templates_visible, RequireAny, RequirePermission,
+    attachments_visible, audit_visible, landing, reports_visible, templates_visible, RequireAny,
+    RequirePermission,
 };
 use crate::components::shell::Shell;
 use crate::pages::account::{MySenderPage, Tokens};
+use crate::pages::attachments::Attachments;
 use crate::pages::audit::Audit;
 use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend, NewSendDraft};
 use crate::pages::errors::NotFound;
+use crate::pages::messages::{MessageDetail, MessageList, NewMessage};
 use crate::pages::reports::ReportList;
+use crate::pages::senders::Senders;
 use crate::pages::session::Login;
 use crate::pages::templates::{TemplateEditor, TemplateListPage};
 use crate::pages::users::UsersAndGroups;
@@ -98,6 +102,29 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("usuarios") view=|| view! {
                             <RequirePermission permission=PermissionCode::UsersManage>
                                 <UsersAndGroups/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("mensajes") view=|| view! {
+                            <RequirePermission permission=PermissionCode::MessagesSend>
+                                <MessageList/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("mensajes/nuevo") view=|| view! {
+                            <RequirePermission permission=PermissionCode::MessagesSend>
+                                <NewMessage/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("mensajes/:id") view=|| view! {
+                            <RequirePermission permission=PermissionCode::MessagesSend>
+                                <MessageDetail/>
+                            </RequirePermission>
+                        }/>
+                        <Route path=path!("adjuntos") view=|| view! {
+                            <RequireAny allowed=attachments_visible><Attachments/></RequireAny>
+                        }/>
+                        <Route path=path!("remitentes") view=|| view! {
+                            <RequirePermission permission=PermissionCode::SendersManage>
+                                <Senders/>
                             </RequirePermission>
                         }/>
                         <Route path=path!("tokens") view=Tokens/>

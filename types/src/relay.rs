@@ -171,13 +171,25 @@ pub struct Attachment {
 pub struct SendMessage {
     /// A sender identity (one's own, or any with `senders.manage`); otherwise `from_email`
     /// (`senders.manage` only), else the caller's own identity, else the default.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub sender_id: Option<i64>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub from_email: Option<String>,
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 255, nullable = false))]
     pub from_name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
@@ -197,7 +209,11 @@ pub struct SendMessage {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200000))]
     pub html: String,
     /// A plain-text alternative, for mail clients that do not show HTML.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 200000, nullable = false))]
     pub text: Option<String>,
     /// At most 10, together within `MESSAGE_ATTACHMENTS_MAX_BYTES`.
@@ -205,7 +221,11 @@ pub struct SendMessage {
     #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub attachment_ids: Vec<i64>,
     /// Makes the call safe to retry: the same id answers the message already sent.
-    #[serde(default, deserialize_with = "crate::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(max_length = 64, nullable = false))]
     pub client_request_id: Option<String>,
 }

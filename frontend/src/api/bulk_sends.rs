@@ -113,6 +113,7 @@ pub async fn export_recipients(id: i64, filter: &RecipientFilter) -> ApiResult<(
             filter.query(false)
         ),
         format!("envio-{id}-destinatarios.csv"),
+        "text/csv",
     )
     .await
 }
@@ -151,6 +152,7 @@ pub async fn export_report(id: i64) -> ApiResult<()> {
     download(
         format!("/api/v1/bulk-sends/{id}/report.csv"),
         format!("envio-{id}-reporte.csv"),
+        "text/csv",
     )
     .await
 }
@@ -160,6 +162,7 @@ pub async fn export_day_report(report_id: i64) -> ApiResult<()> {
     download(
         format!("/api/v1/reports/{report_id}/download"),
         format!("reporte-{report_id}.csv"),
+        "text/csv",
     )
     .await
 }

@@ -57,5 +57,10 @@ pub async fn load(id: i64, target: LoadTarget) -> ApiResult<Report> {
 
 /// "Descargar CSV": the file as Doppler sent it.
 pub async fn download_csv(id: i64, file_name: String) -> ApiResult<()> {
-    download(format!("/api/v1/reports/{id}/download"), file_name).await
+    download(
+        format!("/api/v1/reports/{id}/download"),
+        file_name,
+        "text/csv",
+    )
+    .await
 }

@@ -61,23 +61,14 @@ pub async fn update(
     id: &str,
     body: &relay_types::TemplatePatch,
 ) -> ApiResult<relay_types::TemplateDetail> {
-    let response = super::send(
-        gloo_net::http::Method::PATCH,
-        &format!("/api/v1/templates/{}", js_sys::encode_uri_component(id)),
-        &[],
-        &Body::json(body),
-    )
-    .await?;
-    super::decode(response).await
+    let url = format!("/api/v1/templates/{}", js_sys::encode_uri_component(id));
+    super::patch(&url, Body::json(body)).await
 }
 
 pub async fn delete(id: &str) -> ApiResult<()> {
-    super::send(
-        gloo_net::http::Method::DELETE,
-        &format!("/api/v1/templates/{}", js_sys::encode_uri_component(id)),
-        &[],
-        &Body::Empty,
-    )
-    .await?;
-    Ok(())
+    super::delete(&format!(
+        "/api/v1/templates/{}",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
 }

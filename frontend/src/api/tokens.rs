@@ -1,9 +1,8 @@
 //! Personal API tokens: for scripts, shown once, revocable.
 
-use gloo_net::http::Method;
 use relay_types::{ApiToken, CreateApiToken, CreatedApiToken};
 
-use super::{get, post, send, ApiResult, Body};
+use super::{delete, get, post, ApiResult, Body};
 
 pub async fn mine() -> ApiResult<Vec<ApiToken>> {
     get("/api/v1/tokens").await
@@ -14,12 +13,5 @@ pub async fn create(body: &CreateApiToken) -> ApiResult<CreatedApiToken> {
 }
 
 pub async fn revoke(id: i64) -> ApiResult<()> {
-    send(
-        Method::DELETE,
-        &format!("/api/v1/tokens/{id}"),
-        &[],
-        &Body::Empty,
-    )
-    .await?;
-    Ok(())
+    delete(&format!("/api/v1/tokens/{id}")).await
 }

@@ -1,11 +1,10 @@
 //! Users, groups and the permission catalogue (for `users.manage`).
 
-use gloo_net::http::Method;
 use relay_types::{
     CreateGroup, CreateUser, Group, Page, PermissionInfo, SetGroups, UpdateGroup, UpdateUser, User,
 };
 
-use super::{decode, get, post, query, send, ApiResult, Body};
+use super::{delete, get, patch, post, put, query, ApiResult, Body};
 
 pub async fn list(q: &str) -> ApiResult<Page<User>> {
     get(&format!(
@@ -20,30 +19,12 @@ pub async fn create(body: &CreateUser) -> ApiResult<User> {
 }
 
 pub async fn update(id: i64, body: &UpdateUser) -> ApiResult<User> {
-    decode(
-        send(
-            Method::PATCH,
-            &format!("/api/v1/users/{id}"),
-            &[],
-            &Body::json(body),
-        )
-        .await?,
-    )
-    .await
+    patch(&format!("/api/v1/users/{id}"), Body::json(body)).await
 }
 
 pub async fn set_groups(id: i64, group_ids: Vec<i64>) -> ApiResult<User> {
     let body = SetGroups { group_ids };
-    decode(
-        send(
-            Method::PUT,
-            &format!("/api/v1/users/{id}/groups"),
-            &[],
-            &Body::json(&body),
-        )
-        .await?,
-    )
-    .await
+    put(&format!("/api/v1/users/{id}/groups"), Body::json(&body)).await
 }
 
 pub async fn groups() -> ApiResult<Vec<Group>> {
@@ -55,29 +36,40 @@ pub async fn create_group(body: &CreateGroup) -> ApiResult<Group> {
 }
 
 pub async fn update_group(id: i64, body: &UpdateGroup) -> ApiResult<Group> {
-    decode(
-        send(
-            Method::PATCH,
-            &format!("/api/v1/groups/{id}"),
-            &[],
-            &Body::json(body),
-        )
-        .await?,
-    )
-    .await
+    patch(&format!("/api/v1/groups/{id}"), Body::json(body)).await
 }
 
 pub async fn delete_group(id: i64) -> ApiResult<()> {
-    send(
-        Method::DELETE,
-        &format!("/api/v1/groups/{id}"),
-        &[],
-        &Body::Empty,
-    )
-    .await?;
-    Ok(())
+    delete(&format!("/api/v1/groups/{id}")).await
 }
 
 pub async fn permissions() -> ApiResult<Vec<PermissionInfo>> {
     get("/api/v1/permissions").await
+}
+
+/// A user's API tokens, for an administrator to see and revoke.
+pub async fn tokens(id: i64) -> ApiResult<Vec<relay_types::ApiToken>> {
+    get(&format!("/api/v1/users/{id}/tokens")).await
+}
+
+pub async fn revoke_token(id: i64, token_id: i64) -> ApiResult<()> {
+    delete(&format!("/api/v1/users/{id}/tokens/{token_id}")).await
+}
+
+/// A user as stored now (an edit starts from it, not from a list read earlier).
+pub async fn one(id: i64) -> ApiResult<User> {
+    get(&format!("/api/v1/users/{id}")).await
+}
+
+/// Replaces the user's direct permissions (beside those of their groups).
+pub async fn set_permissions(
+    id: i64,
+    permissions: Vec<relay_types::PermissionCode>,
+) -> ApiResult<User> {
+    let body = relay_types::SetPermissions { permissions };
+    put(
+        &format!("/api/v1/users/{id}/permissions"),
+        Body::json(&body),
+    )
+    .await
 }

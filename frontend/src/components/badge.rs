@@ -4,7 +4,8 @@
 
 use leptos::prelude::*;
 use relay_types::{
-    BulkReportState, BulkSendStatus, JobState, ReportState, SendStatus, ValidationStatus,
+    BulkReportState, BulkSendStatus, JobState, MessageStatus, ReportState, SendStatus,
+    ValidationStatus,
 };
 
 use crate::state::i18n::t;
@@ -70,6 +71,15 @@ pub const fn validation_tone(status: ValidationStatus) -> Tone {
         ValidationStatus::Valid => Tone::Green,
         ValidationStatus::Warning => Tone::Amber,
         ValidationStatus::Invalid => Tone::Red,
+    }
+}
+
+pub const fn message_tone(status: MessageStatus) -> Tone {
+    match status {
+        MessageStatus::Sent => Tone::Green,
+        MessageStatus::SendFailed => Tone::Red,
+        MessageStatus::Sending => Tone::Blue,
+        MessageStatus::Ambiguous => Tone::Violet,
     }
 }
 

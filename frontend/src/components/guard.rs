@@ -62,3 +62,13 @@ pub fn landing(session: &Session) -> &'static str {
 pub fn templates_visible(session: &Session) -> bool {
     session.can(PermissionCode::TemplatesView) || session.can(PermissionCode::TemplatesManage)
 }
+
+/// "Adjuntos": to see and download them (whoever sends or follows sends).
+pub fn attachments_visible(session: &Session) -> bool {
+    session.can(PermissionCode::BulkSendsView) || attachments_usable(session)
+}
+
+/// Uploading and deleting attachments: whoever sends.
+pub fn attachments_usable(session: &Session) -> bool {
+    session.can(PermissionCode::BulkSendsOperate) || session.can(PermissionCode::MessagesSend)
+}

@@ -1,6 +1,7 @@
 //! The pieces every page is built from: one table, one pager, one search box, badges with the
 //! legacy colours, the progress bar, the confirm dialog, charts, and the app's frame.
 
+pub mod attachments;
 pub mod badge;
 pub mod charts;
 pub mod confirm;

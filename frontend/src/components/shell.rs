@@ -10,7 +10,9 @@ use leptos_router::NavigateOptions;
 use relay_types::PermissionCode;
 
 use crate::api;
-use crate::components::guard::{audit_visible, reports_visible, templates_visible};
+use crate::components::guard::{
+    attachments_visible, audit_visible, reports_visible, templates_visible,
+};
 use crate::state::i18n::{t, Lang, Language};
 use crate::state::session::use_session;
 use crate::state::toasts::{use_toasts, ToastKind};
@@ -87,8 +89,17 @@ fn SideNav() -> impl IntoView {
         if templates_visible(&session) {
             links.push(("/plantillas", t.nav_templates));
         }
+        if session.can(PermissionCode::MessagesSend) {
+            links.push(("/mensajes", t.nav_messages));
+        }
+        if attachments_visible(&session) {
+            links.push(("/adjuntos", t.nav_attachments));
+        }
         if session.can(PermissionCode::UsersManage) {
             links.push(("/usuarios", t.nav_users));
+        }
+        if session.can(PermissionCode::SendersManage) {
+            links.push(("/remitentes", t.nav_senders));
         }
         // Everyone's own: the From of their sends, and tokens for their scripts.
         links.push(("/mi-remitente", t.nav_my_sender));

@@ -3,6 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::api::ApiError;
+use crate::state::i18n::t;
+
 /// Column names: fixed texts from the catalogue, or a file's own columns.
 pub struct Headers(Vec<String>);
 
@@ -44,4 +47,15 @@ pub fn Empty(
             {children.map(|c| c())}
         </div>
     }
+}
+
+/// What a list or a page shows while its first answer is on the way (one shared view, not
+/// one per page).
+pub fn loading() -> AnyView {
+    view! { <p class="loading" aria-busy="true">{t().loading}</p> }.into_any()
+}
+
+/// What a list or a page shows when the API refused or could not be reached.
+pub fn failed(err: ApiError) -> AnyView {
+    view! { <p class="error" role="alert">{err.detail}</p> }.into_any()
 }

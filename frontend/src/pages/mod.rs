@@ -1,10 +1,13 @@
 //! One folder per resource; each page reads its state from the URL and the API.
 
 pub mod account;
+pub mod attachments;
 pub mod audit;
 pub mod bulk_sends;
 pub mod errors;
+pub mod messages;
 pub mod reports;
+pub mod senders;
 pub mod session;
 pub mod templates;
 pub mod users;

@@ -38,6 +38,24 @@ pub fn number(n: i64) -> String {
     }
 }
 
+/// A file size: `532 B`, `48 KB`, `3,2 MB` (es) or `3.2 MB` (en).
+pub fn bytes(size: i64) -> String {
+    let (value, unit) = match size {
+        s if s < 1024 => return format!("{s} B"),
+        s if s < 1024 * 1024 => (s as f64 / 1024.0, "KB"),
+        s => (s as f64 / (1024.0 * 1024.0), "MB"),
+    };
+    let text = if value < 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.0}")
+    };
+    match i18n::current() {
+        Lang::Es => format!("{} {unit}", text.replace('.', ",")),
+        Lang::En => format!("{text} {unit}"),
+    }
+}
+
 /// A ratio (0..1) as a percentage with one decimal where it matters: `62 %`, `0,5 %`.
 pub fn percent(ratio: f64) -> String {
     let value = ratio * 100.0;
@@ -122,10 +140,24 @@ pub fn minutes_since(at: &DateTime<Utc>, until: Option<&DateTime<Utc>>) -> f64 {
     ((end - at.timestamp_millis() as f64) / 60_000.0).max(0.0)
 }
 
+/// A day as a date input gives it (`YYYY-MM-DD`). Read by hand: chrono's format parser
+/// would add its whole strftime machinery to the SPA.
+pub fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, month, day)
+}
+
 /// A report's local hour (`YYYY-MM-DD HH:00`, already in `TIME_ZONE`) as `30 nov, 15:00`
 /// or `Nov 30, 3:00 PM`.
 pub fn local_hour(hour: &str) -> String {
-    let Ok(at) = chrono::NaiveDateTime::parse_from_str(hour, "%Y-%m-%d %H:%M") else {
+    let at = hour.split_once(' ').and_then(|(day, time)| {
+        let (h, m) = time.split_once(':')?;
+        parse_day(day)?.and_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
+    });
+    let Some(at) = at else {
         return hour.to_string();
     };
     format_with(

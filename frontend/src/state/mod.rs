@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod format;
 pub mod i18n;
+pub mod loaded;
 pub mod session;
 pub mod toasts;
 

@@ -6,13 +6,15 @@ use leptos::task::spawn_local;
 use relay_types::{MySender, SetMySender};
 
 use crate::api::senders;
+use crate::components::table::{failed, loading};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::toasts::use_toasts;
 
 #[component]
 pub fn MySenderPage() -> impl IntoView {
     let t = t();
-    let current = LocalResource::new(senders::mine);
+    let current = Loaded::new(senders::mine);
     view! {
         <section class="page">
             <header class="page-head">
@@ -22,8 +24,8 @@ pub fn MySenderPage() -> impl IntoView {
                 </div>
             </header>
             {move || match current.get() {
-                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                None => loading(),
+                Some(Err(err)) => failed(err),
                 Some(Ok(mine)) => view! { <SenderForm mine=mine on_saved=Callback::new(move |()| current.refetch())/> }.into_any(),
             }}
         </section>

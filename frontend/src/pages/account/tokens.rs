@@ -8,10 +8,11 @@ use relay_types::{ApiToken, CreateApiToken};
 use crate::api::tokens;
 use crate::components::badge::{Badge, Tone};
 use crate::components::confirm::Confirm;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::browser::copy_text;
 use crate::state::format::{datetime, is_past, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -31,7 +32,7 @@ pub fn Tokens() -> impl IntoView {
     let t = t();
     let session = use_session();
     let toasts = use_toasts();
-    let list = LocalResource::new(tokens::mine);
+    let list = Loaded::new(tokens::mine);
     let name = RwSignal::new(String::new());
     let days = RwSignal::new("90".to_string());
     let password = RwSignal::new(String::new());
@@ -138,8 +139,8 @@ pub fn Tokens() -> impl IntoView {
                 </div>
             </form>
             {move || match list.get() {
-                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                None => loading(),
+                Some(Err(err)) => failed(err),
                 Some(Ok(items)) if items.is_empty() => view! { <Empty text=t.no_tokens/> }.into_any(),
                 Some(Ok(items)) => view! {
                     <Table headers=[t.token_name, t.token_prefix, t.status, t.created, t.last_used, t.token_expires, ""]>

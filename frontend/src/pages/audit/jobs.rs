@@ -11,10 +11,11 @@ use crate::api::jobs;
 use crate::components::badge::{job_tone, Badge};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::pages::bulk_sends::{poll, set_query_param};
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -41,7 +42,7 @@ pub fn JobList() -> impl IntoView {
             )
         })
     });
-    let list = LocalResource::new(move || {
+    let list = Loaded::new(move || {
         let (state, kind, bulk, page) = filter.get();
         async move { jobs::list(&state, &kind, &bulk, page).await }
     });
@@ -89,8 +90,8 @@ pub fn JobList() -> impl IntoView {
                 label=t.bulk_send_id placeholder=t.bulk_send_id/>
         </div>
         {move || match list.get() {
-            None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-            Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+            None => loading(),
+            Some(Err(err)) => failed(err),
             Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_jobs_found/> }.into_any(),
             Some(Ok(page)) => {
                 let total = page.total;

@@ -6,10 +6,11 @@ use leptos_router::hooks::use_query_map;
 use crate::api::audit;
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::pages::bulk_sends::set_query_param;
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
@@ -27,7 +28,7 @@ pub fn AuditLog() -> impl IntoView {
             )
         })
     });
-    let list = LocalResource::new(move || {
+    let list = Loaded::new(move || {
         let (action, q, page) = filter.get();
         async move { audit::list(&action, &q, page).await }
     });
@@ -48,8 +49,8 @@ pub fn AuditLog() -> impl IntoView {
                 label=t.action placeholder=t.action_placeholder/>
         </div>
         {move || match list.get() {
-            None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-            Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+            None => loading(),
+            Some(Err(err)) => failed(err),
             Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_audit_entries/> }.into_any(),
             Some(Ok(page)) => {
                 let total = page.total;

@@ -25,6 +25,7 @@ use crate::state::format::{
     datetime, is_past, minutes_since, minutes_until, number, relative, time,
 };
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -59,7 +60,7 @@ fn is_live(send: &BulkSend) -> bool {
 
 #[component]
 fn Loaded(id: i64) -> impl IntoView {
-    let bulk = LocalResource::new(move || bulk_sends::one(id));
+    let bulk = Loaded::new(move || bulk_sends::one(id));
     let send = RwSignal::new(None::<BulkSend>);
     // Bumped whenever the send changed: the open tab reloads its rows.
     let version = RwSignal::new(0u64);

@@ -5,9 +5,10 @@ use leptos::prelude::*;
 use relay_types::{BulkEvent, BulkEventKind};
 
 use crate::api::bulk_sends;
-use crate::components::table::Empty;
+use crate::components::table::{failed, loading, Empty};
 use crate::state::format::{datetime, number, time};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 
 /// The event's facts in words.
 fn facts(event: &BulkEvent) -> String {
@@ -55,12 +56,12 @@ fn facts(event: &BulkEvent) -> String {
 #[component]
 pub fn History(id: i64, version: Signal<u64>) -> impl IntoView {
     let t = t();
-    let events = LocalResource::new(move || bulk_sends::history(id));
+    let events = Loaded::new(move || bulk_sends::history(id));
     super::follow(version, move || events.refetch());
     move || {
         match events.get() {
-        None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-        Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+        None => loading(),
+        Some(Err(err)) => failed(err),
         Some(Ok(list)) if list.is_empty() => view! { <Empty text=t.no_history/> }.into_any(),
         Some(Ok(list)) => view! {
             <ol class="timeline" data-testid="timeline">

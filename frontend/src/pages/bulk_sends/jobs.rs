@@ -7,9 +7,10 @@ use relay_types::{JobState, PermissionCode};
 
 use crate::api::jobs;
 use crate::components::badge::{job_tone, Badge};
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -18,7 +19,7 @@ pub fn Jobs(id: i64, version: Signal<u64>) -> impl IntoView {
     let t = t();
     let session = use_session();
     let toasts = use_toasts();
-    let list = LocalResource::new(move || jobs::for_bulk_send(id));
+    let list = Loaded::new(move || jobs::for_bulk_send(id));
     super::follow(version, move || list.refetch());
     let can_retry = session.can(PermissionCode::BulkSendsOperate);
     let retry = move |job: i64| {
@@ -32,8 +33,8 @@ pub fn Jobs(id: i64, version: Signal<u64>) -> impl IntoView {
     };
     move || {
         match list.get() {
-        None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-        Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+        None => loading(),
+        Some(Err(err)) => failed(err),
         Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_jobs/> }.into_any(),
         Some(Ok(page)) => view! {
             <Table headers=["ID", t.job_type, t.status, t.attempts, t.message, t.finished, ""]>

@@ -13,9 +13,10 @@ use crate::components::badge::BulkBadge;
 use crate::components::pager::Pager;
 use crate::components::progress::MiniProgress;
 use crate::components::search::SearchBox;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 
 #[component]
@@ -40,7 +41,7 @@ pub fn BulkSendList() -> impl IntoView {
             page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
         })
     });
-    let data = LocalResource::new(move || {
+    let data = Loaded::new(move || {
         let filter = filter.get();
         async move {
             let (page, summary) =
@@ -122,8 +123,8 @@ pub fn BulkSendList() -> impl IntoView {
                 </label>
             </div>
             {move || match data.get().map(|(page, _)| page) {
-                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                None => loading(),
+                Some(Err(err)) => failed(err),
                 Some(Ok(page)) if page.items.is_empty() => view! {
                     <Empty text=if filter.with(|f| f.q.is_empty() && f.status.is_empty()) { t.no_bulk_sends } else { t.no_matches }>
                         <Show when=move || session.can(PermissionCode::BulkSendsOperate)>

@@ -12,9 +12,10 @@ use crate::api::bulk_sends::{self, RecipientFilter, PAGE_SIZE};
 use crate::components::badge::{send_tone, validation_tone, Badge};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -32,7 +33,7 @@ pub fn Recipients(
         page: 1,
         ..Default::default()
     });
-    let rows = LocalResource::new(move || {
+    let rows = Loaded::new(move || {
         let filter = filter.get();
         async move { bulk_sends::recipients(id, &filter).await }
     });
@@ -99,8 +100,8 @@ pub fn Recipients(
             <button class="secondary" disabled=move || exporting.get() on:click=export>{t.export_csv}</button>
         </div>
         {move || match rows.get() {
-            None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-            Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+            None => loading(),
+            Some(Err(err)) => failed(err),
             Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_recipients/> }.into_any(),
             Some(Ok(page)) => {
                 let total = page.total;

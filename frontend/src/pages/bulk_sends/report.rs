@@ -8,16 +8,17 @@ use relay_types::{BulkReportState, CampaignReport, PermissionCode};
 use crate::api::bulk_sends;
 use crate::components::badge::Tone;
 use crate::components::charts::{Bar, BarChart, LineChart};
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::format::{local_hour, number, percent};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
 #[component]
 pub fn CampaignReportTab(id: i64, report_state: Signal<Option<BulkReportState>>) -> impl IntoView {
     let t = t();
-    let report = LocalResource::new(move || bulk_sends::report(id));
+    let report = Loaded::new(move || bulk_sends::report(id));
     // The post-send report loads in the background: the page follows the send's report
     // state, and this tab looks again when it changes.
     Effect::new(move |previous: Option<Option<BulkReportState>>| {
@@ -28,8 +29,8 @@ pub fn CampaignReportTab(id: i64, report_state: Signal<Option<BulkReportState>>)
         state
     });
     move || match report.get() {
-        None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-        Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+        None => loading(),
+        Some(Err(err)) => failed(err),
         Some(Ok(report)) if report.report.is_none() => {
             view! { <Empty text=t.report_not_loaded/> }.into_any()
         }

@@ -12,10 +12,11 @@ use super::request::RequestForm;
 use crate::api::reports::{self, ReportFilter, PAGE_SIZE};
 use crate::components::badge::{report_state_tone, Badge, Tone};
 use crate::components::pager::Pager;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::pages::bulk_sends::{poll, set_query_param};
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -47,7 +48,7 @@ pub fn ReportList() -> impl IntoView {
             page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
         })
     });
-    let list = LocalResource::new(move || {
+    let list = Loaded::new(move || {
         let filter = filter.get();
         async move { reports::list(&filter).await }
     });
@@ -127,8 +128,8 @@ pub fn ReportList() -> impl IntoView {
                 </label>
             </div>
             {move || match list.get() {
-                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                None => loading(),
+                Some(Err(err)) => failed(err),
                 Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_reports/> }.into_any(),
                 Some(Ok(page)) => {
                     let total = page.total;

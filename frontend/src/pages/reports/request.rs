@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 use relay_types::{CreateReport, ReportType};
 
 use crate::api::reports;
+use crate::state::format::parse_day;
 use crate::state::i18n::t;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
@@ -21,10 +22,10 @@ pub fn RequestForm(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (Ok(kind), Ok(start_date), Ok(end_date)) = (
+        let (Ok(kind), Some(start_date), Some(end_date)) = (
             report_type.get_untracked().parse::<ReportType>(),
-            start.get_untracked().parse::<chrono::NaiveDate>(),
-            end.get_untracked().parse::<chrono::NaiveDate>(),
+            parse_day(&start.get_untracked()),
+            parse_day(&end.get_untracked()),
         ) else {
             error.set(Some(t.report_dates_needed.into()));
             return;

@@ -14,6 +14,7 @@ use crate::api::templates;
 use crate::components::confirm::Confirm;
 use crate::pages::errors::NotFound;
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -32,7 +33,7 @@ pub fn TemplateEditor() -> impl IntoView {
 
 #[component]
 fn Existing(id: String) -> impl IntoView {
-    let template = LocalResource::new(move || {
+    let template = Loaded::new(move || {
         let id = id.clone();
         async move { templates::one(&id).await }
     });

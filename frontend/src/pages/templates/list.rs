@@ -7,9 +7,10 @@ use relay_types::PermissionCode;
 
 use crate::api::templates;
 use crate::components::search::SearchBox;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::format::relative;
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 
 #[component]
@@ -18,7 +19,7 @@ pub fn TemplateListPage() -> impl IntoView {
     let session = use_session();
     let q = RwSignal::new(String::new());
     let refresh = RwSignal::new(false);
-    let list = LocalResource::new(move || {
+    let list = Loaded::new(move || {
         let (q, refresh) = (q.get(), refresh.get());
         async move { templates::list(&q, refresh).await }
     });
@@ -41,8 +42,8 @@ pub fn TemplateListPage() -> impl IntoView {
                     label=t.search placeholder=t.template_search_placeholder/>
             </div>
             {move || match list.get() {
-                None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-                Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+                None => loading(),
+                Some(Err(err)) => failed(err),
                 Some(Ok(list)) if list.items.is_empty() => view! { <Empty text=t.no_templates/> }.into_any(),
                 Some(Ok(list)) => view! {
                     <p class="muted">{(t.templates_fetched)(&relative(&list.fetched_at))}</p>

@@ -2,6 +2,7 @@
 //! and groups with their permissions explained in plain words. What the API forbids is not
 //! offered: only permissions the admin holds, and superusers only to superusers.
 
+mod edit;
 mod groups;
 mod people;
 mod permissions;
@@ -10,8 +11,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::users as api;
+use crate::components::table::{failed, loading};
 use crate::pages::bulk_sends::set_query_param;
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 
 #[component]
 pub fn UsersAndGroups() -> impl IntoView {
@@ -19,8 +22,8 @@ pub fn UsersAndGroups() -> impl IntoView {
     let query = use_query_map();
     let set_param = set_query_param();
     let tab = Memo::new(move |_| query.with(|q| q.get("pestana")).unwrap_or_default());
-    let catalogue = LocalResource::new(api::permissions);
-    let groups = LocalResource::new(api::groups);
+    let catalogue = Loaded::new(api::permissions);
+    let groups = Loaded::new(api::groups);
     view! {
         <section class="page">
             <header class="page-head">
@@ -42,7 +45,7 @@ pub fn UsersAndGroups() -> impl IntoView {
             // close a form opened meanwhile.
             {move || match (catalogue.get(), groups.get()) {
                 (Some(Err(err)), _) | (_, Some(Err(err))) => {
-                    view! { <p class="error" role="alert">{err.detail}</p> }.into_any()
+                    failed(err)
                 }
                 (Some(Ok(catalogue)), Some(Ok(groups_now))) => {
                     let reload_groups = Callback::new(move |()| groups.refetch());
@@ -52,7 +55,7 @@ pub fn UsersAndGroups() -> impl IntoView {
                         view! { <people::Users catalogue=catalogue groups=groups_now/> }.into_any()
                     }
                 }
-                _ => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
+                _ => loading(),
             }}
         </section>
     }

@@ -1,17 +1,19 @@
-//! The users: search, "Nuevo usuario", and per user its groups, whether it may sign in, and
-//! a new password. A superuser can only be changed by a superuser.
+//! The users: search, "Nuevo usuario", and a row per user that opens its editor (`edit.rs`).
+//! A superuser can only be changed by a superuser.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use relay_types::{CreateUser, Group, PermissionCode, PermissionInfo, UpdateUser, User};
+use relay_types::{CreateUser, Group, PermissionCode, PermissionInfo, User};
 
+use super::edit::EditUser;
 use super::permissions::PermissionChecks;
 use crate::api::users as api;
 use crate::components::badge::{Badge, Tone};
 use crate::components::search::SearchBox;
-use crate::components::table::{Empty, Table};
+use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -19,7 +21,7 @@ use crate::state::toasts::use_toasts;
 pub fn Users(catalogue: Vec<PermissionInfo>, groups: Vec<Group>) -> impl IntoView {
     let t = t();
     let q = RwSignal::new(String::new());
-    let list = LocalResource::new(move || {
+    let list = Loaded::new(move || {
         let q = q.get();
         async move { api::list(&q).await }
     });
@@ -27,6 +29,7 @@ pub fn Users(catalogue: Vec<PermissionInfo>, groups: Vec<Group>) -> impl IntoVie
     let reload = Callback::new(move |()| list.refetch());
     let editing = RwSignal::new(None::<i64>);
     let groups = StoredValue::new(groups);
+    let catalogue = StoredValue::new(catalogue);
     view! {
         <div class="toolbar">
             <SearchBox value=Signal::derive(move || q.get()) on_search=Callback::new(move |text: String| q.set(text))
@@ -34,16 +37,16 @@ pub fn Users(catalogue: Vec<PermissionInfo>, groups: Vec<Group>) -> impl IntoVie
             <button class="primary" on:click=move |_| creating.set(true)>"+ " {t.new_user}</button>
         </div>
         <Show when=move || creating.get()>
-            <NewUser catalogue=catalogue.clone() groups=groups.get_value() open=creating reload=reload/>
+            <NewUser catalogue=catalogue.get_value() groups=groups.get_value() open=creating reload=reload/>
         </Show>
         {move || match list.get() {
-            None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
-            Some(Err(err)) => view! { <p class="error" role="alert">{err.detail}</p> }.into_any(),
+            None => loading(),
+            Some(Err(err)) => failed(err),
             Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_users/> }.into_any(),
             Some(Ok(page)) => view! {
                 <Table headers=[t.username, t.email, t.tab_groups, t.status, t.last_login, ""]>
                     {page.items.into_iter().map(|user| view! {
-                        <UserRow user=user groups=groups.get_value() editing=editing reload=reload/>
+                        <UserRow user=user groups=groups.get_value() catalogue=catalogue.get_value() editing=editing reload=reload/>
                     }).collect_view()}
                 </Table>
             }.into_any(),
@@ -55,6 +58,7 @@ pub fn Users(catalogue: Vec<PermissionInfo>, groups: Vec<Group>) -> impl IntoVie
 fn UserRow(
     user: User,
     groups: Vec<Group>,
+    catalogue: Vec<PermissionInfo>,
     editing: RwSignal<Option<i64>>,
     reload: Callback<()>,
 ) -> impl IntoView {
@@ -86,74 +90,15 @@ fn UserRow(
         </tr>
         <Show when=move || may_touch && editing.get() == Some(id)>
             <tr class="editing"><td colspan="6">
-                <EditUser user=user.clone() groups=groups.clone() editing=editing reload=reload/>
+                <EditUser id=id groups=groups.clone() catalogue=catalogue.clone() editing=editing reload=reload/>
             </td></tr>
         </Show>
     }
 }
 
-#[component]
-fn EditUser(
-    user: User,
-    groups: Vec<Group>,
-    editing: RwSignal<Option<i64>>,
-    reload: Callback<()>,
-) -> impl IntoView {
-    let t = t();
-    let toasts = use_toasts();
-    let id = user.id;
-    let active = RwSignal::new(user.is_active);
-    let chosen = RwSignal::new(user.groups.iter().map(|g| g.id).collect::<Vec<_>>());
-    let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let new_password = password.get_untracked();
-        let body = UpdateUser {
-            email: None,
-            first_name: None,
-            last_name: None,
-            is_active: Some(active.get_untracked()),
-            is_superuser: None,
-            password: (!new_password.is_empty()).then_some(new_password),
-            current_password: None,
-        };
-        let group_ids = chosen.get_untracked();
-        spawn_local(async move {
-            let outcome = match api::update(id, &body).await {
-                Ok(_) => api::set_groups(id, group_ids).await,
-                Err(err) => Err(err),
-            };
-            match outcome {
-                Ok(user) => {
-                    toasts.success((t.user_saved)(&user.username));
-                    editing.set(None);
-                    reload.try_run(());
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
-        });
-    };
-    view! {
-        <form class="inline-form" on:submit=save data-testid="edit-user">
-            <label class="check"><input type="checkbox" name="is_active" bind:checked=active/> {t.may_sign_in}</label>
-            <fieldset class="plain">
-                <legend>{t.tab_groups}</legend>
-                <GroupChecks groups=groups chosen=chosen/>
-            </fieldset>
-            <label>{t.new_password}<input type="password" name="new_password" minlength="8" autocomplete="new-password" bind:value=password/></label>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
-            <div class="actions">
-                <button type="button" class="secondary" on:click=move |_| editing.set(None)>{t.back}</button>
-                <button type="submit" class="primary">{t.save}</button>
-            </div>
-        </form>
-    }
-}
-
 /// A group can be given when each of its permissions is the admin's own.
 #[component]
-fn GroupChecks(groups: Vec<Group>, chosen: RwSignal<Vec<i64>>) -> impl IntoView {
+pub(super) fn GroupChecks(groups: Vec<Group>, chosen: RwSignal<Vec<i64>>) -> impl IntoView {
     let session = use_session();
     groups
         .into_iter()

@@ -4,12 +4,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-use wasm_bindgen::JsCast;
 use web_sys::FormData;
 
 use super::Form;
-use crate::api::{attachments, bulk_sends, senders};
+use crate::api::{bulk_sends, senders};
+use crate::components::attachments::AttachmentPicker;
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -19,37 +20,10 @@ pub(super) fn SendSection(form: Form) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let senders = LocalResource::new(senders::usable);
+    let senders = Loaded::new(senders::usable);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let lost = RwSignal::new(false);
-    let uploading = RwSignal::new(false);
-
-    let attach = move |ev: leptos::ev::Event| {
-        let input = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-        let Some(file) = input
-            .as_ref()
-            .and_then(|i| i.files())
-            .and_then(|f| f.get(0))
-        else {
-            return;
-        };
-        let Ok(data) = FormData::new() else { return };
-        let _ = data.append_with_blob_and_filename("file", &file, &file.name());
-        if let Some(input) = input {
-            input.set_value("");
-        }
-        uploading.set(true);
-        spawn_local(async move {
-            match attachments::upload(data).await {
-                Ok(attachment) => form.attachments.update(|list| list.push(attachment)),
-                Err(err) => toasts.error(err.detail),
-            }
-            uploading.set(false);
-        });
-    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -133,17 +107,7 @@ pub(super) fn SendSection(form: Form) -> impl IntoView {
                         })}
                     </select>
                 </label>
-                <label>
-                    {t.attachments}
-                    <input type="file" name="attachment" on:change=attach disabled=move || uploading.get()/>
-                </label>
-                <ul class="chips">
-                    {move || form.attachments.get().into_iter().map(|a| {
-                        let id = a.id;
-                        view! { <li>{a.name.clone()} <button type="button" class="link" aria-label=t.remove
-                            on:click=move |_| form.attachments.update(|list| list.retain(|x| x.id != id))>"×"</button></li> }
-                    }).collect_view()}
-                </ul>
+                <AttachmentPicker chosen=form.attachments/>
                 <label>
                     {t.schedule_send}
                     <input type="datetime-local" name="scheduled_at" bind:value=form.schedule/>

@@ -6,8 +6,10 @@ use relay_types::TemplateSummary;
 
 use super::{refresh_preview, Form, PreviewStatus};
 use crate::api::templates;
+use crate::components::table::loading;
 use crate::state::browser::move_focus;
 use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
 
 /// The template picker's options, for the arrow keys.
 const OPTIONS: &str = "#template-options .option";
@@ -16,7 +18,7 @@ const OPTIONS: &str = "#template-options .option";
 pub(super) fn TemplateSection(form: Form) -> impl IntoView {
     let t = t();
     let query = RwSignal::new(String::new());
-    let list = LocalResource::new(move || {
+    let list = Loaded::new(move || {
         let q = query.get();
         async move { templates::search(&q).await }
     });
@@ -53,7 +55,7 @@ pub(super) fn TemplateSection(form: Form) -> impl IntoView {
                         }/>
                 </label>
                 {move || match list.get() {
-                    None => view! { <p class="loading" aria-busy="true">{t.loading}</p> }.into_any(),
+                    None => loading(),
                     Some(Err(err)) => view! {
                         <p class="error" role="alert">{err.detail}</p>
                         <label>

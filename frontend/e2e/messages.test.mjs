@@ -1,0 +1,183 @@
+// Single messages and attachments: a file is uploaded in "Adjuntos" and downloaded back; a
+// message goes out with cc, bcc and that file, shows in the history and its search; an
+// attachment in use cannot be deleted, an unused one can; an ambiguous message is explained
+// and settled (marked sent, or resent). Then "Remitentes": an identity is given to a user,
+// edited, deactivated and deleted; and an admin revokes another user's API token.
+import { test, before, after } from "node:test";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { world, signIn, check, shoot } from "./harness.mjs";
+
+let w, app, sim, chrome, page, token;
+// Doppler's answer is waited for 2 s, so a send the simulator never answers turns ambiguous quickly.
+before(async () => {
+  w = await world({ sim: true, env: { DOPPLER_RELAY_TIMEOUT: "2" } });
+  ({ app, sim, chrome, page, token } = w);
+});
+after(() => w?.stop());
+
+const dir = mkdtempSync(join(tmpdir(), "relay-e2e-files-"));
+const file = (name, text) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const received = async () => (await (await fetch(sim.base + "/_sim/messages")).json());
+
+test("an attachment is uploaded, listed and downloaded", async () => {
+  await page.click("nav a:has-text('Adjuntos')");
+  await page.waitForSelector("h1:has-text('Adjuntos')");
+  await page.setInputFiles("input[name=upload]", [file("estado-de-cuenta.pdf", "%PDF-1.4 estado de cuenta"), file("sin-usar.txt", "nada")]);
+  await page.waitForSelector("[data-testid='attachment-estado-de-cuenta.pdf']");
+  await page.waitForSelector("[data-testid='attachment-sin-usar.txt']");
+  check((await page.textContent("[data-testid='attachment-estado-de-cuenta.pdf']")).includes("admin"), "both files are listed with who uploaded them");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click("[data-testid='attachment-estado-de-cuenta.pdf'] button:has-text('Descargar')"),
+  ]);
+  check(download.suggestedFilename() === "estado-de-cuenta.pdf", "'Descargar' saves the file under its own name");
+  check(readFileSync(await download.path(), "utf8") === "%PDF-1.4 estado de cuenta", "and the bytes are the ones uploaded");
+  await shoot(page, "attachments");
+});
+
+test("a message goes out with cc, bcc and an attachment, and is found in the history", async () => {
+  await page.click("nav a:has-text('Mensajes')");
+  await page.click("a:has-text('Nuevo mensaje')");
+  await page.fill("[data-testid=new-message] input[name=to]", "cliente1@example.com, cliente2@example.com");
+  await page.fill("[data-testid=new-message] input[name=cc]", "supervisor@example.com");
+  await page.fill("[data-testid=new-message] input[name=bcc]", "archivo@example.com");
+  await page.fill("[data-testid=new-message] input[name=subject]", "Su estado de cuenta");
+  await page.fill("[data-testid=new-message] textarea[name=html]", "<h1>Estado de cuenta</h1><p>Adjuntamos su estado.</p>");
+  const frame = await (await page.waitForSelector("iframe[data-testid=message-preview]")).contentFrame();
+  await frame.waitForSelector("h1:has-text('Estado de cuenta')");
+  check(true, "the HTML shows rendered beside the form while it is typed");
+  const earlier = page.locator("select[name=earlier_attachment] option", { hasText: "estado-de-cuenta.pdf" });
+  await page.selectOption("select[name=earlier_attachment]", await earlier.getAttribute("value"));
+  await page.waitForSelector("[data-testid=chosen-attachments] li:has-text('estado-de-cuenta.pdf')");
+  await shoot(page, "message-new");
+  await page.click("button:has-text('Enviar')");
+  await page.waitForURL(/\/mensajes\/\d+$/);
+  await page.waitForSelector(".badge:has-text('enviado')");
+  check((await page.textContent("dl.facts")).includes("supervisor@example.com"), "the message page shows the copy recipients");
+  await page.waitForSelector("ul.chips button:has-text('estado-de-cuenta.pdf')");
+  check(true, "and the attachment by name");
+  await shoot(page, "message-detail");
+  const sent = (await received()).find((m) => m.subject === "Su estado de cuenta");
+  check(sent && ["cliente1@example.com", "cliente2@example.com"].every((a) => sent.recipients.includes(a)), "Doppler received the message for both recipients");
+  check(sent.attachments.length === 1, "with its attachment");
+
+  await page.click(".crumbs a:has-text('Mensajes')");
+  await page.fill("input[type=search]", "estado de cuenta");
+  await page.press("input[type=search]", "Enter");
+  await page.waitForURL(/q=estado/);
+  await page.waitForSelector("table.data td:has-text('Su estado de cuenta')");
+  check((await page.locator("table.data tbody tr").count()) === 1, "the history's search finds the message");
+  await page.selectOption("select:has(option[value=ambiguous])", "ambiguous");
+  await page.waitForSelector(".empty");
+  check(true, "and the state filter leaves it out when it does not match");
+});
+
+test("an attachment a message uses is not deleted; an unused one is", async () => {
+  await page.click("nav a:has-text('Adjuntos')");
+  await page.click("[data-testid='attachment-estado-de-cuenta.pdf'] button:has-text('Eliminar')");
+  await page.click(".dialog button:has-text('Eliminar')");
+  await page.waitForSelector(".toast.error");
+  check(await page.isVisible("[data-testid='attachment-estado-de-cuenta.pdf']"), "the API's refusal is shown and the file stays");
+  await page.click("[data-testid='attachment-sin-usar.txt'] button:has-text('Eliminar')");
+  await page.click(".dialog button:has-text('Eliminar')");
+  await page.waitForSelector("[data-testid='attachment-sin-usar.txt']", { state: "detached" });
+  check(true, "an unused file is deleted after the confirm");
+});
+
+// The simulator takes these sends and never answers: they did go out, which is exactly what
+// the operator cannot know without looking in Doppler.
+async function ambiguousMessage(subject) {
+  await sim.faults({ rate_timeout: 1, sends_only: true });
+  await page.goto(app.base + "/mensajes/nuevo");
+  await page.fill("[data-testid=new-message] input[name=to]", "dudoso@example.com");
+  await page.fill("[data-testid=new-message] input[name=subject]", subject);
+  await page.fill("[data-testid=new-message] textarea[name=html]", "<p>Recordatorio de pago</p>");
+  await page.click("button:has-text('Enviar')");
+  await page.waitForSelector("[data-testid=message-ambiguous]", { timeout: 30000 });
+  await sim.faults({});
+}
+const copies = async (subject) => (await received()).filter((m) => m.subject === subject).length;
+
+test("an ambiguous message is explained, then marked sent or resent on decision", async () => {
+  await ambiguousMessage("Recordatorio 1");
+  check((await page.textContent("[data-testid=message-ambiguous]")).includes("No sabemos si este mensaje salió"), "the page says it may have gone out and what to do");
+  await shoot(page, "message-ambiguous");
+  await page.click("[data-testid=message-ambiguous] button:has-text('Marcar enviado')");
+  await page.click(".dialog button:has-text('Marcar enviado')");
+  await page.waitForSelector(".badge:has-text('enviado')");
+  check(!(await page.isVisible("[data-testid=message-ambiguous]")) && (await copies("Recordatorio 1")) === 1,
+    "'Marcar enviado' settles it without sending again");
+
+  await ambiguousMessage("Recordatorio 2");
+  await page.click("[data-testid=message-ambiguous] button:has-text('Reenviar')");
+  await page.click(".dialog button:has-text('Reenviar')");
+  await page.waitForSelector(".badge:has-text('enviado')");
+  check(!(await page.isVisible("[data-testid=message-ambiguous]")), "'Reenviar' sends it and nothing is left to decide");
+  check((await copies("Recordatorio 2")) === 2, "Doppler got it a second time (the first had gone out: the reason the choice is the operator's)");
+});
+
+test("a sender identity is given to a user, edited, deactivated and deleted", async () => {
+  await app.api("POST", "/api/v1/users", token, { username: "cobradora", password: "cobradora-segura-1" });
+  await page.click("nav a:has-text('Remitentes')");
+  check((await page.textContent("[data-testid=default-sender]")).includes("cobranzas@example.com"), "the deployment's default sender is named");
+  await page.click("button:has-text('Nuevo remitente')");
+  await page.selectOption("[data-testid=new-sender] select[name=user_id]", { label: "cobradora" });
+  await page.fill("[data-testid=new-sender] input[name=from_email]", "cobradora@example.com");
+  await page.fill("[data-testid=new-sender] input[name=from_name]", "Cobranzas Norte");
+  await page.click("button:has-text('Crear remitente')");
+  const row = "[data-testid='sender-cobradora@example.com']";
+  await page.waitForSelector(row);
+  check((await page.textContent(row)).includes("cobradora"), "the identity is listed with its user");
+  await shoot(page, "senders");
+  await page.click(`${row} button:has-text('Editar')`);
+  await page.fill("[data-testid=edit-sender] input[name=from_name]", "Cobranzas Sur");
+  await page.uncheck("[data-testid=edit-sender] input[name=sender_active]");
+  await page.click("[data-testid=edit-sender] button:has-text('Guardar')");
+  await page.waitForSelector(`${row} .badge:has-text('inactivo')`);
+  check((await page.textContent(row)).includes("Cobranzas Sur"), "an edit changes the name and deactivates it");
+  const mine = await app.api("GET", "/api/v1/senders/me", await app.token("cobradora", "cobradora-segura-1"));
+  check(mine.effective_from_email === "cobranzas@example.com", "an inactive identity is not used: the user's sends use the default");
+  await page.click(`${row} button:has-text('Eliminar')`);
+  await page.click(".dialog button:has-text('Eliminar')");
+  await page.waitForSelector(row, { state: "detached" });
+  check(true, "deleting asks first and removes it");
+});
+
+test("an admin sees another user's API tokens and revokes one", async () => {
+  const theirs = await app.token("cobradora", "cobradora-segura-1");
+  const created = await app.api("POST", "/api/v1/tokens", theirs, { name: "script de cartera", password: "cobradora-segura-1" });
+  const asScript = () => fetch(app.base + "/api/v1/senders/me", { headers: { authorization: `Bearer ${created.secret}` } });
+  check((await asScript()).status === 200, "the user's script works with its token");
+  await page.click("nav a:has-text('Usuarios y grupos')");
+  await page.click("[data-testid=user-cobradora] button:has-text('Editar')");
+  await page.waitForSelector("[data-testid=user-tokens] td:has-text('script de cartera')");
+  await page.click("[data-testid=user-tokens] button:has-text('Revocar')");
+  await page.click(".dialog button:has-text('Revocar')");
+  await page.waitForSelector("[data-testid=user-tokens] td:has-text('revocado')");
+  check((await asScript()).status === 401, "the revoked token no longer opens the API");
+});
+
+test("a user without messages.send or senders.manage sees neither page", async () => {
+  await app.api("POST", "/api/v1/users", token, { username: "visor", password: "visor-seguro-1", permissions: ["bulk_sends.view"] });
+  const context = await chrome.newContext();
+  const viewer = await context.newPage();
+  await signIn(viewer, app.base, "visor", "visor-seguro-1");
+  const links = (await viewer.locator("nav#nav-links ul a").allTextContents()).map((s) => s.trim());
+  check(!links.includes("Mensajes") && !links.includes("Remitentes"), `the navigation leaves them out (${links.join(", ")})`);
+  check(links.includes("Adjuntos"), "a viewer still finds the attachments of the sends they follow");
+  await viewer.goto(app.base + "/adjuntos");
+  await viewer.waitForSelector("h1:has-text('Adjuntos')");
+  check(!(await viewer.isVisible("input[name=upload]")) && !(await viewer.isVisible("label:has-text('Subir adjunto')")), "but is not offered uploading");
+  for (const path of ["/mensajes", "/mensajes/nuevo", "/remitentes"]) {
+    await viewer.goto(app.base + path);
+    await viewer.waitForSelector("[data-testid=forbidden]");
+  }
+  check(true, "typing their addresses shows the 403 page");
+  await context.close();
+});

@@ -1,0 +1,168 @@
+//! Editing one user, from the user as stored now: whether it may sign in, its groups, its
+//! direct permissions, a new password, and its API tokens (seen and revoked by the admin).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use relay_types::{ApiToken, Group, PermissionInfo, UpdateUser, User};
+
+use super::people::GroupChecks;
+use super::permissions::PermissionChecks;
+use crate::api::users as api;
+use crate::components::confirm::Confirm;
+use crate::components::table::{failed, loading, Empty, Table};
+use crate::state::format::{datetime, relative};
+use crate::state::i18n::t;
+use crate::state::loaded::Loaded;
+use crate::state::toasts::use_toasts;
+
+#[component]
+pub fn EditUser(
+    id: i64,
+    groups: Vec<Group>,
+    catalogue: Vec<PermissionInfo>,
+    editing: RwSignal<Option<i64>>,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let stored = Loaded::new(move || api::one(id));
+    move || {
+        match stored.get() {
+        None => loading(),
+        Some(Err(err)) => failed(err),
+        Some(Ok(user)) => view! {
+            <UserForm user=user groups=groups.clone() catalogue=catalogue.clone() editing=editing reload=reload/>
+            <UserTokens id=id/>
+        }
+        .into_any(),
+    }
+    }
+}
+
+#[component]
+fn UserForm(
+    user: User,
+    groups: Vec<Group>,
+    catalogue: Vec<PermissionInfo>,
+    editing: RwSignal<Option<i64>>,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let t = t();
+    let toasts = use_toasts();
+    let id = user.id;
+    let active = RwSignal::new(user.is_active);
+    let chosen = RwSignal::new(user.groups.iter().map(|g| g.id).collect::<Vec<_>>());
+    let permissions = RwSignal::new(user.permissions.clone());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new_password = password.get_untracked();
+        let body = UpdateUser {
+            is_active: Some(active.get_untracked()),
+            password: (!new_password.is_empty()).then_some(new_password),
+            ..UpdateUser::default()
+        };
+        let group_ids = chosen.get_untracked();
+        let direct = permissions.get_untracked();
+        busy.set(true);
+        spawn_local(async move {
+            let outcome = async {
+                api::update(id, &body).await?;
+                api::set_groups(id, group_ids).await?;
+                api::set_permissions(id, direct).await
+            }
+            .await;
+            match outcome {
+                Ok(user) => {
+                    toasts.success((t.user_saved)(&user.username));
+                    editing.set(None);
+                    reload.try_run(());
+                }
+                Err(err) => error.set(Some(err.detail)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="inline-form" on:submit=save data-testid="edit-user">
+            <label class="check"><input type="checkbox" name="is_active" bind:checked=active/> {t.may_sign_in}</label>
+            <fieldset class="plain">
+                <legend>{t.tab_groups}</legend>
+                <GroupChecks groups=groups chosen=chosen/>
+            </fieldset>
+            <fieldset class="plain wide">
+                <legend>{t.direct_permissions}</legend>
+                <PermissionChecks catalogue=catalogue selected=permissions/>
+            </fieldset>
+            <label>{t.new_password}<input type="password" name="new_password" minlength="8" autocomplete="new-password" bind:value=password/></label>
+            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+            <div class="actions">
+                <button type="button" class="secondary" on:click=move |_| editing.set(None)>{t.back}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>{t.save}</button>
+            </div>
+        </form>
+    }
+}
+
+/// The user's tokens: an admin revokes one a script should no longer use (a leaked one,
+/// a departed colleague's).
+#[component]
+fn UserTokens(id: i64) -> impl IntoView {
+    let t = t();
+    let toasts = use_toasts();
+    let list = Loaded::new(move || api::tokens(id));
+    let revoking = RwSignal::new(None::<ApiToken>);
+    let confirm_open = RwSignal::new(false);
+    let revoke = Callback::new(move |()| {
+        let Some(token) = revoking.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            match api::revoke_token(id, token.id).await {
+                Ok(()) => toasts.success((t.token_revoked_toast)(&token.name)),
+                Err(err) => toasts.error(err.detail),
+            }
+            list.refetch();
+        });
+    });
+    view! {
+        <section class="user-tokens" data-testid="user-tokens">
+            <h3>{t.nav_tokens}</h3>
+            {move || match list.get() {
+                None => loading(),
+                Some(Err(err)) => failed(err),
+                Some(Ok(items)) if items.is_empty() => view! { <Empty text=t.no_tokens/> }.into_any(),
+                Some(Ok(items)) => view! {
+                    <Table headers=[t.token_name, t.token_prefix, t.last_used, t.token_expires, ""]>
+                        {items.into_iter().map(|token| {
+                            let ask = token.clone();
+                            let active = token.revoked_at.is_none();
+                            view! {
+                                <tr>
+                                    <td data-label=t.token_name>{token.name.clone()}</td>
+                                    <td data-label=t.token_prefix><code>{format!("{}…", token.prefix)}</code></td>
+                                    <td data-label=t.last_used>{match &token.last_used_at {
+                                        Some(at) => view! { <time title=datetime(at)>{relative(at)}</time> }.into_any(),
+                                        None => view! { <span class="muted">{t.never_used}</span> }.into_any(),
+                                    }}</td>
+                                    <td data-label=t.token_expires>{match (&token.revoked_at, &token.expires_at) {
+                                        (Some(_), _) => t.token_revoked.to_string(),
+                                        (None, Some(at)) => datetime(at),
+                                        (None, None) => t.never.to_string(),
+                                    }}</td>
+                                    <td>{active.then(|| view! {
+                                        <button type="button" class="secondary"
+                                            on:click=move |_| { revoking.set(Some(ask.clone())); confirm_open.set(true); }>{t.revoke}</button>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </Table>
+                }.into_any(),
+            }}
+            <Confirm open=confirm_open title=t.revoke
+                text=move || (t.revoke_explained)(&revoking.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default()))
+                confirm=t.revoke danger=true on_confirm=revoke/>
+        </section>
+    }
+}
