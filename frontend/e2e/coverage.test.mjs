@@ -45,8 +45,10 @@ test("every API operation a person uses is reached from a page of the SPA", () =
   const pages = new Map(operations.map((op) => [op.id, new Set()]));
   const refused = [];
   const broken = [];
+  const unknown = [];
   for (const call of calls) {
     const op = operationOf(call);
+    if (!op) unknown.push(`${call.method} ${call.path} from ${call.page}`);
     if (call.status === 403) refused.push(`${call.method} ${call.path} from ${call.page}`);
     if (call.status >= 500) broken.push(`${call.method} ${call.path} (${call.status}) from ${call.page}`);
     if (op && call.status >= 200 && call.status < 300) pages.get(op.id).add(call.page.replace(/\/(\d+|[0-9a-f-]{16,})$/i, "/:id"));
@@ -61,6 +63,7 @@ test("every API operation a person uses is reached from a page of the SPA", () =
   check(missing.length === 0, `every operation was answered 2xx to the SPA (missing: ${missing.join(", ") || "none"}); table in target/e2e/coverage.md`);
   check(refused.length === 0, `no page met a 403: nothing forbidden is offered (${refused.join("; ") || "none"})`);
   check(broken.length === 0, `no page met a server error (${broken.join("; ") || "none"})`);
+  check(unknown.length === 0, `every call the SPA made is a documented operation (${unknown.join("; ") || "all are"})`);
   const stale = Object.keys(notForPeople).filter((id) => !operations.some((op) => op.id === id));
   check(stale.length === 0, `every exception names a real operation (${stale.join(", ") || "all do"})`);
 });

@@ -31,7 +31,9 @@ test("an attachment is uploaded, listed and downloaded", async () => {
   await page.setInputFiles("input[name=upload]", [file("estado-de-cuenta.pdf", "%PDF-1.4 estado de cuenta"), file("sin-usar.txt", "nada")]);
   await page.waitForSelector("[data-testid='attachment-estado-de-cuenta.pdf']");
   await page.waitForSelector("[data-testid='attachment-sin-usar.txt']");
-  check((await page.textContent("[data-testid='attachment-estado-de-cuenta.pdf']")).includes("admin"), "both files are listed with who uploaded them");
+  for (const name of ["estado-de-cuenta.pdf", "sin-usar.txt"]) {
+    check((await page.textContent(`[data-testid='attachment-${name}']`)).includes("admin"), `${name} is listed with who uploaded it`);
+  }
   const [download] = await Promise.all([
     page.waitForEvent("download"),
     page.click("[data-testid='attachment-estado-de-cuenta.pdf'] button:has-text('Descargar')"),
@@ -67,12 +69,15 @@ test("a message goes out with cc, bcc and an attachment, and is found in the his
   check(sent && ["cliente1@example.com", "cliente2@example.com"].every((a) => sent.recipients.includes(a)), "Doppler received the message for both recipients");
   check(sent.attachments.length === 1, "with its attachment");
 
+  await app.api("POST", "/api/v1/messages", token, { to: ["otro@example.com"], subject: "Otro asunto", html: "<p>otro</p>" });
   await page.click(".crumbs a:has-text('Mensajes')");
+  await page.waitForSelector("table.data td:has-text('Otro asunto')");
+  await shoot(page, "messages");
   await page.fill("input[type=search]", "estado de cuenta");
   await page.press("input[type=search]", "Enter");
   await page.waitForURL(/q=estado/);
   await page.waitForSelector("table.data td:has-text('Su estado de cuenta')");
-  check((await page.locator("table.data tbody tr").count()) === 1, "the history's search finds the message");
+  check((await page.locator("table.data tbody tr").count()) === 1, "the history's search finds the message and leaves the other out");
   await page.selectOption("select:has(option[value=ambiguous])", "ambiguous");
   await page.waitForSelector(".empty");
   check(true, "and the state filter leaves it out when it does not match");
@@ -134,6 +139,8 @@ test("a sender identity is given to a user, edited, deactivated and deleted", as
   const row = "[data-testid='sender-cobradora@example.com']";
   await page.waitForSelector(row);
   check((await page.textContent(row)).includes("cobradora"), "the identity is listed with its user");
+  const theirs = () => app.token("cobradora", "cobradora-segura-1").then((t) => app.api("GET", "/api/v1/senders/me", t));
+  check((await theirs()).effective_from_email === "cobradora@example.com", "the user's sends now go out from it");
   await shoot(page, "senders");
   await page.click(`${row} button:has-text('Editar')`);
   await page.fill("[data-testid=edit-sender] input[name=from_name]", "Cobranzas Sur");
@@ -141,12 +148,11 @@ test("a sender identity is given to a user, edited, deactivated and deleted", as
   await page.click("[data-testid=edit-sender] button:has-text('Guardar')");
   await page.waitForSelector(`${row} .badge:has-text('inactivo')`);
   check((await page.textContent(row)).includes("Cobranzas Sur"), "an edit changes the name and deactivates it");
-  const mine = await app.api("GET", "/api/v1/senders/me", await app.token("cobradora", "cobradora-segura-1"));
-  check(mine.effective_from_email === "cobranzas@example.com", "an inactive identity is not used: the user's sends use the default");
+  check((await theirs()).effective_from_email === "cobranzas@example.com", "an inactive identity is not used: the user's sends use the default");
   await page.click(`${row} button:has-text('Eliminar')`);
   await page.click(".dialog button:has-text('Eliminar')");
   await page.waitForSelector(row, { state: "detached" });
-  check(true, "deleting asks first and removes it");
+  check((await theirs()).sender === null, "deleting asks first and removes it");
 });
 
 test("an admin sees another user's API tokens and revokes one", async () => {
@@ -161,6 +167,24 @@ test("an admin sees another user's API tokens and revokes one", async () => {
   await page.click(".dialog button:has-text('Revocar')");
   await page.waitForSelector("[data-testid=user-tokens] td:has-text('revocado')");
   check((await asScript()).status === 401, "the revoked token no longer opens the API");
+});
+
+test("someone who sends messages is not offered deleting another user's file", async () => {
+  await app.api("POST", "/api/v1/users", token, { username: "mensajera", password: "mensajera-segura-1", permissions: ["messages.send"] });
+  const context = await chrome.newContext();
+  const sender = await context.newPage();
+  await signIn(sender, app.base, "mensajera", "mensajera-segura-1");
+  await sender.click("nav a:has-text('Adjuntos')");
+  const row = "[data-testid='attachment-estado-de-cuenta.pdf']";
+  await sender.waitForSelector(row);
+  check(await sender.isVisible(`${row} button:has-text('Descargar')`), "they may download the admin's file");
+  check(!(await sender.isVisible(`${row} button:has-text('Eliminar')`)), "but no 'Eliminar' is offered on it (the API would refuse)");
+  check(await sender.isVisible("label:has-text('Subir adjunto')"), "and they may upload their own");
+  await sender.goto(app.base + "/mensajes/nuevo");
+  await sender.waitForSelector("select[name=sender_id] option:has-text('Mi remitente')", { state: "attached" });
+  check((await sender.textContent("select[name=sender_id] option >> nth=0")).includes("cobranzas@example.com"),
+    "without an identity of their own, 'Mi remitente' names the default they will send from");
+  await context.close();
 });
 
 test("a user without messages.send or senders.manage sees neither page", async () => {

@@ -35,7 +35,8 @@ pub async fn download(attachment: &Attachment) -> ApiResult<()> {
     super::download(
         format!("/api/v1/attachments/{}/download", attachment.id),
         attachment.name.clone(),
-        &attachment.content_type,
+        // As the server serves it: a file to save, never a page the browser would open.
+        "application/octet-stream",
     )
     .await
 }

@@ -9,5 +9,6 @@ pub mod guard;
 pub mod pager;
 pub mod progress;
 pub mod search;
+pub mod sender_select;
 pub mod shell;
 pub mod table;

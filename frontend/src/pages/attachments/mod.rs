@@ -34,6 +34,14 @@ pub fn Attachments() -> impl IntoView {
     });
     let list = Loaded::new(move || api::list(page.get()));
     let may_change = move || attachments_usable(&session);
+    // The API lets the uploader (or a superuser) delete a file, nobody else.
+    let may_delete = move |attachment: &Attachment| {
+        may_change()
+            && (session
+                .me
+                .with(|me| me.as_ref().is_some_and(|me| me.user.is_superuser))
+                || attachment.created_by.as_deref() == Some(session.username().as_str()))
+    };
     let uploading = RwSignal::new(false);
     let deleting = RwSignal::new(None::<Attachment>);
     let confirm_open = RwSignal::new(false);
@@ -105,6 +113,7 @@ pub fn Attachments() -> impl IntoView {
                             {found.items.into_iter().map(|attachment| {
                                 let for_download = attachment.clone();
                                 let ask = attachment.clone();
+                                let deletable = may_delete(&attachment);
                                 view! {
                                     <tr data-testid=format!("attachment-{}", attachment.name)>
                                         <td data-label=t.file_name>{attachment.name.clone()}</td>
@@ -121,12 +130,9 @@ pub fn Attachments() -> impl IntoView {
                                                     }
                                                 });
                                             }>{t.download}</button>
-                                            <Show when=may_change>
-                                                <button type="button" class="danger" on:click={
-                                                    let ask = ask.clone();
-                                                    move |_| { deleting.set(Some(ask.clone())); confirm_open.set(true); }
-                                                }>{t.delete}</button>
-                                            </Show>
+                                            {deletable.then(|| view! {
+                                                <button type="button" class="danger" on:click=move |_| { deleting.set(Some(ask.clone())); confirm_open.set(true); }>{t.delete}</button>
+                                            })}
                                         </td>
                                     </tr>
                                 }

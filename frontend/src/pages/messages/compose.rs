@@ -9,11 +9,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use relay_types::{Attachment, Email, MessageStatus, SendMessage};
 
-use crate::api::{messages as api, senders};
+use crate::api::messages as api;
 use crate::components::attachments::AttachmentPicker;
+use crate::components::sender_select::SenderSelect;
 use crate::state::browser::uuid;
 use crate::state::i18n::t;
-use crate::state::loaded::Loaded;
 use crate::state::toasts::use_toasts;
 
 /// Addresses as typed: separated by commas, semicolons, spaces or lines.
@@ -37,7 +37,6 @@ pub fn NewMessage() -> impl IntoView {
     let t = t();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let senders = Loaded::new(senders::usable);
     let sender = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let cc = RwSignal::new(String::new());
@@ -116,15 +115,7 @@ pub fn NewMessage() -> impl IntoView {
             </header>
             <div class="editor">
                 <form class="panel" on:submit=submit data-testid="new-message">
-                    <label>
-                        {t.sender}
-                        <select name="sender_id" on:change=move |ev| sender.set(event_target_value(&ev))>
-                            {move || senders.get().and_then(Result::ok).map(|list| view! {
-                                <option value="">{list.default_sender.label.clone()}</option>
-                                {list.items.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.label.clone()}</option> }).collect_view()}
-                            })}
-                        </select>
-                    </label>
+                    <SenderSelect value=sender/>
                     <label>{t.message_to}<input type="text" name="to" required autocomplete="off" placeholder=t.addresses_placeholder bind:value=to/>{field_error("to")}</label>
                     <label>{t.message_cc}<input type="text" name="cc" autocomplete="off" bind:value=cc/>{field_error("cc")}</label>
                     <label>{t.message_bcc}<input type="text" name="bcc" autocomplete="off" bind:value=bcc/>{field_error("bcc")}</label>
@@ -137,7 +128,7 @@ pub fn NewMessage() -> impl IntoView {
                     <AttachmentPicker chosen=attachments/>
                     {move || error.with(|e| e.as_ref().filter(|(field, _)| !beside_its_field(field.as_deref())).map(|(_, text)| view! { <p class="error" role="alert">{text.clone()}</p> }))}
                     <Show when=move || lost.get()>
-                        <p class="notice" role="alert">{t.message_lost_response} " " <A href="/mensajes">{t.check_the_list}</A></p>
+                        <p class="notice" role="alert">{t.message_lost_response} " " <A href="/mensajes">{t.message_check_history}</A></p>
                     </Show>
                     <div class="actions">
                         <button type="submit" class="primary" disabled=move || busy.get()>

@@ -12,7 +12,6 @@ use crate::api::{attachments, messages as api};
 use crate::components::badge::{message_tone, Badge};
 use crate::components::confirm::Confirm;
 use crate::components::table::{failed, loading};
-use crate::pages::bulk_sends::poll;
 use crate::pages::errors::NotFound;
 use crate::state::format::{bytes, datetime, relative};
 use crate::state::i18n::t;
@@ -36,14 +35,6 @@ pub fn MessageDetail() -> impl IntoView {
             }
         }
     });
-    poll(
-        move || {
-            message.with_untracked(
-                |m| matches!(m, Some(Ok(Some(m))) if m.status == MessageStatus::Sending),
-            )
-        },
-        move || message.refetch(),
-    );
     let replace = Callback::new(move |()| message.refetch());
     move || match message.get() {
         None => loading(),
@@ -61,8 +52,10 @@ fn MessageView(message: Message, changed: Callback<()>) -> impl IntoView {
     let id = message.id;
     let confirm_open = RwSignal::new(false);
     let action = RwSignal::new(ResolveAction::MarkSent);
+    let busy = RwSignal::new(false);
     let resolve = Callback::new(move |()| {
         let chosen = action.get_untracked();
+        busy.set(true);
         spawn_local(async move {
             match api::resolve(id, chosen).await {
                 Ok(done) if done.status == MessageStatus::SendFailed => {
@@ -71,6 +64,7 @@ fn MessageView(message: Message, changed: Callback<()>) -> impl IntoView {
                 Ok(_) => toasts.success(t.message_resolved),
                 Err(err) => toasts.error(err.detail),
             }
+            busy.set(false);
             changed.run(());
         });
     });
@@ -101,8 +95,8 @@ fn MessageView(message: Message, changed: Callback<()>) -> impl IntoView {
                 <aside class="callout ambiguous" data-testid="message-ambiguous">
                     <p>{t.message_ambiguous_explained}</p>
                     <div class="actions">
-                        <button class="secondary" on:click=ask(ResolveAction::MarkSent)>{t.mark_sent}</button>
-                        <button class="primary" on:click=ask(ResolveAction::Resend)>{t.resend}</button>
+                        <button class="secondary" disabled=move || busy.get() on:click=ask(ResolveAction::MarkSent)>{t.mark_sent}</button>
+                        <button class="primary" disabled=move || busy.get() on:click=ask(ResolveAction::Resend)>{t.resend}</button>
                     </div>
                 </aside>
             })}

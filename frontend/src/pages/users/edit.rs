@@ -65,6 +65,7 @@ fn UserForm(
         let group_ids = chosen.get_untracked();
         let direct = permissions.get_untracked();
         busy.set(true);
+        error.set(None);
         spawn_local(async move {
             let outcome = async {
                 api::update(id, &body).await?;
@@ -78,7 +79,11 @@ fn UserForm(
                     editing.set(None);
                     reload.try_run(());
                 }
-                Err(err) => error.set(Some(err.detail)),
+                // A step may have been saved before another failed: the list shows what was.
+                Err(err) => {
+                    error.set(Some(err.detail));
+                    reload.try_run(());
+                }
             }
             busy.set(false);
         });

@@ -10,6 +10,8 @@ use relay_types::MessageStatus;
 use super::Texts;
 
 pub const EN: Texts = Texts {
+    message_check_history: "See the message history",
+    my_effective_sender: |name, email| format!("My sender: {name} <{email}>"),
     message_html: "HTML body",
     nav_messages: "Messages",
     messages_subtitle: "Single e-mails outside a campaign, and their history",
@@ -25,13 +27,13 @@ pub const EN: Texts = Texts {
     send_message: "Send",
     sending_now: "Sending…",
     message_needs_recipient: "Write at least one address in “To”.",
-    message_lost_response: "The server's answer did not arrive: the message may have gone out. Press “Send” again without changing anything (it will not go twice) or check",
+    message_lost_response: "The server's answer did not arrive: the message may have gone out. Press “Send” again without changing anything: it will not go twice.",
     message_sent_toast: |id| format!("Message {id} sent."),
     message_resolved: "Message updated.",
     message_ambiguous_explained: "We do not know whether this message went out: Doppler did not answer in time or the connection dropped. Check in Doppler and decide: “Mark sent” if it went, “Resend” if not. Nothing is resent without your decision.",
     message_mark_sent_explained: "The message will count as sent. Do it only if you confirmed in Doppler that it went out.",
     message_resend_explained: "The message will be sent again. Do it only if you confirmed in Doppler that it did not go out: if it did, they will get it twice.",
-    doppler_id: "Doppler id",
+    doppler_id: "Doppler ID",
     message_status_label: |s| match s {
         MessageStatus::Sending => "sending",
         MessageStatus::Sent => "sent",
@@ -51,7 +53,7 @@ pub const EN: Texts = Texts {
     download: "Download",
     attachment_uploaded: |name| format!("“{name}” uploaded."),
     attachment_deleted: |name| format!("“{name}” deleted."),
-    delete_attachment_explained: |name| format!("“{name}” will be deleted. One a send or a message uses cannot be deleted."),
+    delete_attachment_explained: |name| format!("“{name}” will be deleted. An attachment used by a send or a message cannot be deleted."),
     nav_senders: "Senders",
     senders_subtitle: "The address each user sends from. Each uses their own; whoever manages senders may use any; everyone else, the default.",
     new_sender: "New sender",

@@ -10,6 +10,8 @@ use relay_types::MessageStatus;
 use super::Texts;
 
 pub const ES: Texts = Texts {
+    message_check_history: "Ver el historial de mensajes",
+    my_effective_sender: |name, email| format!("Mi remitente: {name} <{email}>"),
     message_html: "Cuerpo HTML",
     nav_messages: "Mensajes",
     messages_subtitle: "Correos sueltos, fuera de una campaña, y su historial",
@@ -25,7 +27,7 @@ pub const ES: Texts = Texts {
     send_message: "Enviar",
     sending_now: "Enviando…",
     message_needs_recipient: "Escribe al menos un destinatario en «Para».",
-    message_lost_response: "No llegó la respuesta del servidor: el mensaje pudo haber salido. Pulsa «Enviar» otra vez sin cambiar nada (no se enviará dos veces) o revisa",
+    message_lost_response: "No llegó la respuesta del servidor: el mensaje pudo haber salido. Pulsa «Enviar» otra vez sin cambiar nada: no se enviará dos veces.",
     message_sent_toast: |id| format!("Mensaje {id} enviado."),
     message_resolved: "Mensaje actualizado.",
     message_ambiguous_explained: "No sabemos si este mensaje salió: Doppler no respondió a tiempo o la conexión se cortó. Revisa en Doppler y decide: «Marcar enviado» si salió, «Reenviar» si no. Nada se reenvía sin tu decisión.",

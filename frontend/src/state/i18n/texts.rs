@@ -9,6 +9,8 @@ use relay_types::{
 use relay_types::{ReportState, ReportType};
 
 pub struct Texts {
+    pub message_check_history: &'static str,
+    pub my_effective_sender: fn(&str, &str) -> String,
     pub message_html: &'static str,
     pub nav_messages: &'static str,
     pub messages_subtitle: &'static str,

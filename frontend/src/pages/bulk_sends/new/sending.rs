@@ -7,10 +7,10 @@ use leptos_router::hooks::use_navigate;
 use web_sys::FormData;
 
 use super::Form;
-use crate::api::{bulk_sends, senders};
+use crate::api::bulk_sends;
 use crate::components::attachments::AttachmentPicker;
+use crate::components::sender_select::SenderSelect;
 use crate::state::i18n::t;
-use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
@@ -20,7 +20,6 @@ pub(super) fn SendSection(form: Form) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let senders = Loaded::new(senders::usable);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let lost = RwSignal::new(false);
@@ -98,15 +97,7 @@ pub(super) fn SendSection(form: Form) -> impl IntoView {
         <form class="panel step" on:submit=submit>
             <fieldset>
                 <legend><span class="step-n">"4"</span> {t.sending}</legend>
-                <label>
-                    {t.sender}
-                    <select name="sender_id" prop:value=move || form.sender.get() on:change=move |ev| form.sender.set(event_target_value(&ev))>
-                        {move || senders.get().and_then(Result::ok).map(|list| view! {
-                            <option value="">{list.default_sender.label.clone()}</option>
-                            {list.items.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.label.clone()}</option> }).collect_view()}
-                        })}
-                    </select>
-                </label>
+                <SenderSelect value=form.sender/>
                 <AttachmentPicker chosen=form.attachments/>
                 <label>
                     {t.schedule_send}
