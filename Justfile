@@ -48,6 +48,11 @@ setup:
 frontend:
     ./frontend/build.sh
 
+# The release archive a server installs (binary, SPA, infra/, .env.example, checksums), checked
+# after packing: target/release-archive/relay-console-<version>-x86_64-linux.tar.gz.
+release: setup
+    ./scripts/release.sh
+
 # Rewrite openapi/openapi.json from the code.
 openapi:
     cargo run -q -p relay-console -- openapi --output openapi/openapi.json

@@ -10,12 +10,23 @@ use relay_console::{cli, observability, server};
 #[derive(Parser)]
 #[command(
     name = "relay-console",
-    version,
+    version = version(),
     about = "Bulk e-mail campaigns through Doppler Relay, and their reports"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// `0.1.0 (commit 1a2b3c4d5e6f)`: `just release` stamps the commit it builds from
+/// (`RELAY_CONSOLE_COMMIT`); any other build says it is a development build.
+fn version() -> &'static str {
+    let text = match option_env!("RELAY_CONSOLE_COMMIT") {
+        Some(commit) => format!("{} (commit {commit})", env!("CARGO_PKG_VERSION")),
+        None => format!("{} (development build)", env!("CARGO_PKG_VERSION")),
+    };
+    // Once per process, for clap's `--version`.
+    Box::leak(text.into_boxed_str())
 }
 
 #[derive(Subcommand)]

@@ -20,6 +20,29 @@ fn relay_console(vars: &std::collections::HashMap<String, String>) -> Command {
     command
 }
 
+/// Needs no configuration: an operator checks what is installed before writing `.env`.
+#[test]
+fn the_version_says_which_build_it_is() {
+    let output = Command::new(env!("CARGO_BIN_EXE_relay-console"))
+        .env_clear()
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let expected = match option_env!("RELAY_CONSOLE_COMMIT") {
+        Some(commit) => format!(
+            "relay-console {} (commit {commit})",
+            env!("CARGO_PKG_VERSION")
+        ),
+        None => format!(
+            "relay-console {} (development build)",
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    assert_eq!(stdout.trim(), expected);
+}
+
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
