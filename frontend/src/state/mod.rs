@@ -1,12 +1,15 @@
 //! What the whole app shares: the session, the language and its catalogue, toasts, whether
-//! the API answers, number and date formatting, and the few browser calls the pages need.
+//! the API answers, number and date formatting, what a page loaded (`loaded`), polling while
+//! work moves, the filters kept in the URL, and the few browser calls the pages need.
 
 pub mod browser;
 pub mod format;
 pub mod i18n;
 pub mod loaded;
+pub mod poll;
 pub mod session;
 pub mod toasts;
+pub mod url;
 
 use leptos::prelude::*;
 

@@ -12,12 +12,13 @@ use crate::components::badge::{job_tone, Badge};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::pages::bulk_sends::{poll, set_query_param};
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
+use crate::state::poll::poll;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn JobList() -> impl IntoView {

@@ -7,10 +7,10 @@ use crate::api::audit;
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::pages::bulk_sends::set_query_param;
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn AuditLog() -> impl IntoView {

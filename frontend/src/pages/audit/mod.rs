@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use relay_types::PermissionCode;
 
-use crate::pages::bulk_sends::set_query_param;
 use crate::state::i18n::t;
 use crate::state::session::use_session;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn Audit() -> impl IntoView {

@@ -11,10 +11,10 @@ use relay_types::{
 };
 
 use super::history::History;
+use super::is_moving;
 use super::jobs::Jobs;
 use super::recipients::Recipients;
 use super::report::CampaignReportTab;
-use super::{is_moving, poll, set_query_param};
 use crate::api::{bulk_sends, ApiResult};
 use crate::components::badge::{report_tone, Badge, BulkBadge};
 use crate::components::confirm::Confirm;
@@ -26,8 +26,10 @@ use crate::state::format::{
 };
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
+use crate::state::poll::poll;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn BulkSendDetail() -> impl IntoView {

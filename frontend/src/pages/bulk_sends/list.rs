@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use relay_types::{BulkSendStatus, BulkSummary, PermissionCode};
 
-use super::{is_moving, poll, set_query_param};
+use super::is_moving;
 use crate::api::bulk_sends::{self, ListFilter, PAGE_SIZE};
 use crate::components::badge::BulkBadge;
 use crate::components::pager::Pager;
@@ -17,7 +17,9 @@ use crate::components::table::{failed, loading, Empty, Table};
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
+use crate::state::poll::poll;
 use crate::state::session::use_session;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn BulkSendList() -> impl IntoView {

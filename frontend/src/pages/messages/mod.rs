@@ -18,10 +18,10 @@ use crate::components::badge::{message_tone, Badge};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::pages::bulk_sends::set_query_param;
 use crate::state::format::{datetime, parse_day, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn MessageList() -> impl IntoView {

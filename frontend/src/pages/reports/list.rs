@@ -13,12 +13,13 @@ use crate::api::reports::{self, ReportFilter, PAGE_SIZE};
 use crate::components::badge::{report_state_tone, Badge, Tone};
 use crate::components::pager::Pager;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::pages::bulk_sends::{poll, set_query_param};
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
+use crate::state::poll::poll;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
+use crate::state::url::set_query_param;
 
 fn is_working(report: &Report) -> bool {
     matches!(report.state, ReportState::Pending | ReportState::Processing)

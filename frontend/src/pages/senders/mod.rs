@@ -15,12 +15,12 @@ use crate::components::confirm::Confirm;
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::pages::bulk_sends::set_query_param;
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn Senders() -> impl IntoView {

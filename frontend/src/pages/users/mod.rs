@@ -12,9 +12,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::users as api;
 use crate::components::table::{failed, loading};
-use crate::pages::bulk_sends::set_query_param;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn UsersAndGroups() -> impl IntoView {
