@@ -80,6 +80,12 @@ impl IntoResponse for AppError {
         if self.kind == ErrorKind::Unauthorized {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        // A refused upload may leave part of its body unread, so the connection cannot carry
+        // another request: saying so keeps a client from sending its next one into a closing
+        // connection (it failed as "incomplete message" instead of being sent anew).
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response.extensions_mut().insert(source);
         response
     }

@@ -202,19 +202,23 @@ async fn oversize_uploads_are_refused_and_leave_nothing(backend: Backend) {
     );
     assert!(stored_files(&app).is_empty());
 
-    // A few megabytes over: read and discarded, the client gets the 413.
-    let big = expect_problem(
-        upload(
-            &app,
-            &app.admin_token,
-            "enorme.pdf",
-            vec![b'x'; 3 * 1024 * 1024],
-        )
-        .await,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+    // A few megabytes over: read and discarded, the client gets the 413, told that the
+    // connection closes (its next request must not be sent into it).
+    let refused = upload(
+        &app,
+        &app.admin_token,
+        "enorme.pdf",
+        vec![b'x'; 3 * 1024 * 1024],
     )
     .await;
+    assert_eq!(
+        refused
+            .headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
+    let big = expect_problem(refused, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     assert_eq!(big["limit_bytes"], 2048);
     assert!(stored_files(&app).is_empty());
 
