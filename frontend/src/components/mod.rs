@@ -12,3 +12,4 @@ pub mod search;
 pub mod sender_select;
 pub mod shell;
 pub mod table;
+pub mod token_list;

@@ -6,26 +6,12 @@ use leptos::task::spawn_local;
 use relay_types::{ApiToken, CreateApiToken};
 
 use crate::api::tokens;
-use crate::components::badge::{Badge, Tone};
-use crate::components::confirm::Confirm;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::token_list::TokenList;
 use crate::state::browser::copy_text;
-use crate::state::format::{datetime, is_past, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-
-fn tone_and_label(token: &ApiToken) -> (Tone, &'static str) {
-    let t = t();
-    if token.revoked_at.is_some() {
-        (Tone::Grey, t.token_revoked)
-    } else if token.expires_at.as_ref().is_some_and(is_past) {
-        (Tone::Amber, t.token_expired)
-    } else {
-        (Tone::Green, t.token_active)
-    }
-}
 
 #[component]
 pub fn Tokens() -> impl IntoView {
@@ -39,8 +25,6 @@ pub fn Tokens() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let secret = RwSignal::new(None::<String>);
-    let revoking = RwSignal::new(None::<ApiToken>);
-    let confirm_open = RwSignal::new(false);
     let superuser = move || {
         session
             .me
@@ -73,10 +57,7 @@ pub fn Tokens() -> impl IntoView {
             busy.set(false);
         });
     };
-    let revoke = Callback::new(move |()| {
-        let Some(token) = revoking.get_untracked() else {
-            return;
-        };
+    let revoke = Callback::new(move |token: ApiToken| {
         spawn_local(async move {
             match tokens::revoke(token.id).await {
                 Ok(()) => toasts.success((t.token_revoked_toast)(&token.name)),
@@ -138,42 +119,7 @@ pub fn Tokens() -> impl IntoView {
                     <button type="submit" class="primary" disabled=move || busy.get()>{t.create_token}</button>
                 </div>
             </form>
-            {move || match list.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(items)) if items.is_empty() => view! { <Empty text=t.no_tokens/> }.into_any(),
-                Some(Ok(items)) => view! {
-                    <Table headers=[t.token_name, t.token_prefix, t.status, t.created, t.last_used, t.token_expires, ""]>
-                        {items.into_iter().map(|token| {
-                            let (tone, label) = tone_and_label(&token);
-                            let active = token.revoked_at.is_none();
-                            let ask = token.clone();
-                            view! {
-                                <tr>
-                                    <td data-label=t.token_name>{token.name.clone()}</td>
-                                    <td data-label=t.token_prefix><code>{format!("{}…", token.prefix)}</code></td>
-                                    <td data-label=t.status><Badge tone=tone text=label/></td>
-                                    <td data-label=t.created><time title=datetime(&token.created_at)>{relative(&token.created_at)}</time></td>
-                                    <td data-label=t.last_used>{match &token.last_used_at {
-                                        Some(at) => view! { <time title=datetime(at)>{relative(at)}</time> }.into_any(),
-                                        None => view! { <span class="muted">{t.never_used}</span> }.into_any(),
-                                    }}</td>
-                                    <td data-label=t.token_expires>{match &token.expires_at {
-                                        Some(at) => datetime(at),
-                                        None => t.never.to_string(),
-                                    }}</td>
-                                    <td>{active.then(|| view! {
-                                        <button class="secondary" on:click=move |_| { revoking.set(Some(ask.clone())); confirm_open.set(true); }>{t.revoke}</button>
-                                    })}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </Table>
-                }.into_any(),
-            }}
-            <Confirm open=confirm_open title=t.revoke
-                text=move || (t.revoke_explained)(&revoking.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default()))
-                confirm=t.revoke danger=true on_confirm=revoke/>
+            <TokenList list=list revoke=revoke/>
         </section>
     }
 }

@@ -8,9 +8,8 @@ use relay_types::{ApiToken, Group, PermissionInfo, UpdateUser, User};
 use super::people::GroupChecks;
 use super::permissions::PermissionChecks;
 use crate::api::users as api;
-use crate::components::confirm::Confirm;
-use crate::components::table::{failed, loading, Empty, Table};
-use crate::state::format::{datetime, relative};
+use crate::components::table::{failed, loading};
+use crate::components::token_list::TokenList;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::toasts::use_toasts;
@@ -116,12 +115,7 @@ fn UserTokens(id: i64) -> impl IntoView {
     let t = t();
     let toasts = use_toasts();
     let list = Loaded::new(move || api::tokens(id));
-    let revoking = RwSignal::new(None::<ApiToken>);
-    let confirm_open = RwSignal::new(false);
-    let revoke = Callback::new(move |()| {
-        let Some(token) = revoking.get_untracked() else {
-            return;
-        };
+    let revoke = Callback::new(move |token: ApiToken| {
         spawn_local(async move {
             match api::revoke_token(id, token.id).await {
                 Ok(()) => toasts.success((t.token_revoked_toast)(&token.name)),
@@ -133,41 +127,7 @@ fn UserTokens(id: i64) -> impl IntoView {
     view! {
         <section class="user-tokens" data-testid="user-tokens">
             <h3>{t.nav_tokens}</h3>
-            {move || match list.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(items)) if items.is_empty() => view! { <Empty text=t.no_tokens/> }.into_any(),
-                Some(Ok(items)) => view! {
-                    <Table headers=[t.token_name, t.token_prefix, t.last_used, t.token_expires, ""]>
-                        {items.into_iter().map(|token| {
-                            let ask = token.clone();
-                            let active = token.revoked_at.is_none();
-                            view! {
-                                <tr>
-                                    <td data-label=t.token_name>{token.name.clone()}</td>
-                                    <td data-label=t.token_prefix><code>{format!("{}…", token.prefix)}</code></td>
-                                    <td data-label=t.last_used>{match &token.last_used_at {
-                                        Some(at) => view! { <time title=datetime(at)>{relative(at)}</time> }.into_any(),
-                                        None => view! { <span class="muted">{t.never_used}</span> }.into_any(),
-                                    }}</td>
-                                    <td data-label=t.token_expires>{match (&token.revoked_at, &token.expires_at) {
-                                        (Some(_), _) => t.token_revoked.to_string(),
-                                        (None, Some(at)) => datetime(at),
-                                        (None, None) => t.never.to_string(),
-                                    }}</td>
-                                    <td>{active.then(|| view! {
-                                        <button type="button" class="secondary"
-                                            on:click=move |_| { revoking.set(Some(ask.clone())); confirm_open.set(true); }>{t.revoke}</button>
-                                    })}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </Table>
-                }.into_any(),
-            }}
-            <Confirm open=confirm_open title=t.revoke
-                text=move || (t.revoke_explained)(&revoking.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default()))
-                confirm=t.revoke danger=true on_confirm=revoke/>
+            <TokenList list=list revoke=revoke/>
         </section>
     }
 }
