@@ -2,6 +2,11 @@
 //!
 //! Every migration builds its tables with the sea-query schema builder so the same
 //! definitions produce equivalent DDL on SQLite and PostgreSQL.
+//!
+//! Migrations only add (tables, columns with a default or nullable, indexes): an upgrade runs
+//! `relay-console migrate` while the previous version still serves, and a rollback starts the
+//! previous version on the migrated database. Dropping, renaming or tightening takes two
+//! versions: N stops using the old thing, N+1 removes it (infra/DEPLOY.md, "Actualizar").
 
 pub use sea_orm_migration::prelude::*;
 

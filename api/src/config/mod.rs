@@ -169,7 +169,14 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         if let Err(err) = dotenvy::dotenv() {
             if !err.not_found() {
-                return Err(ConfigError::new(".env", err.to_string()));
+                // systemd's EnvironmentFile= takes `NAME=two words`; this reader (and so the
+                // commands run by hand) needs the quotes that both accept.
+                return Err(ConfigError::new(
+                    ".env",
+                    format!(
+                        "{err} (a value with spaces goes in double quotes: NAME=\"two words\")"
+                    ),
+                ));
             }
         }
         let vars: HashMap<String, String> = std::env::vars().collect();

@@ -9,13 +9,21 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Func, LikeExpr, SimpleExpr};
 use sea_orm::{
-    DatabaseConnection, DbBackend, ExprTrait, SqlxPostgresConnector, SqlxSqliteConnector,
-    Statement, Value,
+    ConnectionTrait, DatabaseConnection, DbBackend, ExprTrait, SqlxPostgresConnector,
+    SqlxSqliteConnector, Statement, Value,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::config::{DatabaseKind, DatabaseUrl};
+
+/// Where the database stands against this version's migrations.
+struct MigrationStatus {
+    /// Known here, not applied yet.
+    pending: Vec<String>,
+    /// Applied by a newer version, unknown here.
+    newer: Vec<String>,
+}
 
 /// A connected database: the sea-orm connection and which backend it talks to.
 #[derive(Clone, Debug)]
@@ -94,17 +102,62 @@ impl Db {
         self.conn.get_database_backend()
     }
 
+    /// Applies this version's pending migrations. A database that a newer version has
+    /// already migrated further (while an upgrade is under way, or after a rollback) is
+    /// served as it is: migrations are additive (infra/DEPLOY.md, "Actualizar"), so an older
+    /// version works on the newer schema.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None).await?;
+        let status = self.migration_status().await?;
+        if status.newer.is_empty() {
+            Migrator::up(&self.conn, None).await?;
+        } else if status.pending.is_empty() {
+            tracing::info!(newer = ?status.newer, "the database was migrated by a newer version; nothing to apply");
+        } else {
+            anyhow::bail!(
+                "the database holds migrations this version does not know ({:?}) and lacks some it does ({:?}): run the `migrate` of the newest version",
+                status.newer,
+                status.pending
+            );
+        }
         Ok(())
     }
 
+    /// This version's migrations the database lacks.
     pub async fn pending_migrations(&self) -> anyhow::Result<Vec<String>> {
-        Ok(Migrator::get_pending_migrations(&self.conn)
-            .await?
+        Ok(self.migration_status().await?.pending)
+    }
+
+    async fn migration_status(&self) -> anyhow::Result<MigrationStatus> {
+        let table = "seaql_migrations";
+        let applied: std::collections::BTreeSet<String> =
+            if migration::SchemaManager::new(&self.conn)
+                .has_table(table)
+                .await?
+            {
+                self.conn
+                    .query_all_raw(Statement::from_string(
+                        self.backend(),
+                        format!("SELECT version FROM {table}"),
+                    ))
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get::<String>("", "version"))
+                    .collect::<Result<_, _>>()?
+            } else {
+                Default::default()
+            };
+        let known: Vec<String> = Migrator::migrations()
             .iter()
             .map(|m| m.name().to_string())
-            .collect())
+            .collect();
+        Ok(MigrationStatus {
+            pending: known
+                .iter()
+                .filter(|m| !applied.contains(*m))
+                .cloned()
+                .collect(),
+            newer: applied.into_iter().filter(|m| !known.contains(m)).collect(),
+        })
     }
 
     pub async fn ping(&self) -> bool {

@@ -4,12 +4,16 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use crate::on_both_databases;
 use crate::support::*;
 
-on_both_databases!(create_superuser_and_serve_as_a_real_process);
+on_both_databases!(
+    create_superuser_and_serve_as_a_real_process,
+    a_database_a_newer_version_migrated_still_serves
+);
 
 fn relay_console(vars: &std::collections::HashMap<String, String>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_relay-console"));
@@ -65,6 +69,40 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("SECRET_KEY"));
+}
+
+/// systemd reads `NAME=two words` from the .env; the commands run by hand need quotes, and
+/// say so instead of a bare parse error.
+#[test]
+fn an_env_file_value_with_spaces_needs_quotes_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = base_vars("sqlite::memory:", dir.path());
+    vars.remove("DOPPLER_RELAY_FROM_NAME");
+    let env_file = dir.path().join(".env");
+    std::fs::write(&env_file, "DOPPLER_RELAY_FROM_NAME=Equipo Cobranza\n").unwrap();
+    let unquoted = relay_console(&vars)
+        .current_dir(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(unquoted.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unquoted.stderr);
+    assert!(
+        stderr.contains(".env") && stderr.contains("double quotes"),
+        "{stderr}"
+    );
+
+    std::fs::write(&env_file, "DOPPLER_RELAY_FROM_NAME=\"Equipo Cobranza\"\n").unwrap();
+    let quoted = relay_console(&vars)
+        .current_dir(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        quoted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&quoted.stderr)
+    );
 }
 
 #[test]
@@ -179,4 +217,43 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
         !logs.contains(tokens["access_token"].as_str().unwrap()),
         "tokens never reach the logs"
     );
+}
+
+/// An upgrade migrates while the old version still serves, and a rollback starts the old
+/// version on the newer schema: neither may stop it or make it report itself not ready.
+async fn a_database_a_newer_version_migrated_still_serves(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend, dir.path()).await;
+    let vars = base_vars(&db.url, dir.path());
+    let migrate = || {
+        relay_console(&vars)
+            .current_dir(dir.path())
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    assert!(migrate().status.success());
+    let config = relay_console::config::Config::from_vars(&vars).unwrap();
+    let conn = relay_console::server::connect(&config).await.unwrap();
+    conn.conn
+        .execute_unprepared(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_from_a_newer_version', 0)",
+        )
+        .await
+        .unwrap();
+
+    let again = migrate();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let server = ServeProcess::start_in(&vars, Some(dir.path())).await;
+    let ready = reqwest::get(format!("{}/readyz", server.base))
+        .await
+        .unwrap();
+    let ready: Value = expect_json(ready, StatusCode::OK).await;
+    assert_eq!(ready["pending_migrations"], serde_json::json!([]));
+    server.signal("TERM");
+    assert!(server.finish_with_status().0.success());
 }
