@@ -6,17 +6,30 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 run: setup frontend
     ./scripts/run-dev.sh
 
-# Everything CI checks: format, lints, unit + integration tests on SQLite and PostgreSQL, browser test.
+# Lints, unit + API tests on SQLite and PostgreSQL, the API contract and the browser tests, then
+# the release archive and its deployment behind nginx.
+# Everything CI checks (see README).
 test: setup frontend check
     ./scripts/ensure-test-services.sh
     cargo test --workspace --exclude relay-frontend
     cargo build --workspace --exclude relay-frontend --bins
     scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
     just e2e
+    ./scripts/release.sh
+    just deploy-test
 
-# The browser tests against the built SPA and debug binaries (`just test` runs them last).
+# frontend/e2e/deploy.test.mjs with the archive `just release` built: its binary as the `relay`
+# user on the unix socket against PostgreSQL, Debian's nginx with the shipped site, Chromium, an
+# upgrade mid-send, a backup restored. Needs root, as a server does.
+# The production deployment proven with the real pieces (infra/DEPLOY.md).
+deploy-test:
+    ./scripts/ensure-test-services.sh
+    cargo build -q -p relay-sim
+    RELAY_SIM_BIN=target/debug/relay-sim node --test frontend/e2e/deploy.test.mjs
+
 # coverage.test.mjs runs once they are all done: it maps the API calls their pages made onto
 # the OpenAPI operations.
+# The browser tests against the built SPA and debug binaries.
 e2e:
     rm -f target/e2e/api-calls.jsonl
     RELAY_CONSOLE_BIN=target/debug/relay-console RELAY_SIM_BIN=target/debug/relay-sim \
@@ -48,9 +61,9 @@ setup:
 frontend:
     ./frontend/build.sh
 
-# The release archive a server installs (binary, SPA, infra/, .env.example, checksums), checked
-# after packing: target/release-archive/relay-console-<version>-x86_64-linux.tar.gz.
-release: setup
+# target/release-archive/relay-console-<version>-x86_64-linux.tar.gz, checked after packing.
+# The release archive a server installs (binary, SPA, infra/, .env.example, checksums).
+release: setup frontend
     ./scripts/release.sh
 
 # Rewrite openapi/openapi.json from the code.

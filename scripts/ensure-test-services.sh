@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite needs PostgreSQL on 127.0.0.1:5432 (or TEST_POSTGRES_URL) and Chromium.
+# The test suite needs PostgreSQL on 127.0.0.1:5432 (or TEST_POSTGRES_URL), Chromium, nginx.
 set -euo pipefail
 
 if [ -z "${TEST_POSTGRES_URL:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -20,5 +20,6 @@ if [ -z "${CHROMIUM:-}" ]; then
   "$(dirname "$0")/need-apt.sh" chromium chromium
 fi
 
-# The reports browser test creates its analytics database with psql.
-"$(dirname "$0")/need-apt.sh" psql postgresql-client
+# The reports browser test creates its analytics database with psql; the deployment test runs
+# Debian's nginx, backs up with pg_dump and starts the service as its user with setpriv.
+"$(dirname "$0")/need-apt.sh" psql postgresql-client pg_dump postgresql-client nginx nginx-light setpriv util-linux

@@ -5,10 +5,12 @@
 #   bin/relay-console   the server and its commands (release build, stripped, stamped with
 #                       the commit: `relay-console --version`)
 #   frontend/dist/      the SPA: hashed files with their .gz and .br twins
-#   infra/              nginx site, systemd units and timers, their README
+#   infra/              nginx site and headers snippet, systemd units and timers, the backup
+#                       script, DEPLOY.md (es) and DEPLOY.en.md
 #   .env.example        every setting, commented
 #   SHA256SUMS          a checksum of every file above (`sha256sum -c SHA256SUMS`)
-# The layout is /opt/relay-console as infra/ expects it. The archive is then unpacked into
+# A server unpacks it into /opt/relay-console/releases/ and points /opt/relay-console/current at
+# it (infra/DEPLOY.md). The archive is then unpacked into
 # a scratch directory and checked: checksums, and the binary's --version naming the commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,8 @@ out=target/release-archive
 archive="$out/$name-x86_64-linux.tar.gz"
 
 RELAY_CONSOLE_COMMIT=$commit cargo build --release -p relay-console --bin relay-console
-./frontend/build.sh
+# The SPA as frontend/build.sh left it (`just release` and `just test` build it first).
+[ -f frontend/dist/index.html ] || { echo "frontend/dist is missing: run 'just release'" >&2; exit 1; }
 
 rm -rf "$out" && mkdir -p "$out/$name/bin" "$out/$name/frontend"
 cp target/release/relay-console "$out/$name/bin/relay-console"
@@ -45,7 +48,8 @@ stamped=$("$check/$name/bin/relay-console" --version)
   echo "the archive's binary says '$stamped', not version $version at commit $commit" >&2
   exit 1
 }
-for needed in frontend/dist/index.html infra/nginx/relay-console.conf infra/systemd/relay-console.service .env.example; do
+for needed in frontend/dist/index.html infra/nginx/relay-console.conf infra/nginx/relay-console-headers.conf \
+  infra/systemd/relay-console.service infra/backup.sh infra/DEPLOY.md infra/env.production .env.example; do
   [ -f "$check/$name/$needed" ] || { echo "the archive lacks $needed" >&2; exit 1; }
 done
 ls "$check/$name"/frontend/dist/assets/*.wasm.gz > /dev/null

@@ -175,14 +175,24 @@ fn variables_read_by_the_code() -> std::collections::BTreeSet<String> {
     names
 }
 
-#[test]
-fn env_example_documents_exactly_the_variables_the_code_reads() {
-    let example = include_str!("../../../.env.example");
-    let documented: std::collections::BTreeSet<String> = example
-        .lines()
+/// The variables set in an env file (`KEY=value` lines).
+fn variables_of(file: &str) -> std::collections::BTreeSet<String> {
+    file.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
-        .collect();
+        .collect()
+}
+
+const ENV_EXAMPLE: &str = include_str!("../../../.env.example");
+/// The last section of `.env.example`: read by `infra/backup.sh`, not by the server.
+const BACKUP_SECTION: &str = "# --- Backups";
+
+#[test]
+fn env_example_documents_exactly_the_variables_the_code_reads() {
+    let (example, backup_section) = ENV_EXAMPLE
+        .split_once(BACKUP_SECTION)
+        .expect("the backup section of .env.example");
+    let documented = variables_of(example);
     let read = variables_read_by_the_code();
     assert_eq!(
         documented, read,
@@ -197,10 +207,17 @@ fn env_example_documents_exactly_the_variables_the_code_reads() {
     ] {
         assert!(read.contains(name), "{name}");
     }
+    let backup_script = include_str!("../../../infra/backup.sh");
+    for name in variables_of(backup_section) {
+        assert!(
+            backup_script.contains(&format!("${{{name}")),
+            "{name} is documented for infra/backup.sh, which does not read it"
+        );
+    }
     // Every documented comment line precedes its variable.
-    for (i, line) in example.lines().enumerate() {
+    for (i, line) in ENV_EXAMPLE.lines().enumerate() {
         if line.contains('=') && !line.starts_with('#') {
-            let previous = example.lines().nth(i.saturating_sub(1)).unwrap_or("");
+            let previous = ENV_EXAMPLE.lines().nth(i.saturating_sub(1)).unwrap_or("");
             assert!(
                 previous.starts_with('#') || previous.contains('='),
                 "variable on line {} has a comment",
@@ -212,7 +229,7 @@ fn env_example_documents_exactly_the_variables_the_code_reads() {
 
 #[test]
 fn the_example_file_is_a_valid_configuration() {
-    let vars: HashMap<String, String> = include_str!("../../../.env.example")
+    let vars: HashMap<String, String> = ENV_EXAMPLE
         .lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
@@ -229,6 +246,44 @@ fn the_example_file_is_a_valid_configuration() {
     assert_eq!(config.database_url.kind(), DatabaseKind::Postgres);
     assert!(config.analytics_database_url.is_none());
 }
+
+/// The production template and both deployment guides name only variables that
+/// `.env.example` documents (and so the code reads).
+#[test]
+fn deployment_files_name_only_documented_variables() {
+    let mut documented = variables_of(ENV_EXAMPLE);
+    // Read by the log filter (observability.rs), named in .env.example beside LOG_FORMAT.
+    assert!(ENV_EXAMPLE.contains("RUST_LOG="));
+    documented.insert("RUST_LOG".to_string());
+    let production = variables_of(include_str!("../../../infra/env.production"));
+    let unknown: Vec<_> = production.difference(&documented).collect();
+    assert!(unknown.is_empty(), "infra/env.production sets {unknown:?}");
+    for (guide, text) in [
+        ("DEPLOY.md", include_str!("../../../infra/DEPLOY.md")),
+        ("DEPLOY.en.md", include_str!("../../../infra/DEPLOY.en.md")),
+    ] {
+        let named: std::collections::BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .filter(|word| word.len() > 3 && word.contains('_') && !word.starts_with('_'))
+            .filter(|word| word.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+            .collect();
+        let unknown: Vec<_> = named
+            .iter()
+            .filter(|word| !documented.contains(**word) && !NOT_SETTINGS.contains(word))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "{guide} names {unknown:?}, not in .env.example"
+        );
+        assert!(
+            named.contains("SECRET_KEY") && named.contains("ALLOWED_HOSTS"),
+            "{guide}"
+        );
+    }
+}
+
+/// Upper-case words of the guides that are not settings.
+const NOT_SETTINGS: &[&str] = &["ON_ERROR_STOP"];
 
 #[test]
 fn hosts_are_matched_without_port() {
