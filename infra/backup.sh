@@ -6,8 +6,8 @@
 #                               one backup into BACKUP_DIR/<date-time>/, then removes the
 #                               backups older than BACKUP_KEEP_DAYS days
 #   backup.sh [--env-file FILE] restore DIR
-#                               puts DIR back: both databases (objects replaced by the
-#                               backup's) and DATA_DIR (the current one kept beside it as
+#                               puts DIR back: both databases (the main one's schema
+#                               replaced by the backup's) and DATA_DIR (the current one kept beside it as
 #                               DATA_DIR.before-restore-<date-time>). Stop relay-console first.
 #
 # Reads the server's settings from the environment (relay-console-backup.service passes the
@@ -95,7 +95,9 @@ backup() {
   if analytics_configured; then
     pg analytics pg_dump --format=custom --no-owner --file="$partial/analytics.dump"
   fi
-  tar -C "$data_dir" -czf "$partial/data.tar.gz" .
+  # A file the service writes meanwhile is taken as it was read (tar says 1, not an error).
+  tar -C "$data_dir" --warning=no-file-changed --warning=no-file-removed -czf "$partial/data.tar.gz" . \
+    || [ $? -eq 1 ] || die "tar of $data_dir failed"
   (cd "$partial" && sha256sum -- *.dump data.tar.gz > SHA256SUMS)
   mv "$partial" "$backup_dir/$name"
   trap - EXIT
@@ -109,7 +111,13 @@ restore() {
   [ -f "$from/SHA256SUMS" ] || die "$from is not a complete backup (no SHA256SUMS)"
   command -v pg_restore > /dev/null || die "pg_restore is missing (Debian/Ubuntu package postgresql-client)"
   (cd "$from" && sha256sum --quiet -c SHA256SUMS) || die "$from is damaged: its checksums do not match"
-  pg main pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error "$from/relay_app.dump"
+  if command -v systemctl > /dev/null && systemctl is-active --quiet relay-console.service 2> /dev/null; then
+    die "relay-console is running: sudo systemctl stop relay-console first"
+  fi
+  # The schema emptied and the backup's objects put back in one transaction: tables a newer
+  # version added go too (a later migrate would trip on them), and a failure changes nothing.
+  { echo "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;"; pg_restore --no-owner --file=- "$from/relay_app.dump"; } \
+    | pg main psql --quiet --no-psqlrc --single-transaction -v ON_ERROR_STOP=1 > /dev/null
   if [ -f "$from/analytics.dump" ]; then
     analytics_configured || die "the backup has an analytics database but ANALYTICS_DB_NAME is not set"
     pg analytics pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error "$from/analytics.dump"
@@ -122,7 +130,14 @@ restore() {
     echo "the previous DATA_DIR is kept in $data_dir.before-restore-$stamp"
   fi
   mkdir -p "$data_dir"
-  tar -C "$data_dir" -xzf "$from/data.tar.gz"
+  # Extracted as the owner of DATA_DIR, never as root: the archive is the service's to write,
+  # so its owners and modes (a setuid file) must not be trusted.
+  if [ "$(id -u)" = 0 ]; then
+    setpriv --reuid="$(stat -c %u "$data_dir")" --regid="$(stat -c %g "$data_dir")" --clear-groups \
+      tar -C "$data_dir" --no-same-owner --no-same-permissions -xzf "$from/data.tar.gz"
+  else
+    tar -C "$data_dir" --no-same-owner --no-same-permissions -xzf "$from/data.tar.gz"
+  fi
   echo "restored $from"
 }
 

@@ -165,6 +165,8 @@ before(async () => {
   pg.reset();
   setUpDatabase();
   pg.recreate = () => { pg.reset(); setUpDatabase(); };
+  pg.sql = (sql) => run("psql", [...psql.slice(0, -1), pg.db, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
+    { env: { ...process.env, PGPASSWORD: decodeURIComponent(pgServer.password) } });
 
   sim = await startSim(process.env.RELAY_SIM_BIN || join(root, "target/debug/relay-sim"));
 
@@ -337,6 +339,11 @@ test("through nginx: the SPA's cache headers, its fallback, health from loopback
   const problem = json(refused);
   check(refused.status === 413 && problem.code === "payload_too_large" && problem.detail.includes(`${limit} bytes`),
     `an oversize upload gets the API's 413 naming the limit (${problem.detail})`);
+  // Over the site's client_max_body_size: nginx's own 413, a problem document over HTTP/2 too.
+  writeFileSync(big, Buffer.alloc(52 * 1024 * 1024, "a"));
+  const tooBig = https("/api/v1/bulk-sends", { method: "POST", headers: { Authorization: `Bearer ${token}` },
+    form: [["recipients_file", `@${big};type=text/csv`]] });
+  check(tooBig.status === 413 && json(tooBig).code === "payload_too_large", "a body over client_max_body_size gets nginx's 413 problem");
   rmSync(big);
 });
 
@@ -413,12 +420,16 @@ test("a backup restores the database and DATA_DIR after both are lost", async ()
   // The disaster: the service stopped, the database and the files gone.
   await stopService();
   pg.recreate();
+  // ...and a table a newer version had added: the restore must not leave it behind.
+  pg.sql(`CREATE TABLE from_a_newer_version (id int); ALTER TABLE from_a_newer_version OWNER TO ${pg.role}`);
   run("find", [dataDir, "-mindepth", "1", "-delete"]);
   // DEPLOY.md's restore, as root.
   const restore = spawnSync(join(current, "infra/backup.sh"), ["--env-file", join(opt, ".env"), "restore", join(backups, made)],
     { env: { PATH: serviceEnv.PATH }, encoding: "utf8" });
   check(restore.status === 0, `backup.sh restore succeeds (${restore.stdout.trim()}${restore.stderr.trim()})`);
   check(files() === before, "DATA_DIR is back, file for file, still the service user's");
+  check(!pg.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").includes("from_a_newer_version"),
+    "the database holds the backup's tables only");
   await serviceUp();
   token = json(https("/api/v1/auth/login", { method: "POST", json: { username: "admin", password: pg.password } })).access_token;
   const after = api("GET", "/api/v1/bulk-sends?period=all").items.map((s) => [s.id, s.status, s.counts.sent]);
@@ -478,5 +489,5 @@ test("every answer nginx gave carried the security headers once, HSTS over TLS, 
     if (header(r, "content-security-policy") !== csp) throw new Error(`${where}: a CSP other than the API's`);
     if (r.tls !== (header(r, "strict-transport-security") !== "")) throw new Error(`${where}: HSTS ${r.tls ? "missing" : "over plain HTTP"}`);
   }
-  check(responses.length > 40, `${responses.length} answers checked: SPA, assets, fallback, redirect, API, 403, 413, 429, 503`);
+  check(responses.length > 40, `${responses.length} answers checked: SPA, assets, fallback, redirect, API, 403, both 413s, 429, 503`);
 });
