@@ -156,17 +156,18 @@ before(async () => {
   const pgServer = new URL(process.env.TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres");
   pg = { role: `relay_deploy_${process.pid}`, db: `relay_deploy_${process.pid}`, host: pgServer.hostname, port: pgServer.port || "5432" };
   const psql = ["-h", pg.host, "-p", pg.port, "-U", decodeURIComponent(pgServer.username) || "postgres", "-q", "-d", "postgres"];
+  const psqlEnv = { ...process.env, PGPASSWORD: decodeURIComponent(pgServer.password) };
   const setUpDatabase = () => run("psql", [...psql, "-v", "ON_ERROR_STOP=1", "-v", "pw=deploy-test-password"],
-    { input: sql.replaceAll("relay_user", pg.role).replaceAll("relay_app", pg.db), env: { ...process.env, PGPASSWORD: decodeURIComponent(pgServer.password) } });
+    { input: sql.replaceAll("relay_user", pg.role).replaceAll("relay_app", pg.db), env: psqlEnv });
   pg.reset = () => {
     run("psql", [...psql, "-c", `DROP DATABASE IF EXISTS ${pg.db} WITH (FORCE)`, "-c", `DROP ROLE IF EXISTS ${pg.role}`],
-      { env: { ...process.env, PGPASSWORD: decodeURIComponent(pgServer.password) } });
+      { env: psqlEnv });
   };
   pg.reset();
   setUpDatabase();
   pg.recreate = () => { pg.reset(); setUpDatabase(); };
   pg.sql = (sql) => run("psql", [...psql.slice(0, -1), pg.db, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
-    { env: { ...process.env, PGPASSWORD: decodeURIComponent(pgServer.password) } });
+    { env: psqlEnv });
 
   sim = await startSim(process.env.RELAY_SIM_BIN || join(root, "target/debug/relay-sim"));
 
@@ -424,8 +425,9 @@ test("a backup restores the database and DATA_DIR after both are lost", async ()
   pg.sql(`CREATE TABLE from_a_newer_version (id int); ALTER TABLE from_a_newer_version OWNER TO ${pg.role}`);
   run("find", [dataDir, "-mindepth", "1", "-delete"]);
   // DEPLOY.md's restore, as root.
-  const restore = spawnSync(join(current, "infra/backup.sh"), ["--env-file", join(opt, ".env"), "restore", join(backups, made)],
+  const restoreBackup = () => spawnSync(join(current, "infra/backup.sh"), ["--env-file", join(opt, ".env"), "restore", join(backups, made)],
     { env: { PATH: serviceEnv.PATH }, encoding: "utf8" });
+  const restore = restoreBackup();
   check(restore.status === 0, `backup.sh restore succeeds (${restore.stdout.trim()}${restore.stderr.trim()})`);
   check(files() === before, "DATA_DIR is back, file for file, still the service user's");
   check(!pg.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").includes("from_a_newer_version"),
@@ -437,8 +439,7 @@ test("a backup restores the database and DATA_DIR after both are lost", async ()
 
   // A damaged backup is refused before anything is touched.
   writeFileSync(join(backups, made, "data.tar.gz"), "damaged");
-  const damaged = spawnSync(join(current, "infra/backup.sh"), ["--env-file", join(opt, ".env"), "restore", join(backups, made)],
-    { env: { PATH: serviceEnv.PATH }, encoding: "utf8" });
+  const damaged = restoreBackup();
   check(damaged.status !== 0 && damaged.stderr.includes("damaged"), "a damaged backup is refused (checksums)");
   check(files() === before, "and DATA_DIR is untouched");
 });

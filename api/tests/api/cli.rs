@@ -1,7 +1,7 @@
 //! The `relay-console` binary as an operator runs it.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
@@ -22,6 +22,15 @@ fn relay_console(vars: &std::collections::HashMap<String, String>) -> Command {
         .envs(vars)
         .env("PATH", std::env::var("PATH").unwrap_or_default());
     command
+}
+
+/// `relay-console migrate` with `vars`, from `dir` (where a `.env` would be read).
+fn migrate(vars: &std::collections::HashMap<String, String>, dir: &std::path::Path) -> Output {
+    relay_console(vars)
+        .current_dir(dir)
+        .arg("migrate")
+        .output()
+        .unwrap()
 }
 
 /// Needs no configuration: an operator checks what is installed before writing `.env`.
@@ -52,22 +61,14 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
     let mut vars = base_vars("sqlite::memory:", dir.path());
     vars.insert("SEND_RATE_PER_SECOND".into(), "fast".into());
-    let output = relay_console(&vars)
-        .current_dir(dir.path())
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let output = migrate(&vars, dir.path());
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SEND_RATE_PER_SECOND"), "{stderr}");
 
     let mut vars = base_vars("sqlite::memory:", dir.path());
     vars.remove("SECRET_KEY");
-    let output = relay_console(&vars)
-        .current_dir(dir.path())
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let output = migrate(&vars, dir.path());
     assert!(String::from_utf8_lossy(&output.stderr).contains("SECRET_KEY"));
 }
 
@@ -80,11 +81,7 @@ fn an_env_file_value_with_spaces_needs_quotes_and_says_so() {
     vars.remove("DOPPLER_RELAY_FROM_NAME");
     let env_file = dir.path().join(".env");
     std::fs::write(&env_file, "DOPPLER_RELAY_FROM_NAME=Equipo Cobranza\n").unwrap();
-    let unquoted = relay_console(&vars)
-        .current_dir(dir.path())
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let unquoted = migrate(&vars, dir.path());
     assert_eq!(unquoted.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&unquoted.stderr);
     assert!(
@@ -93,11 +90,7 @@ fn an_env_file_value_with_spaces_needs_quotes_and_says_so() {
     );
 
     std::fs::write(&env_file, "DOPPLER_RELAY_FROM_NAME=\"Equipo Cobranza\"\n").unwrap();
-    let quoted = relay_console(&vars)
-        .current_dir(dir.path())
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let quoted = migrate(&vars, dir.path());
     assert!(
         quoted.status.success(),
         "{}",
@@ -225,14 +218,7 @@ async fn a_database_a_newer_version_migrated_still_serves(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(backend, dir.path()).await;
     let vars = base_vars(&db.url, dir.path());
-    let migrate = || {
-        relay_console(&vars)
-            .current_dir(dir.path())
-            .arg("migrate")
-            .output()
-            .unwrap()
-    };
-    assert!(migrate().status.success());
+    assert!(migrate(&vars, dir.path()).status.success());
     let config = relay_console::config::Config::from_vars(&vars).unwrap();
     let conn = relay_console::server::connect(&config).await.unwrap();
     conn.conn
@@ -242,7 +228,7 @@ async fn a_database_a_newer_version_migrated_still_serves(backend: Backend) {
         .await
         .unwrap();
 
-    let again = migrate();
+    let again = migrate(&vars, dir.path());
     assert!(
         again.status.success(),
         "{}",
