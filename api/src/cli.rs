@@ -96,9 +96,9 @@ pub async fn setup_groups(config: Config) -> anyhow::Result<()> {
     let db = server::connect(&config).await?;
     server::migrate(&db).await?;
     permission::seed(&db.conn, true).await?;
-    for (name, permissions) in permission::default_groups() {
-        let codes: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
-        println!("Listo: {name} ({})", codes.join(", "));
+    for seeded in permission::default_groups() {
+        let codes: Vec<&str> = seeded.permissions.iter().map(|p| p.as_str()).collect();
+        println!("Listo: {} ({})", seeded.name, codes.join(", "));
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod bulk_sends;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod cpu_pool;
 pub mod csv_input;
 pub mod db;
 pub mod email;

@@ -28,6 +28,7 @@ pub fn init_logging(format: LogFormat) {
         LogFormat::Text => registry
             .with(
                 fmt::layer()
+                    .fmt_fields(one_line_fields())
                     .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                     .with_writer(std::io::stderr),
             )
@@ -35,6 +36,40 @@ pub fn init_logging(format: LogFormat) {
     };
     // A second init (tests start several apps in one process) keeps the first subscriber.
     drop(result);
+}
+
+/// How text logs write an event's fields: as the default formatter does, but with line
+/// breaks and other control characters escaped, so that text from outside (Doppler's error
+/// messages, a file's contents) can never start a line that looks like another log entry.
+pub fn one_line_fields() -> impl for<'w> fmt::FormatFields<'w> + Send + Sync + 'static {
+    fmt::format::debug_fn(|writer, field, value| {
+        let raw = format!("{value:?}");
+        let text = escape_controls(&raw);
+        if field.name() == "message" {
+            write!(writer, "{text}")
+        } else {
+            write!(writer, "{}={text}", field.name())
+        }
+    })
+    .delimited(" ")
+}
+
+/// `text` with every control character written as an escape (`\n`, `\r`, `\u{1b}`).
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\n' => "\\n".to_string(),
+                '\r' => "\\r".to_string(),
+                '\t' => "\\t".to_string(),
+                c if c.is_control() => format!("\\u{{{:x}}}", c as u32),
+                c => c.to_string(),
+            })
+            .collect(),
+    )
 }
 
 /// The process-wide Prometheus recorder.
@@ -58,4 +93,52 @@ pub fn metrics_handle() -> PrometheusHandle {
             }
         })
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().write(bytes)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn text_from_outside_cannot_forge_a_log_line() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            fmt::layer()
+                .fmt_fields(one_line_fields())
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        );
+        let doppler_says =
+            "Invalid template\n2026-12-07T00:00:00Z  INFO relay_console: admin signed in\r\x1b[31m";
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(error = %doppler_says, "the send failed\nwith a second line");
+        });
+        let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(logged.lines().count(), 1, "{logged}");
+        assert!(logged.contains("Invalid template\\n2026-12-07"), "{logged}");
+        assert!(
+            logged.contains("the send failed\\nwith a second line"),
+            "{logged}"
+        );
+        assert!(logged.contains("error=Invalid template"), "{logged}");
+        assert!(!logged.contains('\x1b'), "{logged}");
+    }
 }

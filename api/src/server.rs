@@ -96,6 +96,7 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
         tokio::task::JoinSet::new()
     };
 
+    let read_timeout = state.services.config.http_read_timeout;
     let (local_addr, handle) = match state.services.config.bind_addr.clone() {
         BindAddr::Tcp(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -104,12 +105,12 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
             let local = listener.local_addr()?;
             tracing::info!(address = %local, "listening");
             let token = shutdown.clone();
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
             let handle = tokio::spawn(async move {
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(async move { token.cancelled().await })
-                    .await?;
-                Ok(())
+                let accept = || async {
+                    let (stream, peer) = listener.accept().await?;
+                    Ok::<_, std::io::Error>((stream, Some(peer)))
+                };
+                serve(accept, router, read_timeout, token).await
             });
             (Some(local), handle)
         }
@@ -125,10 +126,11 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
             tracing::info!(socket = %path.display(), "listening");
             let token = shutdown.clone();
             let handle = tokio::spawn(async move {
-                axum::serve(listener, router.into_make_service())
-                    .with_graceful_shutdown(async move { token.cancelled().await })
-                    .await?;
-                Ok(())
+                let accept = || async {
+                    let (stream, _) = listener.accept().await?;
+                    Ok::<_, std::io::Error>((stream, None))
+                };
+                serve(accept, router, read_timeout, token).await
             });
             (None, handle)
         }
@@ -141,6 +143,68 @@ pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Runn
         jobs_shutdown,
         jobs,
     })
+}
+
+/// Accepts connections until `shutdown`, then lets the requests in flight finish. A client
+/// gets `read_timeout` to send its request's headers, and as long between two parts of its
+/// body (`http::router` bounds the body's idle time), so slow clients cannot hold
+/// connections open without nginx in front.
+async fn serve<S, F, Fut>(
+    mut accept: F,
+    router: axum::Router,
+    read_timeout: std::time::Duration,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<(S, Option<SocketAddr>)>>,
+{
+    use axum::extract::ConnectInfo;
+    use axum::Extension;
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use hyper_util::service::TowerToHyperService;
+    use tower::util::Either;
+    use tower::Layer;
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: wait a moment rather than spin.
+            Err(err) => {
+                tracing::warn!(error = %err, "accepting a connection failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // The peer's address for `http::auth::client_ip`; a unix socket has none.
+        let service = match peer {
+            Some(peer) => Either::Left(Extension(ConnectInfo(peer)).layer(router.clone())),
+            None => Either::Right(router.clone()),
+        };
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that went away or spoke no HTTP: nothing to answer.
+            let _ = connection.await;
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// The web server (nginx, in the socket's group) must be able to connect.

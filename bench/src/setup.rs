@@ -143,7 +143,7 @@ pub(crate) async fn state_for(
         CreateUser {
             username: "bench".into(),
             email: None,
-            password: "bench-password".into(),
+            password: "bench-clave-Galapagos-7".into(),
             first_name: String::new(),
             last_name: String::new(),
             is_superuser: true,
@@ -161,6 +161,7 @@ pub(crate) async fn state_for(
         permissions: Default::default(),
         ip: None,
         api_token_id: None,
+        password_change_required: false,
     };
     Ok((state, current))
 }

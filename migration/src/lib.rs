@@ -19,6 +19,7 @@ mod m20261128_000004_reports;
 mod m20261128_000005_bulk_load_without_row_triggers;
 mod m20261130_000006_session_versions;
 mod m20261201_000007_audit_by_target;
+mod m20261207_000008_security_round_two;
 mod report_rows;
 
 pub use analytics::AnalyticsMigrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_bulk_load_without_row_triggers::Migration),
             Box::new(m20261130_000006_session_versions::Migration),
             Box::new(m20261201_000007_audit_by_target::Migration),
+            Box::new(m20261207_000008_security_round_two::Migration),
         ]
     }
 }

@@ -33,6 +33,25 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Lifetime of the access token in seconds.
     pub expires_in: i64,
+    /// The password was set by an administrator: until its owner chooses a new one
+    /// (`POST /api/v1/auth/password`), every other call answers 403 `password_change_required`.
+    #[serde(default)]
+    pub password_change_required: bool,
+}
+
+/// A signed-in user choosing a new password (their current one confirms it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
+    pub current_password: String,
+    /// At least 12 characters, not one of the commonest passwords.
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
+    pub new_password: String,
+    /// As at sign-in: the new session's refresh token goes into the `HttpOnly` cookie.
+    #[serde(default)]
+    pub session_cookie: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,6 +99,9 @@ pub struct User {
     pub permissions: Vec<PermissionCode>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// An administrator set the password: the user must choose a new one at sign-in.
+    #[serde(default)]
+    pub password_change_required: bool,
 }
 
 /// Settings of this deployment the SPA needs to draw itself.
@@ -125,7 +147,8 @@ pub struct CreateUser {
     )]
     #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, nullable = false))]
     pub email: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
+    /// At least 12 characters, not one of the commonest passwords.
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
     pub password: String,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 150))]
@@ -200,7 +223,7 @@ pub struct UpdateUser {
     )]
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 8, max_length = 1024, nullable = false)
+        schema(min_length = 12, max_length = 1024, nullable = false)
     )]
     pub password: Option<String>,
     /// One's own current password, required to change one's own password.
@@ -247,6 +270,10 @@ pub struct Group {
     pub name: String,
     pub permissions: Vec<PermissionCode>,
     pub member_count: u64,
+    /// One of the groups `setup-groups` seeds ("Operadores UI", "Report Managers"), known by
+    /// a fixed key whatever its name.
+    #[serde(default)]
+    pub seeded: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

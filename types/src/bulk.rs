@@ -92,7 +92,10 @@ pub struct RecipientsFile {
     pub encoding: String,
     pub delimiter: String,
     pub email_column: String,
-    pub headers: Vec<String>,
+    /// The file's columns (at most 500): in a single send's answer only, left out of lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 500, nullable = false))]
+    pub headers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

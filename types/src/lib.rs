@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod bulk;
 pub mod common;
+pub mod limits;
 pub mod relay;
 pub mod reports;
 pub mod states;

@@ -46,6 +46,7 @@ async fn to_dtos(db: &impl ConnectionTrait, models: Vec<group::Model>) -> AppRes
                 member_count: members.get(&g.id).copied().unwrap_or(0),
                 name: g.name,
                 permissions,
+                seeded: g.seed_key.is_some(),
             }
         })
         .collect())
@@ -141,8 +142,31 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateGroup) -> AppResult<
     Ok(dto)
 }
 
+/// 403 unless `by` holds every permission the group grants: renaming or deleting a group
+/// one could not have made would let one pass its name (and, for a seeded group, what
+/// `setup-groups` gives it) to a group of one's own.
+async fn check_may_change(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
+    let grants = privileges::permissions_of_groups(&db.conn, &[id]).await?;
+    privileges::check_grantable(by, grants, "id").map_err(|err| {
+        let permission = err
+            .extra
+            .get("permission")
+            .and_then(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string();
+        AppError::new(
+            crate::error::ErrorKind::Forbidden,
+            "group_permission_not_held",
+            format!("No puedes cambiar ni eliminar este grupo: da el permiso '{permission}', que tú no tienes."),
+            format!("You cannot change or delete this group: it grants '{permission}', which you do not hold."),
+        )
+        .with("permission", permission)
+    })
+}
+
 pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> AppResult<Group> {
     let model = find(&db.conn, id).await?;
+    check_may_change(db, by, id).await?;
     let new_codes = match &input.permissions {
         Some(codes) => {
             let codes = distinct(codes, "permissions")?;
@@ -192,6 +216,7 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> A
 
 pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
     let model = find(&db.conn, id).await?;
+    check_may_change(db, by, id).await?;
     let txn = db.conn.begin().await?;
     group::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -199,7 +224,7 @@ pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
         &by.actor(),
         "groups.delete",
         Some(Target::new("group", id)),
-        json!({ "name": model.name }),
+        json!({ "name": model.name, "seed_key": model.seed_key }),
     )
     .await?;
     txn.commit().await?;

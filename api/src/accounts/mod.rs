@@ -1,6 +1,7 @@
 //! Users, groups and their permissions, and who may change them.
 
 pub mod groups;
+pub mod passwords;
 pub mod privileges;
 mod user_list;
 pub mod users;

@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 
 use crate::auth::{CurrentUser, Permission};
 use crate::config::DatabaseKind;
+use crate::db::Db;
 use crate::entities::{group_permission, user};
 use crate::error::{AppError, AppResult, ErrorKind};
 
@@ -60,6 +61,32 @@ pub fn check_may_manage(by: &CurrentUser, target: &user::Model) -> AppResult<()>
             "Solo un superusuario puede cambiar la cuenta de un superusuario.",
             "Only a superuser can change a superuser's account.",
         ));
+    }
+    Ok(())
+}
+
+/// Nobody changes the password, e-mail or tokens of an account that holds a permission they
+/// lack: with them they could sign in as that account and act beyond their own permissions.
+/// Superusers may; everyone may change their own.
+pub async fn check_may_change_credentials(
+    db: &Db,
+    by: &CurrentUser,
+    target: &user::Model,
+) -> AppResult<()> {
+    check_may_manage(by, target)?;
+    if by.is_superuser || by.id == target.id {
+        return Ok(());
+    }
+    let theirs = crate::auth::effective_permissions(db, target.id).await?;
+    if let Some(permission) = theirs.into_iter().find(|p| !by.has(*p)) {
+        let code = permission.as_str();
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "credentials_of_stronger_user",
+            format!("No puedes cambiar la contraseña, el correo ni los tokens de este usuario: tiene el permiso '{code}', que tú no tienes."),
+            format!("You cannot change this user's password, e-mail or tokens: they hold '{code}', which you do not."),
+        )
+        .with("permission", code));
     }
     Ok(())
 }

@@ -129,6 +129,7 @@ pub async fn to_dtos(db: &impl ConnectionTrait, models: Vec<user::Model>) -> App
                 permissions,
                 created_at: m.created_at,
                 last_login_at: m.last_login_at,
+                password_change_required: m.password_change_required,
             }
         })
         .collect())

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::privileges;
 use crate::audit::{self, Target};
+use crate::auth::login;
 use crate::auth::password::{self, Hasher};
 use crate::auth::permission::{distinct, parse_stored};
 use crate::auth::Permission;
@@ -20,6 +21,7 @@ use crate::db::{is_unique_violation, Db};
 use crate::entities::{group, user, user_group, user_permission};
 use crate::error::{AppError, AppResult};
 use crate::input;
+use crate::services::Services;
 
 pub use super::user_list::{count, find, get, list, one_dto, to_dtos, UserFilter};
 
@@ -49,6 +51,7 @@ fn check_email(email: &str) -> AppResult<String> {
 }
 
 async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult<()> {
+    input::at_most(group_ids, relay_types::limits::USER_MAX_GROUPS, "group_ids")?;
     let found = group::Entity::find()
         .filter(group::Column::Id.is_in(group_ids.to_vec()))
         .count(db)
@@ -134,8 +137,16 @@ pub async fn create(
         Some(email) => check_email(email)?,
         None => String::new(),
     };
-    password::check_policy(&input.password, "password")?;
-    input::at_most(&input.group_ids, 50, "group_ids")?;
+    password::check_policy(
+        &input.password,
+        "password",
+        &[
+            &username,
+            &input.first_name,
+            &input.last_name,
+            email.split('@').next().unwrap_or_default(),
+        ],
+    )?;
     let first_name = input::text(&input.first_name, 150, "first_name")?;
     let last_name = input::text(&input.last_name, 150, "last_name")?;
     let permissions = distinct(&input.permissions, "permissions")?;
@@ -198,13 +209,17 @@ pub async fn create(
     Ok(dto)
 }
 
+/// Changes an account. Changing someone else's password or e-mail needs every permission
+/// they hold (`privileges::check_may_change_credentials`); a password set for someone else
+/// must be replaced by its owner at the next sign-in, and the owner is told by e-mail. One's
+/// own password changes only with the current one, checked under the login throttle.
 pub async fn update(
-    db: &Db,
-    hasher: &Hasher,
+    services: &Services,
     by: &CurrentUser,
     id: i64,
     input: UpdateUser,
 ) -> AppResult<User> {
+    let db = &services.db;
     let current = find(db, id).await?;
     privileges::check_may_manage(by, &current)?;
     let promotes_or_demotes = input
@@ -220,6 +235,11 @@ pub async fn update(
             "You cannot deactivate yourself or remove your own superuser role.",
         ));
     }
+    let own = id == by.id;
+    let email_changes = input.email.as_ref().is_some_and(|e| *e != current.email);
+    if !own && (input.password.is_some() || email_changes) {
+        privileges::check_may_change_credentials(db, by, &current).await?;
+    }
     let deactivates = input.is_active == Some(false) && current.is_active;
     let demotes = input.is_superuser == Some(false) && current.is_superuser;
     let removes_a_superuser = (deactivates || demotes) && current.is_superuser && current.is_active;
@@ -228,6 +248,7 @@ pub async fn update(
     if let Some(email) = &input.email {
         let email = check_email(email)?;
         changes.insert("email".into(), json!(email));
+        changes.insert("previous_email".into(), json!(current.email));
         active.email = Set(email);
     }
     if let Some(first) = &input.first_name {
@@ -261,22 +282,11 @@ pub async fn update(
     }
     let password_changed = match input.password {
         Some(new_password) => {
-            password::check_policy(&new_password, "password")?;
-            if id == by.id {
+            super::passwords::check_new(&new_password, "password", &current)?;
+            if own {
                 // One's own password changes only with the current one, as a stolen session
-                // must not be able to lock its owner out.
-                let confirmed = match input.current_password {
-                    Some(current_password) => {
-                        hasher
-                            .verify(
-                                SecretString::from(current_password),
-                                Some(current.password_hash.clone()),
-                            )
-                            .await?
-                    }
-                    None => false,
-                };
-                if !confirmed {
+                // must not be able to lock its owner out; the check counts as a sign-in.
+                let Some(current_password) = input.current_password else {
                     return Err(AppError::new(
                         crate::error::ErrorKind::Forbidden,
                         "current_password_required",
@@ -284,9 +294,25 @@ pub async fn update(
                         "To change your own password, give the current one (current_password).",
                     )
                     .field("current_password"));
-                }
+                };
+                login::confirm_password(
+                    db,
+                    &services.hasher,
+                    &current,
+                    SecretString::from(current_password),
+                    by.ip.clone(),
+                )
+                .await
+                .map_err(|err| match err.code.as_ref() {
+                    "auth_password_confirmation_failed" => err.field("current_password"),
+                    _ => err,
+                })?;
             }
-            active.password_hash = Set(hasher.hash(SecretString::from(new_password)).await?);
+            active.password_hash = Set(services
+                .hasher
+                .hash(SecretString::from(new_password))
+                .await?);
+            active.password_change_required = Set(!own);
             changes.insert("password".into(), json!("changed"));
             true
         }
@@ -316,8 +342,25 @@ pub async fn update(
         serde_json::Value::Object(changes),
     )
     .await?;
-    let dto = one_dto(&txn, updated).await?;
+    let reset_by_admin = password_changed && !own;
+    if reset_by_admin {
+        audit::record(
+            &txn,
+            &by.actor(),
+            "users.password_reset",
+            Some(Target::new("user", id)),
+            json!({
+                "change_required_at_sign_in": true,
+                "notified": super::passwords::can_notify(services, &updated),
+            }),
+        )
+        .await?;
+    }
+    let dto = one_dto(&txn, updated.clone()).await?;
     txn.commit().await?;
+    if reset_by_admin {
+        super::passwords::notify_reset(services, &updated, by);
+    }
     Ok(dto)
 }
 

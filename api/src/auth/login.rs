@@ -30,6 +30,9 @@ pub fn check_username_length(username: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Signs in. `refresh_cookie` is the browser's session cookie, if it sent one: a valid one
+/// of this account makes the browser a known client, which the per-username slowdown lets
+/// through (see `throttle`).
 pub async fn login(
     db: &Db,
     config: &Config,
@@ -37,20 +40,27 @@ pub async fn login(
     username: &str,
     password: SecretString,
     ip: Option<String>,
+    refresh_cookie: Option<&str>,
 ) -> AppResult<(user::Model, TokenResponse)> {
     check_username_length(username)?;
     password::check_length(password.expose_secret(), "password")?;
     let key = username.trim().to_lowercase();
-    let attempt = throttle::begin(&db.conn, &key, ip.as_deref()).await?;
-    if let Err(refusal) = throttle::check(&db.conn, &key, ip.as_deref(), attempt).await {
-        throttle::settle(&db.conn, attempt, throttle::LOGIN_THROTTLED, None, "").await?;
-        return Err(refusal);
-    }
-
     let found = user::Entity::find()
         .filter(user::Column::UsernameKey.eq(&key))
         .one(&db.conn)
         .await?;
+    let known = match (&found, refresh_cookie) {
+        (Some(user), Some(cookie)) => {
+            tokens::refresh_token_owner(db, cookie).await? == Some(user.id)
+        }
+        _ => false,
+    } || throttle::address_known(&db.conn, &key, ip.as_deref()).await?;
+    let attempt = throttle::begin(&db.conn, &key, ip.as_deref()).await?;
+    if let Err(refusal) = throttle::check(&db.conn, &key, ip.as_deref(), attempt, known).await {
+        throttle::settle(&db.conn, attempt, throttle::LOGIN_THROTTLED, None, "").await?;
+        return Err(refusal);
+    }
+
     let matches = match hasher
         .verify(password, found.as_ref().map(|u| u.password_hash.clone()))
         .await
@@ -94,7 +104,8 @@ pub fn invalid_credentials() -> AppError {
 }
 
 /// Checks the password of a signed-in user again before a sensitive action (creating an
-/// API token); 403 when it is wrong. Counts as a login attempt for the throttle.
+/// API token, changing their own password); 403 when it is wrong. Counts as a login
+/// attempt for the throttle, so a stolen session cannot guess the password at leisure.
 pub async fn confirm_password(
     db: &Db,
     hasher: &Hasher,
@@ -104,8 +115,9 @@ pub async fn confirm_password(
 ) -> AppResult<()> {
     password::check_length(password.expose_secret(), "password")?;
     let attempt = throttle::begin(&db.conn, &user.username_key, ip.as_deref()).await?;
+    // Signed in already: a known client, held to the per-address limits only.
     if let Err(refusal) =
-        throttle::check(&db.conn, &user.username_key, ip.as_deref(), attempt).await
+        throttle::check(&db.conn, &user.username_key, ip.as_deref(), attempt, true).await
     {
         throttle::settle(&db.conn, attempt, throttle::LOGIN_THROTTLED, None, "").await?;
         return Err(refusal);

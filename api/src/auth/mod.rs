@@ -28,6 +28,8 @@ pub struct CurrentUser {
     pub ip: Option<String>,
     /// Set when the call came with a personal API token rather than a session.
     pub api_token_id: Option<i64>,
+    /// An administrator set the password: the owner must choose a new one first.
+    pub password_change_required: bool,
 }
 
 impl CurrentUser {
@@ -115,6 +117,7 @@ pub async fn authenticate(
         permissions,
         ip,
         api_token_id,
+        password_change_required: user.password_change_required,
     })
 }
 

@@ -58,27 +58,37 @@ pub fn descriptions(permission: Permission) -> (&'static str, &'static str) {
 pub const OPERATORS_GROUP: &str = "Operadores UI";
 pub const REPORT_MANAGERS_GROUP: &str = "Report Managers";
 
+/// A group `setup-groups` seeds: found by its fixed key, whatever it is called now, so that
+/// a look-alike group someone named like it gets nothing.
+pub struct SeededGroup {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub permissions: Vec<Permission>,
+}
+
 /// The seeded groups and their permissions (the legacy sets, in our vocabulary).
-pub fn default_groups() -> [(&'static str, Vec<Permission>); 2] {
+pub fn default_groups() -> [SeededGroup; 2] {
     [
-        (
-            OPERATORS_GROUP,
-            vec![
+        SeededGroup {
+            key: "operators",
+            name: OPERATORS_GROUP,
+            permissions: vec![
                 Permission::BulkSendsView,
                 Permission::BulkSendsOperate,
                 Permission::JobsView,
                 Permission::TemplatesView,
             ],
-        ),
-        (
-            REPORT_MANAGERS_GROUP,
-            vec![
+        },
+        SeededGroup {
+            key: "report_managers",
+            name: REPORT_MANAGERS_GROUP,
+            permissions: vec![
                 Permission::ReportsView,
                 Permission::ReportsRequest,
                 Permission::ReportsProcess,
                 Permission::ReportsLoad,
             ],
-        ),
+        },
     ]
 }
 
@@ -127,18 +137,30 @@ pub async fn seed(db: &impl ConnectionTrait, reset_groups: bool) -> Result<(), s
         .exec(db)
         .await?;
 
-    for (name, permissions) in default_groups() {
+    for seeded in default_groups() {
         let existing = group::Entity::find()
-            .filter(group::Column::Name.eq(name))
+            .filter(group::Column::SeedKey.eq(seeded.key))
             .one(db)
             .await?;
         let group_id = match existing {
             Some(_) if !reset_groups => continue,
             Some(g) => g.id,
             None => {
+                // A group of someone else's may carry the name already: the seeded one
+                // then gets a name of its own, and the other keeps nothing of it.
+                let taken = group::Entity::find()
+                    .filter(group::Column::Name.eq(seeded.name))
+                    .one(db)
+                    .await?
+                    .is_some();
+                let name = match taken {
+                    false => seeded.name.to_string(),
+                    true => format!("{} (sistema)", seeded.name),
+                };
                 let now = Utc::now();
                 group::Entity::insert(group::ActiveModel {
-                    name: Set(name.to_string()),
+                    name: Set(name),
+                    seed_key: Set(Some(seeded.key.to_string())),
                     created_at: Set(now),
                     updated_at: Set(now),
                     ..Default::default()
@@ -152,7 +174,7 @@ pub async fn seed(db: &impl ConnectionTrait, reset_groups: bool) -> Result<(), s
             .filter(group_permission::Column::GroupId.eq(group_id))
             .exec(db)
             .await?;
-        group_permission::Entity::insert_many(permissions.into_iter().map(|p| {
+        group_permission::Entity::insert_many(seeded.permissions.into_iter().map(|p| {
             group_permission::ActiveModel {
                 group_id: Set(group_id),
                 permission_code: Set(p.as_str().to_string()),

@@ -1,9 +1,14 @@
-//! Slowing down password guessing.
+//! Slowing down password guessing without letting strangers lock anyone out.
 //!
 //! Failed logins are already in the audit log, which every process shares, so the
-//! throttle reads them from there: after 5 consecutive failures for one username (or
-//! 20 from one address) within 15 minutes, each further attempt must wait 30 s, doubling
-//! per failure up to 15 minutes. A successful login clears the username's count.
+//! throttle reads them from there, over a 15-minute window:
+//! - **one address and one username**: after 5 consecutive failures, each further attempt
+//!   from that address for that username waits 30 s, doubling per failure up to 15 minutes;
+//! - **one address**: after 20 failures for any usernames, the same waits;
+//! - **one username from anywhere**: after 10 consecutive failures, attempts wait as above
+//!   — unless they come from a *known client*: an address this account signed in from in
+//!   the last 30 days, or a browser holding a valid refresh cookie of the account. Guessers
+//!   on many addresses slow the account down for strangers only; its owner still gets in.
 //!
 //! Every attempt is written down *before* its password is checked (as a failure, until
 //! it succeeds), and the throttle counts the attempts written before it: parallel guesses
@@ -25,8 +30,11 @@ pub const LOGIN_FAILED: &str = "auth.login_failed";
 /// An attempt turned away by the throttle: recorded, but not counted as a guess.
 pub const LOGIN_THROTTLED: &str = "auth.login_throttled";
 const WINDOW_MINUTES: i64 = 15;
-const USER_THRESHOLD: usize = 5;
+const PAIR_THRESHOLD: usize = 5;
 const IP_THRESHOLD: usize = 20;
+const USER_THRESHOLD: usize = 10;
+/// An address this account signed in from within this many days is a known client.
+const KNOWN_ADDRESS_DAYS: i64 = 30;
 const FIRST_WAIT_SECONDS: i64 = 30;
 
 /// How long after the last of `failures` consecutive failures the next attempt may come.
@@ -92,37 +100,34 @@ pub async fn settle(
     Ok(())
 }
 
-/// 429 with `Retry-After` when this username or address must wait, counting the attempts
-/// written down before `attempt` (those still in progress count as failures).
+/// 429 with `Retry-After` when this address, this address for this username, or (for a
+/// client that is not `known`) this username must wait. Counts the attempts written down
+/// before `attempt`; those still in progress count as failures.
 pub async fn check(
     db: &impl ConnectionTrait,
     username_key: &str,
     ip: Option<&str>,
     attempt: i64,
+    known: bool,
 ) -> AppResult<()> {
     let now = Utc::now();
     let since = now - Duration::minutes(WINDOW_MINUTES);
-
-    let recent_for_user = audit_log::Entity::find()
-        .filter(audit_log::Column::TargetType.eq("username"))
-        .filter(audit_log::Column::TargetId.eq(username_key))
-        .filter(audit_log::Column::Action.is_in([LOGIN_OK, LOGIN_FAILED]))
-        .filter(audit_log::Column::Id.lt(attempt))
-        .filter(audit_log::Column::CreatedAt.gt(since))
-        .order_by_desc(audit_log::Column::Id)
-        .limit(64)
-        .all(db)
-        .await?;
-    let consecutive: Vec<&audit_log::Model> = recent_for_user
-        .iter()
-        .take_while(|e| e.action == LOGIN_FAILED)
-        .collect();
-    refuse_if_waiting(
-        now,
-        consecutive.len(),
-        USER_THRESHOLD,
-        consecutive.first().map(|e| e.created_at),
-    )?;
+    let for_user = || {
+        audit_log::Entity::find()
+            .filter(audit_log::Column::TargetType.eq("username"))
+            .filter(audit_log::Column::TargetId.eq(username_key))
+            .filter(audit_log::Column::Action.is_in([LOGIN_OK, LOGIN_FAILED]))
+            .filter(audit_log::Column::Id.lt(attempt))
+            .filter(audit_log::Column::CreatedAt.gt(since))
+            .order_by_desc(audit_log::Column::Id)
+            .limit(64)
+    };
+    let from_here = match ip {
+        Some(ip) => audit_log::Column::Ip.eq(ip),
+        None => audit_log::Column::Ip.is_null(),
+    };
+    let pair = for_user().filter(from_here).all(db).await?;
+    refuse_if_waiting(now, &consecutive_failures(&pair), PAIR_THRESHOLD)?;
 
     if let Some(ip) = ip {
         let from_ip = audit_log::Entity::find()
@@ -134,23 +139,53 @@ pub async fn check(
             .limit(256)
             .all(db)
             .await?;
-        refuse_if_waiting(
-            now,
-            from_ip.len(),
-            IP_THRESHOLD,
-            from_ip.first().map(|e| e.created_at),
-        )?;
+        refuse_if_waiting(now, &from_ip, IP_THRESHOLD)?;
+    }
+
+    if !known {
+        let anywhere = for_user().all(db).await?;
+        refuse_if_waiting(now, &consecutive_failures(&anywhere), USER_THRESHOLD)?;
     }
     Ok(())
 }
 
+/// The failures since the last success, newest first.
+fn consecutive_failures(entries: &[audit_log::Model]) -> Vec<audit_log::Model> {
+    entries
+        .iter()
+        .take_while(|e| e.action == LOGIN_FAILED)
+        .cloned()
+        .collect()
+}
+
+/// Whether this account signed in from `ip` within [`KNOWN_ADDRESS_DAYS`].
+pub async fn address_known(
+    db: &impl ConnectionTrait,
+    username_key: &str,
+    ip: Option<&str>,
+) -> AppResult<bool> {
+    let Some(ip) = ip else {
+        return Ok(false);
+    };
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::TargetType.eq("username"))
+        .filter(audit_log::Column::TargetId.eq(username_key))
+        .filter(audit_log::Column::Action.eq(LOGIN_OK))
+        .filter(audit_log::Column::Ip.eq(ip))
+        .filter(audit_log::Column::CreatedAt.gt(Utc::now() - Duration::days(KNOWN_ADDRESS_DAYS)))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// 429 while the wait that `failures` (newest first) impose at `threshold` lasts.
 fn refuse_if_waiting(
     now: DateTime<Utc>,
-    failures: usize,
+    failures: &[audit_log::Model],
     threshold: usize,
-    last_failure: Option<DateTime<Utc>>,
 ) -> AppResult<()> {
-    let (Some(wait), Some(last)) = (wait_after(failures, threshold), last_failure) else {
+    let last_failure = failures.first().map(|e| e.created_at);
+    let (Some(wait), Some(last)) = (wait_after(failures.len(), threshold), last_failure) else {
         return Ok(());
     };
     let retry_at = last + wait;
@@ -180,11 +215,28 @@ mod tests {
         assert_eq!(wait_after(30, 5), Some(Duration::minutes(15)));
     }
 
+    fn failures(count: usize, last: DateTime<Utc>) -> Vec<audit_log::Model> {
+        (0..count)
+            .map(|i| audit_log::Model {
+                id: i as i64,
+                created_at: last,
+                actor_user_id: None,
+                actor_username: String::new(),
+                action: LOGIN_FAILED.into(),
+                target_type: Some("username".into()),
+                target_id: Some("x".into()),
+                ip: None,
+                details: json!({}),
+            })
+            .collect()
+    }
+
     #[test]
     fn a_wait_that_passed_lets_the_attempt_through() {
         let now = Utc::now();
-        assert!(refuse_if_waiting(now, 5, 5, Some(now - Duration::seconds(31))).is_ok());
-        let err = refuse_if_waiting(now, 5, 5, Some(now - Duration::seconds(10))).unwrap_err();
+        assert!(refuse_if_waiting(now, &failures(5, now - Duration::seconds(31)), 5).is_ok());
+        assert!(refuse_if_waiting(now, &failures(4, now), 5).is_ok());
+        let err = refuse_if_waiting(now, &failures(5, now - Duration::seconds(10)), 5).unwrap_err();
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.extra["retry_after"], 20);
     }

@@ -161,7 +161,21 @@ pub async fn issue_pair(
         refresh_token: Some(refresh),
         token_type: "Bearer".into(),
         expires_in: config.auth.access_token_ttl.as_secs() as i64,
+        password_change_required: user.password_change_required,
     })
+}
+
+/// The account a refresh token still speaks for (not spent, revoked or expired): a browser
+/// presenting it is a known client of that account.
+pub async fn refresh_token_owner(db: &Db, presented: &str) -> AppResult<Option<i64>> {
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(Utc::now()))
+        .one(&db.conn)
+        .await?
+        .map(|token| token.user_id))
 }
 
 pub enum RefreshOutcome {
@@ -205,7 +219,10 @@ pub async fn rotate_refresh_token(
         .exec(&db.conn)
         .await?;
     if spent.rows_affected == 0 {
+        // A spent token came back: whoever holds the session may be an attacker, so the
+        // session's access tokens end too, not only its refresh tokens.
         revoke_family(db, &token.family_id).await?;
+        bump_session_version(&db.conn, token.user_id).await?;
         return Ok(RefreshOutcome::Reused {
             user_id: token.user_id,
         });

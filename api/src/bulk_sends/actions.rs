@@ -20,7 +20,7 @@ use crate::templates;
 /// Every sendable row still to send has a value for every template variable; otherwise
 /// 422 naming the variables and rows.
 pub async fn check_variables(services: &Services, bulk: &bulk_send::Model) -> AppResult<()> {
-    let template = templates::detail(&services.relay, &services.config, &bulk.template_id)
+    let template = templates::fresh_detail(&services.relay, &services.config, &bulk.template_id)
         .await
         .map_err(|e| template_lookup_error(e, &bulk.template_id))?;
     let required: Vec<String> = template
@@ -190,6 +190,9 @@ pub async fn resolve(
     action: ResolveAction,
     ids: Option<Vec<i64>>,
 ) -> AppResult<ResolveResult> {
+    if let Some(ids) = &ids {
+        crate::input::at_most(ids, relay_types::limits::RESOLVE_MAX_IDS, "recipient_ids")?;
+    }
     let bulk = find(&services.db.conn, id).await?;
     if !bulk.status.allows(BulkAction::ResolveAmbiguous) {
         return Err(state_conflict(BulkAction::ResolveAmbiguous, bulk.status));

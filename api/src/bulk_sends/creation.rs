@@ -77,8 +77,14 @@ pub fn parse_schedule(raw: &str, config: &Config) -> Result<DateTime<Utc>, AppEr
         })
 }
 
-async fn by_request_id(db: &Db, key: &str) -> AppResult<Option<bulk_send::Model>> {
+/// The caller's own bulk send with this idempotency key: keys belong to whoever used them.
+async fn by_request_id(
+    db: &Db,
+    by: &CurrentUser,
+    key: &str,
+) -> AppResult<Option<bulk_send::Model>> {
     Ok(bulk_send::Entity::find()
+        .filter(bulk_send::Column::CreatedBy.eq(by.id))
         .filter(bulk_send::Column::ClientRequestId.eq(key))
         .one(&db.conn)
         .await?)
@@ -93,14 +99,19 @@ pub async fn create(
 ) -> AppResult<(BulkSend, bool)> {
     let db = &services.db;
     if let Some(key) = &input.client_request_id {
-        if let Some(existing) = by_request_id(db, key).await? {
+        if let Some(existing) = by_request_id(db, by, key).await? {
             let _ = tokio::fs::remove_file(&input.file_path).await;
             return Ok((get(db, &services.config, existing.id).await?, false));
         }
     }
-    let template = templates::detail(&services.relay, &services.config, &input.template_id)
-        .await
-        .map_err(|e| template_lookup_error(e, &input.template_id))?;
+    let template = templates::detail(
+        &services.db,
+        &services.relay,
+        &services.config,
+        &input.template_id,
+    )
+    .await
+    .map_err(|e| template_lookup_error(e, &input.template_id))?;
     let (from_email, from_name) =
         senders::resolve(db, &services.config, by, input.sender_id).await?;
     let attachment_ids: Vec<i64> = crate::attachments::choose_for_send(
@@ -173,7 +184,7 @@ pub async fn create(
             drop(txn);
             let _ = tokio::fs::remove_file(&input.file_path).await;
             let key = input.client_request_id.as_deref().unwrap_or_default();
-            let existing = by_request_id(db, key)
+            let existing = by_request_id(db, by, key)
                 .await?
                 .ok_or_else(|| AppError::from(err))?;
             return Ok((get(db, &services.config, existing.id).await?, false));
@@ -204,7 +215,13 @@ pub async fn create(
     }
     tokio::fs::rename(&input.file_path, &target).await?;
 
-    let imported = import(db, bulk.id, &target, &input.mapping, rules).await;
+    // Reading the rows is CPU work: off the async workers.
+    let imported = {
+        let (db, target, mapping, bulk_id) =
+            (db.clone(), target.clone(), input.mapping.clone(), bulk.id);
+        crate::cpu_pool::run(async move { import(&db, bulk_id, &target, &mapping, rules).await })
+            .await
+    };
     let summary = match imported {
         Ok(summary) => summary,
         Err(err @ (ImportError::Database(_) | ImportError::Io(_))) => {

@@ -84,7 +84,7 @@ pub async fn to_dtos(
                 encoding: m.encoding,
                 delimiter: m.delimiter,
                 email_column: m.email_column,
-                headers: serde_json::from_value(m.headers).unwrap_or_default(),
+                headers: None,
             },
             import_error: m.import_error,
             created_at: m.created_at,
@@ -101,7 +101,9 @@ pub async fn to_dtos(
 /// The bulk send with counters live from its ledger.
 pub async fn get(db: &Db, config: &Config, id: i64) -> AppResult<BulkSend> {
     let model = find(&db.conn, id).await?;
+    let headers = serde_json::from_value(model.headers.clone()).unwrap_or_default();
     let mut dto = to_dtos(&db.conn, config, vec![model]).await?.remove(0);
+    dto.file.headers = Some(headers);
     if dto.counts.total > 0 {
         dto.counts = ledger::counts(&db.conn, id).await?;
     }

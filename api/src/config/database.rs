@@ -36,16 +36,65 @@ impl DatabaseUrl {
         }
     }
 
-    /// The URL with any password replaced, for logs.
+    /// The URL with every password replaced (the user's, and `password=` or `sslpassword=`
+    /// in the query), for logs and errors.
     pub fn redacted(&self) -> String {
         match url::Url::parse(self.expose()) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("***"));
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("***"));
+                }
+                let pairs: Vec<(String, String)> = url
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let hidden = k.to_ascii_lowercase().contains("password");
+                        (
+                            k.into_owned(),
+                            if hidden { "***".into() } else { v.into_owned() },
+                        )
+                    })
+                    .collect();
+                if !pairs.is_empty() {
+                    url.query_pairs_mut().clear().extend_pairs(pairs);
+                }
                 url.to_string()
             }
-            _ => self.expose().to_string(),
+            // Not a URL after all: nothing in it can be told apart from a password.
+            Err(_) => "***".to_string(),
         }
     }
+
+    /// `text` (a driver's error, say) with every password of this URL replaced.
+    pub fn redact_in(&self, text: &str) -> String {
+        let Ok(url) = url::Url::parse(self.expose()) else {
+            return text.replace(self.expose(), "***");
+        };
+        let mut secrets: Vec<String> = url
+            .query_pairs()
+            .filter(|(k, _)| k.to_ascii_lowercase().contains("password"))
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        if let Some(password) = url.password() {
+            secrets.push(password.to_string());
+            if let Ok(decoded) = urlencoding_decode(password) {
+                secrets.push(decoded);
+            }
+        }
+        let mut text = text.replace(self.expose(), &self.redacted());
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            text = text.replace(secret.as_str(), "***");
+        }
+        text
+    }
+}
+
+fn urlencoding_decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
+    String::from_utf8(
+        url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned().into_bytes())
+            .unwrap_or_default(),
+    )
 }
 
 impl std::fmt::Debug for DatabaseUrl {

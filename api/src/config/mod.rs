@@ -153,6 +153,9 @@ pub struct Config {
     pub analytics_database_url: Option<DatabaseUrl>,
     pub data_dir: PathBuf,
     pub bind_addr: BindAddr,
+    /// How long a client may take to send a request's headers, and to send each next part of
+    /// its body, before the connection is closed (slow clients cannot hold connections).
+    pub http_read_timeout: Duration,
     pub static_dir: Option<PathBuf>,
     pub time_zone: Tz,
     pub log_format: LogFormat,
@@ -394,6 +397,7 @@ impl Config {
             analytics_database_url,
             data_dir,
             bind_addr,
+            http_read_timeout: Duration::from_secs(v.positive("HTTP_READ_TIMEOUT", 30u64)?),
             static_dir: v.raw("STATIC_DIR").map(PathBuf::from),
             time_zone,
             log_format,

@@ -68,6 +68,8 @@ pub fn development_secret_key(data_dir: &Path) -> Result<SecretString, ConfigErr
     let path = data_dir.join(".secret_key");
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if existing.trim().len() >= 16 {
+            // A key an older version left readable by everyone is closed now.
+            restrict_to_owner(&path)?;
             return Ok(SecretString::from(existing.trim().to_string()));
         }
     }
@@ -76,10 +78,32 @@ pub fn development_secret_key(data_dir: &Path) -> Result<SecretString, ConfigErr
         .take(48)
         .map(char::from)
         .collect();
-    std::fs::create_dir_all(data_dir)
-        .and_then(|_| std::fs::write(&path, &key))
-        .map_err(|e| {
-            ConfigError::new("DATA_DIR", format!("cannot write {}: {e}", path.display()))
-        })?;
+    let written = std::fs::create_dir_all(data_dir).and_then(|_| {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        // Readable by its owner only, from the moment it exists: anyone who reads it can
+        // sign tokens for any account.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut file| file.write_all(key.as_bytes()))
+    });
+    written.map_err(|e| {
+        ConfigError::new("DATA_DIR", format!("cannot write {}: {e}", path.display()))
+    })?;
+    restrict_to_owner(&path)?;
     Ok(SecretString::from(key))
+}
+
+fn restrict_to_owner(path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        ConfigError::new(
+            "DATA_DIR",
+            format!("cannot protect {}: {e}", path.display()),
+        )
+    })
 }

@@ -296,3 +296,38 @@ fn hosts_are_matched_without_port() {
     assert!(c.host_allowed("LOCALHOST:8080"));
     assert!(!c.host_allowed("evil.example.com"));
 }
+
+#[test]
+fn database_passwords_never_show_in_what_is_logged() {
+    let url = DatabaseUrl::new(
+        "postgres://relay:s3cr%40t@db.example.com:5432/relay?sslmode=require&password=hunter22&sslpassword=keypass",
+    );
+    let shown = url.redacted();
+    for secret in ["s3cr", "hunter22", "keypass"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(shown.contains("sslmode=require"), "{shown}");
+    assert!(shown.contains("db.example.com"), "{shown}");
+    let driver_error = "error connecting to postgres://relay:s3cr%40t@db.example.com:5432/relay?sslmode=require&password=hunter22&sslpassword=keypass: password 'hunter22' or 's3cr@t' refused";
+    let cleaned = url.redact_in(driver_error);
+    for secret in ["s3cr", "hunter22", "keypass"] {
+        assert!(!cleaned.contains(secret), "{cleaned}");
+    }
+    assert!(!format!("{url:?}").contains("hunter22"));
+}
+
+#[test]
+fn the_development_key_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    Config::from_vars(&vars(&[("DEBUG", "1"), ("DATA_DIR", data)])).unwrap();
+    let path = dir.path().join(".secret_key");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // One an older version left open is closed at the next start.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    Config::from_vars(&vars(&[("DEBUG", "1"), ("DATA_DIR", data)])).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

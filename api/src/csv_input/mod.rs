@@ -12,12 +12,18 @@ use std::path::{Path, PathBuf};
 
 use crate::error::AppError;
 use encoding::Encoding;
+pub use relay_types::limits::{CSV_HEADER_MAX_BYTES, CSV_HEADER_MAX_COLUMNS};
 
 /// Why a file as a whole cannot be used.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportError {
     FileEmpty,
     HeaderMissing,
+    /// The header has more columns or bytes than [`CSV_HEADER_MAX_COLUMNS`] /
+    /// [`CSV_HEADER_MAX_BYTES`] allow.
+    HeaderTooWide,
+    /// The column mapping has more entries than a header may have columns.
+    MappingTooLarge,
     EmailColumnMissing(Vec<String>),
     DuplicateHeader(String, String),
     MappingColumnMissing(String),
@@ -35,6 +41,12 @@ pub enum ImportError {
 
 impl From<std::io::Error> for ImportError {
     fn from(err: std::io::Error) -> Self {
+        ImportError::Io(err.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for ImportError {
+    fn from(err: tokio::task::JoinError) -> Self {
         ImportError::Io(err.to_string())
     }
 }
@@ -72,6 +84,20 @@ impl ImportError {
                 format!("The CSV file needs an 'email' column (or 'correo', 'e-mail', 'mail'...). Columns: {}.", headers.join(", ")),
             )
             .with("headers", headers),
+            ImportError::HeaderTooWide => invalid(
+                "header_too_wide",
+                format!("La cabecera del archivo supera el límite de {CSV_HEADER_MAX_COLUMNS} columnas o {} KB.", CSV_HEADER_MAX_BYTES / 1024),
+                format!("The file's header exceeds the limit of {CSV_HEADER_MAX_COLUMNS} columns or {} KB.", CSV_HEADER_MAX_BYTES / 1024),
+            )
+            .with("limit_columns", CSV_HEADER_MAX_COLUMNS)
+            .with("limit_bytes", CSV_HEADER_MAX_BYTES),
+            ImportError::MappingTooLarge => AppError::invalid(
+                "mapping",
+                "mapping_too_large",
+                format!("El mapeo admite hasta {CSV_HEADER_MAX_COLUMNS} columnas."),
+                format!("The mapping takes at most {CSV_HEADER_MAX_COLUMNS} columns."),
+            )
+            .with("limit_columns", CSV_HEADER_MAX_COLUMNS),
             ImportError::DuplicateHeader(a, b) => invalid(
                 "duplicate_header",
                 format!("Las columnas '{a}' y '{b}' tienen el mismo nombre."),
@@ -178,13 +204,7 @@ impl CsvFile {
                 .map_err(|e| ImportError::Io(e.to_string()))??
         };
         let sample = encoding::sample(&readable)?;
-        let first_line = {
-            let text = String::from_utf8_lossy(&sample);
-            text.lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string()
-        };
+        let first_line = header_line(&sample)?;
         let lines_in_sample = sample.iter().filter(|b| **b == b'\n').count().max(1) as u64;
         let size = std::fs::metadata(&readable)?.len();
         Ok(CsvFile {
@@ -225,6 +245,28 @@ impl Drop for CsvFile {
         if self.readable != self.original {
             let _ = std::fs::remove_file(&self.readable);
         }
+    }
+}
+
+/// The first line that is not blank, refused when it is longer than
+/// [`CSV_HEADER_MAX_BYTES`]: checked on the sample, before any CSV parser holds it whole.
+fn header_line(sample: &[u8]) -> Result<String, ImportError> {
+    let mut rest = sample;
+    loop {
+        let (line, after) = match rest.iter().position(|b| *b == b'\n') {
+            Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+            None => (rest, None),
+        };
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        if !blank || after.is_none() {
+            if line.len() > CSV_HEADER_MAX_BYTES {
+                return Err(ImportError::HeaderTooWide);
+            }
+            return Ok(String::from_utf8_lossy(line)
+                .trim_end_matches('\r')
+                .to_string());
+        }
+        rest = after.unwrap_or_default();
     }
 }
 

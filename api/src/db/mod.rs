@@ -53,7 +53,11 @@ impl Db {
                     .connect_with(options)
                     .await
                     .map_err(|e| {
-                        anyhow::anyhow!("cannot open SQLite database {}: {e}", url.redacted())
+                        anyhow::anyhow!(
+                            "cannot open SQLite database {}: {}",
+                            url.redacted(),
+                            url.redact_in(&e.to_string())
+                        )
                     })?;
                 Ok(Db {
                     conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
@@ -61,14 +65,19 @@ impl Db {
                 })
             }
             DatabaseKind::Postgres => {
-                let options = PgConnectOptions::from_str(url.expose())?;
+                let options = PgConnectOptions::from_str(url.expose())
+                    .map_err(|e| anyhow::anyhow!("{}", url.redact_in(&e.to_string())))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(options)
                     .await
                     .map_err(|e| {
-                        anyhow::anyhow!("cannot connect to PostgreSQL {}: {e}", url.redacted())
+                        anyhow::anyhow!(
+                            "cannot connect to PostgreSQL {}: {}",
+                            url.redacted(),
+                            url.redact_in(&e.to_string())
+                        )
                     })?;
                 Ok(Db {
                     conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
@@ -81,7 +90,8 @@ impl Db {
     /// A PostgreSQL pool that connects on first use (the optional analytics database must
     /// not stop the application from starting).
     pub fn connect_lazy_postgres(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
-        let options = PgConnectOptions::from_str(url.expose())?;
+        let options = PgConnectOptions::from_str(url.expose())
+            .map_err(|e| anyhow::anyhow!("{}", url.redact_in(&e.to_string())))?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(15))

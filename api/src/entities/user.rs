@@ -18,6 +18,8 @@ pub struct Model {
     pub last_login_at: Option<DateTimeUtc>,
     /// Access tokens signed under an older version are no longer accepted.
     pub session_version: i64,
+    /// An administrator set the password: its owner must choose a new one at sign-in.
+    pub password_change_required: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -127,9 +127,25 @@ pub async fn require_user(
         client_ip(&request),
     )
     .await?;
+    if user.password_change_required && !PASSWORD_CHANGE_PATHS.contains(&request.uri().path()) {
+        return Err(AppError::new(
+            crate::error::ErrorKind::Forbidden,
+            "password_change_required",
+            "Un administrador cambió su contraseña: elija una nueva antes de continuar.",
+            "An administrator changed your password: choose a new one before going on.",
+        ));
+    }
     request.extensions_mut().insert(user);
     Ok(next.run(request).await)
 }
+
+/// What a user whose password an administrator set may still do: choose a new one, see who
+/// they are, sign out.
+const PASSWORD_CHANGE_PATHS: [&str; 3] = [
+    "/api/v1/auth/password",
+    "/api/v1/auth/me",
+    "/api/v1/auth/logout",
+];
 
 /// The caller's address. Behind our nginx (on loopback or a unix socket) its `X-Real-IP`
 /// is believed: nginx sets it from the connection. `X-Forwarded-For` is never read: its

@@ -54,7 +54,7 @@ pub fn file_response(
 
 /// A cell as a spreadsheet should show it: one starting with a character a spreadsheet reads
 /// as a formula (`= + - @`, tab, CR) gets a leading `'`, so that an uploaded
-/// `=HYPERLINK(...)` stays text. Quoting is the CSV writer's.
+/// `=HYPERLINK(...)` stays text. Quoting is the CSV writer's, and every cell is quoted.
 pub fn neutralised(cell: &[u8]) -> Cow<'_, [u8]> {
     if cell.first().is_some_and(|b| b"=+-@\t\r".contains(b)) {
         let mut text = Vec::with_capacity(cell.len() + 1);
@@ -143,6 +143,9 @@ where
                 csv_async::Terminator::Any(b'\n')
             })
             .flexible(true)
+            // Every cell quoted: a spreadsheet that guesses another delimiter (Excel in
+            // Spanish splits on `;`) still keeps each cell whole.
+            .quote_style(csv_async::QuoteStyle::Always)
             .create_writer(pipe);
         let out = produce(CsvOut { writer }).await?;
         let mut pipe = out
@@ -218,11 +221,14 @@ mod tests {
         .await;
         assert_eq!(
             text,
-            "\u{feff}\"'=HYPERLINK(\"\"x\"\")\";'+593 99;'-1+1;'@SUM(A1)\r\n\
-             '\tx;\"a;b\";a,b;ana@example.com\r\n"
+            "\u{feff}\"'=HYPERLINK(\"\"x\"\")\";\"'+593 99\";\"'-1+1\";\"'@SUM(A1)\"\r\n\
+             \"'\tx\";\"a;b\";\"a,b\";\"ana@example.com\"\r\n"
         );
+        // Whatever the delimiter, a cell holding the other one stays whole.
         let plain = exported(PLAIN, vec![vec!["a;b", "a,b"]]).await;
-        assert_eq!(plain, "a;b,\"a,b\"\r\n");
+        assert_eq!(plain, "\"a;b\",\"a,b\"\r\n");
+        let doppler = exported(AS_DOPPLER, vec![vec!["x;y", ""]]).await;
+        assert_eq!(doppler, "\"x;y\",\"\"\n");
     }
 
     #[tokio::test]

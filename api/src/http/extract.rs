@@ -9,10 +9,15 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
-/// A JSON body; a malformed or mistyped body is a 422 naming the field.
-pub struct ApiJson<T>(pub T);
+/// A JSON body of at most `LIMIT` bytes (413 past it, before anything is parsed); a
+/// malformed or mistyped body is a 422 naming the field.
+pub struct ApiJson<T, const LIMIT: usize = { super::JSON_BODY_LIMIT }>(pub T);
 
-impl<S, T> FromRequest<S> for ApiJson<T>
+/// The bound of the small bodies of signing in and choosing a password: nothing larger
+/// is read as JSON, so a stranger cannot make the server parse megabytes.
+pub const SMALL_JSON_LIMIT: usize = 4 * 1024;
+
+impl<S, T, const LIMIT: usize> FromRequest<S> for ApiJson<T, LIMIT>
 where
     S: Send + Sync,
     T: DeserializeOwned,
@@ -37,7 +42,7 @@ where
                 "The body must be JSON (Content-Type: application/json).",
             ));
         }
-        let bytes = read_limited(req.into_body(), super::JSON_BODY_LIMIT).await?;
+        let bytes = read_limited(req.into_body(), LIMIT).await?;
         if has_escaped_nul(&bytes) {
             return Err(nul_refused());
         }

@@ -11,10 +11,30 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::services::Services;
 
-/// Middleware: counts requests by route and status and times them.
+/// The method as a metric label: the standard ones by name, anything else (hyper accepts
+/// any token as a method) as `other`, so no client can add label values without end.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
+/// Middleware: counts requests by route and status and times them. Every label has a
+/// bounded set of values: the method (above), the matched route or `unmatched`, and the
+/// status code our own answers carry.
 pub async fn track_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -23,7 +43,7 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
     let elapsed = started.elapsed().as_secs_f64();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(elapsed);
@@ -78,6 +98,9 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "no-referrer");
     set(header::X_FRAME_OPTIONS, "DENY");
+    // Tokens, personal data and live figures: no cache keeps them. Files that may be cached
+    // (the SPA's hashed assets, index.html) say so themselves.
+    set(header::CACHE_CONTROL, "no-store");
     if over_https {
         set(
             header::STRICT_TRANSPORT_SECURITY,

@@ -110,6 +110,11 @@ pub fn router(state: AppState) -> Router {
             middleware::check_host,
         ))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        // A body that stops arriving ends the request (the headers have their own timeout,
+        // in `server::serve`).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.services.config.http_read_timeout,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

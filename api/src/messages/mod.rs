@@ -144,8 +144,14 @@ fn validate(input: &SendMessage) -> AppResult<()> {
     Ok(())
 }
 
-async fn by_request_id(db: &Db, request_id: &str) -> AppResult<Option<message::Model>> {
+/// The caller's own message with this idempotency key: keys belong to whoever used them.
+async fn by_request_id(
+    db: &Db,
+    by: &CurrentUser,
+    request_id: &str,
+) -> AppResult<Option<message::Model>> {
     Ok(message::Entity::find()
+        .filter(message::Column::CreatedBy.eq(by.id))
         .filter(message::Column::ClientRequestId.eq(request_id))
         .one(&db.conn)
         .await?)
@@ -166,7 +172,7 @@ pub async fn send(
         .map(|id| id.trim().to_string())
         .filter(|id| !id.is_empty());
     if let Some(existing) = match &request_id {
-        Some(id) => by_request_id(db, id).await?,
+        Some(id) => by_request_id(db, by, id).await?,
         None => None,
     } {
         return Ok((one(db, existing).await?, false));
@@ -210,7 +216,7 @@ pub async fn send(
         // Two calls with one request id raced: the other one sends.
         Err(err) if is_unique_violation(&err) => {
             drop(txn);
-            let existing = by_request_id(db, request_id.as_deref().unwrap_or_default()).await?;
+            let existing = by_request_id(db, by, request_id.as_deref().unwrap_or_default()).await?;
             return match existing {
                 Some(m) => Ok((one(db, m).await?, false)),
                 None => Err(err.into()),

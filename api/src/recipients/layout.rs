@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::csv_input::header::{header_key, is_email_header, nfc};
-use crate::csv_input::ImportError;
+use crate::csv_input::{ImportError, CSV_HEADER_MAX_BYTES, CSV_HEADER_MAX_COLUMNS};
 
 /// Where each value of a row goes.
 #[derive(Debug, Clone)]
@@ -29,12 +29,24 @@ impl Layout {
     }
 
     /// Reads the header record against the template's variables and the operator's mapping
-    /// (`{variable: column}`).
+    /// (`{variable: column}`). Linear in the header's width and the mapping's size, both
+    /// bounded by [`CSV_HEADER_MAX_COLUMNS`].
     pub fn from_header(
         raw: &[String],
         mapping: &BTreeMap<String, String>,
         required: &[String],
     ) -> Result<Layout, ImportError> {
+        if raw.len() > CSV_HEADER_MAX_COLUMNS
+            || raw.iter().map(|h| h.len() + 1).sum::<usize>() > CSV_HEADER_MAX_BYTES
+        {
+            return Err(ImportError::HeaderTooWide);
+        }
+        if mapping.len() > CSV_HEADER_MAX_COLUMNS {
+            return Err(ImportError::MappingTooLarge);
+        }
+        if raw.iter().any(|h| h.contains('\0')) {
+            return Err(ImportError::Malformed("NUL in the header".into()));
+        }
         let width = raw.len();
         let mut headers: Vec<String> = raw
             .iter()
@@ -46,11 +58,12 @@ impl Layout {
         if headers.iter().all(|h| h.is_empty()) {
             return Err(ImportError::HeaderMissing);
         }
-        let mut seen: HashMap<String, &str> = HashMap::new();
-        for header in headers.iter().filter(|h| !h.is_empty()) {
-            if let Some(first) = seen.insert(header_key(header), header) {
+        // Each named column by its comparison key, computed once.
+        let mut by_key: HashMap<String, usize> = HashMap::with_capacity(headers.len());
+        for (index, header) in headers.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
+            if let Some(first) = by_key.insert(header_key(header), index) {
                 return Err(ImportError::DuplicateHeader(
-                    first.to_string(),
+                    headers[first].clone(),
                     header.clone(),
                 ));
             }
@@ -64,37 +77,42 @@ impl Layout {
                 )
             })?;
 
-        let index_of = |column: &str| {
-            let key = header_key(column);
-            headers
-                .iter()
-                .position(|h| !h.is_empty() && header_key(h) == key)
-        };
-        let mut variables: Vec<(usize, String)> = headers
+        // Variable name → column: every named column but the e-mail one, then the mapping
+        // (a mapped variable replaces a column of the same name).
+        let mut by_variable: HashMap<String, usize> = headers
             .iter()
             .enumerate()
             .filter(|(i, h)| *i != email_index && !h.is_empty())
-            .map(|(i, h)| (i, h.clone()))
+            .map(|(i, h)| (h.clone(), i))
+            .collect();
+        let mut order: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| *i != email_index && !h.is_empty())
+            .map(|(_, h)| h.clone())
             .collect();
         for (variable, column) in mapping {
             let variable = variable.trim();
             if variable.is_empty() {
                 continue;
             }
-            let index = index_of(column)
+            let index = *by_key
+                .get(&header_key(column))
                 .ok_or_else(|| ImportError::MappingColumnMissing(column.clone()))?;
-            variables.retain(|(_, name)| name != variable);
-            variables.push((index, variable.to_string()));
+            if by_variable.insert(variable.to_string(), index).is_none() {
+                order.push(variable.to_string());
+            }
         }
+        let variables: Vec<(usize, String)> = order
+            .into_iter()
+            .filter_map(|name| by_variable.get(&name).map(|i| (*i, name)))
+            .collect();
         let email_header = headers[email_index].clone();
         let missing = required
             .iter()
-            .filter(|v| !variables.iter().any(|(_, name)| name == *v) && **v != email_header)
+            .filter(|v| !by_variable.contains_key(*v) && **v != email_header)
             .map(|v| {
-                let near = headers
-                    .iter()
-                    .find(|h| !h.is_empty() && header_key(h) == header_key(v))
-                    .cloned();
+                let near = by_key.get(&header_key(v)).map(|i| headers[*i].clone());
                 (v.clone(), near)
             })
             .collect();

@@ -8,7 +8,7 @@ pub mod queries;
 pub mod rows;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use relay_types::{CsvPreview, PreviewRow};
 
@@ -30,8 +30,21 @@ pub const PREVIEW_ROWS: usize = 10;
 /// Rows with a verdict listed by a preview (the form's downloadable list of problems).
 pub const PREVIEW_PROBLEM_ROWS: usize = 1000;
 
-/// Everything the importer would conclude about a file, without storing anything.
+/// Everything the importer would conclude about a file, without storing anything. The
+/// reading runs in the CPU pool (`cpu_pool`), off the async workers.
 pub async fn preview(
+    path: PathBuf,
+    mapping: BTreeMap<String, String>,
+    rules: RowRules,
+    template_variables: Vec<String>,
+) -> Result<CsvPreview, ImportError> {
+    crate::cpu_pool::run(
+        async move { preview_path(&path, &mapping, rules, template_variables).await },
+    )
+    .await
+}
+
+async fn preview_path(
     path: &Path,
     mapping: &BTreeMap<String, String>,
     rules: RowRules,

@@ -156,6 +156,23 @@ impl RowReader {
             .map(String::as_str)
             .collect();
 
+        // PostgreSQL cannot store a NUL character: such a row is judged, not stored as sent.
+        let nul_at = record.iter().position(|f| f.contains(&0));
+        if let Some(column) = nul_at {
+            let email = email_raw.replace('\0', "");
+            return Ok(ParsedRow {
+                row_number,
+                email_normalized: email.to_lowercase(),
+                email,
+                variables: Map::new(),
+                verdict: Verdict::Invalid,
+                code: "cell_nul_char",
+                message: format!(
+                    "La celda {} tiene un carácter nulo (NUL); guarde el archivo de nuevo como CSV.",
+                    column + 1
+                ),
+            });
+        }
         let (verdict, code, message) = if extra_cells {
             let cells = record
                 .iter()

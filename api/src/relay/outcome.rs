@@ -28,6 +28,19 @@ pub enum SendOutcome {
     },
 }
 
+impl SendOutcome {
+    /// The outcome's kind, as metrics and logs name it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SendOutcome::Sent { .. } => "sent",
+            SendOutcome::Rejected { .. } => "rejected",
+            SendOutcome::Ambiguous { .. } => "ambiguous",
+            SendOutcome::QuotaExceeded(_) => "quota_exceeded",
+            SendOutcome::NotSent { .. } => "not_sent",
+        }
+    }
+}
+
 /// How long to wait before trying again when Doppler could not be reached at all.
 pub const UNREACHABLE_RETRY: Duration = Duration::from_secs(2);
 

@@ -161,12 +161,18 @@ impl RelayClient {
         write_stream(file, destination, limit).await
     }
 
-    /// A report file is fetched only over HTTPS from a configured host (loopback too in
-    /// development, for the simulator): a link elsewhere is refused, not followed.
+    /// A report file is fetched only over HTTPS from a configured host (in development, also
+    /// from the simulator: loopback on `DOPPLER_RELAY_BASE_URL`'s own port, over HTTP(S)
+    /// only): a link elsewhere is refused, not followed.
     fn check_file_link(&self, url: &Url) -> Result<(), RelayError> {
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        let allowed = (url.scheme() == "https" && self.inner.file_hosts.contains(&host))
-            || (self.inner.debug && crate::config::is_loopback_host(url));
+        let the_simulator = self.inner.debug
+            && matches!(url.scheme(), "http" | "https")
+            && crate::config::is_loopback_host(url)
+            && crate::config::is_loopback_host(&self.inner.base)
+            && url.port_or_known_default() == self.inner.base.port_or_known_default();
+        let allowed =
+            (url.scheme() == "https" && self.inner.file_hosts.contains(&host)) || the_simulator;
         if allowed {
             Ok(())
         } else {
@@ -255,6 +261,44 @@ async fn write_stream(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn in_development_only_the_simulator_on_loopback_is_followed() {
+        let vars = |debug: &str| {
+            std::collections::HashMap::from(
+                [
+                    ("DEBUG", debug),
+                    ("SECRET_KEY", "tK8vQ2mZ7xRp4LwN9cJf3HbY6sDg1EaU5oTi0VnWqXy"),
+                    ("DATABASE_URL", "sqlite::memory:"),
+                    ("DOPPLER_RELAY_BASE_URL", "http://127.0.0.1:9518/"),
+                    ("DOPPLER_RELAY_API_KEY", "k"),
+                    ("DOPPLER_RELAY_ACCOUNT_ID", "1"),
+                ]
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+            )
+        };
+        let client = |debug| {
+            crate::relay::RelayClient::new(&crate::config::Config::from_vars(&vars(debug)).unwrap())
+                .unwrap()
+        };
+        let followed = |client: &crate::relay::RelayClient, link: &str| {
+            client.check_file_link(&Url::parse(link).unwrap()).is_ok()
+        };
+        let dev = client("true");
+        assert!(followed(&dev, "http://127.0.0.1:9518/files/r.csv"));
+        assert!(followed(&dev, "https://files.dopplerrelay.com/r.csv"));
+        for elsewhere in [
+            "http://127.0.0.1:5432/",
+            "http://localhost:6379/x",
+            "ftp://127.0.0.1:9518/r.csv",
+            "file:///etc/passwd",
+            "http://files.dopplerrelay.com/r.csv",
+        ] {
+            assert!(!followed(&dev, elsewhere), "{elsewhere}");
+        }
+        let production = client("false");
+        assert!(!followed(&production, "http://127.0.0.1:9518/files/r.csv"));
+    }
 
     #[test]
     fn report_ids_are_found_where_doppler_puts_them() {

@@ -37,6 +37,18 @@ pub async fn load(
     target: LoadTarget,
     by: Option<&CurrentUser>,
 ) -> AppResult<i64> {
+    // Parsing a large report is seconds of CPU: off the async workers.
+    let (services, by) = (services.clone(), by.cloned());
+    crate::cpu_pool::run(async move { load_here(&services, report_id, target, by.as_ref()).await })
+        .await
+}
+
+async fn load_here(
+    services: &Services,
+    report_id: i64,
+    target: LoadTarget,
+    by: Option<&CurrentUser>,
+) -> AppResult<i64> {
     let report = find(&services.db.conn, report_id).await?;
     if report.state != ReportState::Ready {
         return Err(AppError::conflict(

@@ -123,6 +123,52 @@ pub async fn get(services: &Services, id: i64) -> AppResult<Report> {
     Ok(to_dtos(services, vec![model]).await?.remove(0))
 }
 
+/// A report covers at most this many days (Doppler builds the whole period into one file).
+pub const MAX_PERIOD_DAYS: i64 = 366;
+/// Reports people asked for that may wait for Doppler at once.
+pub const MAX_UNFINISHED: u64 = 20;
+
+/// 422 for a period longer than [`MAX_PERIOD_DAYS`], or one that starts before 2000 or ends
+/// after tomorrow (local): no report can cover it.
+fn check_period(services: &Services, start: NaiveDate, end: NaiveDate) -> AppResult<()> {
+    let tomorrow = Utc::now()
+        .with_timezone(&services.config.time_zone)
+        .date_naive()
+        .succ_opt()
+        .unwrap_or(end);
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(start);
+    if (end - start).num_days() + 1 > MAX_PERIOD_DAYS || start < earliest || end > tomorrow {
+        return Err(AppError::invalid(
+            "end_date",
+            "report_period_invalid",
+            format!("Un reporte cubre hasta {MAX_PERIOD_DAYS} días, desde el año 2000 hasta mañana."),
+            format!("A report covers at most {MAX_PERIOD_DAYS} days, from the year 2000 up to tomorrow."),
+        )
+        .with("max_days", MAX_PERIOD_DAYS));
+    }
+    Ok(())
+}
+
+/// 409 while [`MAX_UNFINISHED`] requested reports still wait for Doppler.
+async fn check_room_for_one_more(services: &Services) -> AppResult<()> {
+    let unfinished = generated_report::Entity::find()
+        .filter(
+            generated_report::Column::State.is_in([ReportState::Pending, ReportState::Processing]),
+        )
+        .filter(generated_report::Column::RequestedBy.is_not_null())
+        .count(&services.db.conn)
+        .await?;
+    if unfinished >= MAX_UNFINISHED {
+        return Err(AppError::conflict(
+            "reports_too_many_unfinished",
+            format!("Ya hay {unfinished} reportes esperando a Doppler; espere a que terminen antes de pedir otro."),
+            format!("{unfinished} reports are already waiting for Doppler; wait for them to finish before asking for another."),
+        )
+        .with("limit", MAX_UNFINISHED));
+    }
+    Ok(())
+}
+
 /// A new PENDING report, its first step queued.
 pub async fn create(
     services: &Services,
@@ -135,7 +181,11 @@ pub async fn create(
 ) -> AppResult<generated_report::Model> {
     // The two days are the ends of the period, in whichever order they came.
     let (start, end) = (start.min(end), start.max(end));
+    check_period(services, start, end)?;
     let now = Utc::now();
+    if by.is_some() {
+        check_room_for_one_more(services).await?;
+    }
     let txn = services.db.conn.begin().await?;
     let report = generated_report::Entity::insert(generated_report::ActiveModel {
         report_type: Set(report_type),

@@ -177,6 +177,16 @@ impl RowSource for ReportReader {
     }
 }
 
+/// A cell's text without NUL characters, which no database column can hold: a broken
+/// report file loads without them instead of failing the whole load.
+fn without_nul(text: &str) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text.to_string()
+    }
+}
+
 impl ReportReader {
     pub async fn open(file: &CsvFile, tz: Tz) -> Result<ReportReader, ImportError> {
         let mut reader = file.csv_reader().await?;
@@ -190,7 +200,7 @@ impl ReportReader {
         }
         let headers = record
             .iter()
-            .map(|f| cell_text(f).map(str::to_string))
+            .map(|f| cell_text(f).map(without_nul))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ReportReader {
             reader,
@@ -213,7 +223,7 @@ impl ReportReader {
         let record = &self.record;
         let cell = |column: Option<usize>| -> Result<Option<String>, ImportError> {
             match column.and_then(|i| record.get(i)) {
-                Some(bytes) => Ok(value(cell_text(bytes)?).map(str::to_string)),
+                Some(bytes) => Ok(value(cell_text(bytes)?).map(without_nul)),
                 None => Ok(None),
             }
         };
@@ -222,7 +232,7 @@ impl ReportReader {
             if let Some(bytes) = record.get(*i) {
                 extra.insert(
                     header.clone(),
-                    Value::String(cell_text(bytes)?.trim().to_string()),
+                    Value::String(without_nul(cell_text(bytes)?.trim())),
                 );
             }
         }
@@ -349,5 +359,23 @@ mod tests {
         assert_eq!(second.extra["Date"], "ayer");
         assert_eq!(second.extra["Opens"], "muchas");
         assert!(reader.next_row().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn nul_characters_in_a_report_are_dropped_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        std::fs::write(
+            &path,
+            "Subject,Email,Status,Camp\0aign\nAvi\0so,x@example.net,Sent,Oct\0ubre\n",
+        )
+        .unwrap();
+        let file = CsvFile::inspect(&path).await.unwrap();
+        let mut reader = ReportReader::open(&file, chrono_tz::America::Guayaquil)
+            .await
+            .unwrap();
+        let row = reader.next_row().await.unwrap().unwrap();
+        assert_eq!(row.subject.as_deref(), Some("Aviso"));
+        assert_eq!(extra_json(&row.extra), r#"{"Campaign":"Octubre"}"#);
     }
 }

@@ -128,11 +128,50 @@ pub async fn list(
     })
 }
 
-pub async fn detail(relay: &RelayClient, config: &Config, id: &str) -> AppResult<TemplateDetail> {
+fn detail_key(config: &Config, id: &str) -> String {
+    format!("template:{}:{id}", config.relay.account_id)
+}
+
+/// The longest template id asked for: Doppler's are short; a longer one is not a template.
+const MAX_TEMPLATE_ID_CHARS: usize = 100;
+
+/// One template as the shared cache has it (for `TEMPLATE_CACHE_TTL`, like the list), else
+/// from Doppler: previews and forms do not cost a Doppler call each. Changes made through
+/// this API refresh it at once; starting a send reads Doppler itself ([`fresh_detail`]).
+pub async fn detail(
+    db: &Db,
+    relay: &RelayClient,
+    config: &Config,
+    id: &str,
+) -> AppResult<TemplateDetail> {
+    if id.chars().count() > MAX_TEMPLATE_ID_CHARS {
+        return Err(not_found(id));
+    }
+    let key = detail_key(config, id);
+    if let Some(hit) = cache::get::<TemplateDetail>(db, &key).await? {
+        return Ok(hit.value);
+    }
+    let template = fresh_detail(relay, config, id).await?;
+    cache::put(db, &key, &template, config.relay.template_cache_ttl).await?;
+    Ok(template)
+}
+
+fn not_found(id: &str) -> AppError {
+    AppError::not_found("Plantilla no encontrada.", "Template not found.").with("template_id", id)
+}
+
+/// One template with its body, from Doppler now.
+pub async fn fresh_detail(
+    relay: &RelayClient,
+    config: &Config,
+    id: &str,
+) -> AppResult<TemplateDetail> {
+    if id.chars().count() > MAX_TEMPLATE_ID_CHARS {
+        return Err(not_found(id));
+    }
     let (template, html) = relay.get_template(id).await.map_err(|e| {
         if e.is_not_found() {
-            AppError::not_found("Plantilla no encontrada.", "Template not found.")
-                .with("template_id", id)
+            not_found(id)
         } else {
             upstream(e, config)
         }
@@ -230,7 +269,7 @@ pub async fn create(
         json!({ "name": fields.name }),
     )
     .await?;
-    detail(relay, config, &id).await
+    detail(db, relay, config, &id).await
 }
 
 pub async fn update(
@@ -263,8 +302,9 @@ pub async fn update(
         }
     })?;
     cache::forget(db, &cache_key(config)).await?;
+    cache::forget(db, &detail_key(config, id)).await?;
     audit::record(&db.conn, &by.actor(), "templates.update", Some(Target::new("template", id)), json!({ "name": fields.name, "subject": fields.subject, "body_changed": fields.body.is_some() })).await?;
-    detail(relay, config, id).await
+    detail(db, relay, config, id).await
 }
 
 pub async fn delete(
@@ -282,6 +322,7 @@ pub async fn delete(
         }
     })?;
     cache::forget(db, &cache_key(config)).await?;
+    cache::forget(db, &detail_key(config, id)).await?;
     audit::record(
         &db.conn,
         &by.actor(),

@@ -117,7 +117,7 @@ async fn users_are_created_listed_and_changed(backend: Backend) {
         .post(
             "/api/v1/users",
             &app.admin_token,
-            &json!({ "username": "MARIA", "password": "long-enough" }),
+            &json!({ "username": "MARIA", "password": "largo-suficiente-Quito" }),
         )
         .send()
         .await
@@ -175,14 +175,14 @@ async fn users_are_created_listed_and_changed(backend: Backend) {
     assert_eq!(me["permissions"], json!(["messages.send"]));
 
     // A new password ends the user's sessions.
-    let (_, fresh) = (id, app.login("maria", "maria-password").await);
+    let (_, fresh) = (id, app.login("maria", &password_of("maria")).await);
     let r = app
         .request(
             Method::PATCH,
             &format!("/api/v1/users/{id}"),
             Some(&app.admin_token),
         )
-        .json(&json!({ "password": "a-brand-new-one" }))
+        .json(&json!({ "password": "una-clave-nueva-Loja" }))
         .send()
         .await
         .unwrap();
@@ -194,7 +194,7 @@ async fn users_are_created_listed_and_changed(backend: Backend) {
         .await
         .unwrap();
     expect_problem(refresh, StatusCode::UNAUTHORIZED, "auth_refresh_invalid").await;
-    app.login("maria", "a-brand-new-one").await;
+    app.login("maria", "una-clave-nueva-Loja").await;
 
     // An admin cannot lock themselves out.
     let me: Value = expect_json(
@@ -238,17 +238,17 @@ async fn user_input_errors_name_the_field(backend: Backend) {
             "password_too_short",
         ),
         (
-            json!({ "username": "bad name!", "password": "long-enough" }),
+            json!({ "username": "bad name!", "password": "largo-suficiente-Quito" }),
             "username",
             "username_invalid",
         ),
         (
-            json!({ "username": "ok", "password": "long-enough", "email": "not-an-email" }),
+            json!({ "username": "ok", "password": "largo-suficiente-Quito", "email": "not-an-email" }),
             "email",
             "email_invalid",
         ),
         (
-            json!({ "username": "ok", "password": "long-enough", "permissions": ["reports.fly"] }),
+            json!({ "username": "ok", "password": "largo-suficiente-Quito", "permissions": ["reports.fly"] }),
             "permissions[0]",
             "field_invalid",
         ),
@@ -272,7 +272,7 @@ async fn user_input_errors_name_the_field(backend: Backend) {
         .post(
             "/api/v1/users",
             &app.admin_token,
-            &json!({ "username": "ok", "password": "long-enough", "group_ids": [4242] }),
+            &json!({ "username": "ok", "password": "largo-suficiente-Quito", "group_ids": [4242] }),
         )
         .send()
         .await

@@ -145,7 +145,7 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"piped-password-1\n")
+        .write_all(b"piped-clave-Cuenca-1\n")
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
@@ -179,7 +179,7 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
     let client = reqwest::Client::new();
     let login = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({ "username": "root", "password": "piped-password-1" }))
+        .json(&serde_json::json!({ "username": "root", "password": "piped-clave-Cuenca-1" }))
         .send()
         .await
         .unwrap();
@@ -203,7 +203,7 @@ async fn create_superuser_and_serve_as_a_real_process(backend: Backend) {
         "{request_line}"
     );
     assert!(
-        !logs.contains("piped-password-1"),
+        !logs.contains("piped-clave-Cuenca-1"),
         "passwords never reach the logs"
     );
     assert!(

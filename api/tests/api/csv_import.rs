@@ -90,14 +90,20 @@ async fn samples_import_with_the_same_verdicts(backend: Backend) {
     assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
     let text = export.text().await.unwrap();
     assert!(
-        text.starts_with("\u{feff}row_number;email;validation_status"),
+        text.starts_with("\u{feff}\"row_number\";\"email\";\"validation_status\""),
         "{text}"
     );
-    assert_eq!(text.lines().count(), 8);
-    assert!(
-        text.contains(
-            "4;ok2@example.com;invalid;required_value_missing;Faltan valores para: nombres."
-        ),
+    let records = csv_records(&text, ';');
+    assert_eq!(records.len(), 8);
+    assert_eq!(
+        records[4][..5],
+        [
+            "4",
+            "ok2@example.com",
+            "invalid",
+            "required_value_missing",
+            "Faltan valores para: nombres."
+        ],
         "{text}"
     );
 

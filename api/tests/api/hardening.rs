@@ -65,7 +65,7 @@ async fn parallel_wrong_passwords_are_throttled_before_they_are_checked(backend:
         assert!(answer.headers().contains_key("retry-after"));
     }
     // Even the right password now waits.
-    let right = login_attempt(&app, "victima", "victima-password", &[]).await;
+    let right = login_attempt(&app, "victima", &password_of("victima"), &[]).await;
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
 
     // A username no account can have is refused before anything is stored or logged.

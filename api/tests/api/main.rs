@@ -6,6 +6,8 @@
 
 mod support;
 
+mod abuse;
+mod account_safety;
 mod accounts;
 mod api_surface;
 mod attachments;

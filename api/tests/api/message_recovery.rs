@@ -60,7 +60,11 @@ async fn a_message_a_crash_left_sending_becomes_ambiguous_and_is_resolved(backen
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"root-password-1\n").unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("{ROOT_PASSWORD}\n").as_bytes(),
+    )
+    .unwrap();
     assert!(child.wait().unwrap().success());
 
     sim.set_faults(relay_sim::Faults {
@@ -74,7 +78,7 @@ async fn a_message_a_crash_left_sending_becomes_ambiguous_and_is_resolved(backen
         async move {
             let tokens: Value = client
                 .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({ "username": "root", "password": "root-password-1" }))
+                .json(&json!({ "username": "root", "password": ROOT_PASSWORD }))
                 .send()
                 .await
                 .unwrap()

@@ -34,7 +34,7 @@ async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Re
         .unwrap()
 }
 
-async fn group_id(app: &TestApp, name: &str) -> i64 {
+pub(crate) async fn group_id(app: &TestApp, name: &str) -> i64 {
     let groups: Value = expect_json(
         app.get("/api/v1/groups", &app.admin_token)
             .send()
@@ -53,7 +53,7 @@ async fn group_id(app: &TestApp, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn audit_actions(app: &TestApp, action: &str) -> Vec<Value> {
+pub(crate) async fn audit_actions(app: &TestApp, action: &str) -> Vec<Value> {
     let page: Value = expect_json(
         app.get(
             &format!("/api/v1/audit?action={action}&page_size=500"),
@@ -92,7 +92,7 @@ async fn a_user_manager_cannot_make_anyone_superuser_or_touch_one(backend: Backe
         app.post(
             "/api/v1/users",
             &manager,
-            &json!({ "username": "boss", "password": "boss-password", "is_superuser": true }),
+            &json!({ "username": "boss", "password": "boss-clave-Ambato-9", "is_superuser": true }),
         )
         .send()
         .await
@@ -105,7 +105,7 @@ async fn a_user_manager_cannot_make_anyone_superuser_or_touch_one(backend: Backe
     // The superuser (id 1, "admin") is out of reach: password, state, groups, permissions, tokens.
     let admin = "/api/v1/users/1";
     for body in [
-        json!({ "password": "taken-over-123" }),
+        json!({ "password": "taken-over-Manta-123" }),
         json!({ "is_active": false }),
         json!({ "email": "attacker@example.com" }),
     ] {
@@ -222,7 +222,7 @@ async fn nobody_grants_a_permission_they_do_not_hold(backend: Backend) {
         app.post(
             "/api/v1/users",
             &manager,
-            &json!({ "username": "nuevo", "password": "nuevo-password", "group_ids": [report_managers] }),
+            &json!({ "username": "nuevo", "password": "nuevo-clave-Cotopaxi-42", "group_ids": [report_managers] }),
         )
         .send()
         .await
@@ -244,12 +244,38 @@ async fn nobody_grants_a_permission_they_do_not_hold(backend: Backend) {
         "permission_not_held",
     )
     .await;
+    // A group granting what they lack is not theirs to change at all.
     expect_problem(
         patch(
             &app,
             &manager,
             &format!("/api/v1/groups/{report_managers}"),
             json!({ "permissions": ["reports.view", "audit.view"] }),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "group_permission_not_held",
+    )
+    .await;
+    // One of their own may not grow past them either.
+    let own: Value = expect_json(
+        app.post(
+            "/api/v1/groups",
+            &manager,
+            &json!({ "name": "Lectores", "permissions": ["bulk_sends.view"] }),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_problem(
+        patch(
+            &app,
+            &manager,
+            &format!("/api/v1/groups/{}", own["id"]),
+            json!({ "permissions": ["bulk_sends.view", "audit.view"] }),
         )
         .await,
         StatusCode::FORBIDDEN,
@@ -317,10 +343,7 @@ async fn the_last_active_superuser_cannot_be_locked_out(backend: Backend) {
             StatusCode::OK,
         )
         .await;
-        let new_token = app
-            .login(&name, &format!("{name}-password"))
-            .await
-            .access_token;
+        let new_token = app.login(&name, &password_of(&name)).await.access_token;
         let (new_path, survivor_path) = (
             format!("/api/v1/users/{new_id}"),
             format!("/api/v1/users/{}", survivor.2),
@@ -358,7 +381,7 @@ async fn the_last_active_superuser_cannot_be_locked_out(backend: Backend) {
         }
         // Whoever lost is inactive; the winner is the last active superuser.
         if statuses[0] != StatusCode::OK {
-            survivor = (name.clone(), format!("{name}-password"), new_id);
+            survivor = (name.clone(), password_of(&name), new_id);
         }
         let token = app.login(&survivor.0, &survivor.1).await.access_token;
         let users: Value = expect_json(

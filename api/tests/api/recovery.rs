@@ -104,7 +104,11 @@ fn make_superuser(vars: &HashMap<String, String>) {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"root-password-1\n").unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("{ROOT_PASSWORD}\n").as_bytes(),
+    )
+    .unwrap();
     assert!(child.wait().unwrap().success());
 }
 
@@ -147,7 +151,7 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
     make_superuser(&vars);
 
     let first = ServeProcess::start(&vars).await;
-    let token = login(&first.base, "root", "root-password-1").await;
+    let token = login(&first.base, "root", ROOT_PASSWORD).await;
     let template = sim.template_id("Descuento en su deuda").unwrap();
     let id = create_send(&first.base, &token, &template, deuda_csv(60)).await;
     eventually(30, "some sends before the crash", || async {
@@ -160,7 +164,7 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
     assert!(at_crash < 60, "the crash came mid-send");
 
     let second = ServeProcess::start(&vars).await;
-    let token = login(&second.base, "root", "root-password-1").await;
+    let token = login(&second.base, "root", ROOT_PASSWORD).await;
     eventually(60, "the fresh process finishes the send", || async {
         let now = bulk(&second.base, &token, id).await;
         [S::Done, S::DoneWithErrors].contains(&now.status)
@@ -345,7 +349,7 @@ async fn two_processes_on_one_postgresql_share_the_work_and_never_send_twice() {
     make_superuser(&vars);
     let a = ServeProcess::start(&vars).await;
     let b = ServeProcess::start(&vars).await;
-    let token = login(&a.base, "root", "root-password-1").await;
+    let token = login(&a.base, "root", ROOT_PASSWORD).await;
     let template = sim.template_id("Descuento en su deuda").unwrap();
     let mut ids = Vec::new();
     for n in 0..6 {

@@ -246,13 +246,29 @@ async fn finished_sends_get_their_own_report_automatically(backend: Backend) {
         .text()
         .await
         .unwrap();
-    let lines: Vec<&str> = csv.lines().collect();
+    let records = csv_records(&csv, ',');
     assert_eq!(
-        lines[0],
+        records[0],
         "Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks,Date_Local"
+            .split(',')
+            .collect::<Vec<_>>()
     );
-    assert_eq!(lines.len(), 7);
-    assert!(lines[1..].iter().all(|l| l.starts_with("Descuento en su deuda,cobranzas@example.com,Equipo Cobranza,a")), "{csv}");
+    assert_eq!(records.len(), 7);
+    assert!(
+        records[1..].iter().all(|r| r[..3]
+            == [
+                "Descuento en su deuda",
+                "cobranzas@example.com",
+                "Equipo Cobranza"
+            ]
+            && r[3].starts_with('a')),
+        "{csv}"
+    );
+    // Every cell quoted: Excel set to `;` still keeps each one whole.
+    assert!(
+        csv.lines().all(|l| l.starts_with('"') && l.ends_with('"')),
+        "{csv}"
+    );
 
     // Refreshing by hand waits for MANUAL_REPORT_REFRESH_MIN after the send finished.
     let early = app

@@ -149,11 +149,12 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
         .await
         .unwrap();
     assert_eq!(downloaded.status(), StatusCode::OK);
-    // The same records as Doppler sent them; only the quotes a cell needs are written (the
-    // sample quotes every text cell, none of which holds a comma or a quote).
+    // The same records as Doppler sent them, every cell quoted.
+    let text = downloaded.text().await.unwrap();
+    assert!(text.starts_with("\"Subject\",\"Sender\","), "{text}");
     assert_eq!(
-        downloaded.text().await.unwrap(),
-        sample.replace('"', ""),
+        csv_records(&text, ','),
+        csv_records(&sample, ','),
         "the file as Doppler sent it"
     );
 

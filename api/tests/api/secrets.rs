@@ -70,7 +70,11 @@ async fn the_api_key_is_never_logged_answered_or_stored(backend: Backend) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(&mut create.stdin.take().unwrap(), b"root-password-1\n").unwrap();
+    std::io::Write::write_all(
+        &mut create.stdin.take().unwrap(),
+        format!("{ROOT_PASSWORD}\n").as_bytes(),
+    )
+    .unwrap();
     assert!(create.wait().unwrap().success());
     // Trace logging is voluminous: the harness reads it as it comes.
     let server = ServeProcess::start(&vars).await;
@@ -79,7 +83,7 @@ async fn the_api_key_is_never_logged_answered_or_stored(backend: Backend) {
     let login: Value = expect_json(
         client
             .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({ "username": "root", "password": "root-password-1" }))
+            .json(&json!({ "username": "root", "password": ROOT_PASSWORD }))
             .send()
             .await
             .unwrap(),

@@ -38,7 +38,7 @@ async fn api_tokens_need_the_password_expire_and_are_revoked_with_the_account(ba
     expect_problem(
         create(
             &token,
-            json!({ "name": "forever", "password": "script-password", "expires_in_days": null }),
+            json!({ "name": "forever", "password": "script-clave-Cotopaxi-42", "expires_in_days": null }),
         )
         .await
         .unwrap(),
@@ -50,7 +50,7 @@ async fn api_tokens_need_the_password_expire_and_are_revoked_with_the_account(ba
         let problem = expect_problem(
             create(
                 &token,
-                json!({ "name": "x", "password": "script-password", "expires_in_days": days }),
+                json!({ "name": "x", "password": "script-clave-Cotopaxi-42", "expires_in_days": days }),
             )
             .await
             .unwrap(),
@@ -63,7 +63,7 @@ async fn api_tokens_need_the_password_expire_and_are_revoked_with_the_account(ba
     let created: Value = expect_json(
         create(
             &token,
-            json!({ "name": "nightly", "password": "script-password" }),
+            json!({ "name": "nightly", "password": "script-clave-Cotopaxi-42" }),
         )
         .await
         .unwrap(),
@@ -93,7 +93,10 @@ async fn api_tokens_need_the_password_expire_and_are_revoked_with_the_account(ba
     assert_eq!(forever["token"]["expires_at"], Value::Null);
 
     // An administrator lists and revokes someone else's tokens.
-    let (_, manager) = app.user_with("gerente", &[], &["users.manage"]).await;
+    // (Holding every permission the user holds, as revoking their tokens requires.)
+    let (_, manager) = app
+        .user_with("gerente", &[], &["users.manage", "bulk_sends.view"])
+        .await;
     let listed: Value = expect_json(
         app.get(&format!("/api/v1/users/{user_id}/tokens"), &manager)
             .send()
@@ -106,7 +109,7 @@ async fn api_tokens_need_the_password_expire_and_are_revoked_with_the_account(ba
     let second: Value = expect_json(
         create(
             &token,
-            json!({ "name": "second", "password": "script-password" }),
+            json!({ "name": "second", "password": "script-clave-Cotopaxi-42" }),
         )
         .await
         .unwrap(),
@@ -148,7 +151,7 @@ async fn api_tokens_need_the_password_expire_and_are_revoked_with_the_account(ba
             &app,
             &manager,
             &format!("/api/v1/users/{user_id}"),
-            json!({ "password": "new-script-password" }),
+            json!({ "password": "new-script-clave-Ibarra" }),
         )
         .await,
         StatusCode::OK,
@@ -168,7 +171,7 @@ async fn signing_out_or_a_new_password_ends_access_tokens_at_once(backend: Backe
     let (user_id, _) = app.user_with("sesion", &[], &[]).await;
 
     // Signing out: the access token in hand stops working now, not in 15 minutes.
-    let session = app.login("sesion", "sesion-password").await;
+    let session = app.login("sesion", &password_of("sesion")).await;
     let r = app
         .request(
             Method::POST,
@@ -191,13 +194,13 @@ async fn signing_out_or_a_new_password_ends_access_tokens_at_once(backend: Backe
     .await;
 
     // A password change by an administrator: access and refresh tokens end.
-    let session = app.login("sesion", "sesion-password").await;
+    let session = app.login("sesion", &password_of("sesion")).await;
     expect_json::<Value>(
         patch(
             &app,
             &app.admin_token,
             &format!("/api/v1/users/{user_id}"),
-            json!({ "password": "otra-contrasena" }),
+            json!({ "password": "otra-contrasena-Tena" }),
         )
         .await,
         StatusCode::OK,
@@ -233,7 +236,7 @@ async fn signing_out_or_a_new_password_ends_access_tokens_at_once(backend: Backe
         StatusCode::OK,
     )
     .await;
-    let boss = app.login("jefe", "jefe-password").await;
+    let boss = app.login("jefe", &password_of("jefe")).await;
     expect_json::<Value>(
         patch(
             &app,

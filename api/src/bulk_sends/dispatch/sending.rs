@@ -95,8 +95,7 @@ impl Dispatch {
         let end = loop {
             tries += 1;
             let outcome = self.services.relay.send_template(&message).await;
-            metrics::counter!("relay_sends_total", "outcome" => outcome_label(&outcome))
-                .increment(1);
+            metrics::counter!("relay_sends_total", "outcome" => outcome.label()).increment(1);
             match outcome {
                 SendOutcome::Sent { message_id } => break Finish::Sent { message_id },
                 SendOutcome::Rejected { code, message } => break Finish::Failed { code, message },
@@ -160,16 +159,6 @@ impl Dispatch {
         if !sent {
             self.unrecorded.store(true, Ordering::SeqCst);
         }
-    }
-}
-
-fn outcome_label(outcome: &SendOutcome) -> &'static str {
-    match outcome {
-        SendOutcome::Sent { .. } => "sent",
-        SendOutcome::Rejected { .. } => "rejected",
-        SendOutcome::Ambiguous { .. } => "ambiguous",
-        SendOutcome::QuotaExceeded(_) => "quota_exceeded",
-        SendOutcome::NotSent { .. } => "not_sent",
     }
 }
 

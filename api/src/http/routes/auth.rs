@@ -1,20 +1,23 @@
 //! Signing in and out, refreshing, and "who am I".
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
-use relay_types::{LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse, UiSettings};
+use relay_types::{
+    ChangePassword, LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse, UiSettings,
+};
 use secrecy::SecretString;
 use serde_json::json;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-use crate::accounts::users;
+use crate::accounts::{passwords, users};
 use crate::audit::{self, Target};
 use crate::auth::{login, tokens, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::http::auth::ClientIp;
-use crate::http::extract::{parse_json, ApiJson};
+use crate::http::extract::{parse_json, ApiJson, SMALL_JSON_LIMIT};
 use crate::http::responses::*;
 use crate::http::AppState;
 use crate::services::Services;
@@ -22,13 +25,14 @@ use crate::services::Services;
 pub fn public_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
-        .routes(routes!(refresh_session))
+        .routes(routes!(refresh_session).layer(DefaultBodyLimit::max(SMALL_JSON_LIMIT)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(logout))
+        .routes(routes!(logout).layer(DefaultBodyLimit::max(SMALL_JSON_LIMIT)))
         .routes(routes!(get_me))
+        .routes(routes!(change_password))
 }
 
 /// The cookie a browser's session keeps its refresh token in: unreadable by scripts, sent
@@ -71,16 +75,22 @@ fn into_cookie(
     (AppendHeaders([(header::SET_COOKIE, cookie)]), Json(tokens))
 }
 
-/// Sign in with username and password. Repeated failures for one user or address are
-/// slowed down (429 with `Retry-After`). With `session_cookie` (the browser app) the refresh
-/// token is set as an `HttpOnly` cookie instead of being returned.
+/// Sign in with username and password. Repeated failures are slowed down (429 with
+/// `Retry-After`): per address and username, per address, and per username for clients
+/// the account does not know (a browser with a valid session cookie of the account, or an
+/// address it signed in from recently, passes the last). With `session_cookie` (the browser
+/// app) the refresh token is set as an `HttpOnly` cookie instead of being returned. The body
+/// takes at most 4 KB. When `password_change_required` is true, only
+/// `POST /api/v1/auth/password`, `GET /api/v1/auth/me` and sign-out work until a new
+/// password is chosen.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
     request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid, TooMany, Busy))]
+    responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, TooLarge, Invalid, TooMany, Busy))]
 async fn login(
     State(state): State<Services>,
     ClientIp(ip): ClientIp,
-    ApiJson(body): ApiJson<LoginRequest>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginRequest, SMALL_JSON_LIMIT>,
 ) -> AppResult<axum::response::Response> {
     let (_, tokens) = login::login(
         &state.db,
@@ -89,6 +99,7 @@ async fn login(
         &body.username,
         SecretString::from(body.password),
         ip,
+        cookie_token(&headers).as_deref(),
     )
     .await?;
     Ok(if body.session_cookie {
@@ -99,11 +110,13 @@ async fn login(
 }
 
 /// Trade a refresh token for a new pair. Each refresh token works once; presenting a
-/// spent one signs out that whole session. Without a body, the session cookie's token is
-/// used and its successor set in the cookie.
+/// spent one signs out that whole session, its access tokens included. Without a body, the
+/// session cookie's token is used and its successor set in the cookie; such a request must
+/// come from this site's own pages (`Origin` naming an allowed host, else 403), besides the
+/// cookie's `SameSite=Strict`. The body takes at most 4 KB.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()),
     request_body = RefreshRequest,
-    responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Invalid))]
+    responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Forbidden, TooLarge, Invalid))]
 async fn refresh_session(
     State(state): State<Services>,
     ClientIp(ip): ClientIp,
@@ -128,6 +141,9 @@ async fn refresh_session(
             true,
         ),
     };
+    if from_cookie {
+        check_same_origin(&state, &headers)?;
+    }
     if token.chars().count() > 200 {
         return Err(too_long_refresh_token());
     }
@@ -159,6 +175,42 @@ async fn refresh_session(
     }
 }
 
+/// A browser's cookie-carried request must come from our own pages: its `Origin` (which
+/// every browser sends with a `POST` from script) names the host the request was sent to,
+/// and one `ALLOWED_HOSTS` allows. Ports are not compared: behind nginx the `Host` the API
+/// sees has none.
+fn check_same_origin(state: &Services, headers: &HeaderMap) -> AppResult<()> {
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok())
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+        });
+    let raw_host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let host = raw_host
+        .and_then(|h| url::Url::parse(&format!("http://{h}")).ok())
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+        });
+    let same = match (origin, host, raw_host) {
+        (Some(origin), Some(host), Some(raw)) => origin == host && state.config.host_allowed(raw),
+        _ => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            crate::error::ErrorKind::Forbidden,
+            "auth_origin_refused",
+            "La sesión solo se renueva desde las páginas de este sitio.",
+            "The session is renewed only from this site's own pages.",
+        ))
+    }
+}
+
 fn too_long_refresh_token() -> AppError {
     AppError::invalid(
         "refresh_token",
@@ -172,7 +224,7 @@ fn too_long_refresh_token() -> AppError {
 /// every session of the user without either; the session cookie is cleared.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     request_body = LogoutRequest,
-    responses((status = 204, description = "Signed out"), BadRequest, Unauthorized, Invalid))]
+    responses((status = 204, description = "Signed out"), BadRequest, Unauthorized, TooLarge, Invalid))]
 async fn logout(
     State(state): State<Services>,
     user: CurrentUser,
@@ -201,6 +253,27 @@ async fn logout(
         StatusCode::NO_CONTENT,
         AppendHeaders([(header::SET_COOKIE, cleared_cookie())]),
     ))
+}
+
+/// Choose a new password, confirming the current one (a sign-in attempt for the throttle:
+/// 429 while it waits). Needed after an administrator set the password, open to everyone
+/// always. Every other session and API token of the account ends; the answer is this
+/// session's new pair (with `session_cookie`, the refresh token goes into the cookie).
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth",
+    request_body = ChangePassword,
+    responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Forbidden, TooLarge, Invalid, TooMany, Busy))]
+async fn change_password(
+    State(state): State<Services>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<ChangePassword, SMALL_JSON_LIMIT>,
+) -> AppResult<axum::response::Response> {
+    let session_cookie = body.session_cookie;
+    let tokens = passwords::change_own(&state, &user, body).await?;
+    Ok(if session_cookie {
+        into_cookie(tokens, &state.config).into_response()
+    } else {
+        Json(tokens).into_response()
+    })
 }
 
 /// The signed-in user, their groups and effective permissions, and UI settings.

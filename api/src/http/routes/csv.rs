@@ -73,7 +73,7 @@ async fn preview_csv(
         .ok_or_else(|| uploads::missing_file("file"))?;
     let template_variables = match form.text("template_id") {
         Some(id) => {
-            templates::detail(&state.relay, &state.config, &id)
+            templates::detail(&state.db, &state.relay, &state.config, &id)
                 .await?
                 .variables
         }
@@ -84,31 +84,36 @@ async fn preview_csv(
         reject_suspicious: form.flag("reject_suspicious")?,
         max_rows: state.config.limits.import_max_rows,
     };
-    let preview =
-        match recipients::preview(&file.spool.0, &form.mapping()?, rules, template_variables).await
-        {
-            Ok(preview) => preview,
-            // A file that cannot be imported is a preview's answer too: what is wrong with it.
-            Err(err) if err.is_about_the_file() => {
-                let problem = err.into_problem("file");
-                let columns = problem
-                    .extra
-                    .get("headers")
-                    .and_then(|h| serde_json::from_value(h.clone()).ok())
-                    .unwrap_or_default();
-                CsvPreview {
-                    problem: Some(CsvProblem {
-                        code: problem.code.to_string(),
-                        message: problem
-                            .message(crate::http::problem::lang_of(&headers))
-                            .to_string(),
-                        field: problem.field.clone().unwrap_or_else(|| "file".into()),
-                    }),
-                    headers: columns,
-                    ..CsvPreview::default()
-                }
+    let preview = match recipients::preview(
+        file.spool.0.clone(),
+        form.mapping()?,
+        rules,
+        template_variables,
+    )
+    .await
+    {
+        Ok(preview) => preview,
+        // A file that cannot be imported is a preview's answer too: what is wrong with it.
+        Err(err) if err.is_about_the_file() => {
+            let problem = err.into_problem("file");
+            let columns = problem
+                .extra
+                .get("headers")
+                .and_then(|h| serde_json::from_value(h.clone()).ok())
+                .unwrap_or_default();
+            CsvPreview {
+                problem: Some(CsvProblem {
+                    code: problem.code.to_string(),
+                    message: problem
+                        .message(crate::http::problem::lang_of(&headers))
+                        .to_string(),
+                    field: problem.field.clone().unwrap_or_else(|| "file".into()),
+                }),
+                headers: columns,
+                ..CsvPreview::default()
             }
-            Err(err) => return Err(err.into_problem("file")),
-        };
+        }
+        Err(err) => return Err(err.into_problem("file")),
+    };
     Ok(Json(preview))
 }

@@ -50,7 +50,7 @@ async fn get_template(
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<TemplateDetail>> {
     Ok(Json(
-        templates::detail(&state.relay, &state.config, &id).await?,
+        templates::detail(&state.db, &state.relay, &state.config, &id).await?,
     ))
 }
 
@@ -65,7 +65,7 @@ async fn preview_template(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PreviewRequest>,
 ) -> AppResult<Json<PreviewResponse>> {
-    let template = templates::detail(&state.relay, &state.config, &id).await?;
+    let template = templates::detail(&state.db, &state.relay, &state.config, &id).await?;
     Ok(Json(templates::preview(&template, &body.variables)))
 }
 

@@ -132,7 +132,7 @@ async fn revoke_user_token(
     ApiPath((id, token_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<StatusCode> {
     let target = users::find(&state.db, id).await?;
-    privileges::check_may_manage(&by, &target)?;
+    privileges::check_may_change_credentials(&state.db, &by, &target).await?;
     if !tokens::revoke_api_token(&state.db, id, token_id).await? {
         return Err(token_not_found());
     }

@@ -64,20 +64,22 @@ async fn get_user(
     Ok(Json(users::get(&state.db, id).await?))
 }
 
-/// Change a user. A new password or deactivation signs out their sessions.
+/// Change a user. A new password or deactivation signs out their sessions. Another user's
+/// password or e-mail changes only for an administrator holding every permission that user
+/// holds (a superuser's only for a superuser); a password set this way must be replaced by
+/// its owner at the next sign-in, and the owner is told by e-mail. One's own password needs
+/// `current_password` and counts as a sign-in attempt (429 while throttled).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "User id")),
     request_body = UpdateUser,
-    responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid, Busy))]
+    responses((status = 200, body = User), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid, TooMany, Busy))]
 async fn update_user(
     State(state): State<Services>,
     user: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
-    Ok(Json(
-        users::update(&state.db, &state.hasher, &user, id, body).await?,
-    ))
+    Ok(Json(users::update(&state, &user, id, body).await?))
 }
 
 /// Replace the user's group memberships.

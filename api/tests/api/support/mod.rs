@@ -22,7 +22,14 @@ pub use db::*;
 pub use process::*;
 pub use samples::*;
 
-pub const ADMIN_PASSWORD: &str = "admin-password-123";
+pub const ADMIN_PASSWORD: &str = "admin-clave-Chimborazo-123";
+/// The password of `root`, made with `create-superuser --password-stdin`.
+pub const ROOT_PASSWORD: &str = "root-clave-Cotopaxi-1";
+
+/// The password `TestApp::user_with` gives a user.
+pub fn password_of(username: &str) -> String {
+    format!("{username}-clave-Cotopaxi-42")
+}
 pub const SIM_API_KEY: &str = "sim-key-4f1d2c9a-never-log-me";
 pub const SIM_ACCOUNT: i64 = 9518;
 
@@ -249,7 +256,7 @@ impl TestApp {
                     .unwrap()
             })
             .collect();
-        let password = format!("{username}-password");
+        let password = password_of(username);
         let created: Value = expect_json(
             self.post(
                 "/api/v1/users",

@@ -22,3 +22,33 @@ pub fn deuda_csv(n: usize) -> Vec<u8> {
     }
     csv.into_bytes()
 }
+
+/// The records of an exported CSV (quoted cells unquoted, a leading byte-order mark
+/// dropped), as a spreadsheet reads them.
+pub fn csv_records(text: &str, delimiter: char) -> Vec<Vec<String>> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut records = Vec::new();
+    let (mut record, mut cell) = (Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            '"' => quoted = !quoted,
+            c if c == delimiter && !quoted => record.push(std::mem::take(&mut cell)),
+            '\r' if !quoted => {}
+            '\n' if !quoted => {
+                record.push(std::mem::take(&mut cell));
+                records.push(std::mem::take(&mut record));
+            }
+            c => cell.push(c),
+        }
+    }
+    if !cell.is_empty() || !record.is_empty() {
+        record.push(cell);
+        records.push(record);
+    }
+    records
+}

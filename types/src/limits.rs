@@ -1,0 +1,19 @@
+//! Bounds the API enforces and the SPA states, in one place.
+
+/// Columns a recipient CSV's header may have (and entries a column mapping may have).
+/// Real operator files have tens; the bound keeps a hostile header from costing more
+/// than a moment of work.
+pub const CSV_HEADER_MAX_COLUMNS: usize = 500;
+/// Bytes a recipient CSV's header line may take.
+pub const CSV_HEADER_MAX_BYTES: usize = 32 * 1024;
+
+/// Characters a new password needs at least (OWASP ASVS 2.1.1): a passphrase of a few
+/// words fits, and the commonest passwords are refused whatever their length.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+/// Characters a password may have: longer ones add nothing but hashing work.
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+
+/// Groups one user may be given in one call.
+pub const USER_MAX_GROUPS: usize = 50;
+/// Ambiguous recipients settled in one call.
+pub const RESOLVE_MAX_IDS: usize = 5000;
