@@ -28,7 +28,7 @@ test("a user put into 'Operadores UI' signs in and sees the operator navigation"
   const operator = await context.newPage();
   await signIn(operator, app.base, "operadora1", "operadora-segura-1");
   const links = await navigation(operator);
-  check(JSON.stringify(links) === JSON.stringify(["Envíos", "Nuevo envío", "Auditoría", "Plantillas", "Adjuntos", "Mi remitente", "Tokens de API"]),
+  check(JSON.stringify(links) === JSON.stringify(["Envíos", "Nuevo envío", "Auditoría", "Plantillas", "Adjuntos", "Mi remitente", "Tokens de API", "Cambiar contraseña"]),
     `the operator sees exactly the operator navigation (${links.join(", ")})`);
   await operator.goto(app.base + "/usuarios");
   await operator.waitForSelector("[data-testid=forbidden]");
@@ -44,6 +44,39 @@ test("an admin deactivates a user, who can no longer sign in", async () => {
   const r = await fetch(app.base + "/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ username: "operadora1", password: "operadora-segura-1" }) });
   check(r.status === 401 || r.status === 403, `a deactivated user is refused at sign-in (${r.status})`);
+});
+
+test("a user whose password an admin set chooses their own at the next sign-in", async () => {
+  await app.api("POST", "/api/v1/users", token, { username: "cajera", password: "cajera-segura-1", permissions: ["bulk_sends.view"] });
+  await page.goto(app.base + "/usuarios");
+  await page.click("[data-testid=user-cajera] button:has-text('Editar')");
+  await page.fill("[data-testid=edit-user] input[name=new_password]", "temporal-de-la-admin-7");
+  await page.click("[data-testid=edit-user] button:has-text('Guardar')");
+  await page.waitForSelector(".toast");
+
+  const context = await chrome.newContext();
+  const cashier = await context.newPage();
+  await signIn(cashier, app.base, "cajera", "temporal-de-la-admin-7");
+  const notice = await cashier.waitForSelector("[data-testid=password-forced]");
+  check((await notice.textContent()).includes("Un administrador cambió su contraseña"), "she is told why she must choose a password");
+  check((await navigation(cashier)).length === 0, "and nothing else is offered until she does");
+  await shoot(cashier, "password-forced");
+  await cashier.fill("input[name=current_password]", "temporal-de-la-admin-7");
+  await cashier.fill("input[name=new_password]", "password1234");
+  await cashier.fill("input[name=repeat_password]", "password1234");
+  await cashier.click("main button[type=submit]");
+  await cashier.waitForSelector("main p.error");
+  check((await cashier.textContent("main p.error")).includes("demasiado común"), "a common password is refused in plain words");
+  await cashier.fill("input[name=new_password]", "mi-clave-propia-de-Loja");
+  await cashier.fill("input[name=repeat_password]", "mi-clave-propia-de-Loja");
+  await cashier.click("main button[type=submit]");
+  await cashier.waitForSelector(".toast:has-text('Contraseña cambiada')");
+  await cashier.waitForSelector("nav a:has-text('Envíos')");
+  check(!(await cashier.isVisible("[data-testid=password-forced]")), "with her own password the app opens as usual");
+  await context.close();
+  const r = await fetch(app.base + "/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "cajera", password: "mi-clave-propia-de-Loja" }) });
+  check(r.status === 200 && !(await r.json()).password_change_required, "her new password signs her in with nothing more to do");
 });
 
 test("groups show their permissions in plain words, and a user manager is offered only their own", async () => {

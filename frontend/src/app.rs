@@ -14,7 +14,7 @@ use crate::components::guard::{
     RequirePermission,
 };
 use crate::components::shell::Shell;
-use crate::pages::account::{MySenderPage, Tokens};
+use crate::pages::account::{ChangePasswordPage, MySenderPage, Tokens};
 use crate::pages::attachments::Attachments;
 use crate::pages::audit::Audit;
 use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend, NewSendDraft};
@@ -129,6 +129,7 @@ pub fn App() -> impl IntoView {
                         }/>
                         <Route path=path!("tokens") view=Tokens/>
                         <Route path=path!("mi-remitente") view=MySenderPage/>
+                        <Route path=path!("contrasena") view=ChangePasswordPage/>
                         <Route path=path!("*any") view=NotFound/>
                     </ParentRoute>
                 </Routes>

@@ -2,7 +2,7 @@
 //! sets; this code only ever sees the short-lived access token.
 
 use gloo_net::http::{Method, Request};
-use relay_types::{LoginRequest, Me, TokenResponse};
+use relay_types::{ChangePassword, LoginRequest, Me, TokenResponse};
 
 use super::{check, decode, get, send, set_access_token, ApiResult, Body};
 
@@ -14,6 +14,19 @@ pub async fn login(username: String, password: String) -> ApiResult<Me> {
     };
     let response = send(Method::POST, "/api/v1/auth/login", &[], &Body::json(&body)).await?;
     let tokens: TokenResponse = decode(response).await?;
+    set_access_token(Some(tokens.access_token));
+    me().await
+}
+
+/// A new password, confirmed by the current one. Every other session ends; this one goes on
+/// with the new tokens the answer carries (the refresh token in the cookie).
+pub async fn change_password(current_password: String, new_password: String) -> ApiResult<Me> {
+    let body = ChangePassword {
+        current_password,
+        new_password,
+        session_cookie: true,
+    };
+    let tokens: TokenResponse = super::post("/api/v1/auth/password", Body::json(&body)).await?;
     set_access_token(Some(tokens.access_token));
     me().await
 }

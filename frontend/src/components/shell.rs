@@ -13,6 +13,7 @@ use crate::api;
 use crate::components::guard::{
     attachments_visible, audit_visible, reports_visible, templates_visible,
 };
+use crate::pages::account::ChangePasswordPage;
 use crate::state::i18n::{t, Lang, Language};
 use crate::state::session::use_session;
 use crate::state::toasts::{use_toasts, ToastKind};
@@ -53,12 +54,27 @@ pub fn Shell() -> impl IntoView {
                 <SideNav/>
                 <div class="content">
                     <OfflineBanner/>
-                    <main id="main" tabindex="-1"><Outlet/></main>
+                    // A password an administrator set: nothing else until the user chooses one.
+                    <main id="main" tabindex="-1">
+                        {move || if password_forced(&session) {
+                            view! { <ChangePasswordPage/> }.into_any()
+                        } else {
+                            view! { <Outlet/> }.into_any()
+                        }}
+                    </main>
                 </div>
             </div>
         </Show>
         <ToastRegion/>
     }
+}
+
+/// Whether an administrator set the user's password, which they must replace first.
+fn password_forced(session: &crate::state::session::Session) -> bool {
+    session.me.with(|me| {
+        me.as_ref()
+            .is_some_and(|me| me.user.password_change_required)
+    })
 }
 
 #[component]
@@ -73,7 +89,7 @@ fn SideNav() -> impl IntoView {
     });
     let links = move || {
         let t = t();
-        let mut links = Vec::new();
+        let mut links: Vec<(&'static str, &'static str)> = Vec::new();
         if session.can(PermissionCode::BulkSendsView) {
             links.push(("/envios", t.nav_bulk_sends));
         }
@@ -104,6 +120,10 @@ fn SideNav() -> impl IntoView {
         // Everyone's own: the From of their sends, and tokens for their scripts.
         links.push(("/mi-remitente", t.nav_my_sender));
         links.push(("/tokens", t.nav_tokens));
+        links.push(("/contrasena", t.nav_password));
+        if password_forced(&session) {
+            links.clear();
+        }
         links
             .into_iter()
             .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })

@@ -98,7 +98,7 @@ fn UserForm(
                 <legend>{t.direct_permissions}</legend>
                 <PermissionChecks catalogue=catalogue selected=permissions/>
             </fieldset>
-            <label>{t.new_password}<input type="password" name="new_password" minlength="8" autocomplete="new-password" bind:value=password/></label>
+            <label>{t.new_password}<input type="password" name="new_password" minlength="12" autocomplete="new-password" bind:value=password/></label>
             {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| editing.set(None)>{t.back}</button>

@@ -169,7 +169,7 @@ fn NewUser(
             <h2>{t.new_user}</h2>
             <label>{t.username}<input type="text" name="username" required maxlength="150" bind:value=username/></label>
             <label>{t.email}<input type="email" name="email" maxlength="254" bind:value=email/></label>
-            <label>{t.password}<input type="password" name="password" required minlength="8" autocomplete="new-password" bind:value=password/></label>
+            <label>{t.password}<input type="password" name="password" required minlength="12" autocomplete="new-password" bind:value=password/></label>
             <fieldset class="plain"><legend>{t.tab_groups}</legend><GroupChecks groups=groups chosen=chosen/></fieldset>
             <fieldset class="plain wide"><legend>{t.direct_permissions}</legend><PermissionChecks catalogue=catalogue selected=permissions/></fieldset>
             {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
