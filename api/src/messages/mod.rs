@@ -21,7 +21,7 @@ use crate::db::{is_unique_violation, Db};
 use crate::entities::{attachment, message, message_attachment, sender};
 use crate::error::{AppError, AppResult};
 use crate::input;
-use crate::relay::payload::{MessageAttachment, MessageRecipient, PlainMessage};
+use crate::relay::payload::{Attachment, MessageRecipient, PlainMessage};
 use crate::relay::{RelayClient, SendOutcome};
 use crate::senders;
 
@@ -276,11 +276,7 @@ fn payload_of(m: &message::Model, files: Vec<(attachment::Model, String)>) -> Pl
         text: m.text_body.clone(),
         attachments: files
             .into_iter()
-            .map(|(file, content)| MessageAttachment {
-                name: file.original_name,
-                content,
-                content_type: file.content_type,
-            })
+            .map(|(file, content)| Attachment::of(file, content))
             .collect(),
     }
 }

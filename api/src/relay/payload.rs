@@ -18,11 +18,30 @@ pub struct TemplateRecipient {
     pub model: Map<String, Value>,
 }
 
+/// A file carried by a message, as Doppler reads it (`RecipientAttachment` in Doppler's own
+/// bulk sender: `base64_content`, `filename`, `type`; docs/doppler.md).
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TemplateAttachment {
+pub struct Attachment {
     /// Base64 of the file's bytes.
-    pub content: String,
+    pub base64_content: String,
     pub filename: String,
+    /// The MIME type, e.g. `application/pdf`.
+    #[serde(rename = "type")]
+    pub content_type: String,
+}
+
+impl Attachment {
+    /// A stored attachment and its bytes in base64 (`attachments::read_for_send`).
+    pub fn of(file: crate::entities::attachment::Model, base64_content: String) -> Attachment {
+        Attachment {
+            base64_content,
+            filename: file.original_name,
+            content_type: match file.content_type.trim() {
+                "" => "application/octet-stream".to_string(),
+                known => known.to_string(),
+            },
+        }
+    }
 }
 
 /// `POST /accounts/{id}/templates/{templateId}/message`: one recipient per call.
@@ -39,7 +58,7 @@ pub struct TemplateMessage {
     pub model: Map<String, Value>,
     pub recipients: Vec<TemplateRecipient>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attachments: Vec<TemplateAttachment>,
+    pub attachments: Vec<Attachment>,
 }
 
 impl TemplateMessage {
@@ -52,7 +71,7 @@ impl TemplateMessage {
         recipient_email: &str,
         recipient_name: &str,
         variables: &Map<String, Value>,
-        attachments: Vec<TemplateAttachment>,
+        attachments: Vec<Attachment>,
     ) -> TemplateMessage {
         let model: Map<String, Value> = variables
             .iter()
@@ -85,14 +104,6 @@ pub struct MessageRecipient {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct MessageAttachment {
-    pub name: String,
-    pub content: String,
-    #[serde(rename = "type")]
-    pub content_type: String,
-}
-
 /// `POST /accounts/{id}/messages`: a message with its own content.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PlainMessage {
@@ -106,7 +117,7 @@ pub struct PlainMessage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attachments: Vec<MessageAttachment>,
+    pub attachments: Vec<Attachment>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
@@ -130,7 +141,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn template_message_has_the_legacy_shape() {
+    fn template_message_has_dopplers_shape() {
         let vars = json!({ "nombres": "María Pérez", "deuda": "1200", "vacío": "" });
         let msg = TemplateMessage::to_one(
             "TPL-123",
@@ -142,7 +153,11 @@ mod tests {
             "client@example.com",
             "María Pérez",
             vars.as_object().unwrap(),
-            vec![],
+            vec![Attachment {
+                base64_content: "JVBERi0=".into(),
+                filename: "estado.pdf".into(),
+                content_type: "application/pdf".into(),
+            }],
         );
         assert_eq!(
             serde_json::to_value(&msg).unwrap(),
@@ -153,7 +168,10 @@ mod tests {
                 "templateId": "TPL-123",
                 "model": { "nombres": "María Pérez", "deuda": "1200" },
                 "recipients": [{ "email": "client@example.com", "name": "María Pérez", "type": "to",
-                                 "model": { "nombres": "María Pérez", "deuda": "1200" } }]
+                                 "model": { "nombres": "María Pérez", "deuda": "1200" } }],
+                // Doppler's field names (docs/doppler.md), not `content`/`name`.
+                "attachments": [{ "base64_content": "JVBERi0=", "filename": "estado.pdf",
+                                  "type": "application/pdf" }]
             })
         );
     }

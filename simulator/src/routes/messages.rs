@@ -55,6 +55,29 @@ pub(super) fn validate_send(body: &Value) -> Result<Vec<String>, Response> {
             json!({ "errorCode": 7, "errors": [{ "key": "recipients", "detail": "At least one recipient is required." }] }),
         ));
     }
+    // Doppler reads `base64_content`, `filename` and `type` (docs/doppler.md): a file under
+    // other names would be dropped, so the stand-in refuses it loudly instead.
+    let attachments = body
+        .get("attachments")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (i, attachment) in attachments.iter().enumerate() {
+        for field in ["base64_content", "filename"] {
+            let given = attachment.get(field).and_then(Value::as_str).unwrap_or("");
+            let readable = field != "base64_content" || base64_decodes(given);
+            if given.trim().is_empty() || !readable {
+                return Err(problem_with(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Validation error: attachments[{i}].{field} is required."),
+                    json!({ "errorCode": 3, "errors": [{
+                        "key": format!("attachments[{i}].{field}"),
+                        "detail": format!("The {field} field is required (base64 content, file name)."),
+                    }] }),
+                ));
+            }
+        }
+    }
     if let Some(bad) = recipients.iter().find(|e| !valid_address(e)) {
         return Err(problem_with(
             StatusCode::BAD_REQUEST,
@@ -112,6 +135,17 @@ pub(super) fn accepted(sim: &mut Sim, account: i64, message: ReceivedMessage) ->
         .into_response()
 }
 
+/// Whether `text` is standard base64 (padding optional, line breaks tolerated).
+fn base64_decodes(text: &str) -> bool {
+    let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    !clean.is_empty()
+        && clean.len() % 4 != 1
+        && clean
+            .trim_end_matches('=')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+}
+
 pub(super) fn attachment_names(body: &Value) -> Vec<String> {
     body.get("attachments")
         .and_then(Value::as_array)
@@ -119,7 +153,6 @@ pub(super) fn attachment_names(body: &Value) -> Vec<String> {
             list.iter()
                 .filter_map(|a| {
                     a.get("filename")
-                        .or_else(|| a.get("name"))
                         .and_then(Value::as_str)
                         .map(str::to_string)
                 })
@@ -216,4 +249,35 @@ pub(super) async fn send_message(
         received_at: Utc::now(),
     };
     accepted(&mut sim, account, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send(attachments: Value) -> Result<Vec<String>, u16> {
+        validate_send(&json!({
+            "from_email": "a@example.com",
+            "recipients": [{ "email": "b@example.com", "type": "to" }],
+            "attachments": attachments,
+        }))
+        .map_err(|r| r.status().as_u16())
+    }
+
+    #[test]
+    fn attachments_need_dopplers_field_names() {
+        assert!(send(json!([{ "base64_content": "JVBERi0xLjQ=", "filename": "a.pdf", "type": "application/pdf" }])).is_ok());
+        assert_eq!(
+            send(json!([{ "content": "JVBERi0xLjQ=", "name": "a.pdf" }])),
+            Err(400)
+        );
+        assert_eq!(
+            send(json!([{ "content": "JVBERi0xLjQ=", "filename": "a.pdf" }])),
+            Err(400)
+        );
+        assert_eq!(
+            send(json!([{ "base64_content": "not base64!", "filename": "a.pdf" }])),
+            Err(400)
+        );
+    }
 }

@@ -28,7 +28,7 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::Ending;
 use crate::jobs::JobContext;
 use crate::recipients::ledger::{self, Finish};
-use crate::relay::payload::{Address, TemplateAttachment};
+use crate::relay::payload::{Address, Attachment};
 use crate::relay::QuotaInfo;
 use crate::services::Services;
 use relay_types::BulkEventKind;
@@ -63,7 +63,7 @@ struct Dispatch {
     subject: String,
     from: Address,
     email_column: String,
-    attachments: Vec<TemplateAttachment>,
+    attachments: Vec<Attachment>,
     /// Stop claiming: operator pause/cancel, quota, Doppler gone, shutdown.
     stop: CancellationToken,
     halt: Mutex<Option<Halt>>,
@@ -183,10 +183,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         email_column: bulk.email_column.clone(),
         attachments: files
             .into_iter()
-            .map(|(file, content)| TemplateAttachment {
-                content,
-                filename: file.original_name,
-            })
+            .map(|(file, content)| Attachment::of(file, content))
             .collect(),
         stop: ctx.stop.child_token(),
         halt: Mutex::new(None),
