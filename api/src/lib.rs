@@ -28,6 +28,7 @@ pub mod pagination;
 pub mod recipients;
 pub mod relay;
 pub mod reports;
+pub mod send_budget;
 pub mod senders;
 pub mod server;
 pub mod services;

@@ -10,6 +10,7 @@ use crate::auth::password::Hasher;
 use crate::config::Config;
 use crate::db::Db;
 use crate::relay::RelayClient;
+use crate::send_budget::SendBudget;
 
 #[derive(Clone)]
 pub struct Services {
@@ -22,6 +23,8 @@ pub struct Services {
     pub wakeup: Wakeup,
     /// Password hashing, a bounded number at once.
     pub hasher: Hasher,
+    /// The Doppler account's sending limits, shared by every send and message.
+    pub budget: SendBudget,
 }
 
 impl Services {
@@ -33,6 +36,7 @@ impl Services {
         Ok(Services {
             analytics,
             hasher: Hasher::new(config.auth.hash_concurrency),
+            budget: SendBudget::new(&config, &db),
             relay: RelayClient::new(&config)?,
             config: Arc::new(config),
             db,

@@ -20,6 +20,8 @@ mod m20261128_000005_bulk_load_without_row_triggers;
 mod m20261130_000006_session_versions;
 mod m20261201_000007_audit_by_target;
 mod m20261207_000008_security_round_two;
+mod m20261207_000009_report_outcomes;
+mod m20261207_000010_send_budget;
 mod report_rows;
 
 pub use analytics::AnalyticsMigrator;
@@ -38,6 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_session_versions::Migration),
             Box::new(m20261201_000007_audit_by_target::Migration),
             Box::new(m20261207_000008_security_round_two::Migration),
+            Box::new(m20261207_000009_report_outcomes::Migration),
+            Box::new(m20261207_000010_send_budget::Migration),
         ]
     }
 }

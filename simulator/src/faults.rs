@@ -24,6 +24,29 @@ pub enum DownloadStyle {
     Link,
 }
 
+/// Where a template's HTML is in Doppler's answers (docs/doppler.md): inline in the detail
+/// (Doppler's own mocks), behind a body link, or only at `GET .../templates/{id}/body`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateBodyStyle {
+    #[default]
+    Inline,
+    Link,
+    Endpoint,
+}
+
+/// The body of a 402 once the quota is used up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaBody {
+    /// What the legacy app reads: `errorCode` 1, `resetDate`, `deliveriesCount`, `limit`,
+    /// `period` (not in Doppler's public code).
+    #[default]
+    Legacy,
+    /// A problem with none of those fields.
+    Bare,
+}
+
 /// Faults applied to API calls (not to `/_sim/*`). Shares are probabilities in 0..=1.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -61,6 +84,15 @@ pub struct Faults {
     /// Apply the shares (429, 500, 503, timeouts, drops) to sends only, not to template
     /// or report calls.
     pub sends_only: bool,
+    /// Template list pages this long (Doppler pages with `next` links and `pagesCount`).
+    pub templates_page_size: Option<usize>,
+    pub template_body: TemplateBodyStyle,
+    pub quota_body: QuotaBody,
+    /// Report requests end processed with no file: "no result".
+    pub report_empty: bool,
+    /// Sends are refused with this status (401 or 403) in Doppler's error shape, as with a
+    /// key that may read templates but not send, or a wrong account.
+    pub send_auth_status: Option<u16>,
 }
 
 /// What a response marked with this extension becomes: a connection closed unanswered.

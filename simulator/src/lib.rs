@@ -17,9 +17,9 @@ mod state;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-pub use faults::{DownloadStyle, Faults};
+pub use faults::{DownloadStyle, Faults, QuotaBody, TemplateBodyStyle};
 use state::Sim;
-pub use state::{ReceivedMessage, RequestRecord, SeedTemplate};
+pub use state::{ReceivedMessage, ReportRequest, RequestRecord, SeedTemplate};
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -79,6 +79,18 @@ impl SimHandle {
     /// Makes every report download `csv` (or, with `None`, a CSV built from the messages).
     pub fn set_report_csv(&self, csv: Option<String>) {
         self.lock().canned_report = csv;
+    }
+
+    /// The report requests received, in the order they came.
+    pub fn report_requests(&self) -> Vec<ReportRequest> {
+        let mut all: Vec<ReportRequest> = self.lock().reports.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    /// A template's HTML as the simulator holds it (written with `PUT .../body`).
+    pub fn template_body(&self, id: &str) -> Option<String> {
+        self.lock().templates.get(id).map(|t| t.body.clone())
     }
 
     /// Ids of the templates the simulator holds, by name.

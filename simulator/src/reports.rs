@@ -21,15 +21,16 @@ pub fn outcome(seed: u64, message_id: &str) -> (&'static str, u32, u32) {
             (h ^ b as u64).wrapping_mul(0x1000_0000_01B3)
         });
     let mut rng = StdRng::seed_from_u64(mix);
+    // Doppler's own delivery statuses (docs/doppler.md): `Sent` is delivered.
     let status = match rng.gen_range(0..100) {
-        0..=54 => "Delivered",
-        55..=79 => "Sent",
-        80..=87 => "Bounced",
-        88..=90 => "Rejected",
-        91..=93 => "Spam",
-        _ => "Unsubscribed",
+        0..=79 => "Sent",
+        80..=86 => "Rejected",
+        87..=89 => "Invalid",
+        90..=93 => "Dropped",
+        94..=97 => "Queued",
+        _ => "Retrying",
     };
-    let (opens, clicks) = if matches!(status, "Delivered" | "Sent") && rng.gen_bool(0.45) {
+    let (opens, clicks) = if status == "Sent" && rng.gen_bool(0.45) {
         let opens = rng.gen_range(1..=5);
         (
             opens,
@@ -54,7 +55,8 @@ pub fn csv(
     let mut out = String::from(HEADER);
     for m in messages
         .iter()
-        .filter(|m| m.received_at >= start && m.received_at <= end)
+        // Doppler's end is exclusive (docs/doppler.md).
+        .filter(|m| m.received_at >= start && m.received_at < end)
     {
         for email in &m.recipients {
             let (status, opens, clicks) = outcome(seed, &format!("{}:{email}", m.message_id));

@@ -91,12 +91,20 @@ pub struct CampaignTotals {
     pub sent: i64,
     /// Report rows matched to this send's recipients.
     pub in_report: i64,
+    /// `Sent`: delivered.
     pub delivered: i64,
+    /// `Rejected` or `Invalid`: bounces, hard or soft.
     pub bounced: i64,
+    /// `Dropped`: discarded by Doppler (its blacklist), never delivered.
+    #[serde(default)]
+    pub dropped: i64,
     pub spam: i64,
     pub unsubscribed: i64,
-    /// Rows still `Sent` (accepted, no delivery outcome yet).
+    /// `Queued` or `Retrying`: not settled yet.
     pub pending: i64,
+    /// Rows whose status we do not know (`by_status` names each).
+    #[serde(default)]
+    pub other: i64,
     pub opens: i64,
     pub clicks: i64,
     pub unique_openers: i64,
@@ -111,6 +119,9 @@ pub struct CampaignRates {
     pub delivery: f64,
     /// bounced / in_report
     pub bounce: f64,
+    /// dropped / in_report
+    #[serde(default)]
+    pub dropped: f64,
     /// unique_openers / delivered
     pub open: f64,
     /// unique_clickers / delivered

@@ -94,6 +94,62 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What a Doppler report row's `Status` means for its message (docs/doppler.md): Doppler's
+    /// own statuses are `Queued`, `Sent`, `Rejected`, `Retrying`, `Invalid`, `Dropped`.
+    DeliveryOutcome ("delivery outcome") {
+        /// `Sent`: Doppler delivered it (its own reports call it "Enviado").
+        Delivered = "delivered",
+        /// `Rejected` or `Invalid`: a bounce, hard or soft (the summary does not say which).
+        Bounced = "bounced",
+        /// `Dropped`: Doppler discarded it (its blacklist); never delivered.
+        Dropped = "dropped",
+        /// `Queued` or `Retrying`: not settled yet.
+        Pending = "pending",
+        /// A complaint (spellings other reports use).
+        Spam = "spam",
+        Unsubscribed = "unsubscribed",
+        /// A status we do not know: counted apart, shown as it came, never folded into another.
+        Other = "other",
+    }
+}
+
+impl DeliveryOutcome {
+    /// Every `Status` spelling we know, lower-case, with its outcome: Doppler's own vocabulary
+    /// first, then the spellings of other exports, which keep working.
+    pub const SPELLINGS: &'static [(&'static str, DeliveryOutcome)] = &[
+        ("sent", DeliveryOutcome::Delivered),
+        ("rejected", DeliveryOutcome::Bounced),
+        ("invalid", DeliveryOutcome::Bounced),
+        ("dropped", DeliveryOutcome::Dropped),
+        ("queued", DeliveryOutcome::Pending),
+        ("retrying", DeliveryOutcome::Pending),
+        ("delivered", DeliveryOutcome::Delivered),
+        ("delivery", DeliveryOutcome::Delivered),
+        ("success", DeliveryOutcome::Delivered),
+        ("bounced", DeliveryOutcome::Bounced),
+        ("bounce", DeliveryOutcome::Bounced),
+        ("hardbounce", DeliveryOutcome::Bounced),
+        ("softbounce", DeliveryOutcome::Bounced),
+        ("discarded", DeliveryOutcome::Dropped),
+        ("pending", DeliveryOutcome::Pending),
+        ("spam", DeliveryOutcome::Spam),
+        ("complaint", DeliveryOutcome::Spam),
+        ("unsubscribed", DeliveryOutcome::Unsubscribed),
+        ("unsubscribe", DeliveryOutcome::Unsubscribed),
+    ];
+
+    /// The outcome of a report row's `Status`, compared without case or surrounding spaces;
+    /// `Other` for a spelling not in [`Self::SPELLINGS`].
+    pub fn of(status: &str) -> DeliveryOutcome {
+        let status = status.trim().to_ascii_lowercase();
+        Self::SPELLINGS
+            .iter()
+            .find(|(spelling, _)| *spelling == status)
+            .map_or(DeliveryOutcome::Other, |(_, outcome)| *outcome)
+    }
+}
+
 /// What an operator can do to a bulk send. Which statuses allow which action is one
 /// exhaustive match ([`BulkSendStatus::allows`]): the API's compare-and-set and the SPA's
 /// buttons both read it.
@@ -183,6 +239,8 @@ string_enum! {
         Paused = "paused",
         QuotaPaused = "quota_paused",
         RelayPaused = "relay_paused",
+        /// Doppler refused the credentials (401/403): paused until the settings are fixed.
+        CredentialsPaused = "credentials_paused",
         Resumed = "resumed",
         Cancelled = "cancelled",
         Finished = "finished",
@@ -352,6 +410,27 @@ mod tests {
             PermissionCode::ReportsLoad
         );
         assert!("bogus".parse::<JobType>().is_err());
+    }
+
+    #[test]
+    fn report_statuses_mean_what_doppler_says() {
+        use DeliveryOutcome as O;
+        for (status, outcome) in [
+            ("Sent", O::Delivered),
+            ("Rejected", O::Bounced),
+            ("Invalid", O::Bounced),
+            ("Dropped", O::Dropped),
+            ("Queued", O::Pending),
+            ("Retrying", O::Pending),
+            (" DELIVERED ", O::Delivered),
+            ("Bounced", O::Bounced),
+            ("Spam", O::Spam),
+            ("Unsubscribed", O::Unsubscribed),
+            ("Opened", O::Other),
+            ("", O::Other),
+        ] {
+            assert_eq!(O::of(status), outcome, "{status}");
+        }
     }
 
     #[test]

@@ -178,6 +178,10 @@ pub async fn cancel(services: &Services, by: &CurrentUser, id: i64) -> AppResult
         json!({ "from": bulk.status }),
     )
     .await?;
+    // What it did send gets its report, as a finished send's does.
+    if ledger::counts(&services.db.conn, id).await?.sent > 0 {
+        super::report_status::schedule_report(services, id, chrono::Utc::now()).await?;
+    }
     get(&services.db, &services.config, id).await
 }
 

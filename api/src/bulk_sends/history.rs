@@ -25,6 +25,7 @@ pub const fn action(kind: BulkEventKind) -> &'static str {
         BulkEventKind::Paused => "bulk_sends.pause",
         BulkEventKind::QuotaPaused => "bulk_sends.quota_paused",
         BulkEventKind::RelayPaused => "bulk_sends.relay_paused",
+        BulkEventKind::CredentialsPaused => "bulk_sends.credentials_paused",
         BulkEventKind::Resumed => "bulk_sends.resume",
         BulkEventKind::Cancelled => "bulk_sends.cancel",
         BulkEventKind::Finished => "bulk_sends.finished",

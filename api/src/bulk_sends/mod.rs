@@ -88,6 +88,69 @@ pub async fn set_status(
     Ok(result.rows_affected == 1)
 }
 
+/// A 402 on one send: it and every other queued or sending send pause until the account's
+/// quota resets — the quota is the account's, not the send's. Answers how many paused.
+pub async fn pause_for_quota(
+    services: &crate::services::Services,
+    tripped: i64,
+    quota: &crate::relay::QuotaInfo,
+    resume_at: DateTime<Utc>,
+    message: &str,
+) -> AppResult<u64> {
+    let db = &services.db.conn;
+    let running = [Status::Queued, Status::Sending];
+    let candidates = bulk_send::Entity::find()
+        .filter(bulk_send::Column::Status.is_in(running))
+        .all(db)
+        .await?;
+    let mut paused = 0;
+    for bulk in candidates {
+        // The reset time first: whoever sees "paused for quota" also sees until when.
+        bulk_send::Entity::update_many()
+            .col_expr(bulk_send::Column::ResumeAt, Expr::value(resume_at))
+            .filter(bulk_send::Column::Id.eq(bulk.id))
+            .filter(bulk_send::Column::Status.is_in(running))
+            .exec(db)
+            .await?;
+        if set_status(
+            db,
+            bulk.id,
+            &running,
+            Status::Paused,
+            "quota_exceeded",
+            message,
+        )
+        .await?
+        {
+            paused += 1;
+            history::record(
+                db,
+                None,
+                bulk.id,
+                relay_types::BulkEventKind::QuotaPaused,
+                serde_json::json!({
+                    "reset_at": quota.reset_at,
+                    "resume_at": resume_at,
+                    "tripped_by": tripped,
+                }),
+            )
+            .await?;
+        } else {
+            // An operator stopped it meanwhile: no reset time belongs to their status.
+            bulk_send::Entity::update_many()
+                .col_expr(
+                    bulk_send::Column::ResumeAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .filter(bulk_send::Column::Id.eq(bulk.id))
+                .filter(bulk_send::Column::Status.ne(Status::Paused))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(paused)
+}
+
 fn state_conflict(action: relay_types::BulkAction, current: Status) -> AppError {
     let (action_es, action_en) = action.verb();
     AppError::conflict(

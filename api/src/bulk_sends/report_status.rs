@@ -14,8 +14,24 @@ use crate::error::AppResult;
 use crate::jobs::{self, NewJob};
 use crate::services::Services;
 
-/// The statuses after which a send's report may be asked for.
-pub const FINISHED: [Status; 3] = [Status::Done, Status::DoneWithErrors, Status::Failed];
+/// The statuses after which a send's report is asked for by itself: the send is over, and
+/// a cancelled one gets its report too, for what it did send.
+pub const FINISHED: [Status; 4] = [
+    Status::Done,
+    Status::DoneWithErrors,
+    Status::Failed,
+    Status::Cancelled,
+];
+
+/// The statuses in which a send's report may be asked for: over, or paused (its report
+/// shows what went out so far).
+pub const REPORTABLE: [Status; 5] = [
+    Status::Done,
+    Status::DoneWithErrors,
+    Status::Failed,
+    Status::Cancelled,
+    Status::Paused,
+];
 
 pub async fn set_report_status(
     db: &impl ConnectionTrait,
@@ -55,11 +71,13 @@ pub async fn schedule_report(
     Ok(())
 }
 
-/// When an operator may refresh a finished send's report by hand.
+/// When an operator may refresh a finished or paused send's report by hand.
 pub fn refresh_available_at(config: &Config, bulk: &bulk_send::Model) -> Option<DateTime<Utc>> {
-    let finished = bulk
-        .finished_at
-        .filter(|_| FINISHED.contains(&bulk.status) && bulk.sent_count > 0)?;
+    if !REPORTABLE.contains(&bulk.status) || bulk.sent_count == 0 {
+        return None;
+    }
+    // A paused send stopped when its status last changed.
+    let finished = bulk.finished_at.unwrap_or(bulk.updated_at);
     Some(finished + Duration::from_std(config.reports.manual_refresh_delay).unwrap_or_default())
 }
 

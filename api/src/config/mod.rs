@@ -80,11 +80,14 @@ pub struct RelayConfig {
     pub timeout: Duration,
     /// How long the template list is cached for every process.
     pub template_cache_ttl: Duration,
+    /// After a 402 that does not say when the quota resets, when a send may resume.
+    pub quota_retry: Duration,
 }
 
 #[derive(Debug, Clone)]
 pub struct ReportsConfig {
-    /// The only hosts a report file link may point at (HTTPS; loopback too in DEBUG).
+    /// Hosts a report file link is further restricted to (`relay::file_link`); empty: any
+    /// public HTTPS host.
     pub file_hosts: Vec<String>,
     /// A report file larger than this is refused while downloading.
     pub max_download_bytes: u64,
@@ -304,10 +307,11 @@ impl Config {
             auth_scheme,
             timeout: v.seconds("DOPPLER_RELAY_TIMEOUT", 30)?,
             template_cache_ttl: v.seconds("TEMPLATE_CACHE_TTL", 300)?,
+            quota_retry: v.minutes("DOPPLER_QUOTA_RETRY_MIN", 60)?,
         };
 
         let file_hosts: Vec<String> = v
-            .string("DOPPLER_REPORT_FILE_HOSTS", "files.dopplerrelay.com")
+            .string("DOPPLER_REPORT_FILE_HOSTS", "")
             .split(',')
             .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty())

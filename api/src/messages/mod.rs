@@ -23,7 +23,9 @@ use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::relay::payload::{Attachment, MessageRecipient, PlainMessage};
 use crate::relay::{RelayClient, SendOutcome};
+use crate::send_budget::SendBudget;
 use crate::senders;
+use crate::services::Services;
 
 use queries::{addresses, one};
 
@@ -160,12 +162,11 @@ async fn by_request_id(
 /// Sends one message. Answers it and whether it is new (false: an earlier call with the
 /// same `client_request_id` already sent it).
 pub async fn send(
-    db: &Db,
-    relay: &RelayClient,
-    config: &Config,
+    services: &Services,
     by: &CurrentUser,
     input: SendMessage,
 ) -> AppResult<(Message, bool)> {
+    let (db, relay, config) = (&services.db, &services.relay, &*services.config);
     let request_id = input
         .client_request_id
         .clone()
@@ -240,6 +241,7 @@ pub async fn send(
     let delivery = tokio::spawn(deliver(
         db.clone(),
         relay.clone(),
+        services.budget.clone(),
         config.time_zone,
         by.actor(),
         inserted,
@@ -284,27 +286,33 @@ fn payload_of(m: &message::Model, files: Vec<(attachment::Model, String)>) -> Pl
 /// The longest one refused-but-not-sent call (429, unreachable) makes a message wait.
 const RETRY_WAIT_CAP: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Sends a recorded `sending` message and records the outcome.
+/// Sends a recorded `sending` message and records the outcome. A refusal of our credentials
+/// (401/403) is answered as an error naming the settings, the message recorded as not sent.
 async fn deliver(
     db: Db,
     relay: RelayClient,
+    budget: SendBudget,
     time_zone: chrono_tz::Tz,
     actor: audit::Actor,
     recorded: message::Model,
     payload: PlainMessage,
 ) -> AppResult<message::Model> {
+    // A single message counts against the account's limits like every send.
+    budget.until_ready().await?;
     let mut outcome = relay.send_message(&payload).await;
     for _ in 1..SEND_ATTEMPTS {
         match &outcome {
             // Nothing was sent: waiting and trying again cannot duplicate the message.
             SendOutcome::NotSent { retry_after, .. } => {
                 tokio::time::sleep((*retry_after).min(RETRY_WAIT_CAP)).await;
+                budget.until_ready().await?;
                 outcome = relay.send_message(&payload).await;
             }
             _ => break,
         }
     }
     let mut active = recorded.into_active_model();
+    let mut refused = None;
     let (status, code, text) = match outcome {
         SendOutcome::Sent { message_id } => {
             active.relay_message_id = Set(message_id);
@@ -320,6 +328,14 @@ async fn deliver(
             "doppler_quota_exceeded".into(),
             q.message_es(time_zone),
         ),
+        SendOutcome::CredentialsRefused { status } => {
+            refused = Some(status);
+            (
+                MessageStatus::SendFailed,
+                crate::relay::CREDENTIALS_CODE.into(),
+                crate::relay::credentials_es(status),
+            )
+        }
     };
     active.status = Set(status);
     active.error_code = Set(code);
@@ -333,6 +349,15 @@ async fn deliver(
         json!({ "status": updated.status, "recipients": payload.recipients.len(), "relay_message_id": updated.relay_message_id }),
     )
     .await?;
+    if let Some(status) = refused {
+        return Err(AppError::upstream(
+            crate::relay::CREDENTIALS_CODE,
+            crate::relay::credentials_es(status),
+            crate::relay::credentials_en(status),
+        )
+        .with("upstream_status", status)
+        .with("message_id", updated.id));
+    }
     Ok(updated)
 }
 
@@ -372,13 +397,12 @@ pub async fn recover_stale(db: &Db, config: &Config) -> AppResult<u64> {
 /// An operator settles an ambiguous message: it did go out (`mark_sent`), or it did not and
 /// is sent once more (`resend`).
 pub async fn resolve(
-    db: &Db,
-    relay: &RelayClient,
-    config: &Config,
+    services: &Services,
     by: &CurrentUser,
     id: i64,
     action: ResolveAction,
 ) -> AppResult<Message> {
+    let (db, relay, config) = (&services.db, &services.relay, &*services.config);
     let current = find(db, id).await?;
     let to = match action {
         ResolveAction::MarkSent => MessageStatus::Sent,
@@ -440,6 +464,7 @@ pub async fn resolve(
         let delivery = tokio::spawn(deliver(
             db.clone(),
             relay.clone(),
+            services.budget.clone(),
             config.time_zone,
             by.actor(),
             model,

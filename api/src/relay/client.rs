@@ -18,6 +18,9 @@ use super::payload::{PlainMessage, TemplateFields, TemplateMessage};
 use super::templates::{self, RemoteTemplate};
 use crate::config::Config;
 
+/// Template list pages read at most (200 templates each).
+const MAX_TEMPLATE_PAGES: usize = 100;
+
 /// The most of a JSON answer or a template body read into memory.
 pub(super) const ANSWER_MAX_BYTES: usize = 16 * 1024 * 1024;
 
@@ -173,15 +176,55 @@ impl RelayClient {
         Err(http_error(status, &headers, &json))
     }
 
+    /// Every template, page after page: Doppler pages its collections (`items`, a `next`
+    /// link, `pagesCount`). At most [`MAX_TEMPLATE_PAGES`] pages are read.
     pub async fn list_templates(&self) -> Result<Vec<RemoteTemplate>, RelayError> {
-        let url = self.account_endpoint(&["templates"]);
-        let (_, json) = self
-            .call(self.request(Method::GET, url, self.inner.timeout)?)
-            .await?;
-        Ok(templates::parse_list(&json))
+        let mut url = self.account_endpoint(&["templates"]);
+        url.query_pairs_mut().append_pair("per_page", "200");
+        let mut all = Vec::new();
+        for page in 1..=MAX_TEMPLATE_PAGES {
+            let (_, json) = self
+                .call(self.request(Method::GET, url.clone(), self.inner.timeout)?)
+                .await?;
+            all.extend(templates::parse_list(&json));
+            let next = match templates::next_page(&json, page) {
+                Some(templates::NextPage::Link(href)) => self.same_origin(&href)?,
+                Some(templates::NextPage::Number(n)) => {
+                    let mut next = self.account_endpoint(&["templates"]);
+                    next.query_pairs_mut()
+                        .append_pair("page", &n.to_string())
+                        .append_pair("per_page", "200");
+                    next
+                }
+                None => return Ok(all),
+            };
+            url = next;
+        }
+        Err(RelayError::Unexpected(format!(
+            "the template list has more than {MAX_TEMPLATE_PAGES} pages"
+        )))
     }
 
-    /// A template with its body (inline, else fetched through its body link).
+    /// A link of Doppler's, resolved against the API's base URL; refused when it leads
+    /// anywhere else (the key goes only to Doppler's API).
+    fn same_origin(&self, href: &str) -> Result<Url, RelayError> {
+        let url = self
+            .inner
+            .base
+            .join(href)
+            .map_err(|e| RelayError::Unexpected(format!("bad link '{href}': {e}")))?;
+        if url.origin() != self.inner.base.origin() {
+            return Err(RelayError::Unexpected(format!(
+                "a link in Doppler's answer points outside {} and was not followed",
+                self.inner.base.origin().ascii_serialization()
+            )));
+        }
+        Ok(url)
+    }
+
+    /// A template with its body: inline in the detail when it has one, else through the
+    /// detail's body link, else from `GET .../templates/{id}/body` (Doppler's web app does
+    /// this last; the answer is `{name, html}`, plain HTML tolerated).
     pub async fn get_template(&self, id: &str) -> Result<(RemoteTemplate, String), RelayError> {
         let url = self.account_endpoint(&["templates", id]);
         let (_, json) = self
@@ -192,24 +235,13 @@ impl RelayClient {
         if let Some(body) = &template.body {
             return Ok((template.clone(), body.clone()));
         }
-        let Some(href) = &template.body_href else {
-            return Ok((template, String::new()));
+        let url = match &template.body_href {
+            Some(href) => self.same_origin(href)?,
+            None => self.account_endpoint(&["templates", id, "body"]),
         };
-        let url = self
-            .inner
-            .base
-            .join(href)
-            .map_err(|e| RelayError::Unexpected(format!("bad body link '{href}': {e}")))?;
-        // The key goes only to Doppler's API: a link elsewhere is not followed at all.
-        if url.origin() != self.inner.base.origin() {
-            return Err(RelayError::Unexpected(format!(
-                "the template body link points outside {} and was not followed",
-                self.inner.base.origin().ascii_serialization()
-            )));
-        }
         let response = self
             .request(Method::GET, url, self.inner.timeout)?
-            .header(header::ACCEPT, "text/html, text/plain, application/json")
+            .header(header::ACCEPT, "application/json, text/html")
             .send()
             .await
             .map_err(transport_error)?;
@@ -236,32 +268,53 @@ impl RelayClient {
         Ok((template, body))
     }
 
-    /// Creates a template; answers its id.
+    /// `PUT .../templates/{id}/body {"html": ...}`: how Doppler's web app writes a body.
+    async fn put_body(&self, id: &str, html: &str) -> Result<(), RelayError> {
+        let url = self.account_endpoint(&["templates", id, "body"]);
+        self.call(
+            self.request(Method::PUT, url, self.inner.timeout)?
+                .json(&serde_json::json!({ "html": html })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Creates a template (its metadata, then its body); answers its id.
     pub async fn create_template(&self, fields: &TemplateFields) -> Result<String, RelayError> {
         let url = self.account_endpoint(&["templates"]);
         let (headers, json) = self
             .call(
                 self.request(Method::POST, url, self.inner.timeout)?
-                    .json(fields),
+                    .json(&fields.metadata()),
             )
             .await?;
         let location = headers.get(header::LOCATION).and_then(|v| v.to_str().ok());
-        outcome::message_id(&json, location)
-            .ok_or_else(|| RelayError::Unexpected("the new template's id is missing".into()))
+        let id = outcome::message_id(&json, location)
+            .ok_or_else(|| RelayError::Unexpected("the new template's id is missing".into()))?;
+        if let Some(html) = &fields.body {
+            self.put_body(&id, html).await?;
+        }
+        Ok(id)
     }
 
+    /// Changes a template: its metadata with the template call, its body through `.../body`.
     pub async fn update_template(
         &self,
         id: &str,
         fields: &TemplateFields,
     ) -> Result<(), RelayError> {
-        let url = self.account_endpoint(&["templates", id]);
-        self.call(
-            self.request(Method::PUT, url, self.inner.timeout)?
-                .json(fields),
-        )
-        .await
-        .map(|_| ())
+        if fields.has_metadata() {
+            let url = self.account_endpoint(&["templates", id]);
+            self.call(
+                self.request(Method::PUT, url, self.inner.timeout)?
+                    .json(&fields.metadata()),
+            )
+            .await?;
+        }
+        if let Some(html) = &fields.body {
+            self.put_body(id, html).await?;
+        }
+        Ok(())
     }
 
     pub async fn delete_template(&self, id: &str) -> Result<(), RelayError> {
@@ -332,9 +385,12 @@ pub(super) async fn read_capped(
 
 pub(super) fn http_error(status: StatusCode, headers: &HeaderMap, json: &Value) -> RelayError {
     if status == StatusCode::PAYMENT_REQUIRED {
-        if let Some(quota) = QuotaInfo::from_body(json) {
-            return RelayError::Quota(quota);
-        }
+        return RelayError::Quota(QuotaInfo::from_body(json));
+    }
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        return RelayError::Credentials {
+            status: status.as_u16(),
+        };
     }
     if status == StatusCode::TOO_MANY_REQUESTS {
         return RelayError::RateLimited {

@@ -17,13 +17,14 @@ pub struct QuotaInfo {
 }
 
 impl QuotaInfo {
-    pub fn from_body(body: &serde_json::Value) -> Option<QuotaInfo> {
-        if body.get("errorCode").and_then(serde_json::Value::as_i64) != Some(1) {
-            return None;
-        }
-        Some(QuotaInfo {
+    /// What a 402 says. Doppler's public code shows no quota body (docs/doppler.md): the
+    /// legacy app's fields (`resetDate`, `deliveriesCount`, `limit`, `period`) are read when
+    /// they come, and a 402 without them still means "quota used up".
+    pub fn from_body(body: &serde_json::Value) -> QuotaInfo {
+        QuotaInfo {
             reset_at: body
                 .get("resetDate")
+                .or_else(|| body.get("reset"))
                 .and_then(serde_json::Value::as_str)
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map(|d| d.with_timezone(&Utc)),
@@ -35,7 +36,7 @@ impl QuotaInfo {
                 .get("period")
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_string),
-        })
+        }
     }
 
     fn counts(&self) -> String {
@@ -57,6 +58,9 @@ impl QuotaInfo {
 
     /// The legacy wording, with the reset time in the deployment's time zone.
     pub fn message_es(&self, tz: Tz) -> String {
+        if self.reset_at.is_none() && self.limit.is_none() {
+            return "Doppler Relay respondió 402: se alcanzó el límite de envíos de la cuenta (no indicó cuándo se reinicia).".into();
+        }
         format!(
             "Se ha alcanzado el límite de envíos ({} envíos {}). El límite se reiniciará el {} hora local.",
             self.counts(),
@@ -67,6 +71,9 @@ impl QuotaInfo {
     }
 
     pub fn message_en(&self, tz: Tz) -> String {
+        if self.reset_at.is_none() && self.limit.is_none() {
+            return "Doppler Relay answered 402: the account's sending limit was reached (it did not say when it resets).".into();
+        }
         format!(
             "The sending quota was reached ({} deliveries {}). It resets on {} local time ({}).",
             self.counts(),
@@ -76,6 +83,24 @@ impl QuotaInfo {
         )
         .replace("  ", " ")
     }
+}
+
+/// The code of a refusal of our credentials, for sends, messages and every other call.
+pub const CREDENTIALS_CODE: &str = "relay_credentials";
+
+/// What a 401/403 from Doppler means, naming the settings to check.
+pub fn credentials_es(status: u16) -> String {
+    format!(
+        "Doppler Relay rechazó las credenciales (HTTP {status}): revise DOPPLER_RELAY_API_KEY, \
+         DOPPLER_RELAY_AUTH_SCHEME (Bearer o token) y DOPPLER_RELAY_ACCOUNT_ID. No se envió nada."
+    )
+}
+
+pub fn credentials_en(status: u16) -> String {
+    format!(
+        "Doppler Relay refused the credentials (HTTP {status}): check DOPPLER_RELAY_API_KEY, \
+         DOPPLER_RELAY_AUTH_SCHEME (Bearer or token) and DOPPLER_RELAY_ACCOUNT_ID. Nothing was sent."
+    )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +115,10 @@ pub enum RelayError {
         detail: Option<String>,
     },
     Quota(QuotaInfo),
+    /// 401 or 403: the key, its scheme or the account is wrong.
+    Credentials {
+        status: u16,
+    },
     RateLimited {
         retry_after: Duration,
     },
@@ -109,6 +138,7 @@ impl RelayError {
             RelayError::Connection(_) => "doppler_unreachable",
             RelayError::Http { .. } => "doppler_error",
             RelayError::Quota(_) => "doppler_quota_exceeded",
+            RelayError::Credentials { .. } => CREDENTIALS_CODE,
             RelayError::RateLimited { .. } => "doppler_rate_limited",
             RelayError::Unexpected(_) => "doppler_unexpected_response",
             RelayError::Storage(_) => "report_storage_failed",
@@ -149,6 +179,7 @@ impl RelayError {
                 )
             }
             RelayError::Quota(q) => q.message_es(tz),
+            RelayError::Credentials { status } => credentials_es(*status),
             RelayError::RateLimited { retry_after } => format!(
                 "Doppler Relay limitó la frecuencia de llamadas; reintenta en {} s.",
                 retry_after.as_secs().max(1)
@@ -180,6 +211,7 @@ impl RelayError {
                 )
             }
             RelayError::Quota(q) => q.message_en(tz),
+            RelayError::Credentials { status } => credentials_en(*status),
             RelayError::RateLimited { retry_after } => format!(
                 "Doppler Relay rate-limited the call; retry in {} s.",
                 retry_after.as_secs().max(1)
@@ -205,7 +237,7 @@ impl RelayError {
         } else {
             AppError::upstream(self.code(), self.message_es(tz), self.message_en(tz))
         };
-        if let RelayError::Http { status, .. } = &self {
+        if let RelayError::Http { status, .. } | RelayError::Credentials { status } = &self {
             err = err.with("upstream_status", *status);
         }
         if let RelayError::Quota(q) = &self {
@@ -225,12 +257,16 @@ mod tests {
     fn quota_message_shows_the_reset_in_local_time() {
         let q = QuotaInfo::from_body(&serde_json::json!({
             "errorCode": 1, "resetDate": "2025-11-01T00:00:00Z", "deliveriesCount": 10000, "limit": 10000, "period": "monthly"
-        }))
-        .unwrap();
+        }));
         assert_eq!(
             q.message_es(chrono_tz::America::Guayaquil),
             "Se ha alcanzado el límite de envíos (10000/10000 envíos monthly). El límite se reiniciará el 2025-10-31 19:00:00 hora local."
         );
-        assert!(QuotaInfo::from_body(&serde_json::json!({ "errorCode": 2 })).is_none());
+        // A bare 402 is still the quota, said plainly.
+        let bare = QuotaInfo::from_body(&serde_json::json!({ "title": "Payment Required" }));
+        assert_eq!(bare.reset_at, None);
+        assert!(bare
+            .message_es(chrono_tz::America::Guayaquil)
+            .contains("no indicó cuándo"));
     }
 }

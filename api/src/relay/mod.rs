@@ -5,13 +5,14 @@
 
 mod client;
 mod error;
+mod file_link;
 mod outcome;
 pub mod payload;
 mod reports;
 mod templates;
 
 pub use client::RelayClient;
-pub use error::{QuotaInfo, RelayError};
+pub use error::{credentials_en, credentials_es, QuotaInfo, RelayError, CREDENTIALS_CODE};
 pub use outcome::SendOutcome;
 pub use reports::ReportPoll;
 pub use templates::RemoteTemplate;

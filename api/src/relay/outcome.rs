@@ -20,6 +20,9 @@ pub enum SendOutcome {
     Ambiguous { code: String, message: String },
     /// 402: the account's quota is used up; nothing was sent.
     QuotaExceeded(QuotaInfo),
+    /// 401 or 403: Doppler refused our credentials; nothing was sent, and nothing will be
+    /// until the settings are fixed.
+    CredentialsRefused { status: u16 },
     /// Nothing reached Doppler, or it refused for now (429): try again after the wait.
     NotSent {
         code: String,
@@ -36,6 +39,7 @@ impl SendOutcome {
             SendOutcome::Rejected { .. } => "rejected",
             SendOutcome::Ambiguous { .. } => "ambiguous",
             SendOutcome::QuotaExceeded(_) => "quota_exceeded",
+            SendOutcome::CredentialsRefused { .. } => "credentials_refused",
             SendOutcome::NotSent { .. } => "not_sent",
         }
     }
@@ -121,13 +125,9 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> SendOutcome {
                 message_id: String::new(),
             },
         },
-        402 => match QuotaInfo::from_body(&json) {
-            Some(q) => SendOutcome::QuotaExceeded(q),
-            None => SendOutcome::Rejected {
-                code: "doppler_http_402".into(),
-                message: format!("HTTP 402 {}", problem_text(&json)).trim().into(),
-            },
-        },
+        // Any 402 is the quota (docs/doppler.md: no source shows its body).
+        402 => SendOutcome::QuotaExceeded(QuotaInfo::from_body(&json)),
+        401 | 403 => SendOutcome::CredentialsRefused { status },
         429 => SendOutcome::NotSent {
             code: "doppler_http_429".into(),
             message: "Doppler Relay limitó la frecuencia de envíos (HTTP 429).".into(),

@@ -120,6 +120,8 @@ pub struct PlainMessage {
     pub attachments: Vec<Attachment>,
 }
 
+/// A template's fields as this API takes them; Doppler takes the metadata with the template
+/// call and the HTML body through `.../body` (docs/doppler.md).
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct TemplateFields {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +135,23 @@ pub struct TemplateFields {
     /// The HTML body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+}
+
+impl TemplateFields {
+    /// The fields the template call takes: everything but the body.
+    pub fn metadata(&self) -> TemplateFields {
+        TemplateFields {
+            body: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn has_metadata(&self) -> bool {
+        self.name.is_some()
+            || self.subject.is_some()
+            || self.from_email.is_some()
+            || self.from_name.is_some()
+    }
 }
 
 #[cfg(test)]

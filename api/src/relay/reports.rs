@@ -15,6 +15,7 @@ use url::Url;
 
 use super::client::{http_error, read_capped, transport_error, RelayClient, ANSWER_MAX_BYTES};
 use super::error::RelayError;
+use super::file_link::Policy;
 
 /// How long the file behind a report's download link may take (legacy: 120 s).
 const FILE_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -44,9 +45,12 @@ impl RelayClient {
                 .map(|at| at.fixed_offset().to_rfc3339())
                 .unwrap_or_default()
         };
+        // Doppler's end is exclusive (its web app: "in our API to is exclusive"): the next
+        // local midnight, so the last second of the last day is in the report.
+        let after_end = end.succ_opt().unwrap_or(end);
         let body = serde_json::json!({
             "start_date": local(start, 0, 0, 0),
-            "end_date": local(end, 23, 59, 59),
+            "end_date": local(after_end, 0, 0, 0),
             "resource": resource,
             "accountId": self.inner.account_id.to_string(),
         });
@@ -127,6 +131,7 @@ impl RelayClient {
         let link = json
             .get("file_path")
             .and_then(Value::as_str)
+            .filter(|link| !link.trim().is_empty())
             .map(str::to_string)
             .or_else(|| {
                 json.get("_links")?.as_array()?.iter().find_map(|l| {
@@ -134,25 +139,30 @@ impl RelayClient {
                     href.contains("files.dopplerrelay.com")
                         .then(|| href.to_string())
                 })
-            })
-            .ok_or_else(|| {
-                RelayError::Unexpected("the download answer has no CSV and no file link".into())
-            })?;
+            });
+        let link = match link {
+            Some(link) => link,
+            // Processed with no file: Doppler's web app says "No result". An empty report,
+            // not an error: the summary's header alone, loadable as 0 rows.
+            None if json.get("processed").and_then(Value::as_bool) == Some(true) => {
+                return write_empty_summary(destination).await;
+            }
+            None => {
+                return Err(RelayError::Unexpected(
+                    "the download answer has no CSV, no file link and is not processed".into(),
+                ))
+            }
+        };
         let file_url = self
             .inner
             .base
             .join(&link)
             .map_err(|e| RelayError::Unexpected(format!("bad file link: {e}")))?;
-        self.check_file_link(&file_url)?;
         // The file host is not Doppler's API: it gets no credentials.
         let file = self
-            .inner
-            .http
-            .get(file_url)
-            .timeout(FILE_DOWNLOAD_TIMEOUT)
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .file_policy()
+            .fetch(&self.inner.http, file_url, FILE_DOWNLOAD_TIMEOUT)
+            .await?;
         if !file.status().is_success() {
             let status = file.status();
             let headers = file.headers().clone();
@@ -161,24 +171,11 @@ impl RelayClient {
         write_stream(file, destination, limit).await
     }
 
-    /// A report file is fetched only over HTTPS from a configured host (in development, also
-    /// from the simulator: loopback on `DOPPLER_RELAY_BASE_URL`'s own port, over HTTP(S)
-    /// only): a link elsewhere is refused, not followed.
-    fn check_file_link(&self, url: &Url) -> Result<(), RelayError> {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        let the_simulator = self.inner.debug
-            && matches!(url.scheme(), "http" | "https")
-            && crate::config::is_loopback_host(url)
-            && crate::config::is_loopback_host(&self.inner.base)
-            && url.port_or_known_default() == self.inner.base.port_or_known_default();
-        let allowed =
-            (url.scheme() == "https" && self.inner.file_hosts.contains(&host)) || the_simulator;
-        if allowed {
-            Ok(())
-        } else {
-            Err(RelayError::Unexpected(format!(
-                "the report file link points at '{host}', which is not in DOPPLER_REPORT_FILE_HOSTS; it was not followed"
-            )))
+    fn file_policy(&self) -> Policy<'_> {
+        Policy {
+            base: &self.inner.base,
+            debug: self.inner.debug,
+            hosts: &self.inner.file_hosts,
         }
     }
 }
@@ -213,6 +210,20 @@ fn report_request_id(json: &Value, location: Option<&str>) -> Option<String> {
         }
     }
     None
+}
+
+/// The columns of Doppler's summary report (docs/doppler.md).
+pub const SUMMARY_HEADER: &str = "Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks\n";
+
+async fn write_empty_summary(destination: &Path) -> Result<u64, RelayError> {
+    let storage = |e: std::io::Error| RelayError::Storage(e.to_string());
+    if let Some(parent) = destination.parent() {
+        tokio::fs::create_dir_all(parent).await.map_err(storage)?;
+    }
+    tokio::fs::write(destination, SUMMARY_HEADER)
+        .await
+        .map_err(storage)?;
+    Ok(SUMMARY_HEADER.len() as u64)
 }
 
 async fn write_stream(
@@ -261,44 +272,6 @@ async fn write_stream(
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn in_development_only_the_simulator_on_loopback_is_followed() {
-        let vars = |debug: &str| {
-            std::collections::HashMap::from(
-                [
-                    ("DEBUG", debug),
-                    ("SECRET_KEY", "tK8vQ2mZ7xRp4LwN9cJf3HbY6sDg1EaU5oTi0VnWqXy"),
-                    ("DATABASE_URL", "sqlite::memory:"),
-                    ("DOPPLER_RELAY_BASE_URL", "http://127.0.0.1:9518/"),
-                    ("DOPPLER_RELAY_API_KEY", "k"),
-                    ("DOPPLER_RELAY_ACCOUNT_ID", "1"),
-                ]
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-            )
-        };
-        let client = |debug| {
-            crate::relay::RelayClient::new(&crate::config::Config::from_vars(&vars(debug)).unwrap())
-                .unwrap()
-        };
-        let followed = |client: &crate::relay::RelayClient, link: &str| {
-            client.check_file_link(&Url::parse(link).unwrap()).is_ok()
-        };
-        let dev = client("true");
-        assert!(followed(&dev, "http://127.0.0.1:9518/files/r.csv"));
-        assert!(followed(&dev, "https://files.dopplerrelay.com/r.csv"));
-        for elsewhere in [
-            "http://127.0.0.1:5432/",
-            "http://localhost:6379/x",
-            "ftp://127.0.0.1:9518/r.csv",
-            "file:///etc/passwd",
-            "http://files.dopplerrelay.com/r.csv",
-        ] {
-            assert!(!followed(&dev, elsewhere), "{elsewhere}");
-        }
-        let production = client("false");
-        assert!(!followed(&production, "http://127.0.0.1:9518/files/r.csv"));
-    }
 
     #[test]
     fn report_ids_are_found_where_doppler_puts_them() {

@@ -77,6 +77,39 @@ pub fn parse_one(item: &Value) -> Option<RemoteTemplate> {
     })
 }
 
+/// Where the next page of a collection is: its `next` link (a rel token among others, as
+/// Doppler's `linkUtilities.js` reads them), else the page after `current` while
+/// `pagesCount` says there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextPage {
+    Link(String),
+    Number(usize),
+}
+
+pub fn next_page(value: &Value, current: usize) -> Option<NextPage> {
+    let links = value
+        .get("_links")
+        .or_else(|| value.get("links"))
+        .and_then(Value::as_array);
+    let link = links.into_iter().flatten().find_map(|link| {
+        let rel = link.get("rel").and_then(Value::as_str).unwrap_or("");
+        rel.split_whitespace()
+            .any(|token| token == "next")
+            .then(|| link.get("href").and_then(Value::as_str))
+            .flatten()
+            .map(str::to_string)
+    });
+    if let Some(href) = link {
+        return Some(NextPage::Link(href));
+    }
+    let pages = value.get("pagesCount").and_then(Value::as_u64)? as usize;
+    let page = value
+        .get("currentPage")
+        .and_then(Value::as_u64)
+        .map_or(current, |p| p as usize);
+    (page < pages).then_some(NextPage::Number(page + 1))
+}
+
 /// The template list: a list, or `{items|templates|data: list | {items: list}}`, or one object.
 pub fn parse_list(value: &Value) -> Vec<RemoteTemplate> {
     let items: Vec<Value> = match value {
@@ -115,6 +148,22 @@ mod tests {
             assert_eq!(list.len(), 1, "{shape}");
             assert_eq!(list[0].id, "T1");
         }
+    }
+
+    #[test]
+    fn the_next_page_is_found_by_link_or_by_count() {
+        let linked = json!({ "items": [], "_links": [
+            { "rel": "self", "href": "/a?page=1" },
+            { "rel": "/docs/rels/other next", "href": "/a?page=2" } ] });
+        assert_eq!(
+            next_page(&linked, 1),
+            Some(NextPage::Link("/a?page=2".into()))
+        );
+        let counted = json!({ "items": [], "currentPage": 2, "pagesCount": 3 });
+        assert_eq!(next_page(&counted, 2), Some(NextPage::Number(3)));
+        let last = json!({ "items": [], "currentPage": 3, "pagesCount": 3, "_links": [] });
+        assert_eq!(next_page(&last, 3), None);
+        assert_eq!(next_page(&json!([]), 1), None);
     }
 
     #[test]

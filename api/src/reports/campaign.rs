@@ -1,13 +1,19 @@
-//! The report of one bulk send, from the rows that belong to **its** recipients — not the
-//! whole day's rows mixed with other sends (legacy defect 9.3-12). A report row belongs to
-//! the send when its message id is one of the send's; without a message id, when its
-//! address is one the send delivered to, from the send's sender, with the send's subject
-//! (unless the subject is personalised), within the send's time window.
+//! The report of one bulk send, from the rows that belong to **its** messages — not the
+//! whole day's rows mixed with other sends (legacy defect 9.3-12), nor the rows of another
+//! send of the same template to the same people.
+//!
+//! A report row belongs to the send when its message id is one of the send's. Without a
+//! message id (Doppler's summary has none), it belongs to the **latest** send that went to
+//! its address, from its sender, with its subject (unless personalised), before the row's
+//! time: two sends of one template to the same debtors an hour apart each get their own
+//! rows. Each recipient the send reached counts once, so no figure exceeds what was sent.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use relay_types::{CampaignRates, CampaignReport, CampaignTotals, DomainStats, OpensPoint};
+use relay_types::{
+    CampaignRates, CampaignReport, CampaignTotals, DeliveryOutcome, DomainStats, OpensPoint,
+};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 
 use super::{LoadTarget, ReportState};
@@ -19,42 +25,68 @@ use crate::services::Services;
 
 const PAGE: i64 = 5000;
 
-/// Doppler statuses by outcome, compared without case (legacy 4.9).
-fn outcome(status: &str) -> &'static str {
-    match status.to_lowercase().as_str() {
-        "delivered" | "delivery" | "success" => "delivered",
-        "bounced" | "bounce" | "rejected" => "bounced",
-        "spam" | "complaint" => "spam",
-        "unsubscribed" | "unsubscribe" => "unsubscribed",
-        _ => "pending",
-    }
+/// Our clock and Doppler's may differ by this much: a row stamped a little before our record
+/// of the send is still the send's.
+const CLOCK_SKEW: Duration = Duration::minutes(2);
+
+/// The subject rows of a send carry, when it can be compared: a personalised subject
+/// (`{{nombres}}`) differs per recipient and is not.
+fn comparable_subject(subject: &str, template_subject: &str) -> Option<String> {
+    let subject = if subject.is_empty() {
+        template_subject
+    } else {
+        subject
+    };
+    (!subject.is_empty() && !subject.contains("{{")).then(|| subject.to_string())
+}
+
+/// This send's messages to one address.
+struct Reached {
+    /// The address as stored (the spelling other sends' rows are looked up by).
+    stored: String,
+    /// When each message to it was accepted.
+    sent_at: Vec<DateTime<Utc>>,
 }
 
 /// What decides that a report row is this send's.
 struct Matcher {
+    bulk_id: i64,
     message_ids: HashSet<String>,
-    addresses: HashSet<String>,
+    /// Lower-cased address → this send's messages to it.
+    reached: HashMap<String, Reached>,
     sender: String,
     subject: Option<String>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    /// Rows already counted per address (at most one per message sent to it).
+    counted: HashMap<String, usize>,
+}
+
+/// A message of another send to one of this send's addresses.
+#[derive(FromQueryResult)]
+struct OtherSend {
+    email_normalized: String,
+    sent_at: Option<DateTime<Utc>>,
+    from_email: String,
+    subject: String,
+    template_subject: String,
 }
 
 impl Matcher {
     async fn for_send(services: &Services, bulk: &bulk_send::Model) -> AppResult<Matcher> {
         let mut message_ids = HashSet::new();
-        let mut addresses = HashSet::new();
+        let mut reached: HashMap<String, Reached> = HashMap::new();
         #[derive(FromQueryResult)]
         struct SentRow {
             row_number: i64,
-            email: String,
+            email_normalized: String,
             message_id: String,
+            sent_at: Option<DateTime<Utc>>,
         }
         let mut after = 0i64;
         loop {
             let rows = SentRow::find_by_statement(services.db.stmt(
-                "SELECT row_number, email, message_id FROM recipients WHERE bulk_send_id = $1 \
-                 AND send_status = 'sent' AND row_number > $2 ORDER BY row_number LIMIT $3",
+                "SELECT row_number, email_normalized, message_id, sent_at FROM recipients \
+                 WHERE bulk_send_id = $1 AND send_status = 'sent' AND row_number > $2 \
+                 ORDER BY row_number LIMIT $3",
                 [bulk.id.into(), after.into(), PAGE.into()],
             ))
             .all(&services.db.conn)
@@ -64,52 +96,161 @@ impl Matcher {
             }
             for row in rows {
                 after = row.row_number;
-                addresses.insert(row.email.to_lowercase());
+                let at = row.sent_at.unwrap_or(bulk.created_at);
+                reached
+                    .entry(row.email_normalized.to_lowercase())
+                    .or_insert_with(|| Reached {
+                        stored: row.email_normalized.clone(),
+                        sent_at: Vec::new(),
+                    })
+                    .sent_at
+                    .push(at);
                 if !row.message_id.is_empty() {
                     message_ids.insert(row.message_id);
                 }
             }
         }
-        let subject = if bulk.subject.is_empty() {
-            &bulk.template_subject
-        } else {
-            &bulk.subject
-        };
-        let started = bulk
-            .started_at
-            .or(bulk.queued_at)
-            .unwrap_or(bulk.created_at);
-        let finished = bulk.finished_at.unwrap_or_else(Utc::now);
         Ok(Matcher {
+            bulk_id: bulk.id,
             message_ids,
-            addresses,
+            reached,
             sender: bulk.from_email.to_lowercase(),
-            // A personalised subject ({{nombres}}) differs per recipient: not compared.
-            subject: (!subject.is_empty() && !subject.contains("{{")).then(|| subject.clone()),
-            from: started - Duration::minutes(5),
-            to: finished + Duration::hours(2),
+            subject: comparable_subject(&bulk.subject, &bulk.template_subject),
+            counted: HashMap::new(),
         })
     }
 
-    /// `Some(true)` matched by message id, `Some(false)` by address, `None` not this send's.
-    fn matches(&self, row: &ReportRow) -> Option<bool> {
-        if let Some(id) = row.message_id.as_deref().filter(|id| !id.is_empty()) {
-            return self.message_ids.contains(id).then_some(true);
-        }
-        let address = row.email.as_deref()?.to_lowercase();
+    /// The latest of this send's messages to `address` accepted before `at`.
+    fn ours_before(&self, address: &str, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.reached
+            .get(address)?
+            .sent_at
+            .iter()
+            .copied()
+            .filter(|sent| *sent - CLOCK_SKEW <= at)
+            .max()
+    }
+
+    /// Whether a row without a message id could be this send's, by address, sender, subject
+    /// and time; answers the address and the time of our message it would belong to.
+    fn candidate(&self, row: &ReportRow) -> Option<(String, DateTime<Utc>)> {
+        let address = row.email.as_deref()?.trim().to_lowercase();
         let same_sender = row
             .sender
             .as_deref()
-            .is_some_and(|s| s.to_lowercase() == self.sender);
+            .is_some_and(|s| s.trim().to_lowercase() == self.sender);
         let same_subject = self
             .subject
             .as_deref()
             .is_none_or(|s| row.subject.as_deref() == Some(s));
-        let in_window = row
-            .event_at
-            .is_some_and(|at| at >= self.from && at <= self.to);
-        (self.addresses.contains(&address) && same_sender && same_subject && in_window)
-            .then_some(false)
+        if !same_sender || !same_subject {
+            return None;
+        }
+        let ours = self.ours_before(&address, row.event_at?)?;
+        Some((address, ours))
+    }
+
+    /// Messages of other sends, from this send's sender and subject, to the addresses of
+    /// `candidates` after our message to them: a row newer than such a message is theirs.
+    async fn later_sends(
+        &self,
+        db: &Db,
+        candidates: &[(String, DateTime<Utc>)],
+    ) -> AppResult<HashMap<String, Vec<DateTime<Utc>>>> {
+        let mut later: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        if candidates.is_empty() {
+            return Ok(later);
+        }
+        let earliest = candidates
+            .iter()
+            .map(|(_, at)| *at)
+            .min()
+            .unwrap_or_default();
+        let stored: Vec<&str> = candidates
+            .iter()
+            .filter_map(|(address, _)| self.reached.get(address).map(|r| r.stored.as_str()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in stored.chunks(1000) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let mut values: Vec<sea_orm::Value> = vec![self.bulk_id.into(), earliest.into()];
+            values.extend(chunk.iter().map(|a| sea_orm::Value::from(a.to_string())));
+            let others = OtherSend::find_by_statement(db.stmt(
+                &format!(
+                    "SELECT r.email_normalized, r.sent_at, b.from_email, b.subject, b.template_subject \
+                     FROM recipients r JOIN bulk_sends b ON b.id = r.bulk_send_id \
+                     WHERE r.bulk_send_id <> $1 AND r.send_status = 'sent' AND r.sent_at > $2 \
+                     AND r.email_normalized IN ({})",
+                    placeholders.join(", ")
+                ),
+                values,
+            ))
+            .all(&db.conn)
+            .await?;
+            for other in others {
+                let same = other.from_email.to_lowercase() == self.sender
+                    && comparable_subject(&other.subject, &other.template_subject) == self.subject;
+                if let (true, Some(at)) = (same, other.sent_at) {
+                    later
+                        .entry(other.email_normalized.to_lowercase())
+                        .or_default()
+                        .push(at);
+                }
+            }
+        }
+        Ok(later)
+    }
+
+    /// The rows of a page that are this send's, each with whether it matched by message id.
+    async fn select(&mut self, db: &Db, rows: Vec<ReportRow>) -> AppResult<Vec<(ReportRow, bool)>> {
+        let candidates: Vec<Option<(String, DateTime<Utc>)>> = rows
+            .iter()
+            .map(
+                |row| match row.message_id.as_deref().filter(|id| !id.is_empty()) {
+                    Some(_) => None,
+                    None => self.candidate(row),
+                },
+            )
+            .collect();
+        let found: Vec<(String, DateTime<Utc>)> = candidates.iter().flatten().cloned().collect();
+        let later = self.later_sends(db, &found).await?;
+        let mut mine = Vec::new();
+        for (row, candidate) in rows.into_iter().zip(candidates) {
+            let by_id = row
+                .message_id
+                .as_deref()
+                .is_some_and(|id| !id.is_empty() && self.message_ids.contains(id));
+            let address = match (by_id, candidate) {
+                (true, _) => row
+                    .email
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_lowercase(),
+                (false, Some((address, ours))) => {
+                    let at = row.event_at.unwrap_or(ours);
+                    let superseded = later.get(&address).is_some_and(|times| {
+                        times.iter().any(|t| *t > ours && *t - CLOCK_SKEW <= at)
+                    });
+                    if superseded {
+                        continue;
+                    }
+                    address
+                }
+                (false, None) => continue,
+            };
+            // One row per message sent to the address, whatever the report repeats.
+            let allowed = self.reached.get(&address).map_or(1, |r| r.sent_at.len());
+            let counted = self.counted.entry(address).or_default();
+            if *counted >= allowed {
+                continue;
+            }
+            *counted += 1;
+            mine.push((row, by_id));
+        }
+        Ok(mine)
     }
 }
 
@@ -224,12 +365,8 @@ impl SendRows {
             return Ok(None);
         };
         self.after = last.row_number;
-        Ok(Some(
-            rows.into_iter()
-                .map(ReportRow::from)
-                .filter_map(|row| self.matcher.matches(&row).map(|by_id| (row, by_id)))
-                .collect(),
-        ))
+        let rows = rows.into_iter().map(ReportRow::from).collect();
+        Ok(Some(self.matcher.select(db, rows).await?))
     }
 }
 
@@ -277,15 +414,17 @@ pub async fn build(services: &Services, bulk: &bulk_send::Model) -> AppResult<Ca
                     by_address += 1
                 }
                 let status = row.status.clone().unwrap_or_default();
-                let kind = outcome(&status);
+                let kind = DeliveryOutcome::of(&status);
                 let (opens, clicks) = (row.opens.unwrap_or(0), row.clicks.unwrap_or(0));
                 totals.in_report += 1;
                 match kind {
-                    "delivered" => totals.delivered += 1,
-                    "bounced" => totals.bounced += 1,
-                    "spam" => totals.spam += 1,
-                    "unsubscribed" => totals.unsubscribed += 1,
-                    _ => totals.pending += 1,
+                    DeliveryOutcome::Delivered => totals.delivered += 1,
+                    DeliveryOutcome::Bounced => totals.bounced += 1,
+                    DeliveryOutcome::Dropped => totals.dropped += 1,
+                    DeliveryOutcome::Pending => totals.pending += 1,
+                    DeliveryOutcome::Spam => totals.spam += 1,
+                    DeliveryOutcome::Unsubscribed => totals.unsubscribed += 1,
+                    DeliveryOutcome::Other => totals.other += 1,
                 }
                 totals.opens += opens;
                 totals.clicks += clicks;
@@ -320,8 +459,8 @@ pub async fn build(services: &Services, bulk: &bulk_send::Model) -> AppResult<Ca
                 if seen_addresses.insert(email) {
                     stats.recipients += 1;
                 }
-                stats.delivered += (kind == "delivered") as i64;
-                stats.bounced += (kind == "bounced") as i64;
+                stats.delivered += (kind == DeliveryOutcome::Delivered) as i64;
+                stats.bounced += (kind == DeliveryOutcome::Bounced) as i64;
                 stats.opens += opens;
                 stats.clicks += clicks;
             }
@@ -339,6 +478,7 @@ pub async fn build(services: &Services, bulk: &bulk_send::Model) -> AppResult<Ca
         bounce: share(totals.bounced, totals.in_report),
         open: share(totals.unique_openers, totals.delivered),
         click: share(totals.unique_clickers, totals.delivered),
+        dropped: share(totals.dropped, totals.in_report),
         spam: share(totals.spam, totals.in_report),
         unsubscribe: share(totals.unsubscribed, totals.in_report),
     };
@@ -365,11 +505,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_fold_into_outcomes() {
-        assert_eq!(outcome("Delivered"), "delivered");
-        assert_eq!(outcome("REJECTED"), "bounced");
-        assert_eq!(outcome("complaint"), "spam");
-        assert_eq!(outcome("Unsubscribed"), "unsubscribed");
-        assert_eq!(outcome("Sent"), "pending");
+    fn a_personalised_subject_is_not_compared() {
+        assert_eq!(comparable_subject("", "Aviso"), Some("Aviso".into()));
+        assert_eq!(comparable_subject("Hola {{nombres}}", "Aviso"), None);
+        assert_eq!(comparable_subject("", ""), None);
     }
 }

@@ -6,6 +6,7 @@
 
 use chrono::Utc;
 use chrono_tz::Tz;
+use relay_types::DeliveryOutcome;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
@@ -227,10 +228,12 @@ impl BulkRow for StoredRow {
         "clicks",
         "message_id",
         "extra",
+        "outcome",
     ];
 
     fn write_cells(self, out: &mut impl Cells) {
         let row = self.row;
+        let outcome = DeliveryOutcome::of(row.status.as_deref().unwrap_or_default());
         out.int(Some(self.report_id));
         out.int(Some(row.row_number));
         out.text(row.subject);
@@ -244,6 +247,7 @@ impl BulkRow for StoredRow {
         out.int(row.clicks);
         out.text(row.message_id);
         out.text(Some(extra_json(&row.extra)));
+        out.text(Some(outcome.as_str().to_string()));
     }
 }
 

@@ -12,7 +12,7 @@ use super::{campaign, LoadTarget, ReportOrigin, ReportState, ReportType};
 use crate::auth::CurrentUser;
 use crate::bulk_sends::history;
 use crate::bulk_sends::report_status::{
-    refresh_available_at, schedule_report, set_report_status, FINISHED,
+    refresh_available_at, schedule_report, set_report_status, FINISHED, REPORTABLE,
 };
 use crate::entities::{bulk_send, generated_report};
 use crate::error::{AppError, AppResult};
@@ -37,8 +37,8 @@ pub async fn refresh(
     let Some(available) = refresh_available_at(&services.config, &bulk) else {
         return Err(AppError::conflict(
             "report_refresh_not_finished",
-            "El reporte se puede actualizar cuando el envío termina y envió algo.",
-            "The report can be refreshed once the send has finished and sent something.",
+            "El reporte se puede actualizar cuando el envío terminó, se canceló o está en pausa, y envió algo.",
+            "The report can be refreshed once the send has finished, was cancelled or is paused, and sent something.",
         ));
     };
     let now = Utc::now();
@@ -135,7 +135,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         ))
     })?;
     let bulk = crate::bulk_sends::find(&services.db.conn, bulk_id).await?;
-    if !FINISHED.contains(&bulk.status) || bulk.sent_count == 0 {
+    if !REPORTABLE.contains(&bulk.status) || bulk.sent_count == 0 {
         set_report_status(&services.db.conn, bulk_id, BulkReportState::NotStarted, "").await?;
         return Ok(Ending::Done(
             "El envío no terminó o no envió nada: no hay reporte que pedir.".into(),

@@ -142,7 +142,10 @@ async fn the_widest_allowed_file_previewed_twice_does_not_slow_other_requests() 
     );
 }
 
-async fn superuser_token(vars: &std::collections::HashMap<String, String>, base: &str) -> String {
+pub(crate) async fn superuser_token(
+    vars: &std::collections::HashMap<String, String>,
+    base: &str,
+) -> String {
     let mut create = relay_console(vars)
         .args(["create-superuser", "--username", "root", "--password-stdin"])
         .stdin(std::process::Stdio::piped())

@@ -315,7 +315,9 @@ async fn jobs_run_and_process_bulk_scheduled_do_the_work_from_the_command_line(b
     assert!(
         printed.contains("Scheduler procesó 1 envíos")
             && printed.contains("Scheduler procesó 0 envíos"),
-        "{printed}"
+        "{printed}\n{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
     );
     assert_eq!(app.bulk(scheduled.id).await.status, S::Queued);
 

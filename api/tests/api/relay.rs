@@ -9,7 +9,7 @@ use relay_console::relay::payload::{
     Address, MessageRecipient, PlainMessage, TemplateFields, TemplateMessage,
 };
 use relay_console::relay::{RelayClient, RelayError, ReportPoll, SendOutcome};
-use relay_sim::{DownloadStyle, Faults, SimHandle};
+use relay_sim::{DownloadStyle, Faults, SimHandle, TemplateBodyStyle};
 
 use crate::support::*;
 
@@ -54,20 +54,40 @@ fn plain(from: &str, to: &str) -> PlainMessage {
 }
 
 #[tokio::test]
-async fn templates_are_listed_read_with_their_body_and_changed() {
+async fn templates_are_read_and_written_as_dopplers_web_app_does() {
     let sim = start_sim().await;
     let client = client_for(&sim, |_| {});
-    let list = client.list_templates().await.unwrap();
-    assert_eq!(list.len(), 3);
+    // Paged three to a page, the list follows `next` to the end.
+    for page_size in [1, 2, 3] {
+        sim.set_faults(Faults {
+            templates_page_size: Some(page_size),
+            ..Faults::default()
+        });
+        assert_eq!(
+            client.list_templates().await.unwrap().len(),
+            3,
+            "{page_size} per page"
+        );
+    }
     let id = sim.template_id("Descuento en su deuda").unwrap();
-    let (template, body) = client.get_template(&id).await.unwrap();
-    assert_eq!(template.name, "Descuento en su deuda");
-    assert!(
-        template.body.is_none(),
-        "Doppler serves the body only through its link"
-    );
-    assert!(body.contains("{{total_a_pagar}}"));
+    // The body inline in the detail, behind a body link, or only at `.../body` (JSON).
+    for style in [
+        TemplateBodyStyle::Inline,
+        TemplateBodyStyle::Link,
+        TemplateBodyStyle::Endpoint,
+    ] {
+        sim.set_faults(Faults {
+            template_body: style,
+            ..Faults::default()
+        });
+        let (template, body) = client.get_template(&id).await.unwrap();
+        assert_eq!(template.name, "Descuento en su deuda");
+        assert!(body.contains("{{total_a_pagar}}"), "{style:?}: {body}");
+        assert_eq!(template.body.is_some(), style == TemplateBodyStyle::Inline);
+    }
+    sim.set_faults(Faults::default());
 
+    // Metadata with the template call, the HTML through `PUT .../body`.
     let created = client
         .create_template(&TemplateFields {
             name: Some("Nueva".into()),
@@ -78,6 +98,13 @@ async fn templates_are_listed_read_with_their_body_and_changed() {
         })
         .await
         .unwrap();
+    assert_eq!(sim.template_body(&created).as_deref(), Some("<p>{{x}}</p>"));
+    let puts = |path: String| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path == path)
+            .count()
+    };
     client
         .update_template(
             &created,
@@ -91,6 +118,27 @@ async fn templates_are_listed_read_with_their_body_and_changed() {
     assert_eq!(
         client.get_template(&created).await.unwrap().1,
         "<p>{{y}}</p>"
+    );
+    let metadata_path = format!("/accounts/{SIM_ACCOUNT}/templates/{created}");
+    assert_eq!(puts(metadata_path.clone()), 0, "only the body changed");
+    client
+        .update_template(
+            &created,
+            &TemplateFields {
+                name: Some("Renombrada".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(puts(metadata_path), 1);
+    assert_eq!(
+        puts(format!("/accounts/{SIM_ACCOUNT}/templates/{created}/body")),
+        2
+    );
+    assert_eq!(
+        client.get_template(&created).await.unwrap().0.name,
+        "Renombrada"
     );
     client.delete_template(&created).await.unwrap();
     assert!(client
@@ -112,7 +160,7 @@ async fn both_auth_schemes_work_and_a_wrong_key_is_refused() {
     });
     let err = wrong.list_templates().await.unwrap_err();
     assert!(
-        matches!(err, RelayError::Http { status: 401, .. }),
+        matches!(err, RelayError::Credentials { status: 401 }),
         "{err:?}"
     );
     let unconfigured = client_for(&sim, |v| {
@@ -402,6 +450,7 @@ async fn links_in_doppler_answers_never_take_the_key_or_a_request_elsewhere() {
         report_delay_ms: 0,
         report_download: DownloadStyle::Link,
         foreign_link_origin: Some(other_origin.clone()),
+        template_body: TemplateBodyStyle::Link,
         ..Faults::default()
     });
     let id = sim.template_id("Descuento en su deuda").unwrap();
@@ -416,7 +465,29 @@ async fn links_in_doppler_answers_never_take_the_key_or_a_request_elsewhere() {
         "{err:?}"
     );
 
-    // A report file link off the allow-list is refused outside development, even on loopback.
+    // A report file link to this machine is refused outside development, naming its host,
+    // and in development unless it is the simulator itself (the bystander is another port).
+    for debug in [false, true] {
+        let client = client_for(&sim, |v| {
+            if debug {
+                v.insert("DEBUG".into(), "1".into());
+            }
+        });
+        let day = Utc::now()
+            .with_timezone(&chrono_tz::America::Guayaquil)
+            .date_naive();
+        let request = client
+            .create_report_request("deliveries", day, day)
+            .await
+            .unwrap();
+        let path = std::env::temp_dir().join(format!("refused-{request}.csv"));
+        let err = client.download_report(&request, &path).await.unwrap_err();
+        assert!(
+            matches!(&err, RelayError::Unexpected(text) if text.contains("'127.0.0.1'") && text.contains("not followed")),
+            "debug {debug}: {err:?}"
+        );
+        assert!(!path.exists(), "nothing is written for a refused link");
+    }
     let client = client_for(&sim, |_| {});
     let day = Utc::now()
         .with_timezone(&chrono_tz::America::Guayaquil)
@@ -428,7 +499,7 @@ async fn links_in_doppler_answers_never_take_the_key_or_a_request_elsewhere() {
     let path = std::env::temp_dir().join(format!("refused-{request}.csv"));
     let err = client.download_report(&request, &path).await.unwrap_err();
     assert!(
-        matches!(&err, RelayError::Unexpected(text) if text.contains("DOPPLER_REPORT_FILE_HOSTS")),
+        matches!(&err, RelayError::Unexpected(text) if text.contains("only https")),
         "{err:?}"
     );
     assert!(!path.exists(), "nothing is written for a refused link");

@@ -203,10 +203,18 @@ async fn finished_sends_get_their_own_report_automatically(backend: Backend) {
             .unwrap()
     };
     assert_eq!(day_rows, 13, "the day's report holds both sends");
-    let outcomes = ["delivered", "bounced", "spam", "unsubscribed", "pending"]
-        .iter()
-        .map(|k| t[k].as_i64().unwrap())
-        .sum::<i64>();
+    let outcomes = [
+        "delivered",
+        "bounced",
+        "dropped",
+        "spam",
+        "unsubscribed",
+        "pending",
+        "other",
+    ]
+    .iter()
+    .map(|k| t[k].as_i64().unwrap())
+    .sum::<i64>();
     assert_eq!(outcomes, 6);
     assert_eq!(
         report["by_status"]
@@ -249,7 +257,7 @@ async fn finished_sends_get_their_own_report_automatically(backend: Backend) {
     let records = csv_records(&csv, ',');
     assert_eq!(
         records[0],
-        "Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks,Date_Local"
+        "Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks,Date_Local,Outcome"
             .split(',')
             .collect::<Vec<_>>()
     );

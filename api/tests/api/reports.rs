@@ -169,7 +169,7 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
     let row = db
         .conn
         .query_one_raw(db.stmt(
-            "SELECT subject, sender, sender_name, email, status, event_at, event_local, opens, clicks FROM report_rows WHERE report_id = $1 AND row_number = 3",
+            "SELECT subject, sender, sender_name, email, status, event_at, event_local, opens, clicks, outcome FROM report_rows WHERE report_id = $1 AND row_number = 3",
             [id.into()],
         ))
         .await
@@ -187,7 +187,12 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
         row.try_get_by_index::<String>(3).unwrap(),
         "cliente3@example.org"
     );
-    assert_eq!(row.try_get_by_index::<String>(4).unwrap(), "Delivered");
+    assert_eq!(row.try_get_by_index::<String>(4).unwrap(), "Sent");
+    assert_eq!(
+        row.try_get_by_index::<String>(9).unwrap(),
+        "delivered",
+        "what the status means is stored beside it"
+    );
     let at: chrono::DateTime<chrono::Utc> = row.try_get_by_index(5).unwrap();
     assert_eq!(at.to_rfc3339(), "2025-10-26T20:01:14+00:00", "Date is UTC");
     assert_eq!(
@@ -209,6 +214,27 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
         .try_get_by_index::<i64>(0)
         .unwrap();
     assert_eq!(count, sample_rows);
+    // The stored outcomes count as the sample's statuses say.
+    let outcomes: Vec<(String, i64)> = db
+        .conn
+        .query_all_raw(db.stmt(
+            "SELECT outcome, COUNT(*) FROM report_rows WHERE report_id = $1 GROUP BY outcome ORDER BY outcome",
+            [id.into()],
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("bounced".into(), 4),
+            ("delivered".into(), 30),
+            ("dropped".into(), 3),
+            ("pending".into(), 3)
+        ]
+    );
 
     // Never twice into the same database...
     let again = expect_problem(
@@ -240,6 +266,17 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
             .await
             .unwrap();
     assert_eq!(in_analytics, sample_rows);
+    let delivered_in_analytics: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM report_rows WHERE report_id = $1 AND outcome = 'delivered'",
+    )
+    .bind(id)
+    .fetch_one(&mut analytics)
+    .await
+    .unwrap();
+    assert_eq!(
+        delivered_in_analytics, 30,
+        "the analytics table counts as the default one"
+    );
     expect_problem(
         load(&app, id, "analytics", &manager).await,
         StatusCode::CONFLICT,

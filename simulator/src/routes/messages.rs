@@ -88,11 +88,30 @@ pub(super) fn validate_send(body: &Value) -> Result<Vec<String>, Response> {
     Ok(recipients)
 }
 
-/// 402 once the quota is used up; otherwise counts this send.
+/// 401/403 when told to refuse sends; 402 once the quota is used up; otherwise counts this
+/// send.
 #[allow(clippy::result_large_err)]
 pub(super) fn charge_quota(sim: &mut Sim) -> Result<(), Response> {
+    if let Some(status) = sim
+        .faults
+        .send_auth_status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+    {
+        return Err(problem_with(
+            status,
+            "The API key is not valid for this account.",
+            json!({
+                "errorCode": 2,
+                "title": "Authentication error",
+                "type": format!("/docs/errors/{}.2-authentication-error", status.as_u16()),
+            }),
+        ));
+    }
     if let Some(limit) = sim.faults.quota_after {
         if sim.accepted_sends >= limit {
+            if sim.faults.quota_body == crate::faults::QuotaBody::Bare {
+                return Err(problem(StatusCode::PAYMENT_REQUIRED, "Payment Required."));
+            }
             let reset = (Utc::now() + Duration::days(3))
                 .format("%Y-%m-%dT00:00:00Z")
                 .to_string();

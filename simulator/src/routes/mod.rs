@@ -31,7 +31,7 @@ pub fn router(state: Shared) -> Router {
         )
         .route(
             "/accounts/{account}/templates/{id}/body",
-            get(templates::template_body),
+            get(templates::template_body).put(templates::put_template_body),
         )
         .route(
             "/accounts/{account}/templates/{id}/message",
@@ -107,7 +107,7 @@ async fn check_auth(State(state): State<Shared>, request: Request, next: Next) -
         return problem_with(
             StatusCode::UNAUTHORIZED,
             "Invalid or missing API key.",
-            json!({ "errorCode": 1 }),
+            json!({ "errorCode": 2, "title": "Authentication error", "type": "/docs/errors/401.2-authentication-error" }),
         );
     }
     let path = request.uri().path().to_string();

@@ -52,13 +52,15 @@ pub(super) async fn create_report(
             "start_date and end_date must be ISO 8601 date-times with an offset.",
         );
     };
+    // Doppler's own web app sends no type (docs/doppler.md); the legacy app's `resource`
+    // is taken when it comes, and every type answers the same summary.
     let resource = text_field(&body, "resource")
-        .unwrap_or_default()
+        .unwrap_or("deliveries")
         .to_string();
     if !RESOURCES.contains(&resource.as_str()) {
         return problem(StatusCode::BAD_REQUEST, "Unknown resource.");
     }
-    if text_field(&body, "accountId") != Some(sim.account_id.to_string().as_str()) {
+    if text_field(&body, "accountId").is_some_and(|given| given != sim.account_id.to_string()) {
         return problem(
             StatusCode::FORBIDDEN,
             "The account is not accessible with this API key.",
@@ -112,6 +114,11 @@ pub(super) async fn poll_or_download(
             StatusCode::ACCEPTED,
             Json(json!({ "reportRequestId": report.id, "processed": false })),
         )
+            .into_response();
+    }
+    if sim.faults.report_empty {
+        // Processed, and nothing to download: "No result" in Doppler's web app.
+        return Json(json!({ "reportRequestId": report.id, "processed": true, "file_path": null }))
             .into_response();
     }
     let wants_csv = query.get("format").is_some_and(|f| f == "csv");

@@ -12,8 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use governor::DefaultDirectRateLimiter;
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Semaphore;
@@ -23,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{history, Status};
 use crate::attachments;
-use crate::entities::{bulk_send, bulk_send_attachment};
+use crate::entities::bulk_send_attachment;
 use crate::error::{AppError, AppResult};
 use crate::jobs::Ending;
 use crate::jobs::JobContext;
@@ -33,7 +31,6 @@ use crate::relay::QuotaInfo;
 use crate::services::Services;
 use relay_types::BulkEventKind;
 use results::{record, watch};
-use sending::limiter;
 use serde_json::json;
 
 /// How many times a rate-limited (429) row is tried before it is put back for later.
@@ -53,6 +50,8 @@ const RECORD_BATCH: usize = 200;
 enum Halt {
     Quota(QuotaInfo),
     Unreachable(String),
+    /// Doppler refused our credentials (the HTTP status).
+    Credentials(u16),
 }
 
 struct Dispatch {
@@ -69,8 +68,6 @@ struct Dispatch {
     halt: Mutex<Option<Halt>>,
     /// After a 429, nobody starts a new request before this.
     backoff_until: Mutex<Option<Instant>>,
-    per_second: Option<DefaultDirectRateLimiter>,
-    per_hour: Option<DefaultDirectRateLimiter>,
     unrecorded: AtomicBool,
     /// Where finished rows go to be written; closed once every send is over.
     results: Mutex<Option<UnboundedSender<(i64, Finish)>>>,
@@ -164,10 +161,6 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         .await?;
     }
 
-    let (per_second, per_hour) = limiter(
-        services.config.sending.rate_per_second,
-        services.config.sending.rate_per_hour,
-    );
     let (results, pending_results) = unbounded_channel();
     let recorder = tokio::spawn(record(services.db.clone(), ctx.job.id, pending_results));
     let dispatch = Arc::new(Dispatch {
@@ -188,8 +181,6 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         stop: ctx.stop.child_token(),
         halt: Mutex::new(None),
         backoff_until: Mutex::new(None),
-        per_second,
-        per_hour,
         unrecorded: AtomicBool::new(false),
         results: Mutex::new(Some(results)),
     });
@@ -279,40 +270,50 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         .clone();
     match halt {
         Some(Halt::Quota(quota)) => {
-            let message = quota.message_es(ctx.services.config.time_zone);
-            // The reset time first: whoever sees "paused for quota" also sees until when.
-            bulk_send::Entity::update_many()
-                .col_expr(bulk_send::Column::ResumeAt, Expr::value(quota.reset_at))
-                .filter(bulk_send::Column::Id.eq(dispatch.bulk_id))
-                .exec(&db.conn)
-                .await?;
-            let paused = super::set_status(
+            let tz = ctx.services.config.time_zone;
+            // Without a reset time in Doppler's answer, DOPPLER_QUOTA_RETRY_MIN from now.
+            let resume_at = quota.reset_at.unwrap_or_else(|| {
+                Utc::now()
+                    + chrono::Duration::from_std(ctx.services.config.relay.quota_retry)
+                        .unwrap_or(chrono::Duration::hours(1))
+            });
+            let mut message = quota.message_es(tz);
+            if quota.reset_at.is_none() {
+                message.push_str(&format!(
+                    " Se puede reanudar desde las {} (DOPPLER_QUOTA_RETRY_MIN).",
+                    resume_at.with_timezone(&tz).format("%H:%M")
+                ));
+            }
+            // The quota is the account's: every send on it stops until the reset.
+            let paused = super::pause_for_quota(
+                &ctx.services,
+                dispatch.bulk_id,
+                &quota,
+                resume_at,
+                &message,
+            )
+            .await?;
+            return Ok(Ending::Done(format!(
+                "Pausado: {message} ({paused} envío(s) de la cuenta en pausa)."
+            )));
+        }
+        Some(Halt::Credentials(status)) => {
+            let message = crate::relay::credentials_es(status);
+            super::set_status(
                 &db.conn,
                 dispatch.bulk_id,
                 &[Status::Sending],
                 Status::Paused,
-                "quota_exceeded",
+                crate::relay::CREDENTIALS_CODE,
                 &message,
             )
             .await?;
-            if !paused {
-                // An operator stopped it meanwhile: no reset time belongs to their status.
-                bulk_send::Entity::update_many()
-                    .col_expr(
-                        bulk_send::Column::ResumeAt,
-                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
-                    )
-                    .filter(bulk_send::Column::Id.eq(dispatch.bulk_id))
-                    .filter(bulk_send::Column::Status.ne(Status::Paused))
-                    .exec(&db.conn)
-                    .await?;
-            }
             history::record(
                 &db.conn,
                 None,
                 dispatch.bulk_id,
-                BulkEventKind::QuotaPaused,
-                json!({ "reset_at": quota.reset_at, "sent": counts.sent, "pending": counts.pending }),
+                BulkEventKind::CredentialsPaused,
+                json!({ "upstream_status": status, "sent": counts.sent, "pending": counts.pending }),
             )
             .await?;
             return Ok(Ending::Done(format!("Pausado: {message}")));

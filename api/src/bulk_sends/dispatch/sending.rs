@@ -1,10 +1,8 @@
 //! Sending one claimed recipient: waiting for a turn under the rate limits, the request,
 //! and what its answer means for the row and for the whole send.
 
-use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
@@ -12,24 +10,6 @@ use super::{Dispatch, Halt, RATE_LIMITED_TRIES, UNREACHABLE_TRIES};
 use crate::recipients::ledger::{Claimed, Finish};
 use crate::relay::payload::TemplateMessage;
 use crate::relay::SendOutcome;
-
-/// Smooth limits: bursts of at most a tenth of a second's sends (a minute's for the
-/// hourly limit), so "20 per second" never means 20 at once and 20 more.
-pub(super) fn limiter(
-    per_second: u32,
-    per_hour: u32,
-) -> (
-    Option<DefaultDirectRateLimiter>,
-    Option<DefaultDirectRateLimiter>,
-) {
-    let burst = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-    (
-        NonZeroU32::new(per_second)
-            .map(|n| RateLimiter::direct(Quota::per_second(n).allow_burst(burst(n.get() / 10)))),
-        NonZeroU32::new(per_hour)
-            .map(|n| RateLimiter::direct(Quota::per_hour(n).allow_burst(burst(n.get() / 60)))),
-    )
-}
 
 /// The name Doppler shows for a recipient: a name-like variable when the file has one.
 fn recipient_name(variables: &Map<String, Value>) -> String {
@@ -63,11 +43,16 @@ impl Dispatch {
                 _ => break,
             }
         }
-        for limiter in [&self.per_second, &self.per_hour].into_iter().flatten() {
-            tokio::select! {
-                _ = limiter.until_ready() => {}
-                _ = self.stop.cancelled() => return false,
+        // The account's limits, shared with every other send and message (`send_budget`).
+        tokio::select! {
+            ready = self.services.budget.until_ready() => {
+                if let Err(err) = ready {
+                    tracing::warn!(error = %err, "the send budget could not be read; waiting");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    return !self.stop.is_cancelled() && Box::pin(self.wait_turn()).await;
+                }
             }
+            _ = self.stop.cancelled() => return false,
         }
         !self.stop.is_cancelled()
     }
@@ -101,6 +86,13 @@ impl Dispatch {
                 SendOutcome::Rejected { code, message } => break Finish::Failed { code, message },
                 SendOutcome::Ambiguous { code, message } => {
                     break Finish::Ambiguous { code, message }
+                }
+                SendOutcome::CredentialsRefused { status } => {
+                    self.halt(Halt::Credentials(status));
+                    break Finish::Released {
+                        code: crate::relay::CREDENTIALS_CODE.into(),
+                        message: crate::relay::credentials_es(status),
+                    };
                 }
                 SendOutcome::QuotaExceeded(quota) => {
                     let message = quota.message_es(tz);
@@ -164,25 +156,7 @@ impl Dispatch {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-
-    #[tokio::test]
-    async fn the_per_second_limit_holds_from_the_first_second() {
-        let (per_second, _) = limiter(50, 0);
-        let per_second = per_second.unwrap();
-        let started = Instant::now();
-        for _ in 0..60 {
-            per_second.until_ready().await;
-        }
-        // 60 sends at 50/s with a burst of 5 take at least (60 - 5) / 50 s.
-        assert!(
-            started.elapsed() >= Duration::from_millis(1050),
-            "{:?}",
-            started.elapsed()
-        );
-    }
 
     #[test]
     fn the_recipient_name_comes_from_a_name_column() {

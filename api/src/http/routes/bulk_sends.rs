@@ -398,7 +398,8 @@ async fn get_campaign_report(
 }
 
 /// This send's rows of its report as CSV (`Subject,Sender,SenderName,Email,Status,Date,
-/// Opens,Clicks,Date_Local`, `Date` in UTC).
+/// Opens,Clicks,Date_Local,Outcome`, `Date` in UTC, `Outcome` what the status means:
+/// delivered, bounced, dropped, pending, spam, unsubscribed or other).
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/report.csv", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Conflict))]
@@ -429,12 +430,14 @@ async fn export_campaign_report_csv(
             "Opens",
             "Clicks",
             "Date_Local",
+            "Outcome",
         ])
         .await?;
         let mut rows = SendRows::new(&state, &bulk, report.id).await?;
         while let Some(page) = rows.next_page(&state.db).await? {
             for (row, _) in page {
                 let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+                let status = row.status.clone().unwrap_or_default();
                 out.row([
                     row.subject.unwrap_or_default(),
                     row.sender.unwrap_or_default(),
@@ -447,6 +450,9 @@ async fn export_campaign_report_csv(
                     number(row.opens),
                     number(row.clicks),
                     row.event_local.unwrap_or_default(),
+                    relay_types::DeliveryOutcome::of(&status)
+                        .as_str()
+                        .to_string(),
                 ])
                 .await?;
             }

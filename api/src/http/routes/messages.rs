@@ -39,8 +39,7 @@ async fn send_message(
     ApiJson(mut body): ApiJson<SendMessage>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
     body.client_request_id = idempotency_key(&headers, body.client_request_id.take())?;
-    let (message, created) =
-        messages::send(&state.db, &state.relay, &state.config, &user, body).await?;
+    let (message, created) = messages::send(&state, &user, body).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -88,14 +87,6 @@ async fn resolve_message(
     ApiJson(body): ApiJson<ResolveMessage>,
 ) -> AppResult<Json<Message>> {
     Ok(Json(
-        messages::resolve(
-            &state.db,
-            &state.relay,
-            &state.config,
-            &user,
-            id,
-            body.action,
-        )
-        .await?,
+        messages::resolve(&state, &user, id, body.action).await?,
     ))
 }

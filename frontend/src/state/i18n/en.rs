@@ -389,6 +389,7 @@ pub const EN: Texts = Texts {
         E::Paused => "Paused",
         E::QuotaPaused => "Quota pause",
         E::RelayPaused => "Paused: Doppler not answering",
+        E::CredentialsPaused => "Paused: Doppler refused the credentials",
         E::Resumed => "Resumed",
         E::Cancelled => "Cancelled",
         E::Finished => "Finished",

@@ -389,6 +389,7 @@ pub const ES: Texts = Texts {
         E::Paused => "Pausado",
         E::QuotaPaused => "Pausa por cuota",
         E::RelayPaused => "Pausa: Doppler no responde",
+        E::CredentialsPaused => "Pausa: Doppler rechazó las credenciales",
         E::Resumed => "Reanudado",
         E::Cancelled => "Cancelado",
         E::Finished => "Terminado",
