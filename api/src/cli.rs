@@ -92,6 +92,37 @@ pub async fn create_superuser(config: Config, args: SuperuserArgs) -> anyhow::Re
     Ok(())
 }
 
+/// `relay-console doctor`: every check of `system_checks`, one line each (Spanish, with the
+/// fix under a failed one); an error (exit status 1) when any failed. Reads only: no
+/// migration runs, nothing is sent.
+pub async fn doctor(config: Config) -> anyhow::Result<()> {
+    let db = match server::connect(&config).await {
+        Ok(db) => db,
+        Err(err) => {
+            println!("falla  database             {err:#}");
+            println!(
+                "       → Revise DATABASE_URL (o DB_*, USE_SQLITE) y que la base esté en marcha."
+            );
+            anyhow::bail!("1 comprobación falló / 1 check failed");
+        }
+    };
+    let services = crate::services::Services::new(config, db)?;
+    let checks = crate::system_checks::run(&services).await;
+    for check in &checks {
+        let word = if check.ok { "ok" } else { "falla" };
+        println!("{word:<6} {:<20} {}", check.name.as_str(), check.detail.0);
+        if let Some((fix, _)) = &check.fix {
+            println!("       → {fix}");
+        }
+    }
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if failed > 0 {
+        anyhow::bail!("{failed} comprobación(es) fallaron / {failed} check(s) failed");
+    }
+    println!("Todo listo para enviar. / Ready to send.");
+    Ok(())
+}
+
 pub async fn setup_groups(config: Config) -> anyhow::Result<()> {
     let db = server::connect(&config).await?;
     server::migrate(&db).await?;

@@ -33,5 +33,6 @@ pub mod senders;
 pub mod server;
 pub mod services;
 pub mod storage;
+pub mod system_checks;
 pub mod templates;
 pub mod workers;

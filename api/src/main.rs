@@ -57,6 +57,10 @@ enum Command {
     },
     /// Create or reset the groups "Operadores UI" and "Report Managers".
     SetupGroups,
+    /// Check, read-only, that this deployment can send: Doppler's credentials, account,
+    /// templates and limits, the default sender, the databases, DATA_DIR, ALLOWED_HOSTS,
+    /// TIME_ZONE. Exits non-zero when a check fails, naming the setting to fix.
+    Doctor,
     /// Start the scheduled bulk sends that are due (for a systemd timer).
     ProcessBulkScheduled,
     /// Advance every pending Doppler report now and wait for them (for a systemd timer).
@@ -145,6 +149,7 @@ async fn main() -> ExitCode {
             .await
         }
         Command::SetupGroups => cli::setup_groups(config).await,
+        Command::Doctor => cli::doctor(config).await,
         Command::ProcessBulkScheduled => cli::process_bulk_scheduled(config).await,
         Command::ProcessReportsPending => cli::process_reports_pending(config).await,
         Command::ProcessPostSendReports { bulk_id, force } => {

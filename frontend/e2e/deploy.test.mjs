@@ -263,6 +263,14 @@ after(async () => {
   if (T && !process.env.KEEP_DEPLOY_DIR) rmSync(T, { recursive: true, force: true });
 });
 
+test("DEPLOY.md step 15: relay-console doctor, as the service user, passes before the first send", () => {
+  const doctor = spawnSync(...asRelay(join(opt, "current/bin/relay-console"), "doctor"),
+    { cwd: opt, env: { PATH: serviceEnv.PATH }, encoding: "utf8" });
+  const printed = `${doctor.stdout}${doctor.stderr}`;
+  check(doctor.status === 0 && printed.includes("Todo listo para enviar"), `every check passes (${printed.trim()})`);
+  check(!/falla/.test(doctor.stdout), "no check fails");
+});
+
 test("the service runs sandboxed as the unit says: relay's files, a socket only nginx's group reaches", () => {
   const sock = statSync(socket);
   const owner = run("stat", ["-c", "%U:%G %a", socket]).trim();

@@ -37,6 +37,8 @@ test("a report manager requests, processes and loads a report into both database
   await page.click("nav a:has-text('Reportes')");
   await page.waitForSelector("h1:has-text('Reportes')");
   await page.click("button:has-text('Solicitar reporte')");
+  check((await page.textContent("[data-testid=report-contents]")).includes("mismo resumen"),
+    "the form says every type is the same summary of every message, not 'bounces only'");
   await page.fill("input[name=start_date]", today);
   await page.fill("input[name=end_date]", today);
   await page.click("[data-testid=request-report] button[type=submit]");

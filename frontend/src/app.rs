@@ -10,8 +10,8 @@ use relay_types::PermissionCode;
 
 use crate::api;
 use crate::components::guard::{
-    attachments_visible, audit_visible, landing, reports_visible, templates_visible, RequireAny,
-    RequirePermission,
+    attachments_visible, audit_visible, landing, reports_visible, system_visible,
+    templates_visible, RequireAny, RequirePermission,
 };
 use crate::components::shell::Shell;
 use crate::pages::account::{ChangePasswordPage, MySenderPage, Tokens};
@@ -23,6 +23,7 @@ use crate::pages::messages::{MessageDetail, MessageList, NewMessage};
 use crate::pages::reports::ReportList;
 use crate::pages::senders::Senders;
 use crate::pages::session::Login;
+use crate::pages::system::SystemPage;
 use crate::pages::templates::{TemplateEditor, TemplateListPage};
 use crate::pages::users::UsersAndGroups;
 use crate::state::i18n::{self, Language};
@@ -126,6 +127,9 @@ pub fn App() -> impl IntoView {
                             <RequirePermission permission=PermissionCode::SendersManage>
                                 <Senders/>
                             </RequirePermission>
+                        }/>
+                        <Route path=path!("sistema") view=|| view! {
+                            <RequireAny allowed=system_visible><SystemPage/></RequireAny>
                         }/>
                         <Route path=path!("tokens") view=Tokens/>
                         <Route path=path!("mi-remitente") view=MySenderPage/>

@@ -93,6 +93,8 @@ pub struct Faults {
     /// Sends are refused with this status (401 or 403) in Doppler's error shape, as with a
     /// key that may read templates but not send, or a wrong account.
     pub send_auth_status: Option<u16>,
+    /// Take the key only under this scheme (`Bearer` or `token`); both otherwise.
+    pub auth_scheme_only: Option<String>,
 }
 
 /// What a response marked with this extension becomes: a connection closed unanswered.

@@ -60,3 +60,25 @@ pub struct Readiness {
     /// Migrations known to the binary but not applied to the database.
     pub pending_migrations: Vec<String>,
 }
+
+/// One check of the deployment: what it found, and what to do when it failed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemCheck {
+    pub name: crate::SystemCheckName,
+    pub ok: bool,
+    /// What was found, in the caller's language (never a secret).
+    pub detail: String,
+    /// What to change, naming the setting, when the check failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub fix: Option<String>,
+}
+
+/// Every check of the deployment ("Probar conexión"); `ok` when none failed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemChecks {
+    pub ok: bool,
+    pub checks: Vec<SystemCheck>,
+}

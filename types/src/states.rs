@@ -150,6 +150,23 @@ impl DeliveryOutcome {
     }
 }
 
+string_enum! {
+    /// One thing `relay-console doctor` and `GET /api/v1/system/checks` look at.
+    SystemCheckName ("system check") {
+        DopplerCredentials = "doppler_credentials",
+        DopplerAccount = "doppler_account",
+        Templates = "templates",
+        SendingLimits = "sending_limits",
+        DefaultSender = "default_sender",
+        Database = "database",
+        AnalyticsDatabase = "analytics_database",
+        DataDir = "data_dir",
+        AllowedHosts = "allowed_hosts",
+        TimeZone = "time_zone",
+        ReportFileHosts = "report_file_hosts",
+    }
+}
+
 /// What an operator can do to a bulk send. Which statuses allow which action is one
 /// exhaustive match ([`BulkSendStatus::allows`]): the API's compare-and-set and the SPA's
 /// buttons both read it.

@@ -59,6 +59,14 @@ pub enum AuthScheme {
 }
 
 impl AuthScheme {
+    /// The scheme this one is not (Doppler takes both: docs/doppler.md).
+    pub fn other(self) -> AuthScheme {
+        match self {
+            AuthScheme::Bearer => AuthScheme::Token,
+            AuthScheme::Token => AuthScheme::Bearer,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthScheme::Bearer => "Bearer",

@@ -108,6 +108,18 @@ impl Db {
         Ok(())
     }
 
+    /// The analytics migrations this database lacks.
+    pub async fn pending_analytics_migrations(&self) -> anyhow::Result<Vec<String>> {
+        use migration::MigratorTrait;
+        Ok(
+            migration::AnalyticsMigrator::get_pending_migrations(&self.conn)
+                .await?
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect(),
+        )
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }

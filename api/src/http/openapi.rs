@@ -37,6 +37,7 @@ use super::{contract, AppState};
         (name = "messages", description = "Single messages"),
         (name = "audit", description = "Audit log"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "system", description = "Whether the deployment is ready to send"),
     )
 )]
 struct ApiDoc;
@@ -81,6 +82,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(attachments::router())
         .merge(messages::router())
         .merge(audit::router())
+        .merge(system::router())
 }
 
 /// The OpenAPI document, as the code declares it.

@@ -16,7 +16,7 @@ use super::error::{QuotaInfo, RelayError};
 use super::outcome::{self, SendOutcome};
 use super::payload::{PlainMessage, TemplateFields, TemplateMessage};
 use super::templates::{self, RemoteTemplate};
-use crate::config::Config;
+use crate::config::{AuthScheme, Config};
 
 /// Template list pages read at most (200 templates each).
 const MAX_TEMPLATE_PAGES: usize = 100;
@@ -35,6 +35,9 @@ pub(super) struct Inner {
     pub(super) account_id: i64,
     /// `{scheme} {key}`, marked sensitive; `None` without an API key.
     pub(super) authorization: Option<HeaderValue>,
+    /// The same key under the other scheme, for `relay-console doctor` to tell a wrong
+    /// `DOPPLER_RELAY_AUTH_SCHEME` from a wrong key; never used to send.
+    pub(super) other_scheme: Option<(AuthScheme, HeaderValue)>,
     pub(super) timeout: Duration,
     pub(super) reports_timeout: Duration,
     pub(super) time_zone: Tz,
@@ -76,23 +79,23 @@ pub(super) fn transport_error(err: reqwest::Error) -> RelayError {
 
 impl RelayClient {
     pub fn new(config: &Config) -> anyhow::Result<RelayClient> {
-        let authorization = match &config.relay.api_key {
-            Some(key) => {
-                let mut value = HeaderValue::from_str(&format!(
-                    "{} {}",
-                    config.relay.auth_scheme.as_str(),
-                    key.expose_secret()
-                ))
-                .map_err(|_| {
-                    anyhow::anyhow!(
-                        "DOPPLER_RELAY_API_KEY: contains characters not allowed in a header"
-                    )
-                })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            None => None,
+        let header = |scheme: AuthScheme| -> anyhow::Result<Option<HeaderValue>> {
+            let Some(key) = &config.relay.api_key else {
+                return Ok(None);
+            };
+            let mut value =
+                HeaderValue::from_str(&format!("{} {}", scheme.as_str(), key.expose_secret()))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "DOPPLER_RELAY_API_KEY: contains characters not allowed in a header"
+                        )
+                    })?;
+            value.set_sensitive(true);
+            Ok(Some(value))
         };
+        let authorization = header(config.relay.auth_scheme)?;
+        let other = config.relay.auth_scheme.other();
+        let other_scheme = header(other)?.map(|value| (other, value));
         let http = reqwest::Client::builder()
             .user_agent(concat!("relay-console/", env!("CARGO_PKG_VERSION")))
             // A redirect could carry the request (and its key) to another host: none followed.
@@ -106,6 +109,7 @@ impl RelayClient {
                 base: config.relay.base_url.clone(),
                 account_id: config.relay.account_id,
                 authorization,
+                other_scheme,
                 timeout: config.relay.timeout,
                 reports_timeout: config.reports.timeout,
                 time_zone: config.time_zone,

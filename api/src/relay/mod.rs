@@ -4,6 +4,7 @@
 //! `Authorization` header (marked sensitive); no error, log line or stored value holds it.
 
 mod client;
+pub mod diagnostics;
 mod error;
 mod file_link;
 mod outcome;

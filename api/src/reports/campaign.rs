@@ -56,6 +56,9 @@ struct Matcher {
     reached: HashMap<String, Reached>,
     sender: String,
     subject: Option<String>,
+    /// The template's own subject: a row may carry it when Doppler did not take the
+    /// override (docs/doppler.md, an assumption).
+    template_subject: Option<String>,
     /// Rows already counted per address (at most one per message sent to it).
     counted: HashMap<String, usize>,
 }
@@ -116,6 +119,7 @@ impl Matcher {
             reached,
             sender: bulk.from_email.to_lowercase(),
             subject: comparable_subject(&bulk.subject, &bulk.template_subject),
+            template_subject: comparable_subject("", &bulk.template_subject),
             counted: HashMap::new(),
         })
     }
@@ -139,10 +143,10 @@ impl Matcher {
             .sender
             .as_deref()
             .is_some_and(|s| s.trim().to_lowercase() == self.sender);
-        let same_subject = self
-            .subject
-            .as_deref()
-            .is_none_or(|s| row.subject.as_deref() == Some(s));
+        let same_subject = self.subject.as_deref().is_none_or(|s| {
+            row.subject.as_deref() == Some(s)
+                || row.subject.as_deref() == self.template_subject.as_deref()
+        });
         if !same_sender || !same_subject {
             return None;
         }

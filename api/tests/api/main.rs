@@ -15,6 +15,7 @@ mod auth;
 mod cli;
 mod csv_files;
 mod csv_import;
+mod doctor;
 mod doppler_contract;
 mod hardening;
 mod message_recovery;

@@ -40,6 +40,13 @@ pub fn reports_visible(session: &Session) -> bool {
                 .with(|me| me.as_ref().is_some_and(|me| me.ui.reports_admin_visible)))
 }
 
+/// "Sistema": superusers only (the API's rule).
+pub fn system_visible(session: &Session) -> bool {
+    session
+        .me
+        .with(|me| me.as_ref().is_some_and(|me| me.user.is_superuser))
+}
+
 /// "Auditoría": jobs or the action log.
 pub fn audit_visible(session: &Session) -> bool {
     session.can(PermissionCode::JobsView) || session.can(PermissionCode::AuditView)

@@ -11,7 +11,7 @@ use relay_types::PermissionCode;
 
 use crate::api;
 use crate::components::guard::{
-    attachments_visible, audit_visible, reports_visible, templates_visible,
+    attachments_visible, audit_visible, reports_visible, system_visible, templates_visible,
 };
 use crate::pages::account::ChangePasswordPage;
 use crate::state::i18n::{t, Lang, Language};
@@ -116,6 +116,9 @@ fn SideNav() -> impl IntoView {
         }
         if session.can(PermissionCode::SendersManage) {
             links.push(("/remitentes", t.nav_senders));
+        }
+        if system_visible(&session) {
+            links.push(("/sistema", t.nav_system));
         }
         // Everyone's own: the From of their sends, and tokens for their scripts.
         links.push(("/mi-remitente", t.nav_my_sender));

@@ -9,5 +9,6 @@ pub mod messages;
 pub mod reports;
 pub mod senders;
 pub mod session;
+pub mod system;
 pub mod templates;
 pub mod users;

@@ -3,6 +3,7 @@
 mod control;
 mod messages;
 mod report_requests;
+mod status;
 mod templates;
 
 use axum::extract::{Request, State};
@@ -38,6 +39,7 @@ pub fn router(state: Shared) -> Router {
             post(messages::send_with_template),
         )
         .route("/accounts/{account}/messages", post(messages::send_message))
+        .route("/accounts/{account}/status/limits", get(status::limits))
         .route(
             "/reports/reportrequest",
             post(report_requests::create_report).get(report_requests::poll_or_download),
@@ -90,17 +92,22 @@ fn problem_with(status: StatusCode, detail: &str, extra: Value) -> Response {
 
 /// `Authorization: Bearer <key>` or `token <key>`, and the account in the path.
 async fn check_auth(State(state): State<Shared>, request: Request, next: Next) -> Response {
-    let (key, account) = {
+    let (key, account, only) = {
         let sim = lock(&state);
-        (sim.api_key.clone(), sim.account_id)
+        (
+            sim.api_key.clone(),
+            sim.account_id,
+            sim.faults.auth_scheme_only.clone(),
+        )
     };
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| {
-            scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token")
+        .filter(|(scheme, _)| match &only {
+            Some(only) => scheme.eq_ignore_ascii_case(only),
+            None => scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"),
         })
         .map(|(_, k)| k.trim().to_string());
     if presented.as_deref() != Some(key.as_str()) {

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod messages;
 pub mod reports;
 pub mod senders;
+pub mod system;
 pub mod templates;
 pub mod tokens;
 pub mod users;

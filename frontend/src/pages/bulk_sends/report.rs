@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use relay_types::{BulkReportState, CampaignReport, PermissionCode};
+use relay_types::{BulkReportState, CampaignReport, DeliveryOutcome, PermissionCode};
 
 use crate::api::bulk_sends;
 use crate::components::badge::Tone;
@@ -61,6 +61,16 @@ fn ReportView(report: CampaignReport) -> impl IntoView {
             label: t.bounced.into(),
             value: totals.bounced,
             tone: Tone::Red,
+        },
+        Bar {
+            label: t.dropped.into(),
+            value: totals.dropped,
+            tone: Tone::Red,
+        },
+        Bar {
+            label: t.pending_outcome.into(),
+            value: totals.pending,
+            tone: Tone::Blue,
         },
         Bar {
             label: t.spam.into(),
@@ -127,9 +137,19 @@ fn ReportView(report: CampaignReport) -> impl IntoView {
             {(!domains.is_empty()).then(|| view! { <BarChart title=t.domains_chart bars=domains/> })}
         </div>
         <h3>{t.doppler_statuses}</h3>
-        <Table headers=[t.status, t.rows]>
-            {report.by_status.into_iter().map(|(status, n)| view! {
-                <tr><td data-label=t.status>{status}</td><td data-label=t.rows class="num">{number(n)}</td></tr>
+        <Table headers=[t.status, t.outcome_meaning, t.rows]>
+            {report.by_status.into_iter().map(|(status, n)| {
+                let meaning = match DeliveryOutcome::of(&status) {
+                    DeliveryOutcome::Other => (t.other_outcome)(&status),
+                    known => (t.delivery_outcome_label)(known).to_string(),
+                };
+                view! {
+                    <tr>
+                        <td data-label=t.status>{status}</td>
+                        <td data-label=t.outcome_meaning>{meaning}</td>
+                        <td data-label=t.rows class="num">{number(n)}</td>
+                    </tr>
+                }
             }).collect_view()}
         </Table>
     }

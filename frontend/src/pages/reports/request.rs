@@ -69,6 +69,7 @@ pub fn RequestForm(open: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView
                     <input type="date" name="end_date" required bind:value=end/>
                 </label>
                 <p class="muted">{move || (t.days_in_zone)(&session.time_zone())}</p>
+                <p class="muted" data-testid="report-contents">{t.report_contents_note}</p>
                 {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                 <div class="actions">
                     <button type="button" class="secondary" on:click=move |_| open.set(false)>{t.back}</button>

@@ -6,7 +6,7 @@ use relay_types::{
     ValidationStatus,
 };
 
-use relay_types::{ReportState, ReportType};
+use relay_types::{DeliveryOutcome, ReportState, ReportType, SystemCheckName};
 
 pub struct Texts {
     pub message_check_history: &'static str,
@@ -186,6 +186,21 @@ pub struct Texts {
     pub rows_loaded: fn(&str) -> String,
     pub report_state_label: fn(ReportState) -> &'static str,
     pub report_type_label: fn(ReportType) -> &'static str,
+    pub report_contents_note: &'static str,
+    pub dropped: &'static str,
+    pub pending_outcome: &'static str,
+    pub other_outcome: fn(&str) -> String,
+    pub outcome_meaning: &'static str,
+    pub delivery_outcome_label: fn(DeliveryOutcome) -> &'static str,
+    pub nav_system: &'static str,
+    pub system_subtitle: &'static str,
+    pub test_connection: &'static str,
+    pub testing_connection: &'static str,
+    pub check_ok: &'static str,
+    pub check_failed: &'static str,
+    pub checks_all_ok: &'static str,
+    pub checks_some_failed: fn(usize) -> String,
+    pub check_name_label: fn(SystemCheckName) -> &'static str,
     /// Columns of the downloadable list of rows with problems.
     pub problems_csv_header: [&'static str; 5],
     pub row_n: fn(u64) -> String,
