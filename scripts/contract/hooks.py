@@ -6,6 +6,7 @@ whenever the API answers 401 (the run itself signs out, changes passwords, revok
 the login attempts the run makes with random credentials cannot throttle it.
 """
 
+import datetime
 import os
 
 import requests
@@ -33,17 +34,46 @@ class SignIn:
         case.headers["Authorization"] = f"Bearer {data}"
 
 
+# A password the policy takes: long enough and not guessable (what a person would type).
+STRONG = "caballo correcto grapa bateria {}"
+
+
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
-    """Creating an API token asks for the caller's password again: give it the real one
-    (as a client would), wherever the generated body has a valid password field. Random
-    passwords would count as failed sign-ins and throttle the test's own account."""
+    """Values a client would give where the document cannot say everything:
+
+    - Creating an API token asks for the caller's password again: give it the real one,
+      wherever the generated body has a valid password field. Random passwords would count
+      as failed sign-ins and throttle the test's own account.
+    - A new password must also not be guessable (zxcvbn, docs/security.md), which no
+      schema expresses: a schema-valid generated one is replaced by a passphrase.
+    - A report covers at most 366 days from the year 2000 to tomorrow: schema-valid dates
+      outside that become one recent day.
+    Invalid values (wrong type, too long, missing) are left as generated, so refusals are
+    still tested."""
     operation = case.operation
-    if operation.method.upper() != "POST" or operation.path != "/api/v1/tokens":
-        return
+    method, path = operation.method.upper(), operation.path
     body = case.body
-    if isinstance(body, dict) and isinstance(body.get("password"), str) and 1 <= len(body["password"]) <= 1024:
-        body["password"] = PASSWORD
+    if not isinstance(body, dict):
+        return
+    if method == "POST" and path == "/api/v1/tokens":
+        if isinstance(body.get("password"), str) and 1 <= len(body["password"]) <= 1024:
+            body["password"] = PASSWORD
+    if (method, path) in {("POST", "/api/v1/users"), ("PATCH", "/api/v1/users/{id}")}:
+        if isinstance(body.get("password"), str) and 12 <= len(body["password"]) <= 1024:
+            body["password"] = STRONG.format(len(body["password"]))
+    if (method, path) == ("POST", "/api/v1/auth/password"):
+        if isinstance(body.get("new_password"), str) and 12 <= len(body["new_password"]) <= 1024:
+            body["new_password"] = STRONG.format(len(body["new_password"]))
+    if (method, path) == ("POST", "/api/v1/reports"):
+        dates = [body.get("start_date"), body.get("end_date")]
+        if all(isinstance(d, str) and len(d) == 10 for d in dates):
+            try:
+                first, last = sorted(datetime.date.fromisoformat(d) for d in dates)
+            except ValueError:
+                return
+            if first.year < 2000 or (last - first).days >= 366 or last > datetime.date.today():
+                body["start_date"] = body["end_date"] = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
 
 
 @schemathesis.hook

@@ -14,8 +14,10 @@ use crate::error::AppError;
 pub struct ApiJson<T, const LIMIT: usize = { super::JSON_BODY_LIMIT }>(pub T);
 
 /// The bound of the small bodies of signing in and choosing a password: nothing larger
-/// is read as JSON, so a stranger cannot make the server parse megabytes.
-pub const SMALL_JSON_LIMIT: usize = 4 * 1024;
+/// is read as JSON, so a stranger cannot make the server parse megabytes. Room for the
+/// longest valid body even with every character escaped (`\uXXXX` pairs, 12 bytes each):
+/// two passwords of 1,024 characters.
+pub const SMALL_JSON_LIMIT: usize = 32 * 1024;
 
 impl<S, T, const LIMIT: usize> FromRequest<S> for ApiJson<T, LIMIT>
 where

@@ -276,8 +276,8 @@ async fn nul_characters_in_a_file_are_a_verdict_not_a_server_error(backend: Back
 
 async fn oversized_bodies_and_lists_are_refused_before_any_work(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    // A sign-in body is a few bytes: 5 KB of it is not read as JSON.
-    let padded = json!({ "username": "admin", "password": "x".repeat(5 * 1024) });
+    // A sign-in body is a few bytes: 40 KB of it is not read as JSON.
+    let padded = json!({ "username": "admin", "password": "x".repeat(40 * 1024) });
     for path in ["/api/v1/auth/login", "/api/v1/auth/refresh"] {
         let answer = app
             .request(Method::POST, path, None)

@@ -16,12 +16,13 @@ pub fn Pager(
     view! {
         <Show when=move || { pages() > 1 }>
             <nav class="pager" aria-label=t().pagination>
-                <button class="secondary" disabled=move || page.get() <= 1
+                // Braces around every comparison: a bare `>` would end the tag in `view!`.
+                <button class="secondary" disabled=move || { page.get() <= 1 }
                     on:click=move |_| on_page.run(page.get_untracked().saturating_sub(1).max(1))>
                     "‹ " {t().previous}
                 </button>
                 <span>{move || (t().page_of)(page.get(), pages())} " · " {move || number(total.get() as i64)}</span>
-                <button class="secondary" disabled=move || page.get() >= pages()
+                <button class="secondary" disabled=move || { page.get() >= pages() }
                     on:click=move |_| on_page.run(page.get_untracked() + 1)>
                     {t().next} " ›"
                 </button>

@@ -80,7 +80,7 @@ fn into_cookie(
 /// the account does not know (a browser with a valid session cookie of the account, or an
 /// address it signed in from recently, passes the last). With `session_cookie` (the browser
 /// app) the refresh token is set as an `HttpOnly` cookie instead of being returned. The body
-/// takes at most 4 KB. When `password_change_required` is true, only
+/// takes at most 32 KB. When `password_change_required` is true, only
 /// `POST /api/v1/auth/password`, `GET /api/v1/auth/me` and sign-out work until a new
 /// password is chosen.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
@@ -113,7 +113,7 @@ async fn login(
 /// spent one signs out that whole session, its access tokens included. Without a body, the
 /// session cookie's token is used and its successor set in the cookie; such a request must
 /// come from this site's own pages (`Origin` naming an allowed host, else 403), besides the
-/// cookie's `SameSite=Strict`. The body takes at most 4 KB.
+/// cookie's `SameSite=Strict`. The body takes at most 32 KB.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()),
     request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), BadRequest, Unauthorized, Forbidden, TooLarge, Invalid))]
