@@ -21,5 +21,6 @@ if [ -z "${CHROMIUM:-}" ]; then
 fi
 
 # The reports browser test creates its analytics database with psql; the deployment test runs
-# Debian's nginx, backs up with pg_dump and starts the service as its user with setpriv.
-"$(dirname "$0")/need-apt.sh" psql postgresql-client pg_dump postgresql-client nginx nginx-light setpriv util-linux
+# Debian's nginx (with its brotli_static module, as production), backs up with pg_dump and starts the service as its user with setpriv.
+"$(dirname "$0")/need-apt.sh" psql postgresql-client pg_dump postgresql-client nginx nginx-light setpriv util-linux \
+  /usr/lib/nginx/modules/ngx_http_brotli_static_module.so libnginx-mod-http-brotli-static

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Usage: scripts/need-apt.sh COMMAND PACKAGE [COMMAND PACKAGE ...]
-# Installs each Debian PACKAGE whose COMMAND is missing: with apt-get when running as root,
+# Installs each Debian PACKAGE whose COMMAND (or, when it starts with '/', file) is missing: with apt-get when running as root,
 # otherwise stops with a message naming the package to install.
 set -euo pipefail
 missing=()
 while [ $# -ge 2 ]; do
-  command -v "$1" >/dev/null 2>&1 || missing+=("$2")
+  case "$1" in
+    /*) [ -e "$1" ] || missing+=("$2") ;;
+    *) command -v "$1" >/dev/null 2>&1 || missing+=("$2") ;;
+  esac
   shift 2
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -52,7 +52,7 @@ for needed in frontend/dist/index.html infra/nginx/relay-console.conf infra/ngin
   infra/systemd/relay-console.service infra/backup.sh infra/DEPLOY.md infra/env.production .env.example; do
   [ -f "$check/$name/$needed" ] || { echo "the archive lacks $needed" >&2; exit 1; }
 done
-ls "$check/$name"/frontend/dist/assets/*.wasm.gz > /dev/null
+ls "$check/$name"/frontend/dist/assets/*/relay_frontend_bg.wasm.br "$check/$name"/frontend/dist/assets/*/relay_frontend_bg.wasm.gz > /dev/null
 
 printf '%s\n' "$archive ($(du -h "$archive" | cut -f1)): $stamped" \
   "checksum: $(cut -d' ' -f1 "$archive.sha256")"

@@ -19,6 +19,13 @@ if [ "$have" != "$wanted" ]; then
   cargo install wasm-bindgen-cli --version "$wanted"
 fi
 
+# wasm-split-cli cuts the WASM into pages loaded on demand (what cargo-leptos uses).
+split_version=0.2.4
+if ! cargo install --list | grep -q "^wasm_split_cli_support v$split_version:"; then
+  step "cargo install wasm_split_cli_support --version $split_version"
+  cargo install --locked wasm_split_cli_support --version "$split_version" --features build-binary
+fi
+
 if [ ! -x frontend/node_modules/.bin/wasm-opt ] || [ ! -x frontend/node_modules/.bin/terser ] \
    || [ ! -d frontend/node_modules/playwright-core ] \
    || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then

@@ -66,12 +66,13 @@ const responses = []; // every answer nginx gave in this file, for the security-
 
 // One request through nginx with curl: the name resolves to `ip`; certificate not checked
 // (self-signed). Answers { status, headers (lower-case name -> [values]), body }.
-function http(url, { ip = "127.0.0.1", method = "GET", headers = {}, json, form = [], gzip = false } = {}) {
+function http(url, { ip = "127.0.0.1", method = "GET", headers = {}, json, form = [], gzip = false, encoding } = {}) {
   const u = new URL(url);
   const args = ["-sk", "-o", "-", "-D", join(T, "headers.txt"), "-X", method,
     "--resolve", `${u.hostname}:${u.port}:${ip}`, "--max-time", "60"];
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
   if (gzip) args.push("-H", "Accept-Encoding: gzip");
+  if (encoding) args.push("-H", `Accept-Encoding: ${encoding}`);
   if (json !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", JSON.stringify(json));
   for (const [k, v] of form) args.push("-F", `${k}=${v}`);
   const out = spawnSync("curl", [...args, url], { maxBuffer: 64 << 20 });
@@ -311,16 +312,26 @@ test("through nginx: the SPA's cache headers, its fallback, health from loopback
   const index = https("/", { gzip: true });
   check(index.status === 200 && header(index, "cache-control") === "no-cache", "index.html: 200, Cache-Control: no-cache");
   const html = https("/").body.toString();
-  const wasm = html.match(/\/assets\/relay_frontend_bg\.[0-9a-f]{12}\.wasm/)[0];
-  const js = html.match(/\/assets\/relay_frontend\.[0-9a-f]{12}\.js/)[0];
-  for (const path of [wasm, js]) {
-    const asset = https(path, { gzip: true });
-    check(asset.status === 200 && header(asset, "cache-control") === "public, max-age=31536000, immutable",
-      `${path}: cached for a year, immutable`);
-    check(header(asset, "content-encoding") === "gzip", `${path}: the pre-compressed .gz is served (gzip_static)`);
+  // The split build: the loader, the glue and the main module under one content-hashed
+  // directory, the page chunks beside them.
+  const dir = html.match(/\/assets\/([0-9a-f]{12})\/relay_frontend\.js/)[1];
+  const wasm = `/assets/${dir}/relay_frontend_bg.wasm`;
+  const js = `/assets/${dir}/relay_frontend.js`;
+  const built = join(opt, "current/frontend/dist");
+  const chunk = readdirSync(join(built, "assets", dir)).find((f) => /^split_.*\.wasm$/.test(f));
+  for (const path of [wasm, js, `/assets/${dir}/${chunk}`]) {
+    const [br, gz] = [https(path, { encoding: "br, gzip" }), https(path, { gzip: true })];
+    for (const asset of [br, gz]) {
+      check(asset.status === 200 && header(asset, "cache-control") === "public, max-age=31536000, immutable",
+        `${path}: cached for a year, immutable`);
+    }
+    check(header(br, "content-encoding") === "br" && br.body.equals(readFileSync(join(built, `${path}.br`))),
+      `${path}: a browser taking brotli gets the build's .br twin (brotli_static)`);
+    check(header(gz, "content-encoding") === "gzip" && gz.body.equals(readFileSync(join(built, `${path}.gz`))),
+      `${path}: a client without brotli gets the .gz twin (gzip_static)`);
   }
   check(header(https(wasm), "content-type") === "application/wasm", "the WASM is served as application/wasm");
-  const missing = https("/assets/relay_frontend.000000000000.js");
+  const missing = https(`/assets/${dir}/missing.js`);
   check(missing.status === 404 && !header(missing, "cache-control").includes("immutable"), "a missing asset is a 404, not cached");
   const route = https("/envios/12?estado=sending");
   check(route.status === 200 && route.body.toString() === html && header(route, "cache-control") === "no-cache",

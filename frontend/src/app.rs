@@ -5,31 +5,21 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 use relay_types::PermissionCode;
 
 use crate::api;
-use crate::components::guard::{
-    attachments_visible, audit_visible, landing, reports_visible, system_visible,
-    templates_visible, RequireAny, RequirePermission,
-};
+use crate::components::guard::{landing, RequirePermission};
 use crate::components::shell::Shell;
-use crate::pages::account::{ChangePasswordPage, MySenderPage, Tokens};
-use crate::pages::attachments::Attachments;
-use crate::pages::audit::Audit;
-use crate::pages::bulk_sends::{BulkSendDetail, BulkSendList, NewBulkSend, NewSendDraft};
+use crate::pages::account::ChangePasswordPage;
+use crate::pages::bulk_sends::{BulkSendList, NewSendDraft};
 use crate::pages::errors::NotFound;
-use crate::pages::messages::{MessageDetail, MessageList, NewMessage};
-use crate::pages::reports::ReportList;
-use crate::pages::senders::Senders;
+use crate::pages::lazy;
 use crate::pages::session::Login;
-use crate::pages::system::SystemPage;
-use crate::pages::templates::{TemplateEditor, TemplateListPage};
-use crate::pages::users::UsersAndGroups;
 use crate::state::i18n::{self, Language};
 use crate::state::session::{use_session, Session};
 use crate::state::toasts::Toasts;
-use crate::state::Online;
+use crate::state::{Online, Routing};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -42,6 +32,9 @@ pub fn App() -> impl IntoView {
     provide_context(NewSendDraft::new());
     let online = RwSignal::new(true);
     provide_context(Online(online));
+    // While a page's chunk is on its way, the shell says so.
+    let (routing, set_routing) = signal(false);
+    provide_context(Routing(routing));
 
     api::on_network(move |reachable| online.set(reachable));
     api::on_expired(move || {
@@ -63,7 +56,7 @@ pub fn App() -> impl IntoView {
     move || {
         language.0.track();
         view! {
-            <Router>
+            <Router set_is_routing=set_routing>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/login") view=Login/>
                     <ParentRoute path=path!("") view=Shell>
@@ -73,66 +66,23 @@ pub fn App() -> impl IntoView {
                                 <BulkSendList/>
                             </RequirePermission>
                         }/>
-                        <Route path=path!("envios/nuevo") view=|| view! {
-                            <RequirePermission permission=PermissionCode::BulkSendsOperate>
-                                <NewBulkSend/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("envios/:id") view=|| view! {
-                            <RequirePermission permission=PermissionCode::BulkSendsView>
-                                <BulkSendDetail/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("reportes") view=|| view! {
-                            <RequireAny allowed=reports_visible><ReportList/></RequireAny>
-                        }/>
-                        <Route path=path!("auditoria") view=|| view! {
-                            <RequireAny allowed=audit_visible><Audit/></RequireAny>
-                        }/>
-                        <Route path=path!("plantillas") view=|| view! {
-                            <RequireAny allowed=templates_visible><TemplateListPage/></RequireAny>
-                        }/>
-                        <Route path=path!("plantillas/nueva") view=|| view! {
-                            <RequirePermission permission=PermissionCode::TemplatesManage>
-                                <TemplateEditor/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("plantillas/:id") view=|| view! {
-                            <RequireAny allowed=templates_visible><TemplateEditor/></RequireAny>
-                        }/>
-                        <Route path=path!("usuarios") view=|| view! {
-                            <RequirePermission permission=PermissionCode::UsersManage>
-                                <UsersAndGroups/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("mensajes") view=|| view! {
-                            <RequirePermission permission=PermissionCode::MessagesSend>
-                                <MessageList/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("mensajes/nuevo") view=|| view! {
-                            <RequirePermission permission=PermissionCode::MessagesSend>
-                                <NewMessage/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("mensajes/:id") view=|| view! {
-                            <RequirePermission permission=PermissionCode::MessagesSend>
-                                <MessageDetail/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("adjuntos") view=|| view! {
-                            <RequireAny allowed=attachments_visible><Attachments/></RequireAny>
-                        }/>
-                        <Route path=path!("remitentes") view=|| view! {
-                            <RequirePermission permission=PermissionCode::SendersManage>
-                                <Senders/>
-                            </RequirePermission>
-                        }/>
-                        <Route path=path!("sistema") view=|| view! {
-                            <RequireAny allowed=system_visible><SystemPage/></RequireAny>
-                        }/>
-                        <Route path=path!("tokens") view=Tokens/>
-                        <Route path=path!("mi-remitente") view=MySenderPage/>
+                        // Every other page is a chunk of its own, fetched on first visit.
+                        <Route path=path!("envios/nuevo") view={Lazy::<lazy::NewSendPage>::new()}/>
+                        <Route path=path!("envios/:id") view={Lazy::<lazy::SendPage>::new()}/>
+                        <Route path=path!("reportes") view={Lazy::<lazy::ReportsPage>::new()}/>
+                        <Route path=path!("auditoria") view={Lazy::<lazy::AuditPage>::new()}/>
+                        <Route path=path!("plantillas") view={Lazy::<lazy::TemplatesPage>::new()}/>
+                        <Route path=path!("plantillas/nueva") view={Lazy::<lazy::NewTemplatePage>::new()}/>
+                        <Route path=path!("plantillas/:id") view={Lazy::<lazy::TemplatePage>::new()}/>
+                        <Route path=path!("usuarios") view={Lazy::<lazy::UsersPage>::new()}/>
+                        <Route path=path!("mensajes") view={Lazy::<lazy::MessagesPage>::new()}/>
+                        <Route path=path!("mensajes/nuevo") view={Lazy::<lazy::NewMessagePage>::new()}/>
+                        <Route path=path!("mensajes/:id") view={Lazy::<lazy::MessagePage>::new()}/>
+                        <Route path=path!("adjuntos") view={Lazy::<lazy::AttachmentsPage>::new()}/>
+                        <Route path=path!("remitentes") view={Lazy::<lazy::SendersPage>::new()}/>
+                        <Route path=path!("sistema") view={Lazy::<lazy::SystemPage>::new()}/>
+                        <Route path=path!("tokens") view={Lazy::<lazy::TokensPage>::new()}/>
+                        <Route path=path!("mi-remitente") view={Lazy::<lazy::MySenderPage>::new()}/>
                         <Route path=path!("contrasena") view=ChangePasswordPage/>
                         <Route path=path!("*any") view=NotFound/>
                     </ParentRoute>

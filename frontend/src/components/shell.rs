@@ -14,6 +14,7 @@ use crate::components::guard::{
     attachments_visible, audit_visible, reports_visible, system_visible, templates_visible,
 };
 use crate::pages::account::ChangePasswordPage;
+use crate::pages::lazy;
 use crate::state::i18n::{t, Lang, Language};
 use crate::state::session::use_session;
 use crate::state::toasts::{use_toasts, ToastKind};
@@ -46,6 +47,18 @@ pub fn Shell() -> impl IntoView {
         }
     });
 
+    // Once the first page is drawn and the browser is idle, the pages an operator opens next.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !session.can(PermissionCode::BulkSendsOperate) {
+            return done.unwrap_or(false);
+        }
+        crate::state::browser::when_idle(|| {
+            lazy::preload("/envios/nuevo");
+            lazy::preload("/envios/0");
+        });
+        true
+    });
+
     view! {
         <Show when=move || session.me.with(Option::is_some)
             fallback=|| view! { <main class="loading" aria-busy="true">{t().loading}</main> }>
@@ -54,6 +67,7 @@ pub fn Shell() -> impl IntoView {
                 <SideNav/>
                 <div class="content">
                     <OfflineBanner/>
+                    <RouteLoading/>
                     // A password an administrator set: nothing else until the user chooses one.
                     <main id="main" tabindex="-1">
                         {move || if password_forced(&session) {
@@ -75,6 +89,20 @@ fn password_forced(session: &crate::state::session::Session) -> bool {
         me.as_ref()
             .is_some_and(|me| me.user.password_change_required)
     })
+}
+
+/// "Cargando…" while a page's chunk is fetched, announced to screen readers.
+#[component]
+fn RouteLoading() -> impl IntoView {
+    let routing = expect_context::<crate::state::Routing>().0;
+    view! {
+        <div class="route-loading" role="status" aria-live="polite">
+            <Show when=move || routing.get()>
+                <span class="bar"></span>
+                <span class="visually-hidden">{t().loading}</span>
+            </Show>
+        </div>
+    }
 }
 
 #[component]
@@ -129,7 +157,12 @@ fn SideNav() -> impl IntoView {
         }
         links
             .into_iter()
-            .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })
+            .map(|(href, label)| view! {
+                // A page's chunk starts loading as soon as its link is pointed at.
+                <li on:mouseenter=move |_| lazy::preload(href) on:focusin=move |_| lazy::preload(href)>
+                    <A href=href exact=true>{label}</A>
+                </li>
+            })
             .collect_view()
     };
     view! {

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod bulk_sends;
 pub mod errors;
+pub mod lazy;
 pub mod messages;
 pub mod reports;
 pub mod senders;

@@ -137,3 +137,12 @@ pub async fn copy_text(text: &str) -> bool {
     };
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
+
+/// Runs `work` once the page has settled: two seconds after now, never while the first
+/// screen is being drawn.
+pub fn when_idle(work: impl FnOnce() + 'static) {
+    leptos::task::spawn_local(async move {
+        sleep(2000).await;
+        work();
+    });
+}

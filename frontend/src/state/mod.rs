@@ -16,3 +16,7 @@ use leptos::prelude::*;
 /// Whether the API answered the last request (false shows the "sin conexión" banner).
 #[derive(Clone, Copy)]
 pub struct Online(pub RwSignal<bool>);
+
+/// Whether a page's chunk is still on its way (the router is between two pages).
+#[derive(Clone, Copy)]
+pub struct Routing(pub ReadSignal<bool>);
