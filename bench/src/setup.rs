@@ -192,6 +192,7 @@ pub(crate) async fn import_file(
             send_now: false,
             client_request_id: None,
             reject_suspicious: false,
+            email_column: None,
             file_path: spool,
             file_name: file
                 .file_name()

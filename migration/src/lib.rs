@@ -22,6 +22,7 @@ mod m20261201_000007_audit_by_target;
 mod m20261207_000008_security_round_two;
 mod m20261207_000009_report_outcomes;
 mod m20261207_000010_send_budget;
+mod m20261207_000011_home_figures;
 mod report_rows;
 
 pub use analytics::AnalyticsMigrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_security_round_two::Migration),
             Box::new(m20261207_000009_report_outcomes::Migration),
             Box::new(m20261207_000010_send_budget::Migration),
+            Box::new(m20261207_000011_home_figures::Migration),
         ]
     }
 }

@@ -86,7 +86,7 @@ api_token=$(curl -sSf -X POST "$base/api/v1/tokens" -H 'content-type: applicatio
 RELAY_BASE="$base" RELAY_TOKEN="$api_token" PYTHONPATH="$client_dir" \
   "$venv/bin/python" examples/python/send_campaign.py \
     api/tests/fixtures/recipients/variables_deuda.csv "Descuento en su deuda" "$work/outcomes.csv"
-sent=$(python3 -c 'import csv,sys; rows=csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"), delimiter=";"); print(sum(r["send_status"] == "sent" for r in rows))' "$work/outcomes.csv")
+sent=$(python3 -c 'import csv,sys; rows=csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"), delimiter=";"); print(sum(r["Estado"] == "enviado" for r in rows))' "$work/outcomes.csv")
 if [ "$sent" != 3 ]; then
   echo "expected the 3 recipients of variables_deuda.csv sent, found $sent:" >&2
   cat "$work/outcomes.csv" >&2

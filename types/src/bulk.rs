@@ -45,7 +45,14 @@ pub struct CsvPreview {
     pub encoding: String,
     pub delimiter: String,
     pub headers: Vec<String>,
+    /// The column read as the address: the one asked for (`email_column`), else one named
+    /// like it, else the first of `email_candidates`.
     pub email_column: String,
+    /// Columns whose first values look like addresses, best first (what the e-mail column
+    /// picker suggests).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 500))]
+    pub email_candidates: Vec<String>,
     pub total_rows: u64,
     /// Importable rows, those with warnings included.
     pub valid_rows: u64,
@@ -55,6 +62,10 @@ pub struct CsvPreview {
     pub error_counts: std::collections::BTreeMap<String, u64>,
     /// Variables the template uses that no column (or mapping) provides.
     pub missing_variables: Vec<String>,
+    /// For a missing variable, the column that names the same thing (case, accents, spacing,
+    /// singular or plural aside: `Nombre` for `{{nombres}}`): `{variable: column}`.
+    #[serde(default)]
+    pub suggested_mapping: std::collections::BTreeMap<String, String>,
     /// The template's variables, when a template was given.
     pub template_variables: Vec<String>,
     /// The first 10 rows.
@@ -129,6 +140,11 @@ pub struct BulkSend {
     pub finished_at: Option<DateTime<Utc>>,
     /// When a paused send may go on (the quota's reset time).
     pub resume_at: Option<DateTime<Utc>>,
+    /// Seconds spent sending, pauses left out (for the rate and the time left): in a
+    /// single send's answer only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub sending_seconds: Option<i64>,
     /// This send's own delivery report.
     pub report: crate::reports::BulkReportStatus,
 }
@@ -223,6 +239,32 @@ pub struct BulkSummary {
     pub finished: i64,
     /// `done_with_errors`, `failed`, `import_failed`.
     pub with_errors: i64,
+    /// The e-mails of these sends.
+    #[serde(default)]
+    pub emails: EmailFigures,
+}
+
+/// The e-mails of a view's sends: from their ledgers (sent, failed) and their loaded
+/// reports (delivered, opened).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailFigures {
+    /// Accepted by Doppler.
+    pub sent: i64,
+    /// Refused for good.
+    pub failed: i64,
+    /// `Sent` in the sends' loaded reports.
+    pub delivered: i64,
+    /// Recipients who opened, in the sends' loaded reports.
+    pub opened: i64,
+}
+
+/// E-mails sent on one local day (`TIME_ZONE`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DailyEmails {
+    pub day: chrono::NaiveDate,
+    pub sent: i64,
 }
 
 /// One thing that happened to a bulk send, for its timeline.

@@ -82,6 +82,10 @@ pub struct BulkReportStatus {
     pub error: String,
     /// From when an operator may refresh the report by hand.
     pub refresh_available_at: Option<DateTime<Utc>>,
+    /// When the queued report will be asked for (`pending`): in a single send's answer only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -115,6 +115,27 @@ string_enum! {
 }
 
 impl DeliveryOutcome {
+    /// What it means, in Spanish or English, as the campaign page says it.
+    pub const fn label(self, spanish: bool) -> &'static str {
+        use DeliveryOutcome as O;
+        match (self, spanish) {
+            (O::Delivered, true) => "entregado",
+            (O::Delivered, false) => "delivered",
+            (O::Bounced, true) => "rebote",
+            (O::Bounced, false) => "bounced",
+            (O::Dropped, true) => "descartado por Doppler",
+            (O::Dropped, false) => "dropped by Doppler",
+            (O::Pending, true) => "pendiente",
+            (O::Pending, false) => "pending",
+            (O::Spam, true) => "spam",
+            (O::Spam, false) => "spam",
+            (O::Unsubscribed, true) => "desuscrito",
+            (O::Unsubscribed, false) => "unsubscribed",
+            (O::Other, true) => "otro",
+            (O::Other, false) => "other",
+        }
+    }
+
     /// Every `Status` spelling we know, lower-case, with its outcome: Doppler's own vocabulary
     /// first, then the spellings of other exports, which keep working.
     pub const SPELLINGS: &'static [(&'static str, DeliveryOutcome)] = &[
@@ -280,11 +301,82 @@ string_enum! {
 }
 
 string_enum! {
+    /// Where a recipient stands, as an operator reads it: its verdict, its send status and
+    /// its send's state together. An invalid row is never "pending"; a valid row a
+    /// finished or cancelled send never reached is "not sent".
+    RecipientState ("recipient state") {
+        Pending = "pending",
+        Sending = "sending",
+        Sent = "sent",
+        Failed = "failed",
+        Ambiguous = "ambiguous",
+        /// The row's verdict is invalid: it is never sent.
+        Invalid = "invalid",
+        /// The send ended (finished, failed or cancelled) before this row went out.
+        NotSent = "not_sent",
+    }
+}
+
+impl RecipientState {
+    pub fn of(validation: ValidationStatus, send: SendStatus, bulk: BulkSendStatus) -> Self {
+        use BulkSendStatus as B;
+        match (validation, send) {
+            (ValidationStatus::Invalid, _) => RecipientState::Invalid,
+            (_, SendStatus::Sending) => RecipientState::Sending,
+            (_, SendStatus::Sent) => RecipientState::Sent,
+            (_, SendStatus::SendFailed) => RecipientState::Failed,
+            (_, SendStatus::Ambiguous) => RecipientState::Ambiguous,
+            (_, SendStatus::NotStarted) => match bulk {
+                B::Done | B::DoneWithErrors | B::Failed | B::Cancelled | B::ImportFailed => {
+                    RecipientState::NotSent
+                }
+                _ => RecipientState::Pending,
+            },
+        }
+    }
+
+    /// The operators' words for it (legacy §5.3), in Spanish or English.
+    pub const fn label(self, spanish: bool) -> &'static str {
+        use RecipientState as R;
+        match (self, spanish) {
+            (R::Pending, true) => "pendiente",
+            (R::Pending, false) => "pending",
+            (R::Sending, true) => "enviando",
+            (R::Sending, false) => "sending",
+            (R::Sent, true) => "enviado",
+            (R::Sent, false) => "sent",
+            (R::Failed, true) => "falló",
+            (R::Failed, false) => "failed",
+            (R::Ambiguous, true) => "ambiguo",
+            (R::Ambiguous, false) => "ambiguous",
+            (R::Invalid, true) => "inválido, no se envía",
+            (R::Invalid, false) => "invalid, not sent",
+            (R::NotSent, true) => "no enviado",
+            (R::NotSent, false) => "not sent",
+        }
+    }
+}
+
+string_enum! {
     /// The verdict on a recipient row: importable, importable but worth a look, or not sent.
     ValidationStatus ("validation status") {
         Valid = "valid",
         Warning = "warning",
         Invalid = "invalid",
+    }
+}
+
+impl ValidationStatus {
+    /// The verdict in Spanish or English.
+    pub const fn label(self, spanish: bool) -> &'static str {
+        match (self, spanish) {
+            (ValidationStatus::Valid, true) => "válido",
+            (ValidationStatus::Valid, false) => "valid",
+            (ValidationStatus::Warning, true) => "advertencia",
+            (ValidationStatus::Warning, false) => "warning",
+            (ValidationStatus::Invalid, true) => "inválido",
+            (ValidationStatus::Invalid, false) => "invalid",
+        }
     }
 }
 

@@ -39,6 +39,8 @@ pub struct NewBulkSend {
     pub send_now: bool,
     pub client_request_id: Option<String>,
     pub reject_suspicious: bool,
+    /// The column holding the addresses, when the operator chose it.
+    pub email_column: Option<String>,
     pub file_path: PathBuf,
     pub file_name: String,
     pub file_size: u64,
@@ -139,6 +141,7 @@ pub async fn create(
         required: template.variables.clone(),
         reject_suspicious: input.reject_suspicious,
         max_rows: services.config.limits.import_max_rows,
+        email_column: input.email_column.clone(),
     };
     // File-level problems are answered before anything is stored.
     {

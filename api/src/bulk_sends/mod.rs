@@ -25,7 +25,9 @@ use crate::recipients::import::ImportSummary;
 
 pub use actions::{cancel, check_variables, pause, queue, resolve, resume, start};
 pub use creation::{create, parse_schedule, recover_stale_imports, NewBulkSend};
-pub use queries::{counts_of, get, list, summary, to_dtos, BulkFilter};
+pub use queries::{
+    activity, counts_of, get, list, summary, to_dtos, BulkFilter, MAX_ACTIVITY_DAYS,
+};
 pub use relay_types::BulkSendStatus as Status;
 
 fn import_status(summary: &ImportSummary) -> Status {

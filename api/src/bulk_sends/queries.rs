@@ -4,17 +4,19 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use relay_types::{BulkCounts, BulkSend, BulkSummary, Page, RecipientsFile};
-use sea_orm::sea_query::Expr;
+use relay_types::{
+    BulkCounts, BulkSend, BulkSummary, DailyEmails, Page, RecipientsFile, SendStatus,
+};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use super::{find, Status};
 use crate::config::Config;
 use crate::db::{icontains, Db};
-use crate::entities::{bulk_send, bulk_send_attachment, user};
+use crate::entities::{bulk_send, bulk_send_attachment, recipient, user};
 use crate::error::AppResult;
 use crate::pagination::PageRequest;
 use crate::recipients::ledger;
@@ -94,6 +96,7 @@ pub async fn to_dtos(
             started_at: m.started_at,
             finished_at: m.finished_at,
             resume_at: m.resume_at,
+            sending_seconds: None,
         })
         .collect())
 }
@@ -104,10 +107,52 @@ pub async fn get(db: &Db, config: &Config, id: i64) -> AppResult<BulkSend> {
     let headers = serde_json::from_value(model.headers.clone()).unwrap_or_default();
     let mut dto = to_dtos(&db.conn, config, vec![model]).await?.remove(0);
     dto.file.headers = Some(headers);
+    let events = super::history::events(&db.conn, id).await?;
+    dto.sending_seconds = Some(sending_seconds(&events, dto.status, Utc::now()));
+    if dto.report.status == relay_types::BulkReportState::Pending {
+        dto.report.due_at =
+            crate::jobs::active_for_bulk(&db.conn, crate::jobs::JobType::PostSendReport, id)
+                .await?
+                .map(|job| job.run_after);
+    }
     if dto.counts.total > 0 {
         dto.counts = ledger::counts(&db.conn, id).await?;
     }
     Ok(dto)
+}
+
+/// Seconds a send spent sending, from its history: from each start or resume to the next
+/// pause, cancel or end (and to `now` while it still sends).
+pub fn sending_seconds(
+    events: &[relay_types::BulkEvent],
+    status: Status,
+    now: chrono::DateTime<Utc>,
+) -> i64 {
+    use relay_types::BulkEventKind as Kind;
+    let mut total = 0;
+    let mut since = None;
+    for event in events {
+        match event.kind {
+            Kind::SendingStarted | Kind::Resumed => {
+                since.get_or_insert(event.at);
+            }
+            Kind::Paused
+            | Kind::QuotaPaused
+            | Kind::RelayPaused
+            | Kind::CredentialsPaused
+            | Kind::Cancelled
+            | Kind::Finished => {
+                if let Some(start) = since.take() {
+                    total += (event.at - start).num_seconds().max(0);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = since.filter(|_| matches!(status, Status::Queued | Status::Sending)) {
+        total += (now - start).num_seconds().max(0);
+    }
+    total
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -124,6 +169,14 @@ pub struct BulkFilter {
     /// Last local day of creation, inclusive.
     pub date_to: Option<chrono::NaiveDate>,
     pub created_by: Option<i64>,
+    /// One Doppler template's sends.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
+    pub template_id: Option<String>,
+    /// Sends with this recipient address (case aside): where did we write to someone.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
+    pub recipient: Option<String>,
     /// Id, template, subject or file name.
     #[serde(default, deserialize_with = "crate::pagination::search_text")]
     #[param(max_length = 200)]
@@ -155,6 +208,35 @@ fn filtered(config: &Config, filter: &BulkFilter, by_status: bool) -> Select<bul
     }
     if let Some(user) = filter.created_by {
         query = query.filter(bulk_send::Column::CreatedBy.eq(user));
+    }
+    if let Some(id) = filter
+        .template_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        query = query.filter(bulk_send::Column::TemplateId.eq(id));
+    }
+    if let Some(address) = filter
+        .recipient
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        // `lower(email_normalized)` has an index of its own.
+        let lower = Expr::expr(Func::lower(Expr::col(recipient::Column::EmailNormalized)));
+        query = query.filter(
+            bulk_send::Column::Id.in_subquery(
+                Query::select()
+                    .column(recipient::Column::BulkSendId)
+                    .from(recipient::Entity)
+                    .and_where(sea_orm::sea_query::ExprTrait::eq(
+                        lower,
+                        address.to_lowercase(),
+                    ))
+                    .take(),
+            ),
+        );
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let mut any = Condition::any()
@@ -193,18 +275,40 @@ pub async fn summary(db: &Db, config: &Config, filter: &BulkFilter) -> AppResult
     struct StatusCount {
         status: Status,
         sends: i64,
+        sent: i64,
+        failed: i64,
+        delivered: i64,
+        opened: i64,
     }
+    // SUM of a bigint is a numeric on PostgreSQL: cast back.
+    let sum = |column: &str| Expr::cust(format!("CAST(SUM({column}) AS BIGINT)"));
     let counts = filtered(config, filter, false)
         .select_only()
         .column(bulk_send::Column::Status)
         .column_as(bulk_send::Column::Id.count(), "sends")
+        .column_as(sum("sent_count"), "sent")
+        .column_as(sum("failed_count"), "failed")
+        .column_as(sum("report_delivered"), "delivered")
+        .column_as(sum("report_opened"), "opened")
         .group_by(bulk_send::Column::Status)
         .into_model::<StatusCount>()
         .all(&db.conn)
         .await?;
     let mut summary = BulkSummary::default();
-    for StatusCount { status, sends } in counts {
+    for StatusCount {
+        status,
+        sends,
+        sent,
+        failed,
+        delivered,
+        opened,
+    } in counts
+    {
         summary.total += sends;
+        summary.emails.sent += sent;
+        summary.emails.failed += failed;
+        summary.emails.delivered += delivered;
+        summary.emails.opened += opened;
         match status {
             Status::Scheduled => summary.scheduled += sends,
             Status::Importing | Status::Queued | Status::Sending | Status::Paused => {
@@ -220,4 +324,63 @@ pub async fn summary(db: &Db, config: &Config, filter: &BulkFilter) -> AppResult
         }
     }
     Ok(summary)
+}
+
+/// The longest span the daily chart covers.
+pub const MAX_ACTIVITY_DAYS: u32 = 90;
+
+/// E-mails the view's sends (whatever their period) sent on each of the last `days` local
+/// days, today included, days without any as 0. Counted by the hour in UTC, in the
+/// database, then put on local days: at most `24 × days` groups leave the database.
+pub async fn activity(
+    db: &Db,
+    config: &Config,
+    filter: &BulkFilter,
+    days: u32,
+) -> AppResult<Vec<DailyEmails>> {
+    #[derive(FromQueryResult)]
+    struct HourCount {
+        hour: String,
+        sent: i64,
+    }
+    let today = Utc::now().with_timezone(&config.time_zone).date_naive();
+    let first = today - chrono::Days::new(u64::from(days.max(1)) - 1);
+    let hour = match db.backend() {
+        sea_orm::DbBackend::Postgres => "to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')",
+        _ => "substr(replace(sent_at, 'T', ' '), 1, 13)",
+    };
+    let sends = filtered(config, filter, true)
+        .select_only()
+        .column(bulk_send::Column::Id)
+        .into_query();
+    let hours = recipient::Entity::find()
+        .select_only()
+        .column_as(Expr::cust(hour), "hour")
+        .column_as(Expr::cust("COUNT(*)"), "sent")
+        .filter(recipient::Column::SentAt.gte(config.local_midnight(first)))
+        .filter(recipient::Column::SendStatus.eq(SendStatus::Sent))
+        .filter(recipient::Column::BulkSendId.in_subquery(sends))
+        .group_by(Expr::cust(hour))
+        .into_model::<HourCount>()
+        .all(&db.conn)
+        .await?;
+    let mut per_day: std::collections::BTreeMap<chrono::NaiveDate, i64> = first
+        .iter_days()
+        .take_while(|d| *d <= today)
+        .map(|d| (d, 0))
+        .collect();
+    for HourCount { hour, sent } in hours {
+        let Ok(at) = chrono::NaiveDateTime::parse_from_str(&format!("{hour}:00"), "%Y-%m-%d %H:%M")
+        else {
+            continue;
+        };
+        let day = at.and_utc().with_timezone(&config.time_zone).date_naive();
+        if let Some(count) = per_day.get_mut(&day) {
+            *count += sent;
+        }
+    }
+    Ok(per_day
+        .into_iter()
+        .map(|(day, sent)| DailyEmails { day, sent })
+        .collect())
 }

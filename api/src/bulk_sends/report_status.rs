@@ -95,6 +95,7 @@ pub fn status_of(
         rows: bulk.report_rows,
         error: bulk.report_error.clone(),
         refresh_available_at: refresh_available_at(config, bulk),
+        due_at: None,
     }
 }
 

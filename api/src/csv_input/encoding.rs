@@ -63,6 +63,35 @@ pub fn detect(sample: &[u8]) -> Encoding {
     }
 }
 
+/// What a file that is not text is, from its first bytes: `excel` (a workbook, new or
+/// old), `pdf`, `zip`, `image`, or `binary` for other content full of NUL bytes (outside a
+/// UTF-16 file, where they are expected). `None` for text.
+pub fn binary_kind(sample: &[u8]) -> Option<&'static str> {
+    const WINDOW: usize = 8 * 1024;
+    let start = &sample[..sample.len().min(WINDOW)];
+    if start.starts_with(b"PK\x03\x04") {
+        let workbook = start.windows(3).any(|w| w == b"xl/")
+            || start.windows(19).any(|w| w == b"[Content_Types].xml");
+        return Some(if workbook { "excel" } else { "zip" });
+    }
+    if start.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some("excel");
+    }
+    if start.starts_with(b"%PDF") {
+        return Some("pdf");
+    }
+    if start.starts_with(b"\x89PNG")
+        || start.starts_with(&[0xFF, 0xD8, 0xFF])
+        || start.starts_with(b"GIF8")
+    {
+        return Some("image");
+    }
+    // A stray NUL in a cell is that row's problem (`cell_nul_char`); many are a binary file.
+    let utf16 = matches!(detect(sample), Encoding::Utf16Le | Encoding::Utf16Be);
+    let nuls = start.iter().filter(|b| **b == 0).count();
+    (!utf16 && nuls >= 8 && nuls * 50 >= start.len()).then_some("binary")
+}
+
 pub fn sample(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut buffer = vec![0u8; 64 * 1024];
     let mut file = std::fs::File::open(path)?;
@@ -110,6 +139,29 @@ pub fn transcode_to_utf8(path: &Path, encoding: Encoding) -> std::io::Result<Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheets_pdfs_and_binaries_are_told_apart_from_text() {
+        let mut xlsx = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+        xlsx.extend_from_slice(b"[Content_Types].xml\x00\x00 xl/workbook.xml");
+        assert_eq!(binary_kind(&xlsx), Some("excel"));
+        assert_eq!(binary_kind(b"PK\x03\x04 informe.csv"), Some("zip"));
+        assert_eq!(
+            binary_kind(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Some("excel")
+        );
+        assert_eq!(binary_kind(b"%PDF-1.7\n"), Some("pdf"));
+        assert_eq!(binary_kind(&[0u8; 64]), Some("binary"));
+        assert_eq!(binary_kind(b"email;nombre\na@b.ec;Ana\x00\n"), None);
+        assert_eq!(
+            binary_kind(&[0xFF, 0xFE, b'e', 0, b'm', 0, b'a', 0, b'i', 0, b'l', 0, 0, 0, 0, 0]),
+            None
+        );
+        assert_eq!(
+            binary_kind("email;nombre\nana@b.ec;Ñusta\n".as_bytes()),
+            None
+        );
+    }
 
     #[test]
     fn encodings_are_told_apart() {

@@ -44,6 +44,32 @@ pub fn is_email_header(header: &str) -> bool {
     EMAIL_SYNONYMS.contains(&key.as_str())
 }
 
+/// Whether one word of the header says "e-mail" (`EMAIL_DEUDOR`, `Email Cliente`,
+/// `mail_titular`): such a column is the first one tried when its values look like
+/// addresses.
+pub fn mentions_email(header: &str) -> bool {
+    header
+        .split(|c: char| c.is_whitespace() || c == '_' || c == '-' || c == '.')
+        .any(is_email_header)
+}
+
+/// How a column name is matched to a template variable when suggesting a mapping: without
+/// case, accents, spaces or punctuation (`Teléfono Móvil` ~ `telefono_movil`).
+pub fn loose_key(name: &str) -> String {
+    name.trim()
+        .nfd()
+        .filter(|c| c.is_alphanumeric() && !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The same word in singular and plural, Spanish or English style (`nombre` / `nombres`,
+/// `valor` / `valores`).
+pub fn same_word(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    !short.is_empty() && long.starts_with(short) && matches!(&long[short.len()..], "" | "s" | "es")
+}
+
 /// Splits one line on `delimiter`, honouring double quotes (enough to read a header).
 fn split_line(line: &str, delimiter: u8) -> Vec<String> {
     let mut fields = vec![String::new()];
@@ -74,6 +100,12 @@ pub fn detect_delimiter(first_line: &str) -> u8 {
     if let Some(d) = DELIMITERS
         .iter()
         .find(|d| split_line(line, **d).iter().any(|h| is_email_header(h)))
+        .or_else(|| {
+            DELIMITERS.iter().find(|d| {
+                let fields = split_line(line, **d);
+                fields.len() > 1 && fields.iter().any(|h| mentions_email(h))
+            })
+        })
     {
         return *d;
     }
@@ -115,6 +147,26 @@ mod tests {
     }
 
     #[test]
+    fn columns_that_mention_email_and_loose_names() {
+        for h in [
+            "EMAIL_DEUDOR",
+            "Email Cliente",
+            "mail_titular",
+            "correo.personal",
+        ] {
+            assert!(mentions_email(h), "{h}");
+        }
+        assert!(!mentions_email("emailing"));
+        assert!(!mentions_email("nombre"));
+        assert_eq!(loose_key(" Teléfono Móvil "), "telefonomovil");
+        assert!(same_word(&loose_key("Nombre"), &loose_key("nombres")));
+        assert!(same_word(&loose_key("VALORES"), &loose_key("valor")));
+        assert!(same_word(&loose_key("Cédula"), &loose_key("cedula")));
+        assert!(!same_word(&loose_key("valor"), &loose_key("valoracion")));
+        assert!(!same_word("", "s"));
+    }
+
+    #[test]
     fn delimiters_are_found_from_the_header() {
         assert_eq!(detect_delimiter("email;identificacion;nombres"), b';');
         assert_eq!(
@@ -125,5 +177,7 @@ mod tests {
         assert_eq!(detect_delimiter("a|b|c"), b'|');
         assert_eq!(detect_delimiter("\"Nombre; completo\",email"), b',');
         assert_eq!(detect_delimiter("solo"), b',');
+        assert_eq!(detect_delimiter("Email Cliente,Nombre"), b',');
+        assert_eq!(detect_delimiter("Cédula;EMAIL_DEUDOR"), b';');
     }
 }

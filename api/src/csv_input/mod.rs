@@ -25,6 +25,11 @@ pub enum ImportError {
     /// The column mapping has more entries than a header may have columns.
     MappingTooLarge,
     EmailColumnMissing(Vec<String>),
+    /// The operator chose an e-mail column (`email_column`) the file does not have.
+    EmailColumnNotFound(String),
+    /// The file is a spreadsheet, a PDF or other binary: `excel`, `pdf`, `zip`, `image` or
+    /// `binary`.
+    NotCsv(&'static str),
     DuplicateHeader(String, String),
     MappingColumnMissing(String),
     RowLimitExceeded(u64),
@@ -80,10 +85,31 @@ impl ImportError {
             ),
             ImportError::EmailColumnMissing(headers) => invalid(
                 "email_column_missing",
-                format!("El archivo CSV debe tener una columna 'email' (o 'correo', 'e-mail', 'mail'...). Columnas: {}.", headers.join(", ")),
-                format!("The CSV file needs an 'email' column (or 'correo', 'e-mail', 'mail'...). Columns: {}.", headers.join(", ")),
+                format!("No se encontró la columna del correo: elija cuál es (email_column) o nómbrela 'email' o 'correo'. Columnas: {}.", headers.join(", ")),
+                format!("The e-mail column was not found: choose which one it is (email_column) or name it 'email' or 'correo'. Columns: {}.", headers.join(", ")),
             )
             .with("headers", headers),
+            ImportError::EmailColumnNotFound(column) => AppError::invalid(
+                "email_column",
+                "email_column_not_found",
+                format!("La columna '{column}' elegida para el correo no existe en el archivo."),
+                format!("The column '{column}' chosen for the e-mail is not in the file."),
+            ),
+            ImportError::NotCsv(kind) => {
+                let (es, en) = match kind {
+                    "excel" => ("parece un libro de Excel: ábralo en Excel y use Guardar como → «CSV UTF-8 (delimitado por comas)»", "it looks like an Excel workbook: open it in Excel and use Save as → \"CSV UTF-8 (Comma delimited)\""),
+                    "pdf" => ("parece un PDF: exporte la lista desde su sistema como CSV", "it looks like a PDF: export the list from your system as CSV"),
+                    "zip" => ("parece un archivo comprimido (ZIP): extraiga el CSV y súbalo", "it looks like a compressed (ZIP) file: extract the CSV and upload it"),
+                    "image" => ("parece una imagen", "it looks like an image"),
+                    _ => ("tiene contenido binario, no texto", "it holds binary content, not text"),
+                };
+                invalid(
+                    "file_not_csv",
+                    format!("Esto no es un CSV ({es})."),
+                    format!("This is not a CSV ({en})."),
+                )
+                .with("detected", kind)
+            }
             ImportError::HeaderTooWide => invalid(
                 "header_too_wide",
                 format!("La cabecera del archivo supera el límite de {CSV_HEADER_MAX_COLUMNS} columnas o {} KB.", CSV_HEADER_MAX_BYTES / 1024),
@@ -190,6 +216,9 @@ impl CsvFile {
         };
         if sample.iter().all(u8::is_ascii_whitespace) {
             return Err(ImportError::FileEmpty);
+        }
+        if let Some(kind) = encoding::binary_kind(&sample) {
+            return Err(ImportError::NotCsv(kind));
         }
         Self::as_encoding(path, encoding::detect(&sample)).await
     }

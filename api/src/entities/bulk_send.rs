@@ -50,6 +50,9 @@ pub struct Model {
     pub report_requested_at: Option<DateTimeUtc>,
     pub report_loaded_at: Option<DateTimeUtc>,
     pub report_rows: i64,
+    /// From the loaded report: messages delivered (`Sent`) and recipients who opened.
+    pub report_delivered: i64,
+    pub report_opened: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -80,6 +80,8 @@ pub fn missing_file(name: &str) -> AppError {
 pub const TEXT_FIELD_MAX_BYTES: usize = 64 * 1024;
 /// Most fields one multipart form may have.
 pub const MAX_FIELDS: usize = 50;
+/// The longest e-mail column name a form may give.
+pub const EMAIL_COLUMN_MAX_CHARS: usize = 1000;
 
 /// A text field read whole, refused past [`TEXT_FIELD_MAX_BYTES`].
 async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppError> {
@@ -231,6 +233,20 @@ impl UploadForm {
                     "mapping must be a JSON object {\"variable\": \"column\"}.",
                 )
             }),
+        }
+    }
+
+    /// The operator's e-mail column, at most [`EMAIL_COLUMN_MAX_CHARS`] characters.
+    pub fn email_column(&self) -> Result<Option<String>, AppError> {
+        match self.text("email_column") {
+            Some(name) if name.chars().count() > EMAIL_COLUMN_MAX_CHARS => Err(AppError::invalid(
+                "email_column",
+                "field_too_long",
+                format!("email_column admite hasta {EMAIL_COLUMN_MAX_CHARS} caracteres."),
+                format!("email_column takes at most {EMAIL_COLUMN_MAX_CHARS} characters."),
+            )
+            .with("limit_chars", EMAIL_COLUMN_MAX_CHARS)),
+            other => Ok(other),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::csv_input::header::{header_key, is_email_header, nfc};
+use crate::csv_input::header::{header_key, is_email_header, loose_key, nfc};
 use crate::csv_input::{ImportError, CSV_HEADER_MAX_BYTES, CSV_HEADER_MAX_COLUMNS};
 
 /// Where each value of a row goes.
@@ -18,9 +18,20 @@ pub struct Layout {
     /// (column index, variable name) for every named column but the e-mail one, plus the
     /// mapped variables.
     pub variables: Vec<(usize, String)>,
-    /// Required variables the file cannot provide, and the column that differs only in
-    /// case, if one does (a mapping away).
+    /// Required variables the file cannot provide, and the column that names the same
+    /// thing (case, accents, spacing, singular or plural aside), if one does: a mapping away.
     pub missing: Vec<(String, Option<String>)>,
+    /// Columns whose first values look like addresses, best first.
+    pub email_candidates: Vec<String>,
+}
+
+/// How the e-mail column is chosen: the operator's pick (`email_column`), else a column
+/// named like one (`email`, `correo`...), else the column whose values look like addresses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmailChoice<'a> {
+    pub named: Option<&'a str>,
+    /// Indexes of the columns whose first values look like addresses, best first.
+    pub by_content: &'a [usize],
 }
 
 impl Layout {
@@ -35,6 +46,7 @@ impl Layout {
         raw: &[String],
         mapping: &BTreeMap<String, String>,
         required: &[String],
+        email: EmailChoice,
     ) -> Result<Layout, ImportError> {
         if raw.len() > CSV_HEADER_MAX_COLUMNS
             || raw.iter().map(|h| h.len() + 1).sum::<usize>() > CSV_HEADER_MAX_BYTES
@@ -68,14 +80,27 @@ impl Layout {
                 ));
             }
         }
-        let email_index = headers
+        let named = |i: &usize| headers.get(*i).is_some_and(|h| !h.is_empty());
+        let email_candidates: Vec<String> = email
+            .by_content
             .iter()
-            .position(|h| is_email_header(h))
-            .ok_or_else(|| {
-                ImportError::EmailColumnMissing(
-                    headers.iter().filter(|h| !h.is_empty()).cloned().collect(),
-                )
-            })?;
+            .filter(|i| named(i))
+            .map(|i| headers[*i].clone())
+            .collect();
+        let email_index = match email.named.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => *by_key
+                .get(&header_key(name))
+                .ok_or_else(|| ImportError::EmailColumnNotFound(name.to_string()))?,
+            None => headers
+                .iter()
+                .position(|h| is_email_header(h))
+                .or_else(|| email.by_content.iter().copied().find(named))
+                .ok_or_else(|| {
+                    ImportError::EmailColumnMissing(
+                        headers.iter().filter(|h| !h.is_empty()).cloned().collect(),
+                    )
+                })?,
+        };
 
         // Variable name → column: every named column but the e-mail one, then the mapping
         // (a mapped variable replaces a column of the same name).
@@ -108,13 +133,27 @@ impl Layout {
             .filter_map(|name| by_variable.get(&name).map(|i| (*i, name)))
             .collect();
         let email_header = headers[email_index].clone();
+        // Each named column by its loose key, for suggestions.
+        let by_loose: HashMap<String, usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| *i != email_index && !h.is_empty())
+            .map(|(i, h)| (loose_key(h), i))
+            .collect();
+        let near = |variable: &str| {
+            let key = loose_key(variable);
+            let mut forms = vec![key.clone(), format!("{key}s"), format!("{key}es")];
+            forms.extend(key.strip_suffix("es").map(str::to_string));
+            forms.extend(key.strip_suffix('s').map(str::to_string));
+            forms
+                .iter()
+                .find_map(|form| by_loose.get(form))
+                .map(|i| headers[*i].clone())
+        };
         let missing = required
             .iter()
             .filter(|v| !by_variable.contains_key(*v) && **v != email_header)
-            .map(|v| {
-                let near = by_key.get(&header_key(v)).map(|i| headers[*i].clone());
-                (v.clone(), near)
-            })
+            .map(|v| (v.clone(), near(v)))
             .collect();
         Ok(Layout {
             headers,
@@ -122,6 +161,7 @@ impl Layout {
             email_index,
             variables,
             missing,
+            email_candidates,
         })
     }
 }
@@ -140,6 +180,7 @@ mod tests {
             &strings(&["Correo", "Nombre", "Valor", "", ""]),
             &BTreeMap::new(),
             &[],
+            EmailChoice::default(),
         )
         .unwrap();
         assert_eq!(layout.headers, ["Correo", "Nombre", "Valor"]);
@@ -154,13 +195,14 @@ mod tests {
             &strings(&["email", "Nombre", "nombre "]),
             &BTreeMap::new(),
             &[],
+            EmailChoice::default(),
         )
         .unwrap_err();
         assert!(
             matches!(err, ImportError::DuplicateHeader(a, b) if a == "Nombre" && b == "nombre")
         );
         assert!(matches!(
-            Layout::from_header(&strings(&["nombre", "deuda"]), &BTreeMap::new(), &[]).unwrap_err(),
+            Layout::from_header(&strings(&["nombre", "deuda"]), &BTreeMap::new(), &[], EmailChoice::default()).unwrap_err(),
             ImportError::EmailColumnMissing(h) if h == ["nombre", "deuda"]
         ));
     }
@@ -172,6 +214,7 @@ mod tests {
             &strings(&["email", "nombres completos", "Deuda"]),
             &mapping,
             &strings(&["nombre", "deuda", "email"]),
+            EmailChoice::default(),
         )
         .unwrap();
         assert!(layout.variables.contains(&(1, "nombre".to_string())));
@@ -181,8 +224,63 @@ mod tests {
         );
         let bad = BTreeMap::from([("x".to_string(), "no existe".to_string())]);
         assert!(matches!(
-            Layout::from_header(&strings(&["email"]), &bad, &[]),
+            Layout::from_header(&strings(&["email"]), &bad, &[], EmailChoice::default()),
             Err(ImportError::MappingColumnMissing(_))
         ));
+    }
+
+    #[test]
+    fn the_email_column_by_choice_by_name_or_by_content() {
+        let header = strings(&["Cédula", "EMAIL_DEUDOR", "Nombre"]);
+        let none = BTreeMap::new();
+        let missing = Layout::from_header(&header, &none, &[], EmailChoice::default());
+        assert!(matches!(missing, Err(ImportError::EmailColumnMissing(_))));
+        let by_content = Layout::from_header(
+            &header,
+            &none,
+            &[],
+            EmailChoice {
+                named: None,
+                by_content: &[1],
+            },
+        )
+        .unwrap();
+        assert_eq!(by_content.email_column(), "EMAIL_DEUDOR");
+        assert_eq!(by_content.email_candidates, ["EMAIL_DEUDOR"]);
+        let chosen = Layout::from_header(
+            &header,
+            &none,
+            &[],
+            EmailChoice {
+                named: Some("email_deudor"),
+                by_content: &[],
+            },
+        )
+        .unwrap();
+        assert_eq!(chosen.email_index, 1);
+        assert!(matches!(
+            Layout::from_header(&header, &none, &[], EmailChoice { named: Some("correo"), by_content: &[1] }),
+            Err(ImportError::EmailColumnNotFound(c)) if c == "correo"
+        ));
+    }
+
+    #[test]
+    fn suggestions_ignore_case_accents_and_plural() {
+        let layout = Layout::from_header(
+            &strings(&["email", "Nombre", "Teléfono", "VALORES"]),
+            &BTreeMap::new(),
+            &strings(&["nombres", "telefono", "valor", "fecha"]),
+            EmailChoice::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            layout.missing,
+            vec![
+                ("nombres".to_string(), Some("Nombre".to_string())),
+                ("telefono".to_string(), Some("Teléfono".to_string())),
+                ("valor".to_string(), Some("VALORES".to_string())),
+                ("fecha".to_string(), None),
+            ]
+        );
     }
 }

@@ -76,6 +76,7 @@ async fn preview_file(
         delimiter: String::new(),
         headers: reader.layout.headers.clone(),
         email_column: reader.layout.email_column().to_string(),
+        email_candidates: reader.layout.email_candidates.clone(),
         total_rows: 0,
         valid_rows: 0,
         invalid_rows: 0,
@@ -86,6 +87,12 @@ async fn preview_file(
             .missing
             .iter()
             .map(|(v, _)| v.clone())
+            .collect(),
+        suggested_mapping: reader
+            .layout
+            .missing
+            .iter()
+            .filter_map(|(v, near)| near.clone().map(|c| (v.clone(), c)))
             .collect(),
         template_variables: template_variables.to_vec(),
         rows: Vec::new(),

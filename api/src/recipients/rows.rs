@@ -1,12 +1,12 @@
 //! Reading a recipient CSV row by row, streaming, with a verdict for every row.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use csv_async::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::layout::Layout;
+use super::layout::{EmailChoice, Layout};
 use crate::csv_input::header::nfc;
 use crate::csv_input::read_ahead::RowSource;
 use crate::csv_input::{cell_text, csv_error, next_data_record, CsvReader, ImportError};
@@ -37,7 +37,12 @@ pub struct RowRules {
     /// Make addresses with an unknown top-level domain invalid instead of a warning.
     pub reject_suspicious: bool,
     pub max_rows: u64,
+    /// The operator's e-mail column (`email_column`); found by name or content otherwise.
+    pub email_column: Option<String>,
 }
+
+/// Data rows read ahead to tell which column holds the addresses, then read again as rows.
+const SAMPLE_ROWS: usize = 50;
 
 /// Streams the rows of a UTF-8 file (see `encoding`): memory stays flat whatever its size,
 /// but for one small entry per distinct address (16 bytes), to flag repeats.
@@ -48,6 +53,37 @@ pub struct RowReader {
     rules: RowRules,
     rows: u64,
     first_seen: HashMap<u64, u32>,
+    /// The sampled rows, not yet judged.
+    sampled: VecDeque<ByteRecord>,
+    /// The required variables each row must fill: the e-mail column and the variables no
+    /// column provides aside (the layout says those once, not on every row).
+    checked: Vec<String>,
+}
+
+/// Indexes of the columns whose non-empty sampled values are mostly addresses, columns
+/// whose name mentions e-mail first, then by how many addresses they hold.
+fn email_columns_by_content(header: &[String], sample: &VecDeque<ByteRecord>) -> Vec<usize> {
+    let mut found: Vec<(bool, usize, usize)> = (0..header.len())
+        .filter_map(|column| {
+            let values = sample
+                .iter()
+                .filter_map(|r| r.get(column))
+                .filter_map(|v| std::str::from_utf8(v).ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty());
+            let (mut seen, mut addresses) = (0usize, 0usize);
+            for value in values {
+                seen += 1;
+                addresses += usize::from(EmailAddress::parse(value).is_ok());
+            }
+            (addresses * 2 > seen).then(|| {
+                let mentions = crate::csv_input::header::mentions_email(&header[column]);
+                (mentions, addresses, column)
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    found.into_iter().map(|(_, _, column)| column).collect()
 }
 
 fn address_key(normalized: &str) -> u64 {
@@ -93,7 +129,23 @@ impl RowReader {
                     .collect::<Result<Vec<_>, _>>()?;
             }
         };
-        let layout = Layout::from_header(&header, mapping, &rules.required)?;
+        let mut sampled = VecDeque::with_capacity(SAMPLE_ROWS);
+        while sampled.len() < SAMPLE_ROWS && next_data_record(&mut reader, &mut record).await? {
+            sampled.push_back(record.clone());
+        }
+        let by_content = email_columns_by_content(&header, &sampled);
+        let email = EmailChoice {
+            named: rules.email_column.as_deref(),
+            by_content: &by_content,
+        };
+        let layout = Layout::from_header(&header, mapping, &rules.required, email)?;
+        let email_header = &layout.headers[layout.email_index];
+        let checked = rules
+            .required
+            .iter()
+            .filter(|v| *v != email_header && !layout.missing.iter().any(|(m, _)| m == *v))
+            .cloned()
+            .collect();
         Ok(RowReader {
             reader,
             record,
@@ -102,12 +154,16 @@ impl RowReader {
             rows: 0,
             // Sized up front: growing a large table would briefly hold it twice.
             first_seen: HashMap::with_capacity((expected_rows + expected_rows / 8) as usize),
+            sampled,
+            checked,
         })
     }
 
     /// The next data row; blank lines are skipped and not counted.
     pub async fn next_row(&mut self) -> Result<Option<ParsedRow>, ImportError> {
-        if !next_data_record(&mut self.reader, &mut self.record).await? {
+        if let Some(record) = self.sampled.pop_front() {
+            self.record = record;
+        } else if !next_data_record(&mut self.reader, &mut self.record).await? {
             return Ok(None);
         }
         self.rows += 1;
@@ -143,10 +199,8 @@ impl RowReader {
             Err(_) => (email_raw.clone(), email_raw.to_lowercase()),
         };
         let missing: Vec<&str> = self
-            .rules
-            .required
+            .checked
             .iter()
-            .filter(|v| **v != self.layout.headers[self.layout.email_index])
             .filter(|v| {
                 variables
                     .get(v.as_str())

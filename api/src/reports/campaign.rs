@@ -374,20 +374,6 @@ impl SendRows {
     }
 }
 
-/// How many rows of a report belong to the send.
-pub async fn matched_rows(
-    services: &Services,
-    bulk: &bulk_send::Model,
-    report_id: i64,
-) -> AppResult<i64> {
-    let mut rows = SendRows::new(services, bulk, report_id).await?;
-    let mut count = 0;
-    while let Some(page) = rows.next_page(&services.db).await? {
-        count += page.len() as i64;
-    }
-    Ok(count)
-}
-
 fn share(part: i64, whole: i64) -> f64 {
     if whole > 0 {
         part as f64 / whole as f64

@@ -209,7 +209,9 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                     }
                 }
             }
-            let matched = campaign::matched_rows(services, &bulk, report.id).await?;
+            // The figures the home page adds up, kept with the status.
+            let totals = campaign::build(services, &bulk).await?.totals;
+            let matched = totals.in_report;
             let status = if matched > 0 {
                 BulkReportState::Ready
             } else {
@@ -220,6 +222,14 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 .col_expr(bulk_send::Column::ReportError, Expr::value(""))
                 .col_expr(bulk_send::Column::ReportLoadedAt, Expr::value(now))
                 .col_expr(bulk_send::Column::ReportRows, Expr::value(matched))
+                .col_expr(
+                    bulk_send::Column::ReportDelivered,
+                    Expr::value(totals.delivered),
+                )
+                .col_expr(
+                    bulk_send::Column::ReportOpened,
+                    Expr::value(totals.unique_openers),
+                )
                 .filter(bulk_send::Column::Id.eq(bulk_id))
                 .exec(&services.db.conn)
                 .await?;

@@ -90,7 +90,7 @@ async fn samples_import_with_the_same_verdicts(backend: Backend) {
     assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
     let text = export.text().await.unwrap();
     assert!(
-        text.starts_with("\u{feff}\"row_number\";\"email\";\"validation_status\""),
+        text.starts_with("\u{feff}\"Fila\";\"Correo\";\"Estado\";\"Validación\""),
         "{text}"
     );
     let records = csv_records(&text, ';');
@@ -100,12 +100,16 @@ async fn samples_import_with_the_same_verdicts(backend: Backend) {
         [
             "4",
             "ok2@example.com",
-            "invalid",
-            "required_value_missing",
+            "inválido, no se envía",
+            "inválido",
             "Faltan valores para: nombres."
         ],
         "{text}"
     );
+    assert_eq!(records[4][7], "", "no error code: it was never sent");
+    // Each variable is a column of its own, named as in the file.
+    assert_eq!(records[0][10..], ["nombres", "deuda"], "{text}");
+    assert_eq!(records[1][10..], ["Uno", "100"], "{text}");
 
     // A file where no row is usable: kept as import_failed so its verdicts can be read.
     let hopeless = "email;nombres;deuda\n;A;1\nmalo;B;2\n".as_bytes().to_vec();

@@ -329,18 +329,35 @@ async fn each_send_reports_only_its_own_messages(backend: Backend) {
             &format!("/api/v1/bulk-sends/{}/report.csv", first.id),
             &app.admin_token,
         )
+        .header("Accept-Language", "en")
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let records = csv_records(&exported, ',');
+    let records = csv_records(&exported, ';');
     assert_eq!(records.len(), 6);
-    let outcomes: Vec<&str> = records[1..].iter().map(|r| r[9].as_str()).collect();
+    assert_eq!(
+        records[0][4..],
+        [
+            "Doppler status",
+            "Date (local time)",
+            "Opens",
+            "Clicks",
+            "Outcome"
+        ]
+    );
+    let outcomes: Vec<&str> = records[1..].iter().map(|r| r[8].as_str()).collect();
     assert_eq!(
         outcomes,
-        ["delivered", "delivered", "delivered", "dropped", "other"]
+        [
+            "delivered",
+            "delivered",
+            "delivered",
+            "dropped by Doppler",
+            "other"
+        ]
     );
     app.stop().await;
 }

@@ -20,6 +20,7 @@ mod doppler_contract;
 mod hardening;
 mod message_recovery;
 mod messages;
+mod operator_files;
 mod privileges;
 mod recovery;
 mod relay;

@@ -227,6 +227,21 @@ async fn finished_sends_get_their_own_report_automatically(backend: Backend) {
     );
     assert_eq!(report["matched_by_address"], 6);
     assert_eq!(report["sent_not_in_report"], 0);
+    // The list's figures add up what each loaded report said.
+    let summary: relay_types::BulkSummary = expect_json(
+        app.get(
+            &format!("/api/v1/bulk-sends/summary?q={a_id}"),
+            &app.admin_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(summary.emails.sent, 6);
+    assert_eq!(summary.emails.delivered, t["delivered"].as_i64().unwrap());
+    assert_eq!(summary.emails.opened, t["unique_openers"].as_i64().unwrap());
     assert_eq!(report["top_domains"][0]["domain"], "example.com");
     assert_eq!(report["top_domains"][0]["recipients"], 6);
     assert!(report["rates"]["delivery"].as_f64().unwrap() <= 1.0);
@@ -254,12 +269,20 @@ async fn finished_sends_get_their_own_report_automatically(backend: Backend) {
         .text()
         .await
         .unwrap();
-    let records = csv_records(&csv, ',');
+    let records = csv_records(&csv, ';');
     assert_eq!(
         records[0],
-        "Subject,Sender,SenderName,Email,Status,Date,Opens,Clicks,Date_Local,Outcome"
-            .split(',')
-            .collect::<Vec<_>>()
+        [
+            "Asunto",
+            "Remitente",
+            "Nombre del remitente",
+            "Correo",
+            "Estado en Doppler",
+            "Fecha (hora local)",
+            "Aperturas",
+            "Clics",
+            "Resultado"
+        ]
     );
     assert_eq!(records.len(), 7);
     assert!(
@@ -272,9 +295,12 @@ async fn finished_sends_get_their_own_report_automatically(backend: Backend) {
             && r[3].starts_with('a')),
         "{csv}"
     );
-    // Every cell quoted: Excel set to `;` still keeps each one whole.
+    // A BOM for Excel, and every cell quoted: Excel set to `,` still keeps each one whole.
+    assert!(csv.starts_with('\u{feff}'), "{csv}");
     assert!(
-        csv.lines().all(|l| l.starts_with('"') && l.ends_with('"')),
+        csv.trim_start_matches('\u{feff}')
+            .lines()
+            .all(|l| l.starts_with('"') && l.ends_with('"')),
         "{csv}"
     );
 

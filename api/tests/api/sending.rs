@@ -253,6 +253,10 @@ async fn the_list_cards_count_each_group_of_the_view(backend: Backend) {
             in_progress: 0,
             finished: 1,
             with_errors: 1,
+            emails: relay_types::EmailFigures {
+                sent: 2,
+                ..Default::default()
+            },
         },
         "the status filter does not narrow the cards"
     );

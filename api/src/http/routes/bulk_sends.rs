@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::bulk_sends::{self, BulkFilter, NewBulkSend};
 use crate::error::{AppError, AppResult};
 use crate::http::auth::{can, Authorized};
-use crate::http::downloads::{csv_download, EXCEL_ES, PLAIN};
+use crate::http::downloads::{csv_download, EXCEL_ES};
 use crate::http::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
 use crate::http::responses::*;
 use crate::http::uploads::{self, UploadForm};
@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_bulk_send).layer(DefaultBodyLimit::disable()))
         .routes(routes!(list_bulk_sends))
         .routes(routes!(summarize_bulk_sends))
+        .routes(routes!(bulk_send_activity))
         .routes(routes!(get_bulk_send))
         .routes(routes!(get_bulk_send_history))
         .routes(routes!(list_recipients))
@@ -82,6 +83,10 @@ struct CreateForm {
     /// Make unknown top-level domains invalid rather than a warning.
     #[schema(nullable = false)]
     reject_suspicious: Option<bool>,
+    /// The column holding the addresses; when absent, the column named like one (`email`,
+    /// `correo`...), else the one whose values look like addresses.
+    #[schema(min_length = 1, max_length = 1000, nullable = false)]
+    email_column: Option<String>,
 }
 
 impl CreateForm {
@@ -95,6 +100,7 @@ impl CreateForm {
         "send_now",
         "client_request_id",
         "reject_suspicious",
+        "email_column",
     ];
 }
 
@@ -162,6 +168,7 @@ async fn create_bulk_send(
         send_now: form.flag("send_now")? && scheduled_at.is_none(),
         client_request_id: key,
         reject_suspicious: form.flag("reject_suspicious")?,
+        email_column: form.email_column()?,
         file_path: file.spool.0.clone(),
         file_name: file.name.clone(),
         file_size: file.size,
@@ -207,6 +214,49 @@ async fn summarize_bulk_sends(
 ) -> AppResult<Json<BulkSummary>> {
     Ok(Json(
         bulk_sends::summary(&state.db, &state.config, &filter).await?,
+    ))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ActivityParams {
+    /// Local days, today included (1–90, default 30).
+    #[serde(default, deserialize_with = "activity_days")]
+    #[param(minimum = 1, maximum = 90)]
+    days: Option<u32>,
+}
+
+fn activity_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let days = <u32 as serde::Deserialize>::deserialize(d)?;
+    if (1..=bulk_sends::MAX_ACTIVITY_DAYS).contains(&days) {
+        Ok(Some(days))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be between 1 and {}, got {days}",
+            bulk_sends::MAX_ACTIVITY_DAYS
+        )))
+    }
+}
+
+/// E-mails sent per local day (`TIME_ZONE`) over the last `days` days by the sends of a
+/// view (the list's filters but the period, which the days replace), days without any as 0.
+#[utoipa::path(get, path = "/api/v1/bulk-sends/activity", tag = "bulk_sends",
+    params(BulkFilter, ActivityParams),
+    responses((status = 200, body = Vec<relay_types::DailyEmails>), Unauthorized, Forbidden, Invalid))]
+async fn bulk_send_activity(
+    State(state): State<Services>,
+    _: Authorized<can::ViewBulkSends>,
+    ApiQuery(filter): ApiQuery<BulkFilter>,
+    ApiQuery(params): ApiQuery<ActivityParams>,
+) -> AppResult<Json<Vec<relay_types::DailyEmails>>> {
+    let filter = BulkFilter {
+        period: None,
+        date_from: None,
+        date_to: None,
+        ..filter
+    };
+    Ok(Json(
+        bulk_sends::activity(&state.db, &state.config, &filter, params.days.unwrap_or(30)).await?,
     ))
 }
 
@@ -256,60 +306,114 @@ async fn list_recipients(
 /// Recipients read per query of an export.
 const EXPORT_PAGE: u64 = 2000;
 
-const RECIPIENT_COLUMNS: [&str; 12] = [
-    "row_number",
-    "email",
-    "validation_status",
-    "validation_code",
-    "validation_message",
-    "send_status",
-    "attempts",
-    "message_id",
-    "error_code",
-    "error_message",
-    "sent_at",
-    "variables",
+/// The fixed columns of `recipients.csv`, in Spanish and English; the send's variables
+/// follow, one column each.
+const RECIPIENT_COLUMNS: [(&str, &str); 10] = [
+    ("Fila", "Row"),
+    ("Correo", "Email"),
+    ("Estado", "State"),
+    ("Validación", "Validation"),
+    ("Detalle de la validación", "Validation detail"),
+    ("Intentos", "Attempts"),
+    ("Id del mensaje en Doppler", "Doppler message id"),
+    ("Código de error", "Error code"),
+    ("Error", "Error message"),
+    ("Enviado (hora local)", "Sent (local time)"),
 ];
 
-fn recipient_cells(r: Recipient) -> [String; 12] {
-    [
+/// A time as people read it in a spreadsheet: local (`TIME_ZONE`), to the second.
+fn local_time(config: &crate::config::Config, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(|t| {
+        t.with_timezone(&config.time_zone)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    })
+    .unwrap_or_default()
+}
+
+/// The variables a send's rows carry, in the file's order: its columns but the e-mail,
+/// then the mapped variables.
+fn variable_columns(bulk: &crate::entities::bulk_send::Model) -> Vec<String> {
+    let headers: Vec<String> = serde_json::from_value(bulk.headers.clone()).unwrap_or_default();
+    let mapping: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(bulk.mapping.clone()).unwrap_or_default();
+    let mut names: Vec<String> = headers
+        .into_iter()
+        .filter(|h| !h.is_empty() && *h != bulk.email_column)
+        .collect();
+    for variable in mapping.into_keys() {
+        if !names.contains(&variable) {
+            names.push(variable);
+        }
+    }
+    names
+}
+
+fn recipient_cells(
+    r: Recipient,
+    bulk_status: relay_types::BulkSendStatus,
+    variables: &[String],
+    config: &crate::config::Config,
+    spanish: bool,
+) -> Vec<String> {
+    let state = relay_types::RecipientState::of(r.validation_status, r.send_status, bulk_status);
+    let mut cells = vec![
         r.row_number.to_string(),
         r.email,
-        r.validation_status.to_string(),
-        r.validation_code,
+        state.label(spanish).to_string(),
+        r.validation_status.label(spanish).to_string(),
         r.validation_message,
-        r.send_status.to_string(),
         r.attempts.to_string(),
         r.message_id,
         r.error_code,
         r.error_message,
-        r.sent_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        r.variables.to_string(),
-    ]
+        local_time(config, r.sent_at),
+    ];
+    cells.extend(variables.iter().map(|name| match r.variables.get(name) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }));
+    cells
 }
 
 /// Every recipient (with the same filters as the list) as CSV: `;`-separated UTF-8 with a
-/// BOM, as Excel in Spanish opens it.
+/// BOM, as Excel in Spanish opens it. Headers and states in the request's language
+/// (`Accept-Language`: Spanish unless English is preferred), times local to the second,
+/// each variable of the send in a column of its own.
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/recipients.csv", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id"), RecipientFilter),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Invalid))]
 async fn export_recipients_csv(
     State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(filter): ApiQuery<RecipientFilter>,
 ) -> AppResult<Response> {
-    bulk_sends::find(&state.db.conn, id).await?;
-    let name = format!("envio_{id}_destinatarios.csv");
+    let bulk = bulk_sends::find(&state.db.conn, id).await?;
+    let spanish = crate::http::problem::lang_of(&headers) == crate::error::Lang::Es;
+    let variables = variable_columns(&bulk);
+    let name = if spanish {
+        format!("envio_{id}_destinatarios.csv")
+    } else {
+        format!("bulk_send_{id}_recipients.csv")
+    };
     csv_download(&name, EXCEL_ES, move |mut out| async move {
-        out.row(RECIPIENT_COLUMNS).await?;
+        let header = RECIPIENT_COLUMNS
+            .iter()
+            .map(|(es, en)| if spanish { *es } else { *en })
+            .chain(variables.iter().map(String::as_str));
+        out.row(header).await?;
         let mut after = 0i64;
         loop {
             let rows = queries::export_page(&state.db, id, &filter, after, EXPORT_PAGE).await?;
             let Some(last) = rows.last() else { break };
             after = last.row_number;
             for recipient in rows {
-                out.row(recipient_cells(recipient)).await?;
+                let cells =
+                    recipient_cells(recipient, bulk.status, &variables, &state.config, spanish);
+                out.row(cells).await?;
             }
         }
         Ok(out)
@@ -397,15 +501,17 @@ async fn get_campaign_report(
     Ok(Json(crate::reports::campaign::build(&state, &bulk).await?))
 }
 
-/// This send's rows of its report as CSV (`Subject,Sender,SenderName,Email,Status,Date,
-/// Opens,Clicks,Date_Local,Outcome`, `Date` in UTC, `Outcome` what the status means:
-/// delivered, bounced, dropped, pending, spam, unsubscribed or other).
+/// This send's rows of its report as CSV, `;`-separated with a BOM: subject, sender,
+/// sender name, address, Doppler's status as it wrote it, the time (local, to the second),
+/// opens, clicks and what the status means (delivered, bounced, dropped, pending, spam,
+/// unsubscribed or other), headers and meanings in the request's language.
 #[utoipa::path(get, path = "/api/v1/bulk-sends/{id}/report.csv", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), Unauthorized, Forbidden, NotFound, Conflict))]
 async fn export_campaign_report_csv(
     State(state): State<Services>,
     _: Authorized<can::ViewBulkSends>,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
     let bulk = bulk_sends::find(&state.db.conn, id).await?;
@@ -418,20 +524,29 @@ async fn export_campaign_report_csv(
                 "This send's report is not available yet.",
             )
         })?;
-    let name = format!("bulk_{id}_deliveries_window.csv");
-    csv_download(&name, PLAIN, move |mut out| async move {
-        out.row([
-            "Subject",
-            "Sender",
-            "SenderName",
-            "Email",
-            "Status",
-            "Date",
-            "Opens",
-            "Clicks",
-            "Date_Local",
-            "Outcome",
-        ])
+    let spanish = crate::http::problem::lang_of(&headers) == crate::error::Lang::Es;
+    let name = if spanish {
+        format!("envio_{id}_reporte.csv")
+    } else {
+        format!("bulk_send_{id}_report.csv")
+    };
+    csv_download(&name, EXCEL_ES, move |mut out| async move {
+        const COLUMNS: [(&str, &str); 9] = [
+            ("Asunto", "Subject"),
+            ("Remitente", "Sender"),
+            ("Nombre del remitente", "Sender name"),
+            ("Correo", "Email"),
+            ("Estado en Doppler", "Doppler status"),
+            ("Fecha (hora local)", "Date (local time)"),
+            ("Aperturas", "Opens"),
+            ("Clics", "Clicks"),
+            ("Resultado", "Outcome"),
+        ];
+        out.row(
+            COLUMNS
+                .iter()
+                .map(|(es, en)| if spanish { *es } else { *en }),
+        )
         .await?;
         let mut rows = SendRows::new(&state, &bulk, report.id).await?;
         while let Some(page) = rows.next_page(&state.db).await? {
@@ -443,15 +558,12 @@ async fn export_campaign_report_csv(
                     row.sender.unwrap_or_default(),
                     row.sender_name.unwrap_or_default(),
                     row.email.unwrap_or_default(),
-                    row.status.unwrap_or_default(),
-                    row.event_at
-                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .unwrap_or_default(),
+                    status.clone(),
+                    local_time(&state.config, row.event_at),
                     number(row.opens),
                     number(row.clicks),
-                    row.event_local.unwrap_or_default(),
                     relay_types::DeliveryOutcome::of(&status)
-                        .as_str()
+                        .label(spanish)
                         .to_string(),
                 ])
                 .await?;

@@ -38,10 +38,19 @@ struct PreviewForm {
     /// Make unknown top-level domains (`gmail.comm`) invalid rather than a warning.
     #[schema(nullable = false)]
     reject_suspicious: Option<bool>,
+    /// The column holding the addresses; when absent, the column named like one (`email`,
+    /// `correo`...), else the one whose values look like addresses (`email_candidates`).
+    #[schema(min_length = 1, max_length = 1000, nullable = false)]
+    email_column: Option<String>,
 }
 
 impl PreviewForm {
-    const FIELDS: &'static [&'static str] = &["template_id", "mapping", "reject_suspicious"];
+    const FIELDS: &'static [&'static str] = &[
+        "template_id",
+        "mapping",
+        "reject_suspicious",
+        "email_column",
+    ];
 }
 
 /// Reads a recipient CSV as an import would (encoding, delimiter, e-mail column, a verdict
@@ -83,6 +92,7 @@ async fn preview_csv(
         required: template_variables.clone(),
         reject_suspicious: form.flag("reject_suspicious")?,
         max_rows: state.config.limits.import_max_rows,
+        email_column: form.email_column()?,
     };
     let preview = match recipients::preview(
         file.spool.0.clone(),

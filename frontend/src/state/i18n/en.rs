@@ -1,8 +1,8 @@
 //! English.
 
 use relay_types::{
-    BulkEventKind as E, BulkReportState as R, BulkSendStatus as B, DeliveryOutcome, JobState as J,
-    JobType, ReportState, ReportType, SendStatus as S, SystemCheckName, ValidationStatus as V,
+    BulkEventKind as E, BulkReportState as R, BulkSendStatus as B, JobState as J, JobType,
+    ReportState, ReportType, SendStatus as S, SystemCheckName,
 };
 
 use relay_types::MessageStatus;
@@ -210,15 +210,7 @@ pub const EN: Texts = Texts {
     pending_outcome: "Pending",
     other_outcome: |status| format!("other: {status}"),
     outcome_meaning: "Meaning",
-    delivery_outcome_label: |o| match o {
-        DeliveryOutcome::Delivered => "delivered",
-        DeliveryOutcome::Bounced => "bounce",
-        DeliveryOutcome::Dropped => "dropped by Doppler",
-        DeliveryOutcome::Pending => "pending",
-        DeliveryOutcome::Spam => "spam",
-        DeliveryOutcome::Unsubscribed => "unsubscribed",
-        DeliveryOutcome::Other => "other",
-    },
+    delivery_outcome_label: |o| o.label(false),
     nav_system: "System",
     system_subtitle: "Whether this installation is ready to send: Doppler, databases, data directory",
     test_connection: "Test connection",
@@ -480,9 +472,5 @@ pub const EN: Texts = Texts {
     time_left: |m| if m < 60 { format!("~{m} min left") } else { format!("~{} h {} min left", m / 60, m % 60) },
     times_in_zone: |zone| format!("Time in {zone}"),
     unexpected_response: |status| format!("Unexpected answer from the server (HTTP {status})."),
-    validation_label: |v| match v {
-        V::Valid => "valid",
-        V::Warning => "warning",
-        V::Invalid => "invalid",
-    },
+    validation_label: |v| v.label(false),
 };

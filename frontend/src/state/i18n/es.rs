@@ -1,8 +1,8 @@
 //! Español (Ecuador): the operators' own words from the legacy UI.
 
 use relay_types::{
-    BulkEventKind as E, BulkReportState as R, BulkSendStatus as B, DeliveryOutcome, JobState as J,
-    JobType, ReportState, ReportType, SendStatus as S, SystemCheckName, ValidationStatus as V,
+    BulkEventKind as E, BulkReportState as R, BulkSendStatus as B, JobState as J, JobType,
+    ReportState, ReportType, SendStatus as S, SystemCheckName,
 };
 
 use relay_types::MessageStatus;
@@ -210,15 +210,7 @@ pub const ES: Texts = Texts {
     pending_outcome: "Pendientes",
     other_outcome: |status| format!("otro: {status}"),
     outcome_meaning: "Significado",
-    delivery_outcome_label: |o| match o {
-        DeliveryOutcome::Delivered => "entregado",
-        DeliveryOutcome::Bounced => "rebote",
-        DeliveryOutcome::Dropped => "descartado por Doppler",
-        DeliveryOutcome::Pending => "pendiente",
-        DeliveryOutcome::Spam => "spam",
-        DeliveryOutcome::Unsubscribed => "desuscrito",
-        DeliveryOutcome::Other => "otro",
-    },
+    delivery_outcome_label: |o| o.label(true),
     nav_system: "Sistema",
     system_subtitle: "Si esta instalación está lista para enviar: Doppler, bases de datos, directorio de datos",
     test_connection: "Probar conexión",
@@ -480,9 +472,5 @@ pub const ES: Texts = Texts {
     time_left: |m| if m < 60 { format!("quedan ~{m} min") } else { format!("quedan ~{} h {} min", m / 60, m % 60) },
     times_in_zone: |zone| format!("Hora de {zone}"),
     unexpected_response: |status| format!("Respuesta inesperada del servidor (HTTP {status})."),
-    validation_label: |v| match v {
-        V::Valid => "válido",
-        V::Warning => "advertencia",
-        V::Invalid => "inválido",
-    },
+    validation_label: |v| v.label(true),
 };
