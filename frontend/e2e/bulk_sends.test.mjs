@@ -56,11 +56,11 @@ test("an operator creates a send from the sample with mapping and preview, watch
 
   await page.setInputFiles("input[name=recipients_file]", file);
   await page.waitForSelector("[data-testid=csv-preview]");
-  check((await page.textContent("[data-testid=csv-preview]")).includes("email"), "the preview names the detected e-mail column");
-  check((await page.textContent("[data-testid=valid-rows]")).trim() === "0", "without the variable's column no row is valid yet");
+  check((await page.inputValue("[data-testid=email-column]")) === "email", "the preview names the detected e-mail column, and it can be changed");
   await page.waitForSelector("[data-testid=missing-variables]");
+  check((await page.textContent("[data-testid=valid-rows]")).trim() === "3", "a column the template needs is the mapping's business: no row is marked for it");
   check((await page.textContent("[data-testid=missing-variables]")).includes("nombres"), "a variable no column provides is shown before anything is created");
-  check((await page.locator("[data-testid=problem-rows] li").count()) === 3, "the rows in error are listed with their verdict");
+  check((await page.locator("[data-testid=problem-rows] li").count()) === 0, "no row is listed as missing values before the mapping step");
   await shoot(page, "new-send");
 
   await page.selectOption("label.missing select", "cliente");
@@ -78,11 +78,26 @@ test("an operator creates a send from the sample with mapping and preview, watch
   await page.click("button:has-text('Vista previa')");
   const frame = await (await page.waitForSelector("iframe[data-testid=template-preview]")).contentFrame();
   await frame.waitForSelector("h2");
-  check((await frame.textContent("h2")).includes("Nombre Apellido"), "'Vista previa' renders the template with the first row, mapped");
+  const firstRow = await frame.textContent("h2");
+  check(firstRow.includes("Nombre Apellido"), "'Vista previa' renders the template with the first row, mapped");
+  check((await page.textContent("[data-testid=rendered-subject]")).includes("Descuento en su deuda")
+    && (await page.textContent(".dialog .email-head")).includes("cobranzas@example.com"), "the preview shows the subject and the From");
   check((await page.getAttribute("iframe[data-testid=template-preview]", "sandbox")) === "", "the preview runs in a sandboxed frame");
+  const firstTo = await page.textContent("[data-testid=rendered-to]");
+  await page.click(".dialog button:has-text('Fila siguiente')");
+  await page.waitForFunction((before) => document.querySelector("[data-testid=rendered-to]")?.textContent !== before, firstTo);
+  check((await page.textContent(".row-stepper")).includes("2 de 3"), "'Fila siguiente' steps to the next row");
   await page.click(".dialog button:has-text('Cerrar')");
 
-  await page.dblclick("button:has-text('Crear envío')");
+  await page.click("button:has-text('Revisar y enviar')");
+  const review = await page.waitForSelector("[data-testid=review]");
+  const reviewed = await review.textContent();
+  check(reviewed.includes("Descuento en su deuda") && reviewed.includes("variables_deuda.csv") && reviewed.includes("cobranzas@example.com"),
+    "'Revisar y enviar' shows the template, the file and the From before anything is created");
+  check((await page.textContent("[data-testid=review-when]")).includes("Ahora"), "and says it goes out right away");
+  check((await app.api("GET", "/api/v1/bulk-sends?period=all", token)).total === 0, "nothing is created by reviewing");
+  await shoot(page, "new-send-review");
+  await page.dblclick("[data-testid=confirm-send]:has-text('Enviar 3 correos')");
   await page.waitForURL(/\/envios\/\d+$/);
   const id = Number(page.url().split("/").pop());
   const all = await app.api("GET", "/api/v1/bulk-sends?period=all", token);
@@ -173,21 +188,27 @@ test("a send scheduled in the form waits for its local time, and a ready one is 
   // Tomorrow 08:30 on the office's clock (TIME_ZONE), as an operator types it.
   const tomorrow = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Guayaquil" }).format(new Date(Date.now() + 86400000));
   await page.fill("input[name=scheduled_at]", `${tomorrow}T08:30`);
-  check(await page.isDisabled("input[name=send_now]"), "scheduling turns off 'Encolar envío inmediatamente'");
-  await page.click("button:has-text('Crear envío')");
+  check(await page.isDisabled("input[name=send_now]"), "scheduling turns off 'Enviar ahora'");
+  await page.click("button:has-text('Revisar y enviar')");
+  const confirm = await page.waitForSelector("[data-testid=confirm-send]");
+  check((await confirm.textContent()).includes(`Programar para el ${tomorrow} 08:30`), "the last step's button says when it will go out");
+  await confirm.click();
   await page.waitForURL(/\/envios\/\d+$/);
   await badge("programado");
   const id = Number(page.url().split("/").pop());
   const send = await app.api("GET", `/api/v1/bulk-sends/${id}`, token);
   check(send.scheduled_at === `${tomorrow}T13:30:00Z`, `08:30 in America/Guayaquil is stored as 13:30 UTC (${send.scheduled_at})`);
   await page.click(".page-head button:has-text('Cancelar envío')");
+  await page.waitForSelector(".dialog");
+  const focused = await page.evaluate(() => document.activeElement?.textContent.trim());
+  check(focused === "Volver", `the cancel dialog puts the focus on the safe choice ("${focused}")`);
   await page.click(".dialog button:has-text('Cancelar envío')");
   await badge("cancelado");
-  check(true, "'Cancelar envío' asks first, then cancels the scheduled send");
+  check((await page.textContent(".legend")).includes("No enviados 2"), "'Cancelar envío' asks first, then cancels: what never went out says 'No enviados'");
 
   const ready = await createByApi(deudaRows(1));
   await page.goto(`${app.base}/envios/${ready.id}`);
-  await badge("lista");
+  await badge("listo");
   await page.click("button:has-text('Encolar envío')");
   await badge("terminado");
   check(true, "'Encolar envío' sends a ready send");

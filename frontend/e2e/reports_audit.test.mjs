@@ -43,18 +43,18 @@ test("a report manager requests, processes and loads a report into both database
   await page.fill("input[name=end_date]", today);
   await page.click("[data-testid=request-report] button[type=submit]");
   const state = await (await page.waitForSelector("table.data tr[data-testid^=report-] .badge")).textContent();
-  check(["PENDING", "PROCESSING", "READY"].includes(state.trim()), `the requested report is listed with its state (${state.trim()})`);
+  check(["pendiente", "en proceso", "listo"].includes(state.trim()), `the requested report is listed with its state (${state.trim()})`);
   await page.click("button:has-text('Procesar pendientes ahora')");
-  await page.waitForSelector("table.data .badge:has-text('READY')", { timeout: 60000 });
-  check(true, "processing brings it to READY without reloading the page");
+  const ready = await page.waitForSelector("table.data .badge:has-text('listo')", { timeout: 60000 });
+  check((await ready.textContent()).trim() === "listo", "processing brings it to 'listo' without reloading the page");
 
-  await page.click("button:has-text('Cargar BD (default)')");
-  await page.waitForSelector("table.data .badge:has-text('Cargado en: default')");
-  await page.click("button:has-text('Cargar BD (analytics)')");
-  await page.waitForSelector("table.data .badge:has-text('Cargado en: analytics')");
-  check(true, "both 'Cargado en' badges are shown");
-  check(await page.isDisabled("button:has-text('Cargar BD (default)')"), "a second load into default is not offered");
-  check((await page.textContent("[data-testid=why-not-default]")).includes("Ya cargado en default"), "and the page says why");
+  await page.click("button:has-text('Cargar en base principal')");
+  await page.waitForSelector("table.data .badge:has-text('Cargado en base principal')");
+  await page.click("button:has-text('Cargar en base de análisis')");
+  await page.waitForSelector("table.data .badge:has-text('Cargado en base de análisis')");
+  check(await page.isVisible("table.data .badge:has-text('Cargado en base principal')"), "both 'Cargado en' badges are shown");
+  check(await page.isDisabled("button:has-text('Cargar en base principal')"), "a second load into the main database is not offered");
+  check((await page.textContent("[data-testid=why-not-default]")).includes("Ya cargado en base principal"), "and the page says why");
   await shoot(page, "reports");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("table.data button:has-text('Descargar CSV')")]);
   const csv = readFileSync(await download.path(), "utf8");

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use relay_types::{
-    BulkReportState, BulkSendStatus, JobState, MessageStatus, ReportState, SendStatus,
+    BulkReportState, BulkSendStatus, JobState, MessageStatus, RecipientState, ReportState,
     ValidationStatus,
 };
 
@@ -56,13 +56,14 @@ pub const fn bulk_tone(status: BulkSendStatus) -> Tone {
     }
 }
 
-pub const fn send_tone(status: SendStatus) -> Tone {
-    match status {
-        SendStatus::Sent => Tone::Green,
-        SendStatus::SendFailed => Tone::Red,
-        SendStatus::NotStarted => Tone::Amber,
-        SendStatus::Sending => Tone::Blue,
-        SendStatus::Ambiguous => Tone::Violet,
+pub const fn recipient_tone(state: RecipientState) -> Tone {
+    match state {
+        RecipientState::Sent => Tone::Green,
+        RecipientState::Failed => Tone::Red,
+        RecipientState::Pending => Tone::Amber,
+        RecipientState::Sending => Tone::Blue,
+        RecipientState::Ambiguous => Tone::Violet,
+        RecipientState::Invalid | RecipientState::NotSent => Tone::Grey,
     }
 }
 

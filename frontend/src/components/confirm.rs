@@ -13,10 +13,11 @@ pub fn Confirm(
     #[prop(into)] on_confirm: Callback<()>,
     #[prop(optional)] danger: bool,
 ) -> impl IntoView {
-    let confirm_ref = NodeRef::<leptos::html::Button>::new();
+    // The focus starts on the safe choice: Enter on an opened dialog never destroys.
+    let back_ref = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         if open.get() {
-            if let Some(button) = confirm_ref.get() {
+            if let Some(button) = back_ref.get() {
                 let _ = button.focus();
             }
         }
@@ -34,8 +35,8 @@ pub fn Confirm(
                     <h2 id=title_id>{let title = title.clone(); move || title.get()}</h2>
                     <p>{let text = text.clone(); move || text.get()}</p>
                     <div class="actions">
-                        <button class="secondary" on:click=move |_| open.set(false)>{t().back}</button>
-                        <button node_ref=confirm_ref class:danger=danger
+                        <button class="secondary" node_ref=back_ref on:click=move |_| open.set(false)>{t().back}</button>
+                        <button class:danger=danger
                             on:click=move |_| { open.set(false); on_confirm.run(()); }>
                             {let confirm = confirm.clone(); move || confirm.get()}
                         </button>

@@ -13,3 +13,4 @@ pub mod sender_select;
 pub mod shell;
 pub mod table;
 pub mod token_list;
+pub mod when;

@@ -2,7 +2,7 @@
 //! figures beside it for those who read rather than look.
 
 use leptos::prelude::*;
-use relay_types::BulkCounts;
+use relay_types::{BulkCounts, BulkSendStatus};
 
 use super::badge::Tone;
 use crate::state::format::{number, percent};
@@ -30,18 +30,29 @@ pub fn MiniProgress(counts: BulkCounts) -> impl IntoView {
     }
 }
 
-/// The detail page's bar and legend.
+/// The detail page's bar and legend. What a send that ended never reached is "no
+/// enviados", not "pendientes"; invalid rows are named beside the bar (never sent).
 #[component]
-pub fn ProgressBar(counts: BulkCounts) -> impl IntoView {
+pub fn ProgressBar(counts: BulkCounts, status: BulkSendStatus) -> impl IntoView {
+    use BulkSendStatus as B;
     let t = t();
     let total = counts.valid.max(1) as f64;
     let pending = counts.pending + counts.sending;
+    let ended = matches!(
+        status,
+        B::Done | B::DoneWithErrors | B::Failed | B::Cancelled
+    );
     let segments = [
         (t.sent, counts.sent, Tone::Green),
         (t.failed, counts.failed, Tone::Red),
         (t.ambiguous, counts.ambiguous, Tone::Violet),
-        (t.pending, pending, Tone::Grey),
+        (
+            if ended { t.not_sent } else { t.pending },
+            pending,
+            Tone::Grey,
+        ),
     ];
+    let invalid = counts.invalid;
     let summary = segments
         .iter()
         .map(|(label, n, _)| format!("{label}: {}", number(*n)))
@@ -70,6 +81,9 @@ pub fn ProgressBar(counts: BulkCounts) -> impl IntoView {
                     }
                 })
                 .collect_view()}
+            {(invalid > 0).then(|| view! {
+                <li class="muted">{t.invalid_never_sent} " " <strong class="num">{number(invalid)}</strong></li>
+            })}
         </ul>
     }
 }

@@ -9,11 +9,34 @@ use crate::components::table::failed;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 
+/// `label`, when given, follows the chosen option's text ("Equipo Cobranza
+/// <cobranzas@…>"), for pages that show the From elsewhere.
 #[component]
-pub fn SenderSelect(value: RwSignal<String>) -> impl IntoView {
+pub fn SenderSelect(
+    value: RwSignal<String>,
+    #[prop(optional)] label: Option<RwSignal<String>>,
+) -> impl IntoView {
     let t = t();
     let usable = Loaded::new(senders::usable);
     let mine = Loaded::new(senders::mine);
+    if let Some(label) = label {
+        Effect::new(move |_| {
+            let chosen = value.get();
+            let text = if chosen.is_empty() {
+                mine.get()
+                    .and_then(Result::ok)
+                    .map(|m| format!("{} <{}>", m.effective_from_name, m.effective_from_email))
+            } else {
+                usable.get().and_then(Result::ok).and_then(|list| {
+                    list.items
+                        .into_iter()
+                        .find(|s| s.id.to_string() == chosen)
+                        .map(|s| format!("{} <{}>", s.from_name, s.from_email))
+                })
+            };
+            label.set(text.unwrap_or_default());
+        });
+    }
     let own_id = move || {
         mine.with_untracked(|m| {
             m.as_ref()

@@ -50,6 +50,21 @@ pub fn store(key: &str, value: &str) {
     }
 }
 
+/// What this tab keeps until it closes (a half-filled form across a reload).
+pub fn session_stored(key: &str) -> Option<String> {
+    window()?.session_storage().ok()??.get_item(key).ok()?
+}
+
+/// Keeps `value` for this tab; `None` forgets it.
+pub fn session_store(key: &str, value: Option<&str>) {
+    if let Some(storage) = window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = match value {
+            Some(value) => storage.set_item(key, value),
+            None => storage.remove_item(key),
+        };
+    }
+}
+
 /// A random UUID (the new-send form's idempotency key).
 pub fn uuid() -> String {
     window()

@@ -75,6 +75,14 @@ fn intl(options: &[(&str, &str)]) -> Option<js_sys::Intl::DateTimeFormat> {
     for (key, value) in options {
         js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value)).ok()?;
     }
+    // Spanish reads 19:00, not "7:00 p. m." (whose dot met the sentence's own).
+    if i18n::current() == Lang::Es
+        && options
+            .iter()
+            .any(|(key, _)| *key == "timeStyle" || *key == "hour")
+    {
+        js_sys::Reflect::set(&object, &"hourCycle".into(), &"h23".into()).ok()?;
+    }
     let zone = TIME_ZONE.with(|z| z.borrow().clone());
     if !zone.is_empty() && !options.iter().any(|(key, _)| *key == "timeZone") {
         js_sys::Reflect::set(&object, &"timeZone".into(), &JsValue::from_str(&zone)).ok()?;
@@ -99,6 +107,32 @@ pub fn datetime(at: &DateTime<Utc>) -> String {
 /// `15:42` / `3:42 PM`, in `TIME_ZONE`.
 pub fn time(at: &DateTime<Utc>) -> String {
     format_with(at, &[("timeStyle", "short")])
+}
+
+/// `07/12 08:45` / `12/07 8:45 AM`: a time beside "hace 6 min", in `TIME_ZONE`.
+pub fn short_datetime(at: &DateTime<Utc>) -> String {
+    format_with(
+        at,
+        &[
+            ("day", "2-digit"),
+            ("month", "2-digit"),
+            ("hour", "2-digit"),
+            ("minute", "2-digit"),
+        ],
+    )
+}
+
+/// `jueves 4/12` / `Thursday 12/4` and `19:00` / `7:00 PM`: a day a send waits for.
+pub fn weekday_and_time(at: &DateTime<Utc>) -> (String, String) {
+    let day = format_with(
+        at,
+        &[
+            ("weekday", "long"),
+            ("day", "numeric"),
+            ("month", "numeric"),
+        ],
+    );
+    (day.replace(',', ""), time(at))
 }
 
 /// "hace 5 min", "en 2 h", "ahora" — to the nearest unit.

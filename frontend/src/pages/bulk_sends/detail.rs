@@ -19,10 +19,11 @@ use crate::api::{bulk_sends, ApiResult};
 use crate::components::badge::{report_tone, Badge, BulkBadge};
 use crate::components::confirm::Confirm;
 use crate::components::progress::ProgressBar;
+use crate::components::when::When;
 use crate::pages::errors::NotFound;
 use crate::state::browser::sleep;
 use crate::state::format::{
-    datetime, is_past, minutes_since, minutes_until, number, relative, time,
+    datetime, is_past, minutes_since, minutes_until, number, relative, time, weekday_and_time,
 };
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -150,7 +151,7 @@ fn Detail(
                     <Facts send=send.clone()/>
                     <section class="panel" aria-labelledby="progress-title">
                         <h2 id="progress-title">{t.progress}</h2>
-                        <ProgressBar counts=counts.clone()/>
+                        <ProgressBar counts=counts.clone() status=send.status/>
                         <Pace send=send.clone()/>
                     </section>
                     {(counts.ambiguous > 0
@@ -225,13 +226,10 @@ fn act(
 #[component]
 fn Facts(send: BulkSend) -> impl IntoView {
     let t = t();
-    let when = |at: &Option<chrono::DateTime<chrono::Utc>>| {
-        at.as_ref()
-            .map(|at| view! { <time title=datetime(at)>{relative(at)}</time> })
-    };
+    let when = |at: &Option<chrono::DateTime<chrono::Utc>>| at.map(|at| view! { <When at=at/> });
     view! {
         <dl class="facts">
-            <div><dt>{t.created}</dt><dd><time title=datetime(&send.created_at)>{relative(&send.created_at)}</time>
+            <div><dt>{t.created}</dt><dd><When at=send.created_at/>
                 {send.created_by.clone().map(|who| format!(" · {who}"))}</dd></div>
             {send.scheduled_at.as_ref().map(|at| view! {
                 <div><dt>{t.scheduled_for}</dt><dd>{datetime(at)} " (" {relative(at)} ")"</dd></div>
@@ -239,8 +237,9 @@ fn Facts(send: BulkSend) -> impl IntoView {
             {send.started_at.is_some().then(|| view! { <div><dt>{t.started}</dt><dd>{when(&send.started_at)}</dd></div> })}
             {send.finished_at.is_some().then(|| view! { <div><dt>{t.finished}</dt><dd>{when(&send.finished_at)}</dd></div> })}
             <div><dt>{t.file}</dt><dd>{send.file.name.clone()} " · " {(t.rows_summary)(send.counts.total, send.counts.valid, send.counts.invalid, send.counts.warnings)}</dd></div>
-            <div><dt>{t.report}</dt><dd><Badge tone=report_tone(send.report.status) text=(t.report_status)(send.report.status)/>
-                {(send.report.rows > 0).then(|| format!(" · {} {}", number(send.report.rows), t.rows))}</dd></div>
+            <div><dt>{t.report}</dt><dd data-testid="report-state"><Badge tone=report_tone(send.report.status) text=(t.report_status)(send.report.status)/>
+                {(send.report.rows > 0).then(|| format!(" · {} {}", number(send.report.rows), t.rows))}
+                {send.report.due_at.map(|at| format!(" · {}", (t.report_due_at)(&time(&at))))}</dd></div>
             {(!send.import_error.is_empty()).then(|| view! { <div class="wide"><dt>{t.error}</dt><dd class="error">{send.import_error.clone()}</dd></div> })}
             {(!send.report.error.is_empty()).then(|| view! { <div class="wide"><dt>{t.report_error}</dt><dd class="error">{send.report.error.clone()}</dd></div> })}
         </dl>
@@ -252,21 +251,21 @@ fn Facts(send: BulkSend) -> impl IntoView {
 fn Pace(send: BulkSend) -> impl IntoView {
     let t = t();
     let counts = &send.counts;
-    let rate = send.started_at.as_ref().map(|start| {
-        let minutes = minutes_since(start, send.finished_at.as_ref());
-        if minutes > 0.0 {
-            (counts.sent + counts.failed) as f64 / minutes
-        } else {
-            0.0
-        }
-    });
+    // Per minute of sending: paused time does not count.
+    let rate = send
+        .sending_seconds
+        .filter(|s| *s > 0)
+        .map(|seconds| (counts.sent + counts.failed) as f64 * 60.0 / seconds as f64);
     let left = counts.pending + counts.sending;
     let eta = rate
         .filter(|r| *r > 0.0 && left > 0 && is_moving(send.status))
         .map(|r| (left as f64 / r).ceil() as i64);
     let reason = match (send.status, send.status_reason.as_str()) {
         (BulkSendStatus::Paused, "quota_exceeded") => Some(match &send.resume_at {
-            Some(at) => (t.quota_paused_until)(&time(at)),
+            Some(at) => {
+                let (day, hour) = weekday_and_time(at);
+                (t.quota_paused_until)(&day, &hour)
+            }
             None => t.quota_paused.to_string(),
         }),
         (BulkSendStatus::Paused, "doppler_unavailable") => Some(t.relay_paused.to_string()),
@@ -317,7 +316,13 @@ fn Actions(
     )
     .then(|| {
         let (label, enabled) = match report.status {
-            BulkReportState::Pending => (t.report_queued.to_string(), false),
+            BulkReportState::Pending => (
+                match &report.due_at {
+                    Some(at) => format!("{} · {}", t.report_queued, (t.report_due_at)(&time(at))),
+                    None => t.report_queued.to_string(),
+                },
+                false,
+            ),
             BulkReportState::Processing => (t.report_processing.to_string(), false),
             _ => match &report.refresh_available_at {
                 Some(at) if !is_past(at) => ((t.available_in)(minutes_until(at)), false),

@@ -6,7 +6,7 @@ use relay_types::{BulkEvent, BulkEventKind};
 
 use crate::api::bulk_sends;
 use crate::components::table::{failed, loading, Empty};
-use crate::state::format::{datetime, number, time};
+use crate::state::format::{datetime, number, weekday_and_time};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 
@@ -24,7 +24,10 @@ fn facts(event: &BulkEvent) -> String {
     match event.kind {
         BulkEventKind::QuotaPaused => text("reset_at")
             .and_then(|at| at.parse::<chrono::DateTime<chrono::Utc>>().ok())
-            .map(|at| (t.quota_paused_until)(&time(&at)))
+            .map(|at| {
+                let (day, hour) = weekday_and_time(&at);
+                (t.quota_paused_until)(&day, &hour)
+            })
             .unwrap_or_default(),
         BulkEventKind::Finished => format!(
             "{}: {} · {}: {} · {}: {}",

@@ -1,23 +1,26 @@
-//! "Destinatarios": every row of the file with its verdict and send status, filtered by
-//! status and searched, exported as CSV; an ambiguous one is settled right in its row.
+//! "Destinatarios": every row of the file with its verdict and where it stands, filtered by
+//! status and searched (all in the URL: `?pestana=destinatarios&estado_envio=&validacion=&q=
+//! &pagina=2`), exported as CSV; an ambiguous one is settled right in its row.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
 use relay_types::{
-    BulkAction, BulkSendStatus, PermissionCode, Recipient, ResolveAction, SendStatus,
-    ValidationStatus,
+    BulkAction, BulkSendStatus, PermissionCode, Recipient, RecipientState, ResolveAction,
+    SendStatus, ValidationStatus,
 };
 
 use crate::api::bulk_sends::{self, RecipientFilter, PAGE_SIZE};
-use crate::components::badge::{send_tone, validation_tone, Badge};
+use crate::components::badge::{recipient_tone, validation_tone, Badge};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::state::format::{datetime, relative};
+use crate::components::when::When;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
+use crate::state::url::set_query_param;
 
 #[component]
 pub fn Recipients(
@@ -29,9 +32,21 @@ pub fn Recipients(
     let t = t();
     let session = use_session();
     let toasts = use_toasts();
-    let filter = RwSignal::new(RecipientFilter {
-        page: 1,
-        ..Default::default()
+    let query = use_query_map();
+    let set_param = set_query_param();
+    let filter = Memo::new(move |_| {
+        query.with(|q| RecipientFilter {
+            q: q.get("q").unwrap_or_default(),
+            send_status: q
+                .get("estado_envio")
+                .filter(|s| s.parse::<SendStatus>().is_ok())
+                .unwrap_or_default(),
+            validation_status: q
+                .get("validacion")
+                .filter(|s| s.parse::<ValidationStatus>().is_ok())
+                .unwrap_or_default(),
+            page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
+        })
     });
     let rows = Loaded::new(move || {
         let filter = filter.get();
@@ -64,35 +79,35 @@ pub fn Recipients(
             exporting.set(false);
         });
     };
-    let on_send_status = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        filter.update(|f| {
-            f.send_status = value;
-            f.page = 1;
-        });
+    let on_send_status = {
+        let set_param = set_param.clone();
+        move |ev: leptos::ev::Event| set_param("estado_envio", event_target_value(&ev), true)
     };
-    let on_validation = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        filter.update(|f| {
-            f.validation_status = value;
-            f.page = 1;
-        });
+    let on_validation = {
+        let set_param = set_param.clone();
+        move |ev: leptos::ev::Event| set_param("validacion", event_target_value(&ev), true)
     };
+    let on_search = {
+        let set_param = set_param.clone();
+        Callback::new(move |q: String| set_param("q", q.trim().to_string(), true))
+    };
+    let on_page = Callback::new(move |p: u64| set_param("pagina", p.to_string(), false));
     view! {
         <div class="toolbar">
             <SearchBox value=Signal::derive(move || filter.with(|f| f.q.clone()))
-                on_search=Callback::new(move |q: String| filter.update(|f| { f.q = q.trim().to_string(); f.page = 1; }))
+                on_search=on_search
                 label=t.search placeholder=t.recipient_search_placeholder/>
             <label>
                 <span class="visually-hidden">{t.send_status}</span>
-                <select on:change=on_send_status data-testid="send-status-filter">
+                <select on:change=on_send_status data-testid="send-status-filter"
+                    prop:value=move || filter.with(|f| f.send_status.clone())>
                     <option value="">{t.all_send_statuses}</option>
                     {SendStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{(t.send_status_label)(*s)}</option> }).collect_view()}
                 </select>
             </label>
             <label>
                 <span class="visually-hidden">{t.validation}</span>
-                <select on:change=on_validation>
+                <select on:change=on_validation prop:value=move || filter.with(|f| f.validation_status.clone())>
                     <option value="">{t.all_validations}</option>
                     {ValidationStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{(t.validation_label)(*s)}</option> }).collect_view()}
                 </select>
@@ -107,10 +122,12 @@ pub fn Recipients(
                 let total = page.total;
                 view! {
                     <Table headers=[t.row, t.email, t.send_status, t.validation, t.attempts, t.sent_at, ""]>
-                        {page.items.into_iter().map(|r| view! { <RecipientRow r=r can_resolve=can_resolve() resolve=resolve_one/> }).collect_view()}
+                        {page.items.into_iter().map(|r| view! {
+                            <RecipientRow r=r bulk=status.get_untracked() can_resolve=can_resolve() resolve=resolve_one/>
+                        }).collect_view()}
                     </Table>
                     <Pager page=Signal::derive(move || filter.with(|f| f.page)) total=total page_size=PAGE_SIZE
-                        on_page=Callback::new(move |p| filter.update(|f| f.page = p))/>
+                        on_page=on_page/>
                 }.into_any()
             }
         }}
@@ -120,11 +137,19 @@ pub fn Recipients(
 #[component]
 fn RecipientRow(
     r: Recipient,
+    bulk: Option<BulkSendStatus>,
     can_resolve: bool,
     resolve: Callback<(i64, ResolveAction)>,
 ) -> impl IntoView {
     let t = t();
     let id = r.id;
+    // Read with the send's state: an invalid row is not "pending", nor one a cancelled send
+    // never reached.
+    let state = RecipientState::of(
+        r.validation_status,
+        r.send_status,
+        bulk.unwrap_or(BulkSendStatus::Ready),
+    );
     let detail = [r.validation_message.clone(), r.error_message.clone()]
         .into_iter()
         .filter(|m| !m.is_empty())
@@ -135,10 +160,10 @@ fn RecipientRow(
             <td data-label=t.row class="num">{r.row_number}</td>
             <td data-label=t.email>{r.email.clone()}
                 {(!detail.is_empty()).then(|| view! { <small class="muted block">{detail}</small> })}</td>
-            <td data-label=t.send_status><Badge tone=send_tone(r.send_status) text=(t.send_status_label)(r.send_status)/></td>
+            <td data-label=t.send_status><Badge tone=recipient_tone(state) text=state.label(t.spanish)/></td>
             <td data-label=t.validation><Badge tone=validation_tone(r.validation_status) text=(t.validation_label)(r.validation_status)/></td>
             <td data-label=t.attempts class="num">{r.attempts}</td>
-            <td data-label=t.sent_at>{r.sent_at.as_ref().map(|at| view! { <time title=datetime(at)>{relative(at)}</time> })}</td>
+            <td data-label=t.sent_at>{r.sent_at.as_ref().map(|at| view! { <When at=*at/> })}</td>
             <td>
                 {(can_resolve && r.send_status == SendStatus::Ambiguous).then(|| view! {
                     <span class="row-actions">

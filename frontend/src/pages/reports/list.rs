@@ -122,8 +122,8 @@ pub fn ReportList() -> impl IntoView {
                     <span class="visually-hidden">{t.loaded_in}</span>
                     <select on:change=select("cargado") prop:value=move || filter.with(|f| f.loaded_into.clone())>
                         <option value="">{t.loaded_anywhere}</option>
-                        <option value="default">{(t.loaded_in_target)("default")}</option>
-                        <option value="analytics">{(t.loaded_in_target)("analytics")}</option>
+                        <option value="default">{(t.loaded_in_target)((t.load_target)(LoadTarget::Default))}</option>
+                        <option value="analytics">{(t.loaded_in_target)((t.load_target)(LoadTarget::Analytics))}</option>
                         <option value="none">{t.not_loaded}</option>
                     </select>
                 </label>
@@ -183,12 +183,12 @@ fn ReportRow(report: Report, refresh: Callback<()>) -> impl IntoView {
     let analytics = ui.as_ref().is_some_and(|ui| ui.analytics_available);
     let load_button = move |target: LoadTarget, loads: &[relay_types::ReportLoad], ready: bool| {
         let done = loads.iter().find(|l| l.target == target);
-        let label = (t.load_into)(target.as_str());
+        let label = (t.load_into)((t.load_target)(target));
         let why_not = if !ready {
             Some(t.load_needs_ready.to_string())
         } else if let Some(load) = done {
             Some((t.already_loaded)(
-                target.as_str(),
+                (t.load_target)(target),
                 &number(load.rows),
                 &datetime(&load.loaded_at),
             ))
@@ -202,7 +202,7 @@ fn ReportRow(report: Report, refresh: Callback<()>) -> impl IntoView {
             <button class="secondary" disabled=move || busy.get() || !enabled title=why_not.clone().unwrap_or_default()
                 on:click=move |_| run(Box::pin(async move {
                     reports::load(id, target).await
-                        .map(|r| (t.loaded_toast)(target.as_str(), &number(r.loads.iter().find(|l| l.target == target).map_or(0, |l| l.rows))))
+                        .map(|r| (t.loaded_toast)((t.load_target)(target), &number(r.loads.iter().find(|l| l.target == target).map_or(0, |l| l.rows))))
                         .map_err(|e| e.detail)
                 }))>
                 {label}
@@ -224,7 +224,7 @@ fn ReportRow(report: Report, refresh: Callback<()>) -> impl IntoView {
             <td data-label=t.loaded_in>
                 {report.loads.iter().map(|l| view! {
                     <div class="load">
-                        <Badge tone=Tone::Green text=(t.loaded_in_target)(l.target.as_str())/>
+                        <Badge tone=Tone::Green text=(t.loaded_in_target)((t.load_target)(l.target))/>
                         <small class="muted block">
                             {(t.rows_loaded)(&number(l.rows))} " · " {datetime(&l.loaded_at)}
                             {l.loaded_by.clone().map(|who| format!(" · {who}"))}

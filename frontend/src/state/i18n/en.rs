@@ -8,8 +8,55 @@ use relay_types::{
 use relay_types::MessageStatus;
 
 use super::Texts;
+use crate::state::format::number;
+
+/// A count as the language writes it (19.430 / 19,430).
+fn num(n: impl TryInto<i64>) -> String {
+    number(n.try_into().unwrap_or(i64::MAX))
+}
 
 pub const EN: Texts = Texts {
+    spanish: false,
+    looks_like_email: "looks like e-mail",
+    choose_file_again: |name| format!("The page was reloaded: choose the file \"{name}\" again. Everything else was kept."),
+    fix_file_first: "Fix the file or the mapping before reviewing: a problem is marked above.",
+    when_sent: "When",
+    back_to_edit: "Back to editing",
+    as_a_row_gets_it: "As each recipient gets it",
+    review_and_send: "Review and send",
+    not_sent_until_queued: "Left ready; it goes out when someone presses \"Queue send\"",
+    right_away: "Right away, on confirming",
+    scheduled_for_at: |at| format!("Scheduled for {at}"),
+    none: "None",
+    create_without_sending: "Create without sending",
+    send_n_emails: |text, n| if n == 1 { "Send 1 e-mail".into() } else { format!("Send {text} e-mails") },
+    schedule_for: |at| format!("Schedule for {at}"),
+    row_of: |row, i, n| format!("Row {row} of the file ({i} of {n})"),
+    next_row: "Next row",
+    previous_row: "Previous row",
+    to: "To",
+    from: "From",
+    encoding_name: |e| match e {
+        "utf-8" => "UTF-8".into(),
+        "utf-8-sig" => "UTF-8 (with BOM)".into(),
+        "windows-1252" => "Windows-1252 (Excel CSV)".into(),
+        "utf-16le" | "utf-16be" => "UTF-16 (Unicode text)".into(),
+        other => other.to_uppercase(),
+    },
+    delimiter_name: |d| match d {
+        ";" => "semicolon (;)".into(),
+        "," => "comma (,)".into(),
+        "\\t" => "tab".into(),
+        "|" => "pipe (|)".into(),
+        other => other.into(),
+    },
+    load_target: |target| match target {
+        relay_types::LoadTarget::Default => "main database",
+        relay_types::LoadTarget::Analytics => "analytics database",
+    },
+    report_due_at: |at| format!("requested at {at}"),
+    invalid_never_sent: "Invalid (never sent)",
+    not_sent: "Not sent",
     message_check_history: "See the message history",
     my_effective_sender: |name, email| format!("My sender: {name} <{email}>"),
     message_html: "HTML body",
@@ -94,7 +141,7 @@ pub const EN: Texts = Texts {
     user_saved: |name| format!("User {name} saved."),
     user_created: |name| format!("User {name} created."),
     group_saved: |name| format!("Group {name} saved."),
-    members: |n| if n == 1 { "1 member".into() } else { format!("{n} members") },
+    members: |n| if n == 1 { "1 member".into() } else { { let n = num(n); format!("{n} members") } },
     delete_group_explained: |name| format!("Members of \"{name}\" lose the permissions the group gave them."),
     nav_templates: "Templates",
     templates_subtitle: "The Doppler Relay templates sends use",
@@ -164,7 +211,7 @@ pub const EN: Texts = Texts {
     no_reports: "No reports yet. Request one with \"Request report\".",
     requested: "Requested",
     load_needs_ready: "It can be loaded once the report is READY.",
-    no_analytics: "No analytics database is configured (ANALYTICS_DATABASE_URL).",
+    no_analytics: "This installation has no analytics database: ask the administrator to set one up.",
     download_csv: "Download CSV",
     report_retried: "Report requested again.",
     tab_audit_log: "Action log",
@@ -184,9 +231,9 @@ pub const EN: Texts = Texts {
     address: "IP address",
     report_requested_n: |id| format!("Report {id} requested."),
     days_in_zone: |zone| format!("Days in {zone}, both included."),
-    pending_processed: |n| format!("{n} reports being processed."),
-    loaded_in_target: |target| format!("Loaded into: {target}"),
-    load_into: |target| format!("Load DB ({target})"),
+    pending_processed: |n| { let n = num(n); format!("{n} reports being processed.") },
+    loaded_in_target: |target| format!("Loaded into the {target}"),
+    load_into: |target| format!("Load into the {target}"),
     already_loaded: |target, rows, at| format!("Already loaded into {target}: {rows} rows on {at}. A report is loaded once into each database."),
     loaded_toast: |target, rows| format!("Loaded into {target}: {rows} rows."),
     rows_loaded: |rows| format!("{rows} rows"),
@@ -234,7 +281,7 @@ pub const EN: Texts = Texts {
     },
     problems_csv_header: ["row", "email", "validation", "code", "message"],
     row_n: |n| format!("Row {n}"),
-    more_problem_rows: |n| format!("… and {n} more rows in the downloadable file."),
+    more_problem_rows: |n| { let n = num(n); format!("… and {n} more rows in the downloadable file.") },
     all_send_statuses: "All send statuses",
     all_statuses: "All statuses",
     all_time: "All time",
@@ -264,7 +311,6 @@ pub const EN: Texts = Texts {
     close: "Close",
     confirm: "Confirm",
     create_first: "Create the first one.",
-    create_send: "Create send",
     created: "Created",
     creating: "Creating…",
     current_month: "This month",
@@ -275,9 +321,9 @@ pub const EN: Texts = Texts {
     download_day_csv: "Download the day's CSV",
     download_problems: "Download rows with problems",
     download_send_csv: "Download this send's CSV",
-    drop_csv: "Drop the CSV here or click to choose it",
+    drop_csv: "Drop the CSV here or choose a file",
     email: "Email",
-    email_column: "Email column",
+    email_column: "E-mail column",
     encoding: "Encoding",
     error: "Error",
     export_csv: "Export CSV",
@@ -313,7 +359,6 @@ pub const EN: Texts = Texts {
     no_template_variables: "The template uses no variables.",
     no_templates: "No template matches.",
     no_valid_row: "The CSV has no valid row for the preview.",
-    not_detected: "Not detected",
     not_found_text: "The address does not exist or the send was removed.",
     not_found_title: "Page not found",
     not_in_report: "Not in the report yet",
@@ -329,10 +374,9 @@ pub const EN: Texts = Texts {
     pending: "Pending",
     period: "Period",
     preview: "Preview",
-    preview_first_row: "Preview with the CSV's first valid row",
     previous: "Previous",
     progress: "Progress",
-    queue_immediately: "Queue the send right away",
+    queue_immediately: "Send now",
     queue_send: "Queue send",
     queued_toast: "Send queued.",
     quota_paused: "Paused by the Doppler quota.",
@@ -388,7 +432,7 @@ pub const EN: Texts = Texts {
     variables: "Variables",
     warnings: "Warnings",
     ago: |amount| format!("{amount} ago"),
-    ambiguous_title: |n| if n == 1 { "1 ambiguous recipient".into() } else { format!("{n} ambiguous recipients") },
+    ambiguous_title: |n| if n == 1 { "1 ambiguous recipient".into() } else { { let n = num(n); format!("{n} ambiguous recipients") } },
     available_in: |n| format!("Available in {n} min"),
     bulk_send_n: |id| format!("Send {id}"),
     bulk_status: |s| match s {
@@ -405,7 +449,7 @@ pub const EN: Texts = Texts {
         B::Failed => "failed",
         B::Cancelled => "cancelled",
     },
-    cancel_explained: |pending| format!("The {pending} pending recipients will not get the e-mail. What was sent cannot be undone. The send cannot be resumed."),
+    cancel_explained: |pending| { let pending = num(pending); format!("The {pending} pending recipients will not get the e-mail. What was sent cannot be undone. The send cannot be resumed.") },
     created_toast: |id| format!("Send {id} created."),
     event_label: |e| match e {
         E::Created => "Created and imported",
@@ -436,19 +480,20 @@ pub const EN: Texts = Texts {
         JobType::ProcessReport => "Process report",
         JobType::PostSendReport => "Report",
     },
-    mark_sent_explained: |n| format!("The {n} ambiguous recipients will count as sent. Do it only if you checked in Doppler that they went out."),
+    mark_sent_explained: |n| { let n = num(n); format!("The {n} ambiguous recipients will count as sent. Do it only if you checked in Doppler that they went out.") },
     missing_variables: |list| format!("The template uses variables the file lacks: {list}. Choose the column for each."),
     of_sent: |pct| format!("{pct} of sent"),
-    page_of: |page, pages| format!("Page {page} of {pages}"),
+    page_of: |page, pages| { let page = num(page); let pages = num(pages); format!("Page {page} of {pages}") },
     per_minute: |n| format!("{n} per minute"),
-    quota_paused_until: |at| format!("Quota pause until {at}"),
+    quota_paused_until: |day, at| format!("Paused by the quota until {day} at {at}"),
     rows_summary: |total, valid, invalid, warnings| {
+        let (total, valid, invalid_n, warnings_n) = (num(total), num(valid), num(invalid), num(warnings));
         let mut text = format!("{total} rows, {valid} valid");
         if invalid > 0 {
-            text.push_str(&format!(", {invalid} invalid"));
+            text.push_str(&format!(", {invalid_n} invalid"));
         }
         if warnings > 0 {
-            text.push_str(&format!(", {warnings} with warnings"));
+            text.push_str(&format!(", {warnings_n} with warnings"));
         }
         text
     },
@@ -460,8 +505,8 @@ pub const EN: Texts = Texts {
         R::ZeroRows => "no rows yet",
         R::Error => "error",
     },
-    resend_explained: |n| format!("The {n} ambiguous recipients will be sent again. Do it only if you checked in Doppler that they did not go out: if they did, they get it twice."),
-    resolved_toast: |n| if n == 1 { "1 recipient resolved.".into() } else { format!("{n} recipients resolved.") },
+    resend_explained: |n| { let n = num(n); format!("The {n} ambiguous recipients will be sent again. Do it only if you checked in Doppler that they did not go out: if they did, they get it twice.") },
+    resolved_toast: |n| if n == 1 { "1 recipient resolved.".into() } else { { let n = num(n); format!("{n} recipients resolved.") } },
     send_status_label: |s| match s {
         S::NotStarted => "pending",
         S::Sending => "sending",

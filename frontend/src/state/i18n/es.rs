@@ -8,8 +8,55 @@ use relay_types::{
 use relay_types::MessageStatus;
 
 use super::Texts;
+use crate::state::format::number;
+
+/// A count as the language writes it (19.430 / 19,430).
+fn num(n: impl TryInto<i64>) -> String {
+    number(n.try_into().unwrap_or(i64::MAX))
+}
 
 pub const ES: Texts = Texts {
+    spanish: true,
+    looks_like_email: "parece correo",
+    choose_file_again: |name| format!("La página se recargó: vuelva a elegir el archivo «{name}». Lo demás se conservó."),
+    fix_file_first: "Corrija el archivo o el mapeo antes de revisar: hay un problema señalado arriba.",
+    when_sent: "Cuándo",
+    back_to_edit: "Volver a editar",
+    as_a_row_gets_it: "Así lo recibe cada destinatario",
+    review_and_send: "Revisar y enviar",
+    not_sent_until_queued: "Queda listo; se envía cuando alguien pulse «Encolar envío»",
+    right_away: "Ahora, al confirmar",
+    scheduled_for_at: |at| format!("Programado para el {at}"),
+    none: "Ninguno",
+    create_without_sending: "Crear sin enviar",
+    send_n_emails: |text, n| if n == 1 { "Enviar 1 correo".into() } else { format!("Enviar {text} correos") },
+    schedule_for: |at| format!("Programar para el {at}"),
+    row_of: |row, i, n| format!("Fila {row} del archivo ({i} de {n})"),
+    next_row: "Fila siguiente",
+    previous_row: "Fila anterior",
+    to: "Para",
+    from: "De",
+    encoding_name: |e| match e {
+        "utf-8" => "UTF-8".into(),
+        "utf-8-sig" => "UTF-8 (con BOM)".into(),
+        "windows-1252" => "Windows-1252 (CSV de Excel)".into(),
+        "utf-16le" | "utf-16be" => "UTF-16 (Texto Unicode)".into(),
+        other => other.to_uppercase(),
+    },
+    delimiter_name: |d| match d {
+        ";" => "punto y coma (;)".into(),
+        "," => "coma (,)".into(),
+        "\\t" => "tabulador".into(),
+        "|" => "barra vertical (|)".into(),
+        other => other.into(),
+    },
+    load_target: |target| match target {
+        relay_types::LoadTarget::Default => "base principal",
+        relay_types::LoadTarget::Analytics => "base de análisis",
+    },
+    report_due_at: |at| format!("se pide a las {at}"),
+    invalid_never_sent: "Inválidos (no se envían)",
+    not_sent: "No enviados",
     message_check_history: "Ver el historial de mensajes",
     my_effective_sender: |name, email| format!("Mi remitente: {name} <{email}>"),
     message_html: "Cuerpo HTML",
@@ -94,7 +141,7 @@ pub const ES: Texts = Texts {
     user_saved: |name| format!("Usuario {name} guardado."),
     user_created: |name| format!("Usuario {name} creado."),
     group_saved: |name| format!("Grupo {name} guardado."),
-    members: |n| if n == 1 { "1 miembro".into() } else { format!("{n} miembros") },
+    members: |n| if n == 1 { "1 miembro".into() } else { { let n = num(n); format!("{n} miembros") } },
     delete_group_explained: |name| format!("Los miembros de «{name}» pierden los permisos que les daba el grupo."),
     nav_templates: "Plantillas",
     templates_subtitle: "Las plantillas de Doppler Relay con las que se envía",
@@ -164,7 +211,7 @@ pub const ES: Texts = Texts {
     no_reports: "Aún no hay reportes. Solicita uno con «Solicitar reporte».",
     requested: "Solicitado",
     load_needs_ready: "Se puede cargar cuando el reporte está READY.",
-    no_analytics: "No hay base de datos analytics configurada (ANALYTICS_DATABASE_URL).",
+    no_analytics: "Esta instalación no tiene base de análisis: pida al administrador que la configure.",
     download_csv: "Descargar CSV",
     report_retried: "Reporte solicitado de nuevo.",
     tab_audit_log: "Registro de acciones",
@@ -184,17 +231,17 @@ pub const ES: Texts = Texts {
     address: "Dirección IP",
     report_requested_n: |id| format!("Reporte {id} solicitado."),
     days_in_zone: |zone| format!("Días de {zone}, ambos incluidos."),
-    pending_processed: |n| format!("{n} reportes en proceso."),
-    loaded_in_target: |target| format!("Cargado en: {target}"),
-    load_into: |target| format!("Cargar BD ({target})"),
+    pending_processed: |n| { let n = num(n); format!("{n} reportes en proceso.") },
+    loaded_in_target: |target| format!("Cargado en {target}"),
+    load_into: |target| format!("Cargar en {target}"),
     already_loaded: |target, rows, at| format!("Ya cargado en {target}: {rows} filas el {at}. Un reporte se carga una sola vez en cada base."),
     loaded_toast: |target, rows| format!("Cargado en {target}: {rows} filas."),
     rows_loaded: |rows| format!("{rows} filas"),
     report_state_label: |s| match s {
-        ReportState::Pending => "PENDING",
-        ReportState::Processing => "PROCESSING",
-        ReportState::Ready => "READY",
-        ReportState::Error => "ERROR",
+        ReportState::Pending => "pendiente",
+        ReportState::Processing => "en proceso",
+        ReportState::Ready => "listo",
+        ReportState::Error => "error",
     },
     report_type_label: |k| match k {
         ReportType::Deliveries => "Resumen (pedido: entregas)",
@@ -234,7 +281,7 @@ pub const ES: Texts = Texts {
     },
     problems_csv_header: ["fila", "email", "validacion", "codigo", "mensaje"],
     row_n: |n| format!("Fila {n}"),
-    more_problem_rows: |n| format!("… y {n} filas más en el archivo descargable."),
+    more_problem_rows: |n| { let n = num(n); format!("… y {n} filas más en el archivo descargable.") },
     all_send_statuses: "Todos los estados de envío",
     all_statuses: "Todos los estados",
     all_time: "Todo el histórico",
@@ -264,7 +311,6 @@ pub const ES: Texts = Texts {
     close: "Cerrar",
     confirm: "Confirmar",
     create_first: "Crea el primero.",
-    create_send: "Crear envío",
     created: "Creado",
     creating: "Creando…",
     current_month: "Mes vigente",
@@ -275,10 +321,10 @@ pub const ES: Texts = Texts {
     download_day_csv: "Descargar CSV del día",
     download_problems: "Descargar filas con problemas",
     download_send_csv: "Descargar CSV del envío",
-    drop_csv: "Arrastra aquí el CSV o haz clic para elegirlo",
+    drop_csv: "Arrastre el CSV aquí o elija un archivo",
     email: "Email",
-    email_column: "Columna email",
-    encoding: "Encoding",
+    email_column: "Columna del correo",
+    encoding: "Codificación",
     error: "Error",
     export_csv: "Exportar CSV",
     failed: "Fallidos",
@@ -313,7 +359,6 @@ pub const ES: Texts = Texts {
     no_template_variables: "La plantilla no usa variables.",
     no_templates: "Ninguna plantilla coincide.",
     no_valid_row: "El CSV no tiene una fila válida para la vista previa.",
-    not_detected: "No detectada",
     not_found_text: "La dirección no existe o el envío fue eliminado.",
     not_found_title: "Página no encontrada",
     not_in_report: "Aún no en el reporte",
@@ -329,10 +374,9 @@ pub const ES: Texts = Texts {
     pending: "Pendientes",
     period: "Periodo",
     preview: "Vista previa",
-    preview_first_row: "Vista previa con la primera fila válida del CSV",
     previous: "Anterior",
     progress: "Progreso",
-    queue_immediately: "Encolar envío inmediatamente",
+    queue_immediately: "Enviar ahora",
     queue_send: "Encolar envío",
     queued_toast: "Envío encolado.",
     quota_paused: "Pausa por cuota de Doppler.",
@@ -388,13 +432,13 @@ pub const ES: Texts = Texts {
     variables: "Variables",
     warnings: "Advertencias",
     ago: |amount| format!("hace {amount}"),
-    ambiguous_title: |n| if n == 1 { "1 destinatario ambiguo".into() } else { format!("{n} destinatarios ambiguos") },
+    ambiguous_title: |n| if n == 1 { "1 destinatario ambiguo".into() } else { { let n = num(n); format!("{n} destinatarios ambiguos") } },
     available_in: |n| format!("Disponible en {n} min"),
     bulk_send_n: |id| format!("Envío {id}"),
     bulk_status: |s| match s {
         B::Importing => "importando",
-        B::Ready => "lista",
-        B::ReadyWithErrors => "lista con filas inválidas",
+        B::Ready => "listo",
+        B::ReadyWithErrors => "listo con filas inválidas",
         B::ImportFailed => "error de importación",
         B::Scheduled => "programado",
         B::Queued => "en cola",
@@ -405,7 +449,7 @@ pub const ES: Texts = Texts {
         B::Failed => "falló",
         B::Cancelled => "cancelado",
     },
-    cancel_explained: |pending| format!("Los {pending} destinatarios pendientes no recibirán el correo. Lo ya enviado no se puede deshacer. El envío no se podrá reanudar."),
+    cancel_explained: |pending| { let pending = num(pending); format!("Los {pending} destinatarios pendientes no recibirán el correo. Lo ya enviado no se puede deshacer. El envío no se podrá reanudar.") },
     created_toast: |id| format!("Envío {id} creado."),
     event_label: |e| match e {
         E::Created => "Creado e importado",
@@ -436,19 +480,20 @@ pub const ES: Texts = Texts {
         JobType::ProcessReport => "Procesar reporte",
         JobType::PostSendReport => "Reporte",
     },
-    mark_sent_explained: |n| format!("Los {n} destinatarios ambiguos se contarán como enviados. Hazlo solo si confirmaste en Doppler que salieron."),
+    mark_sent_explained: |n| { let n = num(n); format!("Los {n} destinatarios ambiguos se contarán como enviados. Hazlo solo si confirmaste en Doppler que salieron.") },
     missing_variables: |list| format!("La plantilla usa variables que el archivo no tiene: {list}. Elige la columna de cada una."),
     of_sent: |pct| format!("{pct} de enviados"),
-    page_of: |page, pages| format!("Página {page} de {pages}"),
+    page_of: |page, pages| { let page = num(page); let pages = num(pages); format!("Página {page} de {pages}") },
     per_minute: |n| format!("{n} por minuto"),
-    quota_paused_until: |at| format!("Pausa por cuota hasta las {at}"),
+    quota_paused_until: |day, at| format!("Pausa por cuota hasta el {day} a las {at}"),
     rows_summary: |total, valid, invalid, warnings| {
+        let (total, valid, invalid_n, warnings_n) = (num(total), num(valid), num(invalid), num(warnings));
         let mut text = format!("{total} filas, {valid} válidas");
         if invalid > 0 {
-            text.push_str(&format!(", {invalid} inválidas"));
+            text.push_str(&format!(", {invalid_n} inválidas"));
         }
         if warnings > 0 {
-            text.push_str(&format!(", {warnings} con advertencias"));
+            text.push_str(&format!(", {warnings_n} con advertencias"));
         }
         text
     },
@@ -460,8 +505,8 @@ pub const ES: Texts = Texts {
         R::ZeroRows => "sin filas aún",
         R::Error => "error",
     },
-    resend_explained: |n| format!("Los {n} destinatarios ambiguos se enviarán otra vez. Hazlo solo si confirmaste en Doppler que no salieron: si salieron, los recibirán dos veces."),
-    resolved_toast: |n| if n == 1 { "1 destinatario resuelto.".into() } else { format!("{n} destinatarios resueltos.") },
+    resend_explained: |n| { let n = num(n); format!("Los {n} destinatarios ambiguos se enviarán otra vez. Hazlo solo si confirmaste en Doppler que no salieron: si salieron, los recibirán dos veces.") },
+    resolved_toast: |n| if n == 1 { "1 destinatario resuelto.".into() } else { { let n = num(n); format!("{n} destinatarios resueltos.") } },
     send_status_label: |s| match s {
         S::NotStarted => "pendiente",
         S::Sending => "enviando",

@@ -1,4 +1,5 @@
-//! 2 Destinatarios: the CSV drop zone and what the importer concludes about the file.
+//! 2 Destinatarios: the CSV drop zone, the e-mail column (found by the API, or chosen), and
+//! what the importer concludes about the file.
 
 use std::collections::BTreeMap;
 
@@ -19,9 +20,14 @@ pub(super) fn RecipientsSection(form: Form) -> impl IntoView {
     let t = t();
     let status = expect_context::<PreviewStatus>().0;
     let dragging = RwSignal::new(false);
+    // A new file starts afresh: no old error, column or mapping.
     let take = move |file: Option<File>| {
         if let Some(file) = file {
+            status.set(None);
+            form.preview.set(None);
             form.mapping.set(BTreeMap::new());
+            form.email_column.set(String::new());
+            form.wanted_file.set(None);
             form.file.set(Some(file));
             refresh_preview(form, status);
         }
@@ -48,13 +54,61 @@ pub(super) fn RecipientsSection(form: Form) -> impl IntoView {
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop>
-                <span>{move || form.file.with(|f| f.as_ref().map(File::name)).unwrap_or_else(|| t.drop_csv.to_string())}</span>
-                <input type="file" name="recipients_file" accept=".csv,text/csv" on:change=on_change/>
+                <span class="drop-text">{move || form.file.with(|f| f.as_ref().map(File::name)).unwrap_or_else(|| t.drop_csv.to_string())}</span>
+                <input type="file" name="recipients_file" accept=".csv,text/csv,.txt" on:change=on_change/>
             </label>
+            // A reload kept the form but not the file: it is asked for again by name.
+            {move || form.wanted_file.get().filter(|_| form.file.with(Option::is_none)).map(|name| view! {
+                <p class="notice" data-testid="choose-file-again">{(t.choose_file_again)(&name)}</p>
+            })}
             {move || status.get().map(|text| view! { <p class="muted" role="status">{text}</p> })}
-            {move || form.preview.get().map(|preview| view! { <PreviewSummary preview=preview/> })}
+            {move || form.preview.get().map(|preview| view! {
+                <EmailColumn form=form preview=preview.clone()/>
+                <PreviewSummary preview=preview/>
+            })}
         </fieldset>
     }
+}
+
+/// "Columna del correo": the column the API reads as the address, changeable; the columns
+/// whose values look like addresses are marked.
+#[component]
+fn EmailColumn(form: Form, preview: CsvPreview) -> impl IntoView {
+    let t = t();
+    let status = expect_context::<PreviewStatus>().0;
+    let columns: Vec<String> = preview
+        .headers
+        .iter()
+        .filter(|h| !h.is_empty())
+        .cloned()
+        .collect();
+    if columns.is_empty() {
+        return ().into_any();
+    }
+    let chosen = preview.email_column.clone();
+    let candidates = preview.email_candidates.clone();
+    let needs_choice = preview
+        .problem
+        .as_ref()
+        .is_some_and(|p| p.field == "email_column" || p.code == "email_column_missing");
+    view! {
+        <label class:missing=needs_choice>
+            {t.email_column}
+            <select name="email_column" data-testid="email-column" aria-invalid=needs_choice.to_string()
+                on:change=move |ev| {
+                    form.email_column.set(event_target_value(&ev));
+                    refresh_preview(form, status);
+                }>
+                {chosen.is_empty().then(|| view! { <option value="" selected=true>{t.choose_column}</option> })}
+                {columns.into_iter().map(|column| {
+                    let looks = candidates.contains(&column);
+                    let text = if looks { format!("{column} — {}", t.looks_like_email) } else { column.clone() };
+                    view! { <option value=column.clone() selected=column == chosen>{text}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+    }
+    .into_any()
 }
 
 #[component]
@@ -101,9 +155,8 @@ pub(super) fn PreviewSummary(preview: CsvPreview) -> impl IntoView {
         .collect();
     view! {
         <dl class="facts" data-testid="csv-preview">
-            <div><dt>{t.encoding}</dt><dd>{preview.encoding.clone()}</dd></div>
-            <div><dt>{t.delimiter}</dt><dd>{preview.delimiter.clone()}</dd></div>
-            <div><dt>{t.email_column}</dt><dd>{if preview.email_column.is_empty() { t.not_detected.to_string() } else { preview.email_column.clone() }}</dd></div>
+            <div><dt>{t.encoding}</dt><dd>{(t.encoding_name)(&preview.encoding)}</dd></div>
+            <div><dt>{t.delimiter}</dt><dd>{(t.delimiter_name)(&preview.delimiter)}</dd></div>
             <div><dt>{t.rows}</dt><dd class="num">{number(preview.total_rows as i64)}</dd></div>
             <div><dt>{t.valid_emails}</dt><dd class="num" data-testid="valid-rows">{number(preview.valid_rows as i64)}</dd></div>
             <div><dt>{t.invalid}</dt><dd class="num">{number(preview.invalid_rows as i64)}</dd></div>

@@ -1,22 +1,17 @@
-//! 3 Variables: template variables to CSV columns, the missing-variable check, and
-//! "Vista previa" with the first valid row.
+//! 3 Variables: template variables to CSV columns (columns named nearly like a variable are
+//! chosen for it), the missing-variable check, and "Vista previa": the e-mail as each row
+//! gets it, with its From and subject.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use relay_types::ValidationStatus;
 
+use super::rendered::RenderedEmail;
 use super::{refresh_preview, Form, PreviewStatus};
-use crate::api::templates;
 use crate::state::i18n::t;
-use crate::state::toasts::use_toasts;
 
 #[component]
 pub(super) fn VariablesSection(form: Form) -> impl IntoView {
     let t = t();
     let status = expect_context::<PreviewStatus>().0;
-    let rendered = RwSignal::new(None::<String>);
-    let previewing = RwSignal::new(false);
-    let toasts = use_toasts();
     let set_column = move |variable: String, column: String| {
         form.mapping.update(|m| {
             if column.is_empty() || column == variable {
@@ -27,48 +22,19 @@ pub(super) fn VariablesSection(form: Form) -> impl IntoView {
         });
         refresh_preview(form, status);
     };
-    let show_preview = move |_| {
-        let template_id = form.template_id();
-        let Some(preview) = form.preview.get_untracked() else {
-            return;
-        };
-        // The first importable row, its columns renamed to the template's variables.
-        let Some(row) = preview
-            .rows
-            .iter()
-            .find(|r| r.status != ValidationStatus::Invalid)
-            .cloned()
-        else {
-            toasts.error(t.no_valid_row);
-            return;
-        };
-        let mut variables = row.variables.clone();
-        for (variable, column) in form.mapping.get_untracked() {
-            if let Some(value) = row.variables.get(&column) {
-                variables.insert(variable, value.clone());
-            }
-        }
-        previewing.set(true);
-        spawn_local(async move {
-            match templates::preview(&template_id, variables).await {
-                Ok(page) => rendered.set(Some(page.html)),
-                Err(err) => toasts.error(err.detail),
-            }
-            previewing.set(false);
-        });
-    };
+    let open = RwSignal::new(false);
     let open_ref = NodeRef::<leptos::html::Button>::new();
     let close_ref = NodeRef::<leptos::html::Button>::new();
     // Focus goes into the dialog when it opens and back to "Vista previa" when it closes.
     Effect::new(move |_| {
-        if rendered.with(Option::is_some) {
+        if open.get() {
             if let Some(button) = close_ref.get() {
                 let _ = button.focus();
             }
         }
     });
     let close = move || {
-        rendered.set(None);
+        open.set(false);
         if let Some(button) = open_ref.get_untracked() {
             let _ = button.focus();
         }
@@ -108,19 +74,18 @@ pub(super) fn VariablesSection(form: Form) -> impl IntoView {
                     })}
                 }
             })}
-            <button type="button" class="secondary" node_ref=open_ref disabled=move || !ready() || previewing.get() on:click=show_preview>
-                {move || if previewing.get() { t.loading } else { t.preview }}
+            <button type="button" class="secondary" node_ref=open_ref disabled=move || !ready() on:click=move |_| open.set(true)>
+                {t.preview}
             </button>
-            {move || rendered.get().map(|html| view! {
+            <Show when=move || open.get()>
                 <div class="overlay" on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
                     <div class="dialog wide" role="dialog" aria-modal="true" aria-labelledby="preview-title">
                         <h2 id="preview-title">{t.preview}</h2>
-                        <p class="muted">{t.preview_first_row}</p>
-                        <iframe sandbox="" title=t.preview srcdoc=html data-testid="template-preview"></iframe>
+                        <RenderedEmail form=form/>
                         <div class="actions"><button type="button" node_ref=close_ref on:click=move |_| close()>{t.close}</button></div>
                     </div>
                 </div>
-            })}
+            </Show>
         </fieldset>
     }
 }
