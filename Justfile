@@ -37,7 +37,7 @@ e2e:
       frontend/e2e/reports_audit.test.mjs frontend/e2e/account.test.mjs \
       frontend/e2e/templates.test.mjs frontend/e2e/users.test.mjs frontend/e2e/messages.test.mjs \
       frontend/e2e/system.test.mjs frontend/e2e/split.test.mjs \
-      frontend/e2e/paging.test.mjs
+      frontend/e2e/paging.test.mjs frontend/e2e/operator.test.mjs
     node --test frontend/e2e/coverage.test.mjs
 
 # Format and lints only: no database, no browser (the quick check before a commit).

@@ -226,7 +226,7 @@ pub struct Job {
 }
 
 /// How many bulk sends of a filtered view are in each group of statuses (the cards at the
-/// top of the list).
+/// top of the list; `StatusGroup` says which statuses each holds).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkSummary {

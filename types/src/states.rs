@@ -300,6 +300,44 @@ string_enum! {
     }
 }
 
+/// The groups of statuses the list's cards count (a status may be in two: `failed` is
+/// finished and with errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusGroup {
+    Scheduled,
+    InProgress,
+    Finished,
+    WithErrors,
+}
+
+impl StatusGroup {
+    pub const ALL: [StatusGroup; 4] = [
+        StatusGroup::Scheduled,
+        StatusGroup::InProgress,
+        StatusGroup::Finished,
+        StatusGroup::WithErrors,
+    ];
+
+    pub const fn statuses(self) -> &'static [BulkSendStatus] {
+        use BulkSendStatus as B;
+        match self {
+            StatusGroup::Scheduled => &[B::Scheduled],
+            StatusGroup::InProgress => &[B::Importing, B::Queued, B::Sending, B::Paused],
+            StatusGroup::Finished => &[B::Done, B::DoneWithErrors, B::Failed, B::Cancelled],
+            StatusGroup::WithErrors => &[B::DoneWithErrors, B::Failed, B::ImportFailed],
+        }
+    }
+
+    /// The statuses as the list's `status` filter takes them (`queued,sending`).
+    pub fn filter(self) -> String {
+        self.statuses()
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 string_enum! {
     /// Where a recipient stands, as an operator reads it: its verdict, its send status and
     /// its send's state together. An invalid row is never "pending"; a valid row a

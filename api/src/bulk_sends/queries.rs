@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use relay_types::{
-    BulkCounts, BulkSend, BulkSummary, DailyEmails, Page, RecipientsFile, SendStatus,
+    BulkCounts, BulkSend, BulkSummary, DailyEmails, Page, RecipientsFile, SendStatus, StatusGroup,
 };
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
@@ -309,18 +309,15 @@ pub async fn summary(db: &Db, config: &Config, filter: &BulkFilter) -> AppResult
         summary.emails.failed += failed;
         summary.emails.delivered += delivered;
         summary.emails.opened += opened;
-        match status {
-            Status::Scheduled => summary.scheduled += sends,
-            Status::Importing | Status::Queued | Status::Sending | Status::Paused => {
-                summary.in_progress += sends
+        for group in StatusGroup::ALL {
+            if group.statuses().contains(&status) {
+                *match group {
+                    StatusGroup::Scheduled => &mut summary.scheduled,
+                    StatusGroup::InProgress => &mut summary.in_progress,
+                    StatusGroup::Finished => &mut summary.finished,
+                    StatusGroup::WithErrors => &mut summary.with_errors,
+                } += sends;
             }
-            Status::Done | Status::Cancelled => summary.finished += sends,
-            Status::DoneWithErrors | Status::Failed => {
-                summary.finished += sends;
-                summary.with_errors += sends;
-            }
-            Status::ImportFailed => summary.with_errors += sends,
-            Status::Ready | Status::ReadyWithErrors => {}
         }
     }
     Ok(summary)
@@ -383,4 +380,49 @@ pub async fn activity(
         .into_iter()
         .map(|(day, sent)| DailyEmails { day, sent })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relay_types::{BulkEvent, BulkEventKind as K};
+
+    fn at(minute: i64) -> chrono::DateTime<Utc> {
+        chrono::DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap()
+            + chrono::Duration::minutes(minute)
+    }
+
+    fn event(minute: i64, kind: K) -> BulkEvent {
+        BulkEvent {
+            at: at(minute),
+            kind,
+            actor: None,
+            data: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn sending_time_leaves_pauses_out() {
+        // 10 min sending, a quota pause of an hour, 5 more minutes, done.
+        let events = [
+            event(0, K::Created),
+            event(1, K::Queued),
+            event(1, K::SendingStarted),
+            event(11, K::QuotaPaused),
+            event(71, K::Resumed),
+            event(72, K::SendingStarted),
+            event(76, K::Finished),
+        ];
+        assert_eq!(sending_seconds(&events, Status::Done, at(500)), 15 * 60);
+        // Still sending: up to now.
+        assert_eq!(
+            sending_seconds(&events[..6], Status::Sending, at(80)),
+            (10 + 9) * 60
+        );
+        // Paused: the clock stops.
+        assert_eq!(
+            sending_seconds(&events[..4], Status::Paused, at(500)),
+            10 * 60
+        );
+    }
 }

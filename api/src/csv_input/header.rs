@@ -53,6 +53,14 @@ pub fn mentions_email(header: &str) -> bool {
         .any(is_email_header)
 }
 
+/// Text as a search compares it: lower-case, accents aside (`Notificación` ~ `notificacion`).
+pub fn folded(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
 /// How a column name is matched to a template variable when suggesting a mapping: without
 /// case, accents, spaces or punctuation (`Teléfono Móvil` ~ `telefono_movil`).
 pub fn loose_key(name: &str) -> String {
@@ -159,6 +167,7 @@ mod tests {
         assert!(!mentions_email("emailing"));
         assert!(!mentions_email("nombre"));
         assert_eq!(loose_key(" Teléfono Móvil "), "telefonomovil");
+        assert_eq!(folded("Notificación de COBRO"), "notificacion de cobro");
         assert!(same_word(&loose_key("Nombre"), &loose_key("nombres")));
         assert!(same_word(&loose_key("VALORES"), &loose_key("valor")));
         assert!(same_word(&loose_key("Cédula"), &loose_key("cedula")));

@@ -39,20 +39,46 @@ impl QuotaInfo {
         }
     }
 
-    fn counts(&self) -> String {
+    /// `10.000/10.000` (es) or `10,000/10,000` (en).
+    fn counts(&self, separator: char) -> String {
+        let grouped = |n: i64| {
+            let digits = n.unsigned_abs().to_string();
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    out.push(separator);
+                }
+                out.push(c);
+            }
+            if n < 0 {
+                format!("-{out}")
+            } else {
+                out
+            }
+        };
         match (self.deliveries_count, self.limit) {
-            (Some(d), Some(l)) => format!("{d}/{l}"),
+            (Some(d), Some(l)) => format!("{}/{}", grouped(d), grouped(l)),
             _ => "?".into(),
         }
     }
 
-    fn local_reset(&self, tz: Tz) -> String {
+    /// Doppler's `period` in words (`monthly` → "al mes"); an unknown one as it came.
+    fn period_words(&self, spanish: bool) -> String {
+        let period = self.period.as_deref().unwrap_or("");
+        match (period, spanish) {
+            ("monthly", true) => "al mes".into(),
+            ("daily", true) => "al día".into(),
+            ("hourly", true) => "por hora".into(),
+            ("monthly", false) => "a month".into(),
+            ("daily", false) => "a day".into(),
+            ("hourly", false) => "an hour".into(),
+            (other, _) => other.into(),
+        }
+    }
+
+    fn local_reset(&self, tz: Tz, format: &str) -> String {
         self.reset_at
-            .map(|at| {
-                at.with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
+            .map(|at| at.with_timezone(&tz).format(format).to_string())
             .unwrap_or_else(|| "?".into())
     }
 
@@ -63,9 +89,9 @@ impl QuotaInfo {
         }
         format!(
             "Se ha alcanzado el límite de envíos ({} envíos {}). El límite se reiniciará el {} hora local.",
-            self.counts(),
-            self.period.as_deref().unwrap_or(""),
-            self.local_reset(tz)
+            self.counts('.'),
+            self.period_words(true),
+            self.local_reset(tz, "%d/%m/%Y a las %H:%M")
         )
         .replace("  ", " ")
     }
@@ -76,9 +102,9 @@ impl QuotaInfo {
         }
         format!(
             "The sending quota was reached ({} deliveries {}). It resets on {} local time ({}).",
-            self.counts(),
-            self.period.as_deref().unwrap_or(""),
-            self.local_reset(tz),
+            self.counts(','),
+            self.period_words(false),
+            self.local_reset(tz, "%Y-%m-%d %H:%M"),
             tz.name()
         )
         .replace("  ", " ")
@@ -260,7 +286,7 @@ mod tests {
         }));
         assert_eq!(
             q.message_es(chrono_tz::America::Guayaquil),
-            "Se ha alcanzado el límite de envíos (10000/10000 envíos monthly). El límite se reiniciará el 2025-10-31 19:00:00 hora local."
+            "Se ha alcanzado el límite de envíos (10.000/10.000 envíos al mes). El límite se reiniciará el 31/10/2025 a las 19:00 hora local."
         );
         // A bare 402 is still the quota, said plainly.
         let bare = QuotaInfo::from_body(&serde_json::json!({ "title": "Payment Required" }));

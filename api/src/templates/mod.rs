@@ -13,6 +13,7 @@ use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::cache;
 use crate::config::Config;
+use crate::csv_input::header::folded;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::pagination::PageRequest;
@@ -100,16 +101,17 @@ pub async fn list(
         }
     };
     items.sort_by_key(|t| t.name.to_lowercase());
+    // Case and accents aside: "notificacion" finds "Notificación".
     if let Some(q) = filter
         .q
         .as_deref()
-        .map(|q| q.trim().to_lowercase())
+        .map(|q| folded(q.trim()))
         .filter(|q| !q.is_empty())
     {
         items.retain(|t| {
-            t.name.to_lowercase().contains(&q)
-                || t.id.to_lowercase().contains(&q)
-                || t.subject.to_lowercase().contains(&q)
+            folded(&t.name).contains(&q)
+                || folded(&t.id).contains(&q)
+                || folded(&t.subject).contains(&q)
         });
     }
     let total = items.len() as u64;

@@ -270,11 +270,11 @@ async fn failures_are_recorded_with_their_class(backend: Backend) {
             let text = message["error_message"].as_str().unwrap();
             // The simulator counts the sends it accepted before (the timed-out and dropped ones).
             assert!(
-                text.starts_with("Se ha alcanzado el límite de envíos (2/0 envíos monthly)."),
+                text.starts_with("Se ha alcanzado el límite de envíos (2/0 envíos al mes)."),
                 "{text}"
             );
             assert!(
-                text.ends_with(" 19:00:00 hora local."),
+                text.ends_with(" a las 19:00 hora local."),
                 "reset shown in America/Guayaquil: {text}"
             );
         }

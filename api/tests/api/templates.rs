@@ -60,6 +60,10 @@ async fn templates_are_listed_from_a_cache_every_process_shares(backend: Backend
     );
     let filtered = list(&app, "?q=recordatorio", &operator).await;
     assert_eq!(filtered["total"], 1);
+    // Accents and case aside: the subject says "Notificación de proceso de cobro".
+    let folded = list(&app, "?q=NOTIFICACION", &operator).await;
+    assert_eq!(folded["total"], 1, "{folded}");
+    assert_eq!(folded["items"][0]["name"], "Aviso legal de mora");
 
     // A second process on the same database, whose Doppler is down, still answers from the cache.
     let db_url = app.db.url.clone();

@@ -1,7 +1,7 @@
 //! Bulk sends: the list and its cards, one send, its actions, recipients, history and report.
 
 use relay_types::{
-    BulkEvent, BulkSend, BulkSummary, CampaignReport, Page, Recipient, ResolveAction,
+    BulkEvent, BulkSend, BulkSummary, CampaignReport, DailyEmails, Page, Recipient, ResolveAction,
     ResolveAmbiguous, ResolveResult,
 };
 use web_sys::FormData;
@@ -12,11 +12,15 @@ use super::{decode, download, get, post, query, send, ApiResult, Body};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     pub q: String,
-    /// A `BulkSendStatus` spelling, or empty for all.
+    /// `BulkSendStatus` spellings separated by commas (a card's group), or empty for all.
     pub status: String,
     /// `current_month` or `all`.
     pub period: String,
     pub page: u64,
+    /// "Mis envíos": the signed-in user's id.
+    pub created_by: Option<i64>,
+    /// Sends to this address.
+    pub recipient: String,
 }
 
 impl ListFilter {
@@ -25,6 +29,11 @@ impl ListFilter {
             ("q", self.q.clone()),
             ("status", self.status.clone()),
             ("period", self.period.clone()),
+            ("recipient", self.recipient.clone()),
+            (
+                "created_by",
+                self.created_by.map(|id| id.to_string()).unwrap_or_default(),
+            ),
         ];
         if with_page {
             pairs.push(("page", self.page.max(1).to_string()));
@@ -46,6 +55,24 @@ pub async fn summary(filter: &ListFilter) -> ApiResult<BulkSummary> {
         filter.query(false)
     ))
     .await
+}
+
+/// E-mails sent per local day over the last 30 days by the view's sends (its period aside).
+pub async fn activity(filter: &ListFilter) -> ApiResult<Vec<DailyEmails>> {
+    let mut pairs = vec![
+        ("q", filter.q.clone()),
+        ("status", filter.status.clone()),
+        ("recipient", filter.recipient.clone()),
+        (
+            "created_by",
+            filter
+                .created_by
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    pairs.push(("days", "30".into()));
+    get(&format!("/api/v1/bulk-sends/activity{}", query(&pairs))).await
 }
 
 pub async fn one(id: i64) -> ApiResult<BulkSend> {
@@ -104,6 +131,16 @@ pub async fn recipients(id: i64, filter: &RecipientFilter) -> ApiResult<Page<Rec
         filter.query(true)
     ))
     .await
+}
+
+/// The recipient of row `row` of the file (rows are listed in file order).
+pub async fn recipient_at(id: i64, row: u64) -> ApiResult<Option<Recipient>> {
+    let page: Page<Recipient> = get(&format!(
+        "/api/v1/bulk-sends/{id}/recipients?page={}&page_size=1",
+        row.max(1)
+    ))
+    .await?;
+    Ok(page.items.into_iter().next())
 }
 
 pub async fn export_recipients(id: i64, filter: &RecipientFilter) -> ApiResult<()> {

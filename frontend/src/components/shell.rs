@@ -47,6 +47,12 @@ pub fn Shell() -> impl IntoView {
         }
     });
 
+    // The browser tab names the page.
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        crate::state::browser::set_title(&format!("{} · Relay Console", page_title(&path)));
+    });
+
     // Once the first page is drawn and the browser is idle, the pages an operator opens next.
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) || !session.can(PermissionCode::BulkSendsOperate) {
@@ -89,6 +95,33 @@ fn password_forced(session: &crate::state::session::Session) -> bool {
         me.as_ref()
             .is_some_and(|me| me.user.password_change_required)
     })
+}
+
+/// What the browser tab says for a path: the page's name as the navigation says it.
+fn page_title(path: &str) -> String {
+    let t = t();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["envios"] | [""] => t.nav_bulk_sends.into(),
+        ["envios", "nuevo"] => t.nav_new_bulk_send.into(),
+        ["envios", id] => id
+            .parse()
+            .map_or_else(|_| t.nav_bulk_sends.into(), t.bulk_send_n),
+        ["reportes"] => t.nav_reports.into(),
+        ["auditoria"] => t.nav_audit.into(),
+        ["plantillas", "nueva"] => t.new_template.into(),
+        ["plantillas", ..] => t.nav_templates.into(),
+        ["mensajes", "nuevo"] => t.new_message.into(),
+        ["mensajes", ..] => t.nav_messages.into(),
+        ["usuarios"] => t.nav_users.into(),
+        ["adjuntos"] => t.nav_attachments.into(),
+        ["remitentes"] => t.nav_senders.into(),
+        ["sistema"] => t.nav_system.into(),
+        ["tokens"] => t.nav_tokens.into(),
+        ["mi-remitente"] => t.nav_my_sender.into(),
+        ["contrasena"] => t.nav_password.into(),
+        _ => "Relay Console".into(),
+    }
 }
 
 /// "Cargando…" while a page's chunk is fetched, announced to screen readers.

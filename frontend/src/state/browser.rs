@@ -161,3 +161,73 @@ pub fn when_idle(work: impl FnOnce() + 'static) {
         work();
     });
 }
+
+/// While `dirty()` holds, leaving the page asks first: a reload or closing the tab (the
+/// browser's own question) and a click on a link of the app (`question`, answered "Cancel"
+/// stays). Listens while the calling component lives.
+pub fn guard_leaving(dirty: impl Fn() -> bool + Clone + 'static, question: &'static str) {
+    use leptos::prelude::{on_cleanup, StoredValue, UpdateValue};
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    let Some(win) = window() else { return };
+    let Some(document) = win.document() else {
+        return;
+    };
+    let unsaved = dirty.clone();
+    let before_unload = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
+        move |ev: web_sys::BeforeUnloadEvent| {
+            if unsaved() {
+                ev.prevent_default();
+                ev.set_return_value(question);
+            }
+        },
+    );
+    let click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
+        let link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a[href]").ok().flatten());
+        if link.is_none() || !dirty() {
+            return;
+        }
+        let stay = window().is_some_and(|w| !w.confirm_with_message(question).unwrap_or(true));
+        if stay {
+            // Before the router's own listener sees the click.
+            ev.prevent_default();
+            ev.stop_immediate_propagation();
+        }
+    });
+    let _ = win
+        .add_event_listener_with_callback("beforeunload", before_unload.as_ref().unchecked_ref());
+    let _ = document.add_event_listener_with_callback_and_bool(
+        "click",
+        click.as_ref().unchecked_ref(),
+        true,
+    );
+    let listeners = StoredValue::new_local(Some((before_unload, click)));
+    on_cleanup(move || {
+        if let Some((before_unload, click)) = listeners.try_update_value(Option::take).flatten() {
+            if let Some(win) = window() {
+                let _ = win.remove_event_listener_with_callback(
+                    "beforeunload",
+                    before_unload.as_ref().unchecked_ref(),
+                );
+                if let Some(document) = win.document() {
+                    let _ = document.remove_event_listener_with_callback_and_bool(
+                        "click",
+                        click.as_ref().unchecked_ref(),
+                        true,
+                    );
+                }
+            }
+        }
+    });
+}
+
+/// Names the browser tab (`Envíos · Relay Console`).
+pub fn set_title(title: &str) {
+    if let Some(document) = window().and_then(|w| w.document()) {
+        document.set_title(title);
+    }
+}

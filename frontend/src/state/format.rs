@@ -122,6 +122,21 @@ pub fn short_datetime(at: &DateTime<Utc>) -> String {
     )
 }
 
+/// A day as `4/12` / `12/4`.
+pub fn short_date(day: &chrono::NaiveDate) -> String {
+    let Some(noon) = day.and_hms_opt(12, 0, 0) else {
+        return day.to_string();
+    };
+    format_with(
+        &noon.and_utc(),
+        &[
+            ("day", "numeric"),
+            ("month", "numeric"),
+            ("timeZone", "UTC"),
+        ],
+    )
+}
+
 /// `jueves 4/12` / `Thursday 12/4` and `19:00` / `7:00 PM`: a day a send waits for.
 pub fn weekday_and_time(at: &DateTime<Utc>) -> (String, String) {
     let day = format_with(

@@ -1,11 +1,13 @@
-//! Charts drawn by the app as SVG (no chart library, no script from elsewhere): `viewBox`
-//! so they scale, a `<title>` per mark for hover, and a visually hidden table carrying the
-//! same figures for screen readers.
+//! Charts drawn by the app (no chart library, no script from elsewhere): marks as boxes or a
+//! stretched SVG line, every word as text of the page (readable on a phone), a title per
+//! mark for hover, and a visually hidden table carrying the same figures for screen readers.
 
 mod bars;
+mod columns;
 mod line;
 
 pub use bars::{Bar, BarChart};
+pub use columns::ColumnChart;
 pub use line::LineChart;
 
 use leptos::prelude::*;

@@ -122,6 +122,7 @@ fn Detail(
     let tabs = move || {
         let mut tabs = vec![
             ("destinatarios", t.tab_recipients),
+            ("contenido", t.tab_content),
             ("reporte", t.tab_report),
         ];
         if session.can(PermissionCode::JobsView) {
@@ -181,6 +182,8 @@ fn Detail(
             <div role="tabpanel" id="tab-panel" aria-labelledby=move || format!("tab-{}", tab.get())>
                 {move || match tab.get().as_str() {
                     "reporte" => view! { <CampaignReportTab id=id report_state=report_state/> }.into_any(),
+                    // What was sent does not change while the page polls: read once.
+                    "contenido" => send.get_untracked().map(|send| view! { <super::content::Content send=send/> }).into_any(),
                     "trabajos" => view! { <Jobs id=id version=version/> }.into_any(),
                     "historial" => view! { <History id=id version=version/> }.into_any(),
                     _ => view! { <Recipients id=id status=status version=version reload=reload/> }.into_any(),

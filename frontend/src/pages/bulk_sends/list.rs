@@ -1,20 +1,24 @@
-//! "Envíos": cards per group of statuses, search, status and period filters and the page,
-//! all in the URL (`?q=&estado=&periodo=todo&pagina=2`), refreshed by itself while anything
-//! is sending.
+//! "Envíos", the home page: cards per group of statuses (a click filters the list) and the
+//! view's e-mails (sent, failed, delivered, opened), the e-mails of the last 30 days as a
+//! chart, search (an address searches the sends that wrote to it), status and period
+//! filters, "Mis envíos" and the page, all in the URL (`?q=&estado=&periodo=todo&mios=1
+//! &pagina=2`), refreshed by itself while anything is sending.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use relay_types::{BulkSendStatus, BulkSummary, PermissionCode};
+use relay_types::{BulkSendStatus, BulkSummary, PermissionCode, StatusGroup};
 
 use super::is_moving;
 use crate::api::bulk_sends::{self, ListFilter, PAGE_SIZE};
 use crate::components::badge::BulkBadge;
+use crate::components::charts::ColumnChart;
 use crate::components::pager::Pager;
 use crate::components::progress::MiniProgress;
 use crate::components::search::SearchBox;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::state::format::{datetime, number, relative};
+use crate::components::when::When;
+use crate::state::format::{number, short_date};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::poll::poll;
@@ -27,22 +31,35 @@ pub fn BulkSendList() -> impl IntoView {
     let query = use_query_map();
     let set_param = set_query_param();
 
+    let me = move || session.me.with(|me| me.as_ref().map(|me| me.user.id));
     let filter = Memo::new(move |_| {
-        query.with(|q| ListFilter {
-            q: q.get("q").unwrap_or_default(),
-            status: q
-                .get("estado")
-                .filter(|s| s.parse::<BulkSendStatus>().is_ok())
-                .unwrap_or_default(),
-            period: if q.get("periodo").as_deref() == Some("todo") {
-                "all"
+        query.with(|q| {
+            let text = q.get("q").unwrap_or_default();
+            // An address searches the sends that wrote to it.
+            let (q_text, recipient) = if text.contains('@') {
+                (String::new(), text.trim().to_string())
             } else {
-                "current_month"
+                (text, String::new())
+            };
+            ListFilter {
+                q: q_text,
+                recipient,
+                status: q
+                    .get("estado")
+                    .filter(|s| s.split(',').all(|s| s.parse::<BulkSendStatus>().is_ok()))
+                    .unwrap_or_default(),
+                period: if q.get("periodo").as_deref() == Some("todo") {
+                    "all"
+                } else {
+                    "current_month"
+                }
+                .into(),
+                page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
+                created_by: (q.get("mios").as_deref() == Some("1")).then(me).flatten(),
             }
-            .into(),
-            page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
         })
     });
+    let search_text = Signal::derive(move || query.with(|q| q.get("q").unwrap_or_default()));
     let data = Loaded::new(move || {
         let filter = filter.get();
         async move {
@@ -50,6 +67,11 @@ pub fn BulkSendList() -> impl IntoView {
                 futures::join!(bulk_sends::list(&filter), bulk_sends::summary(&filter));
             (page, summary)
         }
+    });
+    // The chart follows the filters but not the polling: the days change slowly.
+    let activity = Loaded::new(move || {
+        let filter = filter.get();
+        async move { bulk_sends::activity(&filter).await }
     });
     poll(
         move || {
@@ -89,6 +111,24 @@ pub fn BulkSendList() -> impl IntoView {
             )
         }
     };
+    let on_mine = {
+        let set_param = set_param.clone();
+        move |ev: leptos::ev::Event| {
+            set_param(
+                "mios",
+                if event_target_checked(&ev) {
+                    "1".into()
+                } else {
+                    String::new()
+                },
+                true,
+            )
+        }
+    };
+    let on_card = {
+        let set_param = set_param.clone();
+        Callback::new(move |statuses: String| set_param("estado", statuses, true))
+    };
     let on_page = Callback::new(move |page: u64| set_param("pagina", page.to_string(), false));
 
     view! {
@@ -102,14 +142,23 @@ pub fn BulkSendList() -> impl IntoView {
                     <A href="/envios/nuevo" attr:class="button primary">"+ " {t.nav_new_bulk_send}</A>
                 </Show>
             </header>
-            {move || data.get().map(|(_, summary)| view! { <Cards summary=summary.unwrap_or_default()/> })}
+            {move || data.get().map(|(_, summary)| view! {
+                <Cards summary=summary.unwrap_or_default() active=filter.with(|f| f.status.clone()) on_card=on_card/>
+            })}
+            {move || activity.get().and_then(Result::ok).map(|days| {
+                let points = days.iter().map(|d| (short_date(&d.day), d.sent)).collect::<Vec<_>>();
+                view! { <ColumnChart title=t.emails_last_30_days points=points/> }
+            })}
             <div class="toolbar">
-                <SearchBox value=Signal::derive(move || filter.with(|f| f.q.clone())) on_search=on_search
+                <SearchBox value=search_text on_search=on_search
                     label=t.search placeholder=t.bulk_search_placeholder/>
                 <label>
                     <span class="visually-hidden">{t.status}</span>
                     <select on:change=on_status prop:value=move || filter.with(|f| f.status.clone())>
                         <option value="">{t.all_statuses}</option>
+                        // A card's group shows as itself.
+                        {move || filter.with(|f| f.status.contains(','))
+                            .then(|| view! { <option value=filter.with(|f| f.status.clone())>{t.status_group_chosen}</option> })}
                         {BulkSendStatus::ALL
                             .iter()
                             .map(|s| view! { <option value=s.as_str()>{(t.bulk_status)(*s)}</option> })
@@ -123,12 +172,16 @@ pub fn BulkSendList() -> impl IntoView {
                         <option value="all">{t.all_time}</option>
                     </select>
                 </label>
+                <label class="check">
+                    <input type="checkbox" name="mios" prop:checked=move || filter.with(|f| f.created_by.is_some()) on:change=on_mine/>
+                    {t.my_sends}
+                </label>
             </div>
             {move || match data.get().map(|(page, _)| page) {
                 None => loading(),
                 Some(Err(err)) => failed(err),
                 Some(Ok(page)) if page.items.is_empty() => view! {
-                    <Empty text=if filter.with(|f| f.q.is_empty() && f.status.is_empty()) { t.no_bulk_sends } else { t.no_matches }>
+                    <Empty text=if filter.with(|f| f.q.is_empty() && f.recipient.is_empty() && f.status.is_empty() && f.created_by.is_none()) { t.no_bulk_sends } else { t.no_matches }>
                         <Show when=move || session.can(PermissionCode::BulkSendsOperate)>
                             <A href="/envios/nuevo">{t.create_first}</A>
                         </Show>
@@ -137,7 +190,7 @@ pub fn BulkSendList() -> impl IntoView {
                 Some(Ok(page)) => {
                     let total = page.total;
                     view! {
-                        <Table headers=["ID", t.template, t.subject, t.status, t.progress, t.created]>
+                        <Table headers=["ID", t.template, t.subject, t.status, t.recipients, t.progress, t.created]>
                             {page.items.into_iter().map(|b| {
                                 let href = format!("/envios/{}", b.id);
                                 view! {
@@ -146,8 +199,9 @@ pub fn BulkSendList() -> impl IntoView {
                                         <td data-label=t.template><A href=href>{b.template_name.clone()}</A></td>
                                         <td data-label=t.subject>{if b.subject.is_empty() { "—".to_string() } else { b.subject.clone() }}</td>
                                         <td data-label=t.status><BulkBadge status=b.status/></td>
+                                        <td data-label=t.recipients class="num">{number(b.counts.valid)}</td>
                                         <td data-label=t.progress><MiniProgress counts=b.counts.clone()/></td>
-                                        <td data-label=t.created><time title=datetime(&b.created_at)>{relative(&b.created_at)}</time></td>
+                                        <td data-label=t.created><When at=b.created_at/></td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -160,19 +214,55 @@ pub fn BulkSendList() -> impl IntoView {
     }
 }
 
+/// The groups of sends (a click shows only them; again, all) and the view's e-mails.
 #[component]
-fn Cards(summary: BulkSummary) -> impl IntoView {
+fn Cards(summary: BulkSummary, active: String, on_card: Callback<String>) -> impl IntoView {
     let t = t();
-    let cards = [
-        (t.card_total, summary.total),
-        (t.card_scheduled, summary.scheduled),
-        (t.card_in_progress, summary.in_progress),
-        (t.card_finished, summary.finished),
-        (t.card_with_errors, summary.with_errors),
+    let groups = [
+        (t.card_total, summary.total, String::new()),
+        (
+            t.card_scheduled,
+            summary.scheduled,
+            StatusGroup::Scheduled.filter(),
+        ),
+        (
+            t.card_in_progress,
+            summary.in_progress,
+            StatusGroup::InProgress.filter(),
+        ),
+        (
+            t.card_finished,
+            summary.finished,
+            StatusGroup::Finished.filter(),
+        ),
+        (
+            t.card_with_errors,
+            summary.with_errors,
+            StatusGroup::WithErrors.filter(),
+        ),
+    ];
+    let emails = [
+        (t.card_emails_sent, summary.emails.sent),
+        (t.card_emails_failed, summary.emails.failed),
+        (t.card_emails_delivered, summary.emails.delivered),
+        (t.card_emails_opened, summary.emails.opened),
     ];
     view! {
-        <ul class="cards">
-            {cards.into_iter().map(|(label, n)| view! {
+        <ul class="cards" data-testid="send-cards">
+            {groups.into_iter().map(|(label, n, statuses)| {
+                let pressed = active == statuses;
+                let next = if pressed { String::new() } else { statuses };
+                view! {
+                    <li>
+                        <button type="button" class="stat" aria-pressed=pressed.to_string() on:click=move |_| on_card.run(next.clone())>
+                            <span class="stat-label">{label}</span><strong class="stat-value">{number(n)}</strong>
+                        </button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <ul class="cards emails" data-testid="email-cards">
+            {emails.into_iter().map(|(label, n)| view! {
                 <li class="stat"><span class="stat-label">{label}</span><strong class="stat-value">{number(n)}</strong></li>
             }).collect_view()}
         </ul>

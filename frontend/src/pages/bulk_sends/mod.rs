@@ -1,6 +1,7 @@
 //! "Envíos": the list with its cards, one send's detail (progress, actions, recipients,
 //! report, jobs, history) and "Nuevo envío".
 
+mod content;
 mod detail;
 mod history;
 mod jobs;

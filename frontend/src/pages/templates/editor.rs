@@ -1,6 +1,7 @@
 //! One template: name, subject, sender and HTML beside a live preview in a sandboxed frame,
 //! filled from sample values for the variables the body uses. Saving creates or changes it
-//! in Doppler; deleting asks first. Read-only without `templates.manage`.
+//! in Doppler; deleting asks first, and so does leaving with changes not saved. Read-only
+//! without `templates.manage`.
 
 use std::collections::BTreeMap;
 
@@ -89,6 +90,14 @@ fn Editor(template: Option<TemplateDetail>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let confirm_delete = RwSignal::new(false);
+    // Leaving with changes not saved asks first.
+    let snapshot =
+        move || [name, subject, from_email, from_name, html].map(|field| field.get_untracked());
+    let saved = StoredValue::new(snapshot());
+    crate::state::browser::guard_leaving(
+        move || can_edit && saved.with_value(|s| *s != snapshot()),
+        t.unsaved_changes_question,
+    );
 
     let save_id = existing_id.clone();
     let save_navigate = navigate.clone();
@@ -122,11 +131,12 @@ fn Editor(template: Option<TemplateDetail>) -> impl IntoView {
                 }
             };
             match outcome {
-                Ok(saved) => {
+                Ok(stored) => {
+                    saved.set_value(snapshot());
                     toasts.success(t.template_saved);
                     if id.is_none() {
                         navigate(
-                            &format!("/plantillas/{}", js_sys::encode_uri_component(&saved.id)),
+                            &format!("/plantillas/{}", js_sys::encode_uri_component(&stored.id)),
                             Default::default(),
                         );
                     }

@@ -24,6 +24,14 @@ pub fn UsersAndGroups() -> impl IntoView {
     let tab = Memo::new(move |_| query.with(|q| q.get("pestana")).unwrap_or_default());
     let catalogue = Loaded::new(api::permissions);
     let groups = Loaded::new(api::groups);
+    // Opening "Grupos" reads them again: members added from "Usuarios" count at once.
+    Effect::new(move |previous: Option<String>| {
+        let now = tab.get();
+        if previous.is_some_and(|p| p != now) && now == "grupos" {
+            groups.refetch();
+        }
+        now
+    });
     view! {
         <section class="page">
             <header class="page-head">

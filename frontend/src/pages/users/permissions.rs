@@ -1,4 +1,5 @@
-//! The permission catalogue as checkboxes, each with its plain-words description. Only the
+//! The permission catalogue as checkboxes, each by its plain-words description (the code
+//! beside it, small). Only the
 //! permissions the admin holds can be given; others already there show, checked and locked.
 
 use leptos::prelude::*;
@@ -35,7 +36,8 @@ pub fn PermissionChecks(
                                     if on { s.push(code); }
                                 });
                             }/>
-                        <span><code>{code.as_str()}</code> <small class="muted block">{description.clone()}</small></span>
+                        // The plain words first; the code, for those who script, after.
+                        <span>{description.clone()} <small class="muted block"><code>{code.as_str()}</code></small></span>
                     </label>
                 </Show>
             }
