@@ -74,8 +74,11 @@ test("a job in error is retried from 'Auditoría'", async () => {
   check(true, "'Reintentar' queues it again");
   await shoot(page, "audit");
   await page.click("button[role=tab]:has-text('Registro de acciones')");
-  await page.waitForSelector("table.data code:has-text('auth.login')");
-  check(true, "the action log shows who signed in");
+  const signedIn = await page.waitForSelector("table.data td[title='auth.login']");
+  check((await signedIn.textContent()).trim() === "Inició sesión", "the action log says in words who signed in");
+  await page.selectOption("select[name=accion]", "auth.login");
+  await page.waitForFunction(() => [...document.querySelectorAll("table.data td[data-label='Acción']")].every((td) => td.textContent.trim() === "Inició sesión"));
+  check(page.url().includes("accion=auth.login"), "the action filter offers the actions by name");
 });
 
 test("a report in error says why and is requested again with 'Reintentar'", async () => {

@@ -342,7 +342,7 @@ async fn a_used_up_quota_says_when_it_resets_in_local_time() {
     let reset = quota.reset_at.unwrap();
     let local = reset
         .with_timezone(&chrono_tz::America::Guayaquil)
-        .format("%Y-%m-%d %H:%M:%S")
+        .format("%d/%m/%Y a las %H:%M")
         .to_string();
     let message = quota.message_es(chrono_tz::America::Guayaquil);
     assert!(
@@ -350,7 +350,7 @@ async fn a_used_up_quota_says_when_it_resets_in_local_time() {
         "{message}"
     );
     assert!(
-        local.ends_with("19:00:00"),
+        local.ends_with("a las 19:00"),
         "midnight UTC is 19:00 in Guayaquil: {local}"
     );
 }

@@ -424,7 +424,7 @@ async fn a_used_up_quota_pauses_the_send_with_the_reset_time(backend: Backend) {
     let reset = bulk.resume_at.unwrap();
     let local = reset
         .with_timezone(&chrono_tz::America::Guayaquil)
-        .format("%Y-%m-%d %H:%M:%S")
+        .format("%d/%m/%Y a las %H:%M")
         .to_string();
     let message = &bulk.status_message;
     assert!(

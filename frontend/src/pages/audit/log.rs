@@ -7,10 +7,62 @@ use crate::api::audit;
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
 use crate::components::table::{failed, loading, Empty, Table};
-use crate::state::format::{datetime, relative};
+use crate::components::when::When;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::url::set_query_param;
+
+/// What the log records, in the order the filter offers them.
+const ACTIONS: &[&str] = &[
+    "auth.login",
+    "auth.login_failed",
+    "auth.login_throttled",
+    "auth.logout",
+    "auth.refresh_reused",
+    "bulk_sends.create",
+    "bulk_sends.queue",
+    "bulk_sends.scheduled_start",
+    "bulk_sends.sending_started",
+    "bulk_sends.pause",
+    "bulk_sends.resume",
+    "bulk_sends.cancel",
+    "bulk_sends.quota_paused",
+    "bulk_sends.relay_paused",
+    "bulk_sends.credentials_paused",
+    "bulk_sends.start_failed",
+    "bulk_sends.finished",
+    "bulk_sends.mark_sent",
+    "bulk_sends.resend_ambiguous",
+    "bulk_sends.refresh_report",
+    "messages.send",
+    "messages.mark_sent",
+    "messages.resend",
+    "reports.request",
+    "reports.process_pending",
+    "reports.load",
+    "reports.retry",
+    "jobs.retry",
+    "templates.create",
+    "templates.update",
+    "templates.delete",
+    "attachments.upload",
+    "attachments.delete",
+    "users.create",
+    "users.update",
+    "users.set_groups",
+    "users.set_permissions",
+    "users.password_reset",
+    "users.password_change",
+    "groups.create",
+    "groups.update",
+    "groups.delete",
+    "senders.create",
+    "senders.update",
+    "senders.delete",
+    "senders.set_own",
+    "tokens.create",
+    "tokens.revoke",
+];
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
@@ -34,7 +86,7 @@ pub fn AuditLog() -> impl IntoView {
     });
     let on_action = {
         let set_param = set_param.clone();
-        Callback::new(move |text: String| set_param("accion", text.trim().to_string(), true))
+        move |ev: leptos::ev::Event| set_param("accion", event_target_value(&ev), true)
     };
     let on_search = {
         let set_param = set_param.clone();
@@ -45,8 +97,13 @@ pub fn AuditLog() -> impl IntoView {
         <div class="toolbar">
             <SearchBox value=Signal::derive(move || filter.with(|f| f.1.clone())) on_search=on_search
                 label=t.search placeholder=t.audit_search_placeholder/>
-            <SearchBox value=Signal::derive(move || filter.with(|f| f.0.clone())) on_search=on_action
-                label=t.action placeholder=t.action_placeholder/>
+            <label>
+                <span class="visually-hidden">{t.action}</span>
+                <select name="accion" on:change=on_action prop:value=move || filter.with(|f| f.0.clone())>
+                    <option value="">{t.all_actions}</option>
+                    {ACTIONS.iter().map(|code| view! { <option value=*code>{(t.audit_action)(code)}</option> }).collect_view()}
+                </select>
+            </label>
         </div>
         {move || match list.get() {
             None => loading(),
@@ -58,12 +115,12 @@ pub fn AuditLog() -> impl IntoView {
                     <Table headers=[t.when, t.who, t.action, t.object, t.address]>
                         {page.items.into_iter().map(|e| view! {
                             <tr>
-                                <td data-label=t.when><time title=datetime(&e.created_at)>{relative(&e.created_at)}</time></td>
-                                <td data-label=t.who>{e.actor_username.clone()}</td>
-                                <td data-label=t.action><code>{e.action.clone()}</code></td>
+                                <td data-label=t.when><When at=e.created_at/></td>
+                                <td data-label=t.who>{(t.system_actor)(&e.actor_username)}</td>
+                                <td data-label=t.action title=e.action.clone()>{(t.audit_action)(&e.action)}</td>
                                 <td data-label=t.object>{match (&e.target_type, &e.target_id) {
-                                    (Some(kind), Some(id)) => format!("{kind} {id}"),
-                                    (Some(kind), None) => kind.clone(),
+                                    (Some(kind), Some(id)) => format!("{} {id}", (t.audit_target)(kind)),
+                                    (Some(kind), None) => (t.audit_target)(kind),
                                     _ => String::new(),
                                 }}</td>
                                 <td data-label=t.address>{e.ip.clone().unwrap_or_default()}</td>

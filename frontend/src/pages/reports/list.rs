@@ -216,7 +216,7 @@ fn ReportRow(report: Report, refresh: Callback<()>) -> impl IntoView {
             <td data-label="ID" class="num">{id}</td>
             <td data-label=t.report_type>{(t.report_type_label)(report.report_type)}
                 {report.bulk_send_id.map(|b| view! { <small class="muted block">{(t.bulk_send_n)(b)}</small> })}</td>
-            <td data-label=t.period>{format!("{} – {}", report.start_date, report.end_date)}</td>
+            <td data-label=t.period><span class="nowrap">{report.start_date.to_string()}</span> " – " <span class="nowrap">{report.end_date.to_string()}</span></td>
             <td data-label=t.status>
                 <Badge tone=report_state_tone(report.state) text=(t.report_state_label)(report.state)/>
                 {(!report.error_details.is_empty()).then(|| view! { <small class="error block">{report.error_details.clone()}</small> })}

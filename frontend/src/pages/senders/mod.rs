@@ -108,7 +108,10 @@ pub fn Senders() -> impl IntoView {
             {move || match list.get() {
                 None => loading(),
                 Some(Err(err)) => failed(err),
-                Some(Ok(found)) if found.items.is_empty() => view! { <Empty text=t.no_senders/> }.into_any(),
+                Some(Ok(found)) if found.items.is_empty() => {
+                    let filtered = filter.with(|(q, active, _)| !q.is_empty() || !active.is_empty());
+                    view! { <Empty text=if filtered { t.no_matches } else { t.no_senders }/> }.into_any()
+                }
                 Some(Ok(found)) => {
                     let total = found.total;
                     view! {

@@ -14,7 +14,7 @@ pub fn SystemPage() -> impl IntoView {
     let t = t();
     let result = RwSignal::new(None::<Result<SystemChecks, String>>);
     let busy = RwSignal::new(false);
-    let run = move |_| {
+    let run = move |_: ()| {
         if busy.get_untracked() {
             return;
         }
@@ -24,6 +24,8 @@ pub fn SystemPage() -> impl IntoView {
             busy.set(false);
         });
     };
+    // Opening the page runs the checks: an empty page says nothing.
+    run(());
     view! {
         <section class="page">
             <header class="page-head">
@@ -32,7 +34,7 @@ pub fn SystemPage() -> impl IntoView {
                     <p class="subtitle">{t.system_subtitle}</p>
                 </div>
                 <div class="actions">
-                    <button class="primary" on:click=run disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+                    <button class="primary" on:click=move |_| run(()) disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
                         {move || if busy.get() { t.testing_connection } else { t.test_connection }}
                     </button>
                 </div>

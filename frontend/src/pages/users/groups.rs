@@ -91,7 +91,7 @@ fn GroupCard(group: Group, catalogue: Vec<PermissionInfo>, reload: Callback<()>)
             <h2>{group.name.clone()} " " <small class="muted">{(t.members)(group.member_count)}</small></h2>
             <PermissionChecks catalogue=catalogue selected=selected/>
             <div class="actions">
-                <button class="secondary" on:click=save>{t.save}</button>
+                <button class="primary" on:click=save>{t.save}</button>
                 <button class="danger" on:click=move |_| confirm.set(true)>{t.delete}</button>
             </div>
             <Confirm open=confirm title=t.delete text=(t.delete_group_explained)(&name) confirm=t.delete danger=true on_confirm=delete/>

@@ -11,6 +11,10 @@ use relay_types::{DeliveryOutcome, ReportState, ReportType, SystemCheckName};
 pub struct Texts {
     /// Whether this is the Spanish catalogue (for the labels `relay-types` gives in both).
     pub spanish: bool,
+    pub all_actions: &'static str,
+    pub system_actor: fn(&str) -> String,
+    pub audit_target: fn(&str) -> String,
+    pub audit_action: fn(&str) -> String,
     pub unsaved_changes_question: &'static str,
     pub tab_content: &'static str,
     pub of_rows: fn(&str) -> String,
@@ -214,7 +218,6 @@ pub struct Texts {
     pub tab_bulk_send: &'static str,
     pub audit_search_placeholder: &'static str,
     pub action: &'static str,
-    pub action_placeholder: &'static str,
     pub no_audit_entries: &'static str,
     pub when: &'static str,
     pub who: &'static str,
