@@ -27,10 +27,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Ask Doppler for a report of whole local days. It is processed in the background
-/// (PENDING → PROCESSING → READY or ERROR).
+/// (PENDING → PROCESSING → READY or ERROR). At most 20 requested reports wait for
+/// Doppler at once; one more is refused with 409 `reports_too_many_unfinished`.
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports",
     request_body = CreateReport,
-    responses((status = 201, body = Report), BadRequest, Unauthorized, Forbidden, Invalid))]
+    responses((status = 201, body = Report), BadRequest, Unauthorized, Forbidden, Conflict, Invalid))]
 async fn request_report(
     State(state): State<Services>,
     user: Authorized<can::RequestReports>,
