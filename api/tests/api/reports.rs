@@ -132,7 +132,11 @@ async fn a_report_is_requested_downloaded_and_loaded_with_typed_rows(backend: Ba
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(created["state"], "PENDING");
+    // The answer reads the report back after queueing it: a fast worker may have begun.
+    assert!(
+        matches!(created["state"].as_str(), Some("PENDING" | "PROCESSING")),
+        "a new report is waiting or already asked for: {created}"
+    );
     assert_eq!(created["requested_by"], "reportes");
     let id = created["id"].as_i64().unwrap();
     let ready = wait_state(&app, id, "READY").await;
