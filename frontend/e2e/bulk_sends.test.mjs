@@ -114,6 +114,30 @@ test("an operator creates a send from the sample with mapping and preview, watch
   const timeline = await page.textContent("[data-testid=timeline]");
   check(["Creado e importado", "Envío iniciado", "Terminado"].every((e) => timeline.includes(e)), "the history shows creation, start and end");
 
+  // The tabs the WAI-ARIA way: only the chosen tab is in the tab order, the arrows move.
+  const tabState = () => page.evaluate(() => ({
+    focused: document.activeElement?.textContent?.trim(),
+    selected: document.querySelector("[role=tab][aria-selected=true]")?.textContent?.trim(),
+    inOrder: [...document.querySelectorAll("[role=tab]")].filter((t) => t.tabIndex === 0).length,
+    panel: document.querySelector("[role=tabpanel]")?.getAttribute("aria-labelledby"),
+    selectedId: document.querySelector("[role=tab][aria-selected=true]")?.id,
+  }));
+  await page.focus("[role=tab][aria-selected=true]");
+  await page.keyboard.press("Home");
+  await page.waitForURL((u) => u.searchParams.get("pestana") === "destinatarios");
+  let tabs = await tabState();
+  check(tabs.focused === "Destinatarios" && tabs.selected === "Destinatarios" && tabs.inOrder === 1,
+    `Home goes to the first tab and shows it, one tab in the tab order (${JSON.stringify(tabs)})`);
+  await page.keyboard.press("ArrowRight");
+  await page.waitForURL((u) => u.searchParams.get("pestana") === "contenido");
+  tabs = await tabState();
+  check(tabs.focused === "Contenido" && tabs.panel === tabs.selectedId, `the right arrow moves to 'Contenido', the panel labelled by it (${JSON.stringify(tabs)})`);
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("ArrowLeft");
+  await page.waitForURL((u) => u.searchParams.get("pestana") === "historial");
+  tabs = await tabState();
+  check(tabs.focused === "Historial", `the left arrow wraps from the first tab to the last (${JSON.stringify(tabs)})`);
+
   await page.click("button[role=tab]:has-text('Reporte')");
   await page.waitForSelector(".cards.big", { timeout: 90000 });
   check(true, "the campaign report appears by itself once the post-send report is loaded");

@@ -19,14 +19,20 @@ test("a template is created, previewed live and deleted", async () => {
   await page.fill("input[name=name]", "Aviso de prueba");
   await page.fill("input[name=subject]", "Hola {{nombres}}");
   await page.fill("input[name=from_email]", "cobranzas@example.com");
-  await page.fill("textarea[name=html]", "<p>Estimado {{nombres}}, su saldo es {{{saldo}}}.</p>");
-  await page.waitForSelector("[data-testid=template-variables] code:has-text('{{saldo}}')");
-  check(true, "the variables the body uses are listed");
+  await page.fill("textarea[name=html]",
+    "<p>Estimado {{nombres}}, su saldo es {{{saldo}}}.</p>{{#mora}}<p>En mora desde {{& fecha}}</p>{{/mora}}{{! nota interna }}");
+  await page.waitForSelector("[data-testid=template-variables] code:has-text('{{fecha}}')");
+  const listedVariables = await page.$$eval("[data-testid=template-variables] code", (codes) => codes.map((c) => c.textContent));
+  check(JSON.stringify(listedVariables) === JSON.stringify(["{{nombres}}", "{{saldo}}", "{{fecha}}"]),
+    `the variables the body uses are listed, the API's way: no section or comment (${listedVariables})`);
   await page.fill("[data-testid=template-variables] label:has-text('nombres') input", "Ana <b>");
   await page.fill("[data-testid=template-variables] label:has-text('saldo') input", "<b>$90</b>");
   const frame = await (await page.waitForSelector("iframe[data-testid=live-preview]")).contentFrame();
   await frame.waitForSelector("b:has-text('$90')");
   check((await frame.textContent("p")).includes("Estimado Ana <b>, su saldo es $90."), "the preview fills the sample values ({{x}} escaped, {{{x}}} raw)");
+  const previewText = await frame.textContent("body");
+  check(!previewText.includes("En mora") && !previewText.includes("nota interna") && !previewText.includes("{{"),
+    `a section without a value and a comment are not shown (${previewText})`);
   await shoot(page, "template-editor");
   await page.click("button:has-text('Guardar')");
   await page.waitForURL((u) => u.pathname.startsWith("/plantillas/") && !u.pathname.endsWith("/nueva"));

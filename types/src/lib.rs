@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bulk;
 pub mod common;
 pub mod limits;
+pub mod mustache;
 pub mod relay;
 pub mod reports;
 pub mod states;

@@ -1,8 +1,7 @@
 //! Doppler templates: the list (cached for every process), one template with its body and
 //! variables, previews, and changes for `templates.manage`.
 
-pub mod mustache;
-
+use relay_types::mustache;
 use relay_types::{
     PreviewResponse, TemplateDetail, TemplateInput, TemplateList, TemplatePatch, TemplateSummary,
 };

@@ -12,5 +12,6 @@ pub mod search;
 pub mod sender_select;
 pub mod shell;
 pub mod table;
+pub mod tabs;
 pub mod token_list;
 pub mod when;

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use relay_types::PermissionCode;
 
+use crate::components::tabs::Tabs;
 use crate::state::i18n::t;
 use crate::state::session::use_session;
 use crate::state::url::set_query_param;
@@ -47,23 +48,15 @@ pub fn Audit() -> impl IntoView {
                     <p class="subtitle">{t.audit_subtitle}</p>
                 </div>
             </header>
-            <div class="tabs" role="tablist">
-                {move || tabs().into_iter().map(|(key, label)| {
-                    let set_param = set_param.clone();
-                    view! {
-                        <button role="tab" class="tab" id=format!("tab-{key}") aria-controls="tab-panel"
-                            aria-selected=move || (tab.get() == key).to_string()
-                            on:click=move |_| set_param("pestana", key.to_string(), true)>{label}</button>
-                    }
-                }).collect_view()}
-            </div>
-            <div role="tabpanel" id="tab-panel" aria-labelledby=move || format!("tab-{}", tab.get())>
+            <Tabs tabs=Signal::derive(tabs) current=Signal::derive(move || tab.get().to_string())
+                choose=Callback::new(move |key: &'static str| set_param("pestana", key.to_string(), true))
+                label=t.nav_audit>
                 {move || if tab.get() == "registro" {
                     view! { <log::AuditLog/> }.into_any()
                 } else {
                     view! { <jobs::JobList/> }.into_any()
                 }}
-            </div>
+            </Tabs>
         </section>
     }
 }

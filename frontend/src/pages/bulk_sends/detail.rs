@@ -19,6 +19,7 @@ use crate::api::{bulk_sends, ApiResult};
 use crate::components::badge::{report_tone, Badge, BulkBadge};
 use crate::components::confirm::Confirm;
 use crate::components::progress::ProgressBar;
+use crate::components::tabs::Tabs;
 use crate::components::when::When;
 use crate::pages::errors::NotFound;
 use crate::state::browser::sleep;
@@ -167,19 +168,9 @@ fn Detail(
                 text=move || (t.cancel_explained)(send.with(|s| s.as_ref().map_or(0, |s| s.counts.pending)))
                 confirm=t.cancel_send danger=true
                 on_confirm=Callback::new(move |()| act(id, "cancel", t.cancelled_toast, busy, reload))/>
-            <div class="tabs" role="tablist" aria-label=t.progress>
-                {move || tabs().into_iter().map(|(key, label)| {
-                    let set_param = set_param.clone();
-                    view! {
-                        <button role="tab" class="tab" id=format!("tab-{key}") aria-controls="tab-panel"
-                            aria-selected=move || (tab.get() == key).to_string()
-                            on:click=move |_| set_param("pestana", key.to_string(), false)>
-                            {label}
-                        </button>
-                    }
-                }).collect_view()}
-            </div>
-            <div role="tabpanel" id="tab-panel" aria-labelledby=move || format!("tab-{}", tab.get())>
+            <Tabs tabs=Signal::derive(tabs) current=tab
+                choose=Callback::new(move |key: &'static str| set_param("pestana", key.to_string(), false))
+                label=t.bulk_send_tabs>
                 {move || match tab.get().as_str() {
                     "reporte" => view! { <CampaignReportTab id=id report_state=report_state/> }.into_any(),
                     // What was sent does not change while the page polls: read once.
@@ -188,7 +179,7 @@ fn Detail(
                     "historial" => view! { <History id=id version=version/> }.into_any(),
                     _ => view! { <Recipients id=id status=status version=version reload=reload/> }.into_any(),
                 }}
-            </div>
+            </Tabs>
         </section>
     }
 }

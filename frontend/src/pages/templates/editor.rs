@@ -10,7 +10,6 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use relay_types::{PermissionCode, TemplateDetail, TemplateInput, TemplatePatch};
 
-use super::mustache;
 use crate::api::templates;
 use crate::components::confirm::Confirm;
 use crate::pages::errors::NotFound;
@@ -18,6 +17,7 @@ use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
+use relay_types::mustache;
 
 #[component]
 pub fn TemplateEditor() -> impl IntoView {

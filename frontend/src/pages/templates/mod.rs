@@ -3,7 +3,6 @@
 
 mod editor;
 mod list;
-mod mustache;
 
 pub use editor::TemplateEditor;
 pub use list::TemplateListPage;

@@ -12,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::users as api;
 use crate::components::table::{failed, loading};
+use crate::components::tabs::Tabs;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::url::set_query_param;
@@ -21,7 +22,14 @@ pub fn UsersAndGroups() -> impl IntoView {
     let t = t();
     let query = use_query_map();
     let set_param = set_query_param();
-    let tab = Memo::new(move |_| query.with(|q| q.get("pestana")).unwrap_or_default());
+    let tab = Memo::new(move |_| {
+        let asked = query.with(|q| q.get("pestana")).unwrap_or_default();
+        if asked == "grupos" {
+            asked
+        } else {
+            String::new()
+        }
+    });
     let catalogue = Loaded::new(api::permissions);
     let groups = Loaded::new(api::groups);
     // Opening "Grupos" reads them again: members added from "Usuarios" count at once.
@@ -40,15 +48,10 @@ pub fn UsersAndGroups() -> impl IntoView {
                     <p class="subtitle">{t.users_subtitle}</p>
                 </div>
             </header>
-            <div class="tabs" role="tablist">
-                {[("", t.tab_users), ("grupos", t.tab_groups)].into_iter().map(|(key, label)| {
-                    let set_param = set_param.clone();
-                    view! {
-                        <button role="tab" class="tab" aria-selected=move || (tab.get() == key).to_string()
-                            on:click=move |_| set_param("pestana", key.to_string(), false)>{label}</button>
-                    }
-                }).collect_view()}
-            </div>
+            <Tabs tabs=Signal::derive(move || vec![("", t.tab_users), ("grupos", t.tab_groups)])
+                current=tab
+                choose=Callback::new(move |key: &'static str| set_param("pestana", key.to_string(), false))
+                label=t.nav_users>
             // Drawn once both lists are in: drawing earlier and again on arrival would
             // close a form opened meanwhile.
             {move || match (catalogue.get(), groups.get()) {
@@ -65,6 +68,7 @@ pub fn UsersAndGroups() -> impl IntoView {
                 }
                 _ => loading(),
             }}
+            </Tabs>
         </section>
     }
 }

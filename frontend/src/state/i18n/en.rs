@@ -504,6 +504,7 @@ pub const EN: Texts = Texts {
     subject_from_template: "Template's subject",
     subject_hint: "Optional; it can come from the template",
     tab_history: "History",
+    bulk_send_tabs: "Send details",
     tab_jobs: "Jobs",
     tab_recipients: "Recipients",
     tab_report: "Report",

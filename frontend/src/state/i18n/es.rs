@@ -504,6 +504,7 @@ pub const ES: Texts = Texts {
     subject_from_template: "Asunto de la plantilla",
     subject_hint: "Opcional; puede venir de la plantilla",
     tab_history: "Historial",
+    bulk_send_tabs: "Detalle del envío",
     tab_jobs: "Trabajos",
     tab_recipients: "Destinatarios",
     tab_report: "Reporte",

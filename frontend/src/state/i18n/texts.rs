@@ -390,6 +390,7 @@ pub struct Texts {
     pub subject_from_template: &'static str,
     pub subject_hint: &'static str,
     pub tab_history: &'static str,
+    pub bulk_send_tabs: &'static str,
     pub tab_jobs: &'static str,
     pub tab_recipients: &'static str,
     pub tab_report: &'static str,

@@ -1,8 +1,46 @@
-//! Doppler's Mustache: `{{name}}` escaped, `{{{name}}}` and `{{& name}}` raw, unknown names
-//! empty, `{{! comments}}` removed, `{{#name}}…{{/name}}` and `{{^name}}…{{/name}}` sections
+//! Doppler's Mustache, read one way by the API (a template's variables, the e-mail a row
+//! gets) and by the SPA's template editor (its variable list and live preview):
+//! `{{name}}` escaped, `{{{name}}}` and `{{& name}}` raw, unknown names empty,
+//! `{{! comments}}` removed, `{{#name}}…{{/name}}` and `{{^name}}…{{/name}}` sections
 //! shown when the value is (or is not) a non-empty value. Names keep their case.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
+
+/// Where a template's names find their values: a JSON object (a recipient's variables)
+/// or plain text samples (the editor's).
+pub trait Values {
+    /// The value as text; `None` for an unknown name.
+    fn text(&self, name: &str) -> Option<String>;
+    /// Whether a section `{{#name}}` shows its content.
+    fn truthy(&self, name: &str) -> bool;
+}
+
+impl Values for Map<String, Value> {
+    fn text(&self, name: &str) -> Option<String> {
+        self.get(name).map(as_text)
+    }
+
+    fn truthy(&self, name: &str) -> bool {
+        match self.get(name) {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(_) => true,
+        }
+    }
+}
+
+impl Values for BTreeMap<String, String> {
+    fn text(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+
+    fn truthy(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| !v.is_empty())
+    }
+}
 
 #[derive(Debug, PartialEq)]
 enum Token<'a> {
@@ -60,7 +98,8 @@ fn tokenize(template: &str) -> Vec<Token<'_>> {
     tokens
 }
 
-/// The variables a body uses for values, unique, in order of first appearance.
+/// The variables a body uses for values, unique, in order of first appearance (section
+/// names and comments are not variables).
 pub fn variables(template: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for token in tokenize(template) {
@@ -83,15 +122,6 @@ fn as_text(value: &Value) -> String {
     }
 }
 
-fn truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(_) => true,
-    }
-}
-
 fn escape_html(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
@@ -105,7 +135,8 @@ fn escape_html(text: &str, out: &mut String) {
     }
 }
 
-pub fn render(template: &str, values: &Map<String, Value>) -> String {
+/// The body with `values` filled in.
+pub fn render(template: &str, values: &impl Values) -> String {
     let tokens = tokenize(template);
     let mut out = String::with_capacity(template.len());
     // Each open section pushes whether its content is shown (and the parent was shown).
@@ -114,7 +145,7 @@ pub fn render(template: &str, values: &Map<String, Value>) -> String {
         let visible = shown.last().copied().unwrap_or(true);
         match token {
             Token::Open { name, inverted } => {
-                let on = truthy(values.get(name)) != inverted;
+                let on = values.truthy(name) != inverted;
                 shown.push(visible && on);
             }
             Token::Close => {
@@ -122,10 +153,8 @@ pub fn render(template: &str, values: &Map<String, Value>) -> String {
             }
             _ if !visible => {}
             Token::Text(text) => out.push_str(text),
-            Token::Escaped(name) => {
-                escape_html(&values.get(name).map(as_text).unwrap_or_default(), &mut out)
-            }
-            Token::Raw(name) => out.push_str(&values.get(name).map(as_text).unwrap_or_default()),
+            Token::Escaped(name) => escape_html(&values.text(name).unwrap_or_default(), &mut out),
+            Token::Raw(name) => out.push_str(&values.text(name).unwrap_or_default()),
         }
     }
     out
@@ -175,5 +204,25 @@ mod tests {
     #[test]
     fn unterminated_tags_are_left_as_text() {
         assert_eq!(render("a {{b", &Map::new()), "a {{b");
+    }
+
+    #[test]
+    fn raw_forms_comments_and_sections_are_not_variables() {
+        let body = "{{#premium}}{{^vip}}{{! nada }}{{&monto}} {{{enlace}}}{{/vip}}{{/premium}}";
+        assert_eq!(variables(body), ["monto", "enlace"]);
+    }
+
+    #[test]
+    fn text_samples_render_like_json_values() {
+        let samples = BTreeMap::from([
+            ("nombre".to_string(), "Ana & Luis".to_string()),
+            ("vacio".to_string(), String::new()),
+            ("enlace".to_string(), "<b>x</b>".to_string()),
+        ]);
+        let body = "{{nombre}}|{{&enlace}}|{{{enlace}}}|{{#vacio}}oculto{{/vacio}}{{^vacio}}sin{{/vacio}}{{! c }}|{{#nombre}}si{{/nombre}}";
+        let expected = "Ana &amp; Luis|<b>x</b>|<b>x</b>|sin|si";
+        assert_eq!(render(body, &samples), expected);
+        let json = map(json!({ "nombre": "Ana & Luis", "vacio": "", "enlace": "<b>x</b>" }));
+        assert_eq!(render(body, &json), expected);
     }
 }
