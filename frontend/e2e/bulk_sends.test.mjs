@@ -104,6 +104,8 @@ test("an operator creates a send from the sample with mapping and preview, watch
   check(all.total === 1, "a double click creates one send");
   await badge("terminado");
   check((await page.textContent(".legend")).includes("Enviados 3"), "the progress reaches all three sent without a manual refresh");
+  const spoken = await page.textContent("main p[role=status][aria-live=polite]");
+  check(/Progreso: 100\s?%.*terminado/.test(spoken), `a screen reader hears the progress and the state (${spoken})`);
   await page.waitForFunction(() => document.querySelectorAll("table.data .badge.tone-green").length >= 6);
   check((await page.locator("table.data td[data-label='Estado de envío'] .badge:has-text('enviado')").count()) === 3,
     "the recipients table follows: every row says 'enviado'");

@@ -2,7 +2,7 @@
 // port, the relay-console binary serving the built SPA against it (fresh SQLite database,
 // a superuser), and a headless Debian Chromium driven by playwright-core.
 import { spawn, execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -196,4 +196,18 @@ export async function world({ sim = false, env = {}, user = null, contextOptions
       check(errors.length === 0, `no script errors in the page (${errors.join("; ")})`);
     },
   };
+}
+
+// The accessibility problems axe-core (npm) finds on the page as it stands that are
+// serious or critical, as "rule: target …" lines. axe is evaluated through the driver,
+// so the page's Content-Security-Policy stays as production sends it.
+const axeSource = readFileSync(join(root, "frontend/node_modules/axe-core/axe.min.js"), "utf8");
+export async function accessibilityProblems(page) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(`${axeSource};0`);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  return violations;
 }

@@ -8,9 +8,9 @@ import { test, before, after } from "node:test";
 import { writeFileSync, mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { world, check, shoot, screenshots } from "./harness.mjs";
+import { world, check, shoot, screenshots, accessibilityProblems } from "./harness.mjs";
 
-let w, sim, app, page, token;
+let w, sim, app, chrome, page, token;
 const dir = mkdtempSync(join(tmpdir(), "relay-e2e-operator-"));
 const file = (name, body) => {
   const path = join(dir, name);
@@ -20,7 +20,7 @@ const file = (name, body) => {
 
 before(async () => {
   w = await world({ sim: true, env: { SEND_RATE_PER_SECOND: "20" } });
-  ({ sim, app, page, token } = w);
+  ({ sim, app, chrome, page, token } = w);
 });
 after(() => w?.stop());
 
@@ -290,6 +290,25 @@ test("a template editor asks before losing changes; template search ignores acce
   await page.click("[role=tab]:has-text('Grupos')");
   await page.waitForFunction((b) => document.querySelector("[data-testid='group-Operadores UI'] h2")?.textContent !== b, before);
   check((await page.textContent(`[data-testid='group-Operadores UI'] h2`)).includes("1 miembro"), "the group's member count follows");
+});
+
+test("axe-core finds nothing serious or critical on any page, at a desktop and on a phone, nor on sign-in", async () => {
+  // Every page is looked at before the verdict, so one run lists everything to fix.
+  const found = [];
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 1280 ? 900 : 844 });
+    for (const path of await everyPage()) {
+      await open(path);
+      for (const problem of await accessibilityProblems(page)) found.push(`${path} at ${width} px: ${problem}`);
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const stranger = await (await chrome.newContext()).newPage();
+  await stranger.goto(app.base + "/login");
+  await stranger.waitForSelector("input[name=username]");
+  for (const problem of await accessibilityProblems(stranger)) found.push(`/login: ${problem}`);
+  await stranger.close();
+  check(found.length === 0, `every page, both widths and sign-in: ${found.length ? "\n" + found.join("\n") : "no serious problem"}`);
 });
 
 test("screenshots of every page at both widths", async () => {

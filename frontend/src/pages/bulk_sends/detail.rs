@@ -18,13 +18,14 @@ use super::report::CampaignReportTab;
 use crate::api::{bulk_sends, ApiResult};
 use crate::components::badge::{report_tone, Badge, BulkBadge};
 use crate::components::confirm::Confirm;
-use crate::components::progress::ProgressBar;
+use crate::components::progress::{done_ratio, ProgressBar};
 use crate::components::tabs::Tabs;
 use crate::components::when::When;
 use crate::pages::errors::NotFound;
 use crate::state::browser::sleep;
 use crate::state::format::{
-    datetime, is_past, minutes_since, minutes_until, number, relative, time, weekday_and_time,
+    datetime, is_past, minutes_since, minutes_until, number, percent, relative, time,
+    weekday_and_time,
 };
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -133,9 +134,24 @@ fn Detail(
         tabs
     };
     let status = Signal::derive(move || send.with(|s| s.as_ref().map(|s| s.status)));
+    // Screen readers hear the progress by tenths and each change of state, not every poll.
+    let spoken = Memo::new(move |_| {
+        send.with(|s| {
+            s.as_ref().map(|s| {
+                let tenths = (done_ratio(&s.counts) * 10.0).floor() / 10.0;
+                format!(
+                    "{}: {} · {}",
+                    t.progress,
+                    percent(tenths),
+                    (t.bulk_status)(s.status)
+                )
+            })
+        })
+    });
     let report_state = Signal::derive(move || send.with(|s| s.as_ref().map(|s| s.report.status)));
     view! {
         <section class="page">
+            <p class="visually-hidden" role="status" aria-live="polite">{move || spoken.get()}</p>
             {move || send.get().map(|send| {
                 let counts = send.counts.clone();
                 view! {
