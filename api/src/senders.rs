@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
+use relay_types::limits::SENDER_CANDIDATES_MAX;
 use relay_types::{
-    CreateSender, DefaultSender, MySender, Sender, SenderList, SetMySender, UpdateSender,
+    CreateSender, DefaultSender, MySender, Sender, SenderCandidate, SenderList, SetMySender,
+    UpdateSender,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
@@ -21,7 +23,7 @@ use crate::entities::{sender, user};
 use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::pagination::PageRequest;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 
 pub fn default_sender(config: &Config) -> DefaultSender {
     DefaultSender {
@@ -106,6 +108,43 @@ pub async fn list(
         page_size: page.page_size,
         default_sender: default_sender(config),
     })
+}
+
+/// Who may be given an identity: active users without one whose username, name or e-mail
+/// contains `q`, by username, at most [`SENDER_CANDIDATES_MAX`]. What `senders.manage`
+/// needs to pick an owner without the right to read users.
+pub async fn candidates(db: &Db, q: Option<&str>) -> AppResult<Vec<SenderCandidate>> {
+    let with_sender = Query::select()
+        .column(sender::Column::UserId)
+        .from(sender::Entity)
+        .to_owned();
+    let mut query = user::Entity::find()
+        .filter(user::Column::IsActive.eq(true))
+        .filter(user::Column::Id.not_in_subquery(with_sender));
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(icontains(Expr::col(user::Column::Username), q))
+                .add(icontains(Expr::col(user::Column::FirstName), q))
+                .add(icontains(Expr::col(user::Column::LastName), q))
+                .add(icontains(Expr::col(user::Column::Email), q)),
+        );
+    }
+    let users = query
+        .order_by_asc(user::Column::Username)
+        .limit(SENDER_CANDIDATES_MAX)
+        .all(&db.conn)
+        .await?;
+    Ok(users
+        .into_iter()
+        .map(|u| SenderCandidate {
+            id: u.id,
+            full_name: format!("{} {}", u.first_name, u.last_name)
+                .trim()
+                .to_string(),
+            username: u.username,
+        })
+        .collect())
 }
 
 pub async fn find(db: &Db, id: i64) -> AppResult<sender::Model> {

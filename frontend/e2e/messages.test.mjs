@@ -187,6 +187,35 @@ test("someone who sends messages is not offered deleting another user's file", a
   await context.close();
 });
 
+test("someone with senders.manage alone finds the owner by name and gives an identity", async () => {
+  await app.api("POST", "/api/v1/users", token, { username: "remitentes", password: "remitentes-seguro-1", permissions: ["senders.manage"] });
+  await app.api("POST", "/api/v1/users", token, { username: "rosa.m", password: "rosa-segura-12", first_name: "Rosa", last_name: "Mendoza" });
+  const context = await chrome.newContext();
+  const manager = await context.newPage();
+  const errors = [];
+  manager.on("pageerror", (e) => errors.push(e.message));
+  await signIn(manager, app.base, "remitentes", "remitentes-seguro-1");
+  await manager.click("nav a:has-text('Remitentes')");
+  await manager.click("button:has-text('Nuevo remitente')");
+  await manager.fill("[data-testid=new-sender] input[name=user_q]", "mendoza");
+  const offered = () => manager.$$eval("[data-testid=new-sender] select[name=user_id] option", (os) => os.map((o) => o.textContent).join("|"));
+  await manager.waitForFunction(() => document.querySelectorAll("[data-testid=new-sender] select[name=user_id] option").length === 2);
+  check(await offered() === "—|rosa.m (Rosa Mendoza)", `searching 'mendoza' offers only Rosa, by username and name (${await offered()})`);
+  await manager.selectOption("[data-testid=new-sender] select[name=user_id]", { label: "rosa.m (Rosa Mendoza)" });
+  await manager.fill("[data-testid=new-sender] input[name=from_email]", "rosa@example.com");
+  await manager.fill("[data-testid=new-sender] input[name=from_name]", "Rosa Mendoza");
+  await manager.click("button:has-text('Crear remitente')");
+  await manager.waitForSelector("[data-testid='sender-rosa@example.com']");
+  const rosa = await app.token("rosa.m", "rosa-segura-12");
+  check((await app.api("GET", "/api/v1/senders/me", rosa)).effective_from_email === "rosa@example.com", "Rosa's sends now go out from it");
+  await manager.click("button:has-text('Nuevo remitente')");
+  await manager.fill("[data-testid=new-sender] input[name=user_q]", "mendoza");
+  await manager.waitForSelector("[data-testid=new-sender] p:has-text('Ningún usuario activo sin remitente coincide')");
+  check(await offered() === "—", `once she has one, she is no longer offered, and the form says why the list is empty (${await offered()})`);
+  check(errors.length === 0, `no script errors (${errors.join("; ")})`);
+  await context.close();
+});
+
 test("a user without messages.send or senders.manage sees neither page", async () => {
   await app.api("POST", "/api/v1/users", token, { username: "visor", password: "visor-seguro-1", permissions: ["bulk_sends.view"] });
   const context = await chrome.newContext();

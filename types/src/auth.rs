@@ -388,6 +388,17 @@ pub struct Sender {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A user who may be given a sender identity (active, none yet): what `senders.manage`
+/// sees of users, no more.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SenderCandidate {
+    pub id: i64,
+    pub username: String,
+    /// First and last name, empty when neither is set.
+    pub full_name: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DefaultSender {

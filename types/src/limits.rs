@@ -17,3 +17,6 @@ pub const PASSWORD_MAX_CHARS: usize = 1024;
 pub const USER_MAX_GROUPS: usize = 50;
 /// Ambiguous recipients settled in one call.
 pub const RESOLVE_MAX_IDS: usize = 5000;
+
+/// Users one search for a sender's owner answers (the picker asks again as one types).
+pub const SENDER_CANDIDATES_MAX: u64 = 50;

@@ -10,7 +10,110 @@ on_both_databases!(
     senders_are_managed_and_operators_see_their_own_active_ones,
     each_user_sets_their_own_sender,
     operators_send_only_as_themselves_or_the_default,
+    a_sender_manager_picks_owners_without_reading_users,
 );
+
+/// `senders.manage` alone gives identities to any active user without one, picking them
+/// from a list that shows no more of users than who they are.
+async fn a_sender_manager_picks_owners_without_reading_users(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, manager) = app.user_with("remitentes", &[], &["senders.manage"]).await;
+    let (marta_id, _) = app.user_with("marta", &[], &[]).await;
+    let (pedro_id, _) = app.user_with("pedro", &[], &[]).await;
+    let (_, users_admin) = app.user_with("personal", &[], &["users.manage"]).await;
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["username"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let get = |path: &'static str, token: &str| app.get(path, token).send();
+
+    expect_problem(
+        get("/api/v1/users", &manager).await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "permission_denied",
+    )
+    .await;
+    expect_problem(
+        get("/api/v1/senders/candidates", &users_admin)
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+        "permission_denied",
+    )
+    .await;
+    let everyone: Value = expect_json(
+        get("/api/v1/senders/candidates", &manager).await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        names(&everyone).contains(&"marta".to_string())
+            && names(&everyone).contains(&"pedro".to_string())
+    );
+    let first = &everyone.as_array().unwrap()[0];
+    let mut fields: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["full_name", "id", "username"],
+        "no more of a user than who they are"
+    );
+
+    let narrowed: Value = expect_json(
+        get("/api/v1/senders/candidates?q=MAR", &manager)
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&narrowed), ["marta"]);
+    expect_json::<Value>(
+        app.post("/api/v1/senders", &manager, &json!({ "user_id": marta_id, "from_email": "marta@example.com", "from_name": "Marta" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    // Marta has an identity now, Pedro left: neither is offered.
+    expect_json::<Value>(
+        app.request(
+            Method::PATCH,
+            &format!("/api/v1/users/{pedro_id}"),
+            Some(&app.admin_token),
+        )
+        .json(&json!({ "is_active": false }))
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let after: Value = expect_json(
+        get("/api/v1/senders/candidates", &manager).await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        !names(&after).iter().any(|n| n == "marta" || n == "pedro"),
+        "{after}"
+    );
+    let long = format!("/api/v1/senders/candidates?q={}", "x".repeat(201));
+    expect_problem(
+        app.get(&long, &manager).send().await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "query_parameter_invalid",
+    )
+    .await;
+}
 
 async fn senders_are_managed_and_operators_see_their_own_active_ones(backend: Backend) {
     let app = TestApp::spawn(backend).await;

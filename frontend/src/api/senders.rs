@@ -1,12 +1,23 @@
 //! Sender identities: the ones a user may send from, their own ("Mi remitente"), and the
 //! administration of all of them (`senders.manage`).
 
-use relay_types::{CreateSender, MySender, Sender, SenderList, SetMySender, UpdateSender};
+use relay_types::{
+    CreateSender, MySender, Sender, SenderCandidate, SenderList, SetMySender, UpdateSender,
+};
 
 use super::{delete, get, patch, post, put, query, ApiResult, Body};
 
 pub async fn usable() -> ApiResult<SenderList> {
     get("/api/v1/senders?active=true&page_size=100").await
+}
+
+/// Users who may be given an identity (active, none yet) whose name contains `q`.
+pub async fn candidates(q: &str) -> ApiResult<Vec<SenderCandidate>> {
+    get(&format!(
+        "/api/v1/senders/candidates{}",
+        query(&[("q", q.to_string())])
+    ))
+    .await
 }
 
 /// "Mi remitente": the user's own identity and what their sends use.

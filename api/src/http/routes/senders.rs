@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use relay_types::{CreateSender, MySender, Sender, SenderList, SetMySender, UpdateSender};
+use relay_types::{
+    CreateSender, MySender, Sender, SenderCandidate, SenderList, SetMySender, UpdateSender,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{CurrentUser, Permission};
@@ -20,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_senders, create_sender))
         .routes(routes!(get_my_sender, set_my_sender))
+        .routes(routes!(sender_candidates))
         .routes(routes!(get_sender, update_sender, delete_sender))
 }
 
@@ -61,6 +64,31 @@ async fn create_sender(
         StatusCode::CREATED,
         Json(senders::create(&state.db, &user, body).await?),
     ))
+}
+
+/// Users who may be given an identity (active, none yet), for `senders.manage` to pick an
+/// owner without the right to read users: id, username and name only, by username, at
+/// most 50 (narrow with `q`: username, name or e-mail).
+#[utoipa::path(get, path = "/api/v1/senders/candidates", tag = "senders",
+    params(CandidateFilter),
+    responses((status = 200, body = Vec<SenderCandidate>), Unauthorized, Forbidden, Invalid))]
+async fn sender_candidates(
+    State(state): State<Services>,
+    _: Authorized<can::ManageSenders>,
+    ApiQuery(filter): ApiQuery<CandidateFilter>,
+) -> AppResult<Json<Vec<SenderCandidate>>> {
+    Ok(Json(
+        senders::candidates(&state.db, filter.q.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CandidateFilter {
+    /// Text contained in the username, the name or the e-mail.
+    #[serde(default, deserialize_with = "crate::pagination::search_text")]
+    #[param(max_length = 200)]
+    q: Option<String>,
 }
 
 /// The caller's own identity and what their sends use.

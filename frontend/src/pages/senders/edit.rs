@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use relay_types::{CreateSender, Sender, UpdateSender};
 
-use crate::api::{senders as api, users};
+use crate::api::senders as api;
 use crate::components::table::{failed, loading};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -15,7 +15,12 @@ use crate::state::toasts::use_toasts;
 pub fn NewSender(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
     let t = t();
     let toasts = use_toasts();
-    let people = Loaded::new(|| users::list(""));
+    // Who may get one: asked again as the search changes (senders.manage is enough).
+    let who = RwSignal::new(String::new());
+    let people = Loaded::new(move || {
+        let q = who.get();
+        async move { api::candidates(&q).await }
+    });
     let user_id = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
@@ -52,14 +57,25 @@ pub fn NewSender(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
         <form class="panel inline-form" on:submit=create data-testid="new-sender">
             <h2>{t.new_sender}</h2>
             <label>
+                {t.find_user}
+                <input type="search" name="user_q" maxlength="200" placeholder=t.user_search_placeholder
+                    on:input=move |ev| who.set(event_target_value(&ev))/>
+            </label>
+            <label>
                 {t.username}
-                <select name="user_id" required on:change=move |ev| user_id.set(event_target_value(&ev))>
+                <select name="user_id" required on:change=move |ev| user_id.set(event_target_value(&ev))
+                    prop:value=move || user_id.get()>
                     <option value="">"—"</option>
-                    {move || people.get().and_then(Result::ok).map(|page| page.items.into_iter()
-                        .map(|u| view! { <option value=u.id.to_string()>{u.username.clone()}</option> })
+                    {move || people.get().and_then(Result::ok).map(|found| found.into_iter()
+                        .map(|u| {
+                            let text = if u.full_name.is_empty() { u.username.clone() } else { format!("{} ({})", u.username, u.full_name) };
+                            view! { <option value=u.id.to_string()>{text}</option> }
+                        })
                         .collect_view())}
                 </select>
             </label>
+            {move || people.get().and_then(Result::ok).is_some_and(|found| found.is_empty())
+                .then(|| view! { <p class="muted">{t.no_user_without_sender}</p> })}
             <SenderFields email=email name=name active=active/>
             {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
             <div class="actions">

@@ -51,8 +51,9 @@ pub fn Senders() -> impl IntoView {
     let editing = RwSignal::new(None::<i64>);
     let deleting = RwSignal::new(None::<Sender>);
     let confirm_open = RwSignal::new(false);
-    // A new identity is given to a user, picked from the users list (`users.manage`).
-    let may_create = move || session.can(PermissionCode::UsersManage);
+    // A new identity is given to a user picked among those without one (`senders.manage`,
+    // which this page needs anyway).
+    let may_create = move || session.can(PermissionCode::SendersManage);
     let delete = Callback::new(move |()| {
         let Some(sender) = deleting.get_untracked() else {
             return;

@@ -197,6 +197,8 @@ pub const EN: Texts = Texts {
     sender_may_be_used: "Active (may be used by sends)",
     default_sender_is: "Default sender (for whoever has none):",
     choose_user_first: "Choose the user.",
+    find_user: "Find the user",
+    no_user_without_sender: "No active user without a sender matches.",
     updated: "Updated",
     sender_saved_toast: |label| format!("Sender “{label}” saved."),
     sender_deleted: |label| format!("Sender “{label}” deleted."),

@@ -197,6 +197,8 @@ pub const ES: Texts = Texts {
     sender_may_be_used: "Activo (se puede usar en envíos)",
     default_sender_is: "Remitente predeterminado (para quien no tiene uno):",
     choose_user_first: "Elige el usuario.",
+    find_user: "Buscar usuario",
+    no_user_without_sender: "Ningún usuario activo sin remitente coincide.",
     updated: "Actualizado",
     sender_saved_toast: |label| format!("Remitente «{label}» guardado."),
     sender_deleted: |label| format!("Remitente «{label}» eliminado."),

@@ -107,6 +107,8 @@ pub struct Texts {
     pub sender_may_be_used: &'static str,
     pub default_sender_is: &'static str,
     pub choose_user_first: &'static str,
+    pub find_user: &'static str,
+    pub no_user_without_sender: &'static str,
     pub updated: &'static str,
     pub sender_saved_toast: fn(&str) -> String,
     pub sender_deleted: fn(&str) -> String,
