@@ -2,7 +2,7 @@
 //! ambiguous recipients. Each is a compare-and-set on the status.
 
 use relay_types::{BulkAction, BulkSend, ResolveAction, ResolveResult};
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 
 use super::history;
@@ -80,39 +80,78 @@ pub async fn start(
         return Err(state_conflict(action, bulk.status));
     }
     let from = Status::allowing(action);
-    if jobs::active_for_bulk(&services.db.conn, jobs::JobType::BulkSend, id)
-        .await?
-        .is_some()
+    // Resuming right after a pause finds the paused run still finishing its requests in
+    // flight: that run is adopted (it sees the send queued again and carries on, or, had
+    // it already ended, `queue_if_resumed` queues a new one) instead of a 409.
+    let adopt = action == BulkAction::Resume;
+    if !adopt
+        && jobs::active_for_bulk(&services.db.conn, jobs::JobType::BulkSend, id)
+            .await?
+            .is_some()
     {
-        return Err(AppError::conflict(
-            "bulk_send_job_active",
-            "Ya existe un envío en cola o en ejecución para este envío masivo.",
-            "A send for this bulk send is already queued or running.",
-        ));
+        return Err(job_active());
     }
     check_variables(services, &bulk).await?;
-    let txn = services.db.conn.begin().await?;
-    if !set_status(&txn, id, &from, Status::Queued, "", "").await? {
-        return Err(state_conflict(
-            action,
-            find(&services.db.conn, id).await?.status,
-        ));
+    if adopt {
+        // The status first, committed, then the run: a run that ends meanwhile looks at
+        // the status after it ended (`queue_if_resumed`) and so cannot miss it.
+        if !set_status(&services.db.conn, id, &from, Status::Queued, "", "").await? {
+            return Err(state_conflict(
+                action,
+                find(&services.db.conn, id).await?.status,
+            ));
+        }
+        // None: the paused run is still finishing, and carries on.
+        enqueue_send(&services.db.conn, id, by.map(|u| u.id)).await?;
+    } else {
+        let txn = services.db.conn.begin().await?;
+        if !set_status(&txn, id, &from, Status::Queued, "", "").await? {
+            return Err(state_conflict(
+                action,
+                find(&services.db.conn, id).await?.status,
+            ));
+        }
+        if enqueue_send(&txn, id, by.map(|u| u.id)).await?.is_none() {
+            return Err(job_active());
+        }
+        txn.commit().await?;
     }
+    services.wakeup.wake();
+    Ok(())
+}
+
+fn job_active() -> AppError {
+    AppError::conflict(
+        "bulk_send_job_active",
+        "Ya existe un envío en cola o en ejecución para este envío masivo.",
+        "A send for this bulk send is already queued or running.",
+    )
+}
+
+async fn enqueue_send(
+    db: &impl ConnectionTrait,
+    id: i64,
+    by: Option<i64>,
+) -> AppResult<Option<crate::entities::job::Model>> {
     let job = NewJob {
         bulk_send_id: Some(id),
-        triggered_by: by.map(|u| u.id),
+        triggered_by: by,
         message: "Envío en cola".into(),
         ..NewJob::new(jobs::JobType::BulkSend)
     };
-    if jobs::enqueue(&txn, job).await?.is_none() {
-        return Err(AppError::conflict(
-            "bulk_send_job_active",
-            "Ya existe un envío en cola o en ejecución para este envío masivo.",
-            "A send for this bulk send is already queued or running.",
-        ));
+    jobs::enqueue(db, job).await
+}
+
+/// After a send's run ended: a send resumed while that run was winding down (it had
+/// already decided to stop) is queued again, so no resumed send waits without a run.
+/// The run ends before this looks, so either this finds the send queued, or the resume
+/// came later and queued its own run.
+pub async fn queue_if_resumed(services: &Services, id: i64) -> AppResult<()> {
+    if find(&services.db.conn, id).await?.status == Status::Queued
+        && enqueue_send(&services.db.conn, id, None).await?.is_some()
+    {
+        services.wakeup.wake();
     }
-    txn.commit().await?;
-    services.wakeup.wake();
     Ok(())
 }
 

@@ -23,7 +23,9 @@ use crate::entities::bulk_send;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::recipients::import::ImportSummary;
 
-pub use actions::{cancel, check_variables, pause, queue, resolve, resume, start};
+pub use actions::{
+    cancel, check_variables, pause, queue, queue_if_resumed, resolve, resume, start,
+};
 pub use creation::{create, parse_schedule, recover_stale_imports, NewBulkSend};
 pub use queries::{
     activity, counts_of, get, list, summary, to_dtos, BulkFilter, MAX_ACTIVITY_DAYS,

@@ -91,6 +91,12 @@ async fn run_one(services: &Services, job: job::Model, owner: &str, shutdown: &C
     tracing::info!(job = job.id, ending = ?ending, "job ended");
     if let Err(err) = jobs::end(&services.db, job.id, owner, ending).await {
         tracing::error!(job = job.id, error = %err, "could not record the end of the job");
+        return;
+    }
+    if let (JobType::BulkSend, Some(bulk_id)) = (job.job_type, job.bulk_send_id) {
+        if let Err(err) = bulk_sends::queue_if_resumed(services, bulk_id).await {
+            tracing::error!(job = job.id, error = %err, "could not queue a resumed send");
+        }
     }
 }
 

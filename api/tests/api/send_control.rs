@@ -58,6 +58,18 @@ async fn pause_resume_and_cancel_work_mid_send(backend: Backend) {
     .await;
 
     expect_json::<BulkSend>(action(&app, id, "resume").await, StatusCode::OK).await;
+    // Paused and resumed at once, while the run still finishes its requests in flight:
+    // the resume is taken (no 409 to retry) and that run carries on.
+    eventually(20, "more sends after resuming", || async {
+        app.sim.messages().len() >= after_pause + 4
+    })
+    .await;
+    expect_json::<BulkSend>(action(&app, id, "pause").await, StatusCode::OK).await;
+    let resumed: BulkSend = expect_json(action(&app, id, "resume").await, StatusCode::OK).await;
+    assert!(
+        matches!(resumed.status, S::Queued | S::Sending),
+        "{resumed:?}"
+    );
     let done = app.wait_status(id, &[S::Done], 30).await;
     assert_eq!(done.counts.sent, 40);
     assert!(received_per_email(&app).values().all(|n| *n == 1));

@@ -342,6 +342,13 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         None => {}
     }
     let bulk = super::find(&db.conn, dispatch.bulk_id).await?;
+    // Paused and resumed while this run finished its requests in flight: it carries on.
+    if bulk.status == Status::Queued {
+        return Ok(Ending::Again {
+            at: Utc::now(),
+            message: format!("Reanudado tras {claimed} envío(s); se continúa."),
+        });
+    }
     if bulk.status != Status::Sending {
         return Ok(Ending::Done(format!(
             "Detenido ({}) tras {claimed} envío(s) en esta ejecución.",

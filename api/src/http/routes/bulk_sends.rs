@@ -445,7 +445,9 @@ async fn pause_bulk_send(
     Ok(Json(bulk_sends::pause(&state, &user, id).await?))
 }
 
-/// Go on with a paused send (after a pause by an operator, a quota or an outage).
+/// Go on with a paused send (after a pause by an operator, a quota or an outage). Right
+/// after a pause, while the paused run still finishes its requests in flight, the resume
+/// is taken at once and that run carries on (no 409 to wait out).
 #[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/resume", tag = "bulk_sends",
     params(("id" = i64, Path, description = "Bulk send id")),
     responses((status = 200, body = BulkSend), Unauthorized, Forbidden, NotFound, Conflict, Invalid, Upstream))]

@@ -22,7 +22,6 @@ use crate::components::progress::{done_ratio, ProgressBar};
 use crate::components::tabs::Tabs;
 use crate::components::when::When;
 use crate::pages::errors::NotFound;
-use crate::state::browser::sleep;
 use crate::state::format::{
     datetime, is_past, minutes_since, minutes_until, number, percent, relative, time,
     weekday_and_time,
@@ -211,18 +210,9 @@ fn act(
     let toasts = use_toasts();
     busy.set(true);
     spawn_local(async move {
-        let mut outcome = bulk_sends::act(id, verb).await;
-        // Right after a pause the batch in flight is still finishing: resuming waits for
-        // it (up to 30 s) instead of failing.
-        let mut waited = 0;
-        while verb == "resume"
-            && waited < 30
-            && matches!(&outcome, Err(err) if err.code == "bulk_send_job_active")
-        {
-            sleep(1000).await;
-            waited += 1;
-            outcome = bulk_sends::act(id, verb).await;
-        }
+        // Resuming right after a pause is taken by the API at once (the run still
+        // finishing is adopted): no waiting here.
+        let outcome = bulk_sends::act(id, verb).await;
         match outcome {
             Ok(_) => toasts.success(done),
             Err(err) => toasts.error(err.detail),
