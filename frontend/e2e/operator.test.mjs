@@ -311,6 +311,32 @@ test("axe-core finds nothing serious or critical on any page, at a desktop and o
   check(found.length === 0, `every page, both widths and sign-in: ${found.length ? "\n" + found.join("\n") : "no serious problem"}`);
 });
 
+test("switching language keeps what is half-typed, on any page", async () => {
+  await page.goto(app.base + "/mensajes/nuevo");
+  await page.fill("input[name=subject]", "Recordatorio de pago");
+  await page.fill("textarea[name=html]", "<p>Estimado cliente</p>");
+  await page.click(".lang button[lang=en]");
+  await page.waitForSelector("h1:has-text('New message')");
+  await page.waitForFunction(() => document.querySelector("input[name=subject]")?.value === "Recordatorio de pago");
+  check(await page.inputValue("textarea[name=html]") === "<p>Estimado cliente</p>", "the message's subject and body stay through the switch to English");
+  await page.click(".lang button[lang=es]");
+  await page.waitForSelector("h1:has-text('Nuevo mensaje')");
+  await page.waitForFunction(() => document.querySelector("input[name=subject]")?.value === "Recordatorio de pago");
+  check(await page.inputValue("textarea[name=html]") === "<p>Estimado cliente</p>", "and back to Spanish");
+
+  await page.goto(app.base + "/plantillas/nueva");
+  await page.fill("input[name=name]", "Aviso a medio escribir");
+  await page.click(".lang button[lang=en]");
+  await page.waitForSelector("h1:has-text('New template')");
+  await page.waitForFunction(() => document.querySelector("input[name=name]")?.value === "Aviso a medio escribir", null, { timeout: 5000 }).catch(() => {});
+  check(await page.inputValue("input[name=name]") === "Aviso a medio escribir", "a template's half-typed name stays too");
+  await page.click(".lang button[lang=es]");
+  await page.waitForSelector("h1:has-text('Nueva plantilla')");
+  await page.waitForFunction(() => document.querySelector("input[name=name]")?.value === "Aviso a medio escribir");
+  // Emptied again, so leaving asks nothing.
+  await page.fill("input[name=name]", "");
+});
+
 test("screenshots of every page at both widths", async () => {
   for (const path of await everyPage()) {
     await open(path);

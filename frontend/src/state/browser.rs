@@ -231,3 +231,109 @@ pub fn set_title(title: &str) {
         document.set_title(title);
     }
 }
+
+/// Runs `redraw` (switching language rebuilds every page) keeping what is typed in the
+/// page's fields: their values are read first and put back, as if typed, once the same
+/// fields are drawn again. A page may wait for its data (a select for its options), so for
+/// three seconds a field drawn anew gets its value again; one the user has since typed in
+/// is left alone.
+pub fn keeping_fields(redraw: impl FnOnce()) {
+    let saved = fields()
+        .into_iter()
+        .filter_map(|(key, el)| field_value(&el).map(|value| (key, value)))
+        .collect::<Vec<_>>();
+    redraw();
+    if saved.is_empty() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        // The element each value was last put into.
+        let mut put: Vec<Option<web_sys::Element>> = vec![None; saved.len()];
+        for _ in 0..30 {
+            sleep(100).await;
+            let now = fields();
+            for ((key, value), into) in saved.iter().zip(put.iter_mut()) {
+                let Some((_, el)) = now.iter().find(|(k, _)| k == key) else {
+                    continue;
+                };
+                if into.as_ref() == Some(el) {
+                    continue;
+                }
+                if field_value(el).as_ref() != Some(value) {
+                    set_field_value(el, value);
+                }
+                if field_value(el).as_ref() == Some(value) {
+                    *into = Some(el.clone());
+                }
+            }
+        }
+    });
+}
+
+/// The page's fields by a key that survives a redraw: tag, name (or id), and the place
+/// among fields of that name (radio buttons also by value).
+fn fields() -> Vec<(String, web_sys::Element)> {
+    let Some(list) = window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector_all("input, textarea, select").ok())
+    else {
+        return Vec::new();
+    };
+    let mut seen: Vec<String> = Vec::new();
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .filter_map(|node| node.dyn_into::<web_sys::Element>().ok())
+        .filter_map(|el| {
+            let kind = el.get_attribute("type").unwrap_or_default();
+            if matches!(kind.as_str(), "file" | "hidden" | "submit" | "button") {
+                return None;
+            }
+            let name = el
+                .get_attribute("name")
+                .or_else(|| el.get_attribute("id"))
+                .filter(|n| !n.is_empty())?;
+            let mut key = format!("{}:{name}", el.tag_name());
+            if kind == "radio" {
+                key.push_str(&format!(
+                    "={}",
+                    el.get_attribute("value").unwrap_or_default()
+                ));
+            }
+            let place = seen.iter().filter(|k| **k == key).count();
+            seen.push(key.clone());
+            Some((format!("{key}#{place}"), el))
+        })
+        .collect()
+}
+
+fn is_check(el: &web_sys::Element) -> bool {
+    matches!(
+        el.get_attribute("type").as_deref(),
+        Some("checkbox" | "radio")
+    )
+}
+
+fn field_value(el: &web_sys::Element) -> Option<String> {
+    let property = if is_check(el) { "checked" } else { "value" };
+    let value = js_sys::Reflect::get(el, &wasm_bindgen::JsValue::from_str(property)).ok()?;
+    value
+        .as_string()
+        .or_else(|| value.as_bool().map(|b| b.to_string()))
+}
+
+fn set_field_value(el: &web_sys::Element, value: &str) {
+    let (property, js) = if is_check(el) {
+        ("checked", wasm_bindgen::JsValue::from_bool(value == "true"))
+    } else {
+        ("value", wasm_bindgen::JsValue::from_str(value))
+    };
+    let _ = js_sys::Reflect::set(el, &wasm_bindgen::JsValue::from_str(property), &js);
+    // The page's signals follow the field's own events.
+    for kind in ["input", "change"] {
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        if let Ok(event) = web_sys::Event::new_with_event_init_dict(kind, &init) {
+            let _ = el.dispatch_event(&event);
+        }
+    }
+}

@@ -98,8 +98,13 @@ pub fn Content(send: BulkSend) -> impl IntoView {
                 {t.row}
                 <input type="number" name="fila" min="1" max=rows.to_string() prop:value=move || row.get().to_string()
                     on:change=move |ev| {
+                        // Asked again only for another row (Enter and leaving the field
+                        // both say "change").
                         if let Ok(n) = event_target_value(&ev).parse::<u64>() {
-                            row.set(n.clamp(1, rows));
+                            let n = n.clamp(1, rows);
+                            if row.get_untracked() != n {
+                                row.set(n);
+                            }
                         }
                     }/>
                 <span class="muted">{(t.of_rows)(&number(rows as i64))}</span>

@@ -82,9 +82,11 @@ fn apply(lang: Lang) {
 pub struct Language(pub RwSignal<Lang>);
 
 impl Language {
+    /// Switches the language; what is half-typed on the page stays.
     pub fn choose(&self, lang: Lang) {
         apply(lang);
         browser::store(STORAGE_KEY, lang.code());
-        self.0.set(lang);
+        let language = self.0;
+        browser::keeping_fields(move || language.set(lang));
     }
 }
