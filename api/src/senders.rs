@@ -121,14 +121,8 @@ pub async fn candidates(db: &Db, q: Option<&str>) -> AppResult<Vec<SenderCandida
     let mut query = user::Entity::find()
         .filter(user::Column::IsActive.eq(true))
         .filter(user::Column::Id.not_in_subquery(with_sender));
-    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        query = query.filter(
-            Condition::any()
-                .add(icontains(Expr::col(user::Column::Username), q))
-                .add(icontains(Expr::col(user::Column::FirstName), q))
-                .add(icontains(Expr::col(user::Column::LastName), q))
-                .add(icontains(Expr::col(user::Column::Email), q)),
-        );
+    if let Some(q) = q {
+        query = query.filter(crate::accounts::users::matching(q));
     }
     let users = query
         .order_by_asc(user::Column::Username)

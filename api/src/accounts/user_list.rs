@@ -26,16 +26,23 @@ pub struct UserFilter {
     pub group_id: Option<i64>,
 }
 
+/// Users whose username, e-mail or name contains `q` (any case); everyone for a blank `q`.
+pub fn matching(q: &str) -> Condition {
+    let q = q.trim();
+    if q.is_empty() {
+        return Condition::all();
+    }
+    Condition::any()
+        .add(icontains(Expr::col(user::Column::UsernameKey), q))
+        .add(icontains(Expr::col(user::Column::Email), q))
+        .add(icontains(Expr::col(user::Column::FirstName), q))
+        .add(icontains(Expr::col(user::Column::LastName), q))
+}
+
 pub async fn list(db: &Db, filter: &UserFilter, page: PageRequest) -> AppResult<Page<User>> {
     let mut query = user::Entity::find();
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        query = query.filter(
-            Condition::any()
-                .add(icontains(Expr::col(user::Column::UsernameKey), q))
-                .add(icontains(Expr::col(user::Column::Email), q))
-                .add(icontains(Expr::col(user::Column::FirstName), q))
-                .add(icontains(Expr::col(user::Column::LastName), q)),
-        );
+    if let Some(q) = filter.q.as_deref() {
+        query = query.filter(matching(q));
     }
     if let Some(active) = filter.is_active {
         query = query.filter(user::Column::IsActive.eq(active));

@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::services::Services;
 
-pub use super::user_list::{count, find, get, list, one_dto, to_dtos, UserFilter};
+pub use super::user_list::{count, find, get, list, matching, one_dto, to_dtos, UserFilter};
 
 /// The characters a username may have: letters (ASCII and Latin accented), digits and
 /// `@ . + - _`, as the OpenAPI pattern states.

@@ -89,11 +89,13 @@ async fn run_one(services: &Services, job: job::Model, owner: &str, shutdown: &C
         }
     };
     tracing::info!(job = job.id, ending = ?ending, "job ended");
+    // A send's run that stopped (not one that failed: that waits for "Reintentar").
+    let stopped = matches!(ending, Ending::Done(_));
     if let Err(err) = jobs::end(&services.db, job.id, owner, ending).await {
         tracing::error!(job = job.id, error = %err, "could not record the end of the job");
         return;
     }
-    if let (JobType::BulkSend, Some(bulk_id)) = (job.job_type, job.bulk_send_id) {
+    if let (JobType::BulkSend, Some(bulk_id), true) = (job.job_type, job.bulk_send_id, stopped) {
         if let Err(err) = bulk_sends::queue_if_resumed(services, bulk_id).await {
             tracing::error!(job = job.id, error = %err, "could not queue a resumed send");
         }
