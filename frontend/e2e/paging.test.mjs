@@ -36,7 +36,7 @@ function deudaRows(n, offset = 0) {
 const total = async (path) => (await app.api("GET", `${path}${path.includes("?") ? "&" : "?"}page_size=1`, token)).total;
 
 const pagerText = () => page.textContent(".pager span");
-const rows = () => page.$$eval("main table tbody tr", (trs) => trs.map((tr) => tr.textContent.trim()));
+const rows = () => page.$$eval("main table.data tbody tr", (trs) => trs.map((tr) => tr.textContent.trim()));
 
 // Pages through the list at `path` (its query kept) holding `count` rows.
 async function pagesThrough(label, path, count) {
@@ -52,20 +52,20 @@ async function pagesThrough(label, path, count) {
   await page.click(".pager button:has-text('Siguiente')");
   await page.waitForFunction(() => document.querySelector(".pager span")?.textContent.includes("Página 2 de"));
   check(page.url().includes("pagina=2"), `${label}: "Siguiente" puts the page in the URL`);
-  await page.waitForFunction((before) => document.querySelector("main table tbody tr")?.textContent.trim() !== before, first[0]);
+  await page.waitForFunction((before) => document.querySelector("main table.data tbody tr")?.textContent.trim() !== before, first[0]);
   const second = await rows();
   check(!second.some((r) => first.includes(r)), `${label}: page 2 shows other rows than page 1`);
 
   await page.click(".pager button:has-text('Anterior')");
   await page.waitForFunction(() => document.querySelector(".pager span")?.textContent.includes("Página 1 de"));
-  await page.waitForFunction((want) => document.querySelector("main table tbody tr")?.textContent.trim() === want, first[0]);
+  await page.waitForFunction((want) => document.querySelector("main table.data tbody tr")?.textContent.trim() === want, first[0]);
   check((await rows())[0] === first[0], `${label}: "Anterior" is back on page 1`);
 
   const sep = path.includes("?") ? "&" : "?";
   await page.goto(`${app.base}${path}${sep}pagina=${last}`);
   await page.waitForFunction((want) => document.querySelector(".pager span")?.textContent.includes(want), `Página ${last} de ${last}`);
   const left = count - PAGE * (last - 1);
-  await page.waitForFunction((n) => document.querySelectorAll("main table tbody tr").length === n, left);
+  await page.waitForFunction((n) => document.querySelectorAll("main table.data tbody tr").length === n, left);
   check(await page.isDisabled(".pager button:has-text('Siguiente')"), `${label}: a direct ?pagina=${last} opens the last page (${left} rows), "Siguiente" disabled`);
 }
 
