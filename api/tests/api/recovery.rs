@@ -174,9 +174,12 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
     assert_eq!(rows.len(), 60);
     let (sent, ambiguous) = assert_exactly_once(&rows, &sim);
     assert_eq!(sent + ambiguous, 60);
+    // In flight at the crash: the 3 requests (SEND_CONCURRENCY), plus results that came
+    // back in the last moments and waited for their batched commit (RECORD_EVERY, 20 ms);
+    // with 120 ms per request, at most one more round of 3.
     assert!(
-        ambiguous <= 3,
-        "at most the requests in flight at the crash: {ambiguous}"
+        ambiguous <= 6,
+        "at most the requests in flight at the crash and their unwritten results: {ambiguous}"
     );
     for row in rows
         .iter()
