@@ -82,3 +82,33 @@ pub struct SystemChecks {
     pub ok: bool,
     pub checks: Vec<SystemCheck>,
 }
+
+/// `n` with its digits in groups of three: `1.234.567` with `'.'` (Spanish), `1,234,567`
+/// with `','` (English). The API's messages and the SPA's figures write numbers this way.
+pub fn group_digits(n: i64, separator: char) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_digits;
+
+    #[test]
+    fn digits_are_grouped_by_three() {
+        assert_eq!(group_digits(0, '.'), "0");
+        assert_eq!(group_digits(999, '.'), "999");
+        assert_eq!(group_digits(19430, '.'), "19.430");
+        assert_eq!(group_digits(-1234567, ','), "-1,234,567");
+    }
+}

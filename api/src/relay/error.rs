@@ -41,21 +41,7 @@ impl QuotaInfo {
 
     /// `10.000/10.000` (es) or `10,000/10,000` (en).
     fn counts(&self, separator: char) -> String {
-        let grouped = |n: i64| {
-            let digits = n.unsigned_abs().to_string();
-            let mut out = String::new();
-            for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                    out.push(separator);
-                }
-                out.push(c);
-            }
-            if n < 0 {
-                format!("-{out}")
-            } else {
-                out
-            }
-        };
+        let grouped = |n: i64| relay_types::group_digits(n, separator);
         match (self.deliveries_count, self.limit) {
             (Some(d), Some(l)) => format!("{}/{}", grouped(d), grouped(l)),
             _ => "?".into(),

@@ -23,19 +23,7 @@ pub fn number(n: i64) -> String {
         Lang::Es => '.',
         Lang::En => ',',
     };
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(separator);
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    relay_types::group_digits(n, separator)
 }
 
 /// A file size: `532 B`, `48 KB`, `3,2 MB` (es) or `3.2 MB` (en).
