@@ -139,9 +139,11 @@ test("a send's page: what was sent, a quota pause's date, exports in the chosen 
   await page.fill("input[name=fila]", "2");
   await page.press("input[name=fila]", "Enter");
   await page.waitForSelector("[data-testid=content-to]:text-is('luis@example.com')");
-  const second = await (await page.waitForSelector("iframe[data-testid=content-preview]")).contentFrame();
-  await second.waitForSelector("h2:has-text('Luis')");
-  check((await second.textContent("h2")).includes("Luis"), "the e-mail as row 2 got it");
+  // The same iframe is given the new e-mail: a locator finds its frame again after the
+  // change (a frame handle taken before it can miss the new document).
+  const preview = page.frameLocator("iframe[data-testid=content-preview]").locator("h2");
+  await preview.filter({ hasText: "Luis" }).waitFor();
+  check((await preview.textContent()).includes("Luis"), "the e-mail as row 2 got it");
   await shoot(page, "send-content");
 
   // English: the export speaks it.
