@@ -19,7 +19,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::config::Config;
 use crate::db::Db;
 use crate::entities::{attachment, bulk_send_attachment, message_attachment, user};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::pagination::PageRequest;
 use crate::storage::SpooledFile;
 
@@ -94,7 +94,7 @@ pub async fn save(
     if file.size == 0 {
         return Err(AppError::invalid(
             "file",
-            "attachment_empty",
+            ErrorCode::AttachmentEmpty,
             "El archivo adjunto está vacío.",
             "The attachment is empty.",
         ));
@@ -152,8 +152,7 @@ pub async fn save(
     Ok(to_dtos(db, vec![inserted]).await?.remove(0))
 }
 
-/// Most attachments one message (or each message of a bulk send) may carry.
-pub const MAX_PER_MESSAGE: usize = 10;
+pub use relay_types::limits::ATTACHMENTS_PER_MESSAGE_MAX as MAX_PER_MESSAGE;
 
 /// The attachments `by` may see: their own; those a bulk send uses, for `bulk_sends.view`;
 /// those a message carries, for `messages.send`; all of them, for a superuser.
@@ -261,7 +260,7 @@ pub async fn choose_for_send(
         let model = found.iter().find(|m| m.id == id).cloned().ok_or_else(|| {
             AppError::missing(
                 field,
-                "attachment_not_found",
+                ErrorCode::AttachmentNotFound,
                 format!("El adjunto {id} no existe."),
                 format!("Attachment {id} does not exist."),
             )
@@ -316,14 +315,14 @@ pub async fn delete(db: &Db, config: &Config, by: &CurrentUser, id: i64) -> AppR
     if model.created_by != Some(by.id) && !by.is_superuser {
         return Err(AppError::new(
             crate::error::ErrorKind::Forbidden,
-            "attachment_not_yours",
+            ErrorCode::AttachmentNotYours,
             "Solo quien subió el adjunto puede eliminarlo.",
             "Only whoever uploaded the attachment can delete it.",
         ));
     }
     if in_use(&db.conn, id).await? {
         return Err(AppError::conflict(
-            "attachment_in_use",
+            ErrorCode::AttachmentInUse,
             "El adjunto está en uso por un envío y no se puede eliminar.",
             "The attachment is used by a send and cannot be deleted.",
         ));

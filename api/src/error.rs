@@ -5,8 +5,7 @@
 //! of HTTP: `http::problem` turns kinds into status codes and errors into RFC 9457
 //! problem+json. Internal errors keep their cause for the log; it is never answered.
 
-use std::borrow::Cow;
-
+pub use relay_types::ErrorCode;
 use relay_types::Problem;
 use serde_json::{Map, Value};
 
@@ -98,7 +97,7 @@ pub struct AppError(Box<ErrorDetails>);
 #[derive(Debug)]
 pub struct ErrorDetails {
     pub kind: ErrorKind,
-    pub code: Cow<'static, str>,
+    pub code: ErrorCode,
     pub es: String,
     pub en: String,
     pub field: Option<String>,
@@ -146,13 +145,13 @@ const RESERVED: [&str; 8] = [
 impl AppError {
     pub fn new(
         kind: ErrorKind,
-        code: impl Into<Cow<'static, str>>,
+        code: ErrorCode,
         es: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
         Self(Box::new(ErrorDetails {
             kind,
-            code: code.into(),
+            code,
             es: es.into(),
             en: en.into(),
             field: None,
@@ -191,21 +190,21 @@ impl AppError {
         }
     }
 
-    pub fn bad_request(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, es: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadRequest, code, es, en)
     }
 
     /// A rule broken by the value of `field`.
     pub fn invalid(
         field: impl Into<String>,
-        code: &'static str,
+        code: ErrorCode,
         es: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
         Self::new(ErrorKind::Invalid, code, es, en).field(field)
     }
 
-    pub fn unauthorized(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, es: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unauthorized, code, es, en)
     }
 
@@ -213,7 +212,7 @@ impl AppError {
     pub fn forbidden(permission: &str) -> Self {
         Self::new(
             ErrorKind::Forbidden,
-            "permission_denied",
+            ErrorCode::PermissionDenied,
             format!("No tienes permiso para esta acción (se requiere '{permission}')."),
             format!("You do not have permission for this action ('{permission}' is required)."),
         )
@@ -221,34 +220,34 @@ impl AppError {
     }
 
     /// Refused for a reason other than a missing permission, with its own code.
-    pub fn refused(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn refused(code: ErrorCode, es: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(ErrorKind::Forbidden, code, es, en)
     }
 
     /// Not found, with whole phrases ("Plantilla no encontrada.", "Template not found.").
     pub fn not_found(es: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(ErrorKind::NotFound, "not_found", es, en)
+        Self::new(ErrorKind::NotFound, ErrorCode::NotFound, es, en)
     }
 
     /// Something the request names (in `field`) that does not exist: a referenced sender,
     /// attachment, template or group.
     pub fn missing(
         field: &str,
-        code: &'static str,
+        code: ErrorCode,
         es: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
         Self::new(ErrorKind::NotFound, code, es, en).field(field)
     }
 
-    pub fn conflict(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, es: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(ErrorKind::Conflict, code, es, en)
     }
 
     pub fn too_large(limit_bytes: u64) -> Self {
         Self::new(
             ErrorKind::TooLarge,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!(
                 "El archivo o cuerpo supera el límite de {} ({limit_bytes} bytes).",
                 human_bytes(limit_bytes)
@@ -264,7 +263,7 @@ impl AppError {
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut err = Self::new(
             ErrorKind::Internal,
-            "internal_error",
+            ErrorCode::InternalError,
             "Error interno del servidor. El incidente quedó registrado.",
             "Internal server error. The incident was logged.",
         );
@@ -273,7 +272,7 @@ impl AppError {
     }
 
     /// A failure of an upstream service such as Doppler Relay.
-    pub fn upstream(code: &'static str, es: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn upstream(code: ErrorCode, es: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(ErrorKind::Upstream, code, es, en)
     }
 
@@ -283,12 +282,12 @@ impl AppError {
             kind: if self.kind == ErrorKind::Internal {
                 "about:blank".to_string()
             } else {
-                format!("urn:relay-console:problem:{}", self.code)
+                format!("urn:relay-console:problem:{}", self.code.as_str())
             },
             title: title.to_string(),
             status,
             detail: self.message(lang).to_string(),
-            code: self.code.to_string(),
+            code: self.code.as_str().to_string(),
             instance: None,
             request_id: None,
             field: self.field.clone(),

@@ -3,11 +3,11 @@
 //! calls valid is accepted, what it calls invalid is refused with a 422 naming the field.
 
 use crate::email::EmailAddress;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// A required name: at most `max` characters as sent, with something besides spaces;
 /// answers it trimmed.
-pub fn name(value: &str, max: usize, field: &str, code: &'static str) -> AppResult<String> {
+pub fn name(value: &str, max: usize, field: &str, code: ErrorCode) -> AppResult<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() || value.chars().count() > max {
         return Err(AppError::invalid(
@@ -25,7 +25,7 @@ pub fn text(value: &str, max: usize, field: &str) -> AppResult<String> {
     if value.chars().count() > max {
         return Err(AppError::invalid(
             field,
-            "text_too_long",
+            ErrorCode::TextTooLong,
             format!("'{field}' admite hasta {max} caracteres."),
             format!("'{field}' takes at most {max} characters."),
         ));
@@ -46,7 +46,7 @@ pub fn email(value: &str) -> Option<String> {
 }
 
 /// [`email`], refused as a 422 naming `field` with the caller's code.
-pub fn email_field(value: &str, field: &str, code: &'static str) -> AppResult<String> {
+pub fn email_field(value: &str, field: &str, code: ErrorCode) -> AppResult<String> {
     email(value).ok_or_else(|| {
         AppError::invalid(
             field,
@@ -62,7 +62,7 @@ pub fn at_most<T>(items: &[T], max: usize, field: &str) -> AppResult<()> {
     if items.len() > max {
         return Err(AppError::invalid(
             field,
-            "too_many_items",
+            ErrorCode::TooManyItems,
             format!("'{field}' admite hasta {max} elementos."),
             format!("'{field}' takes at most {max} items."),
         ));
@@ -76,11 +76,14 @@ mod tests {
 
     #[test]
     fn names_count_what_was_sent_and_store_it_trimmed() {
-        assert_eq!(name("  Cobranza ", 20, "name", "x").unwrap(), "Cobranza");
-        assert!(name("   ", 20, "name", "x").is_err());
+        assert_eq!(
+            name("  Cobranza ", 20, "name", ErrorCode::FieldInvalid).unwrap(),
+            "Cobranza"
+        );
+        assert!(name("   ", 20, "name", ErrorCode::FieldInvalid).is_err());
         // 150 characters and a space: over the limit as sent.
         let long = format!("{} ", "a".repeat(150));
-        assert!(name(&long, 150, "name", "x").is_err());
+        assert!(name(&long, 150, "name", ErrorCode::FieldInvalid).is_err());
     }
 
     #[test]

@@ -5,8 +5,9 @@
 use relay_types::Page;
 use serde::{Deserialize, Deserializer};
 
-pub const DEFAULT_PAGE_SIZE: u64 = 25;
-pub const MAX_PAGE_SIZE: u64 = 500;
+pub use relay_types::limits::{
+    PAGE_SIZE_DEFAULT as DEFAULT_PAGE_SIZE, PAGE_SIZE_MAX as MAX_PAGE_SIZE,
+};
 /// Far beyond any real list; keeps `(page - 1) * page_size` an ordinary number.
 pub const MAX_PAGE: u64 = 1_000_000;
 

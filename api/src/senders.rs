@@ -20,7 +20,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::config::Config;
 use crate::db::{icontains, is_unique_violation, Db};
 use crate::entities::{sender, user};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::input;
 use crate::pagination::PageRequest;
 use sea_orm::sea_query::{Expr, Query};
@@ -155,14 +155,14 @@ pub async fn get(db: &Db, id: i64) -> AppResult<Sender> {
 
 fn check_from(from_email: &str, from_name: &str) -> AppResult<(String, String)> {
     Ok((
-        input::email_field(from_email, "from_email", "sender_email_invalid")?,
-        input::name(from_name, 255, "from_name", "sender_name_invalid")?,
+        input::email_field(from_email, "from_email", ErrorCode::SenderEmailInvalid)?,
+        input::name(from_name, 255, "from_name", ErrorCode::SenderNameInvalid)?,
     ))
 }
 
 fn already_has_sender() -> AppError {
     AppError::conflict(
-        "sender_exists_for_user",
+        ErrorCode::SenderExistsForUser,
         "Ese usuario ya tiene un remitente configurado; edítalo en lugar de crear otro.",
         "That user already has a sender identity; edit it instead of creating another.",
     )
@@ -178,7 +178,7 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateSender) -> AppResult
     {
         return Err(AppError::missing(
             "user_id",
-            "user_not_found",
+            ErrorCode::UserNotFound,
             "El usuario indicado no existe.",
             "The given user does not exist.",
         ));
@@ -341,7 +341,7 @@ pub async fn resolve(
             .ok_or_else(|| {
                 AppError::missing(
                     "sender_id",
-                    "sender_not_found",
+                    ErrorCode::SenderNotFound,
                     "El remitente seleccionado no existe o está inactivo.",
                     "The selected sender does not exist or is inactive.",
                 )
@@ -349,7 +349,7 @@ pub async fn resolve(
         if sender.user_id != by.id && !by.has(Permission::SendersManage) {
             return Err(AppError::new(
                 crate::error::ErrorKind::Forbidden,
-                "sender_not_allowed",
+                ErrorCode::SenderNotAllowed,
                 "Ese remitente no está asignado a tu usuario: usa el tuyo o el predeterminado.",
                 "That sender is not assigned to you: use your own or the default one.",
             )
@@ -361,7 +361,7 @@ pub async fn resolve(
     if config.relay.from_email.is_empty() {
         return Err(AppError::invalid(
             "sender_id",
-            "sender_not_configured",
+            ErrorCode::SenderNotConfigured,
             "No hay remitente: elige uno o configura DOPPLER_RELAY_FROM_EMAIL.",
             "No sender: choose one or configure DOPPLER_RELAY_FROM_EMAIL.",
         ));

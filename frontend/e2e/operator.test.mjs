@@ -80,9 +80,14 @@ test("Nuevo envío: the e-mail column found by content and chosen, a spreadsheet
   // The operator picks another column: the preview follows.
   await page.selectOption("[data-testid=email-column]", "Email Cliente");
   await page.waitForSelector("[data-testid=valid-rows]:text-is('0')");
+  await page.focus("[data-testid=email-column]");
   await page.selectOption("[data-testid=email-column]", "EMAIL_DEUDOR");
   await page.waitForSelector("[data-testid=valid-rows]:text-is('2')");
   check((await page.inputValue("[data-testid=email-column]")) === "EMAIL_DEUDOR", "choosing a column reads the file again with it");
+  // The preview redraws the picker; the keyboard focus stays on it (one frame later).
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute("name"));
+  check(focused === "email_column", `the column picker keeps the focus after the preview (${focused})`);
 
   // A reload in the middle: the form comes back, the file is asked for by name.
   await page.fill("input[name=subject]", "Su descuento de diciembre");

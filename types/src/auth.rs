@@ -237,6 +237,24 @@ pub struct UpdateUser {
         schema(min_length = 1, max_length = 1024, nullable = false)
     )]
     pub current_password: Option<String>,
+    /// Replaces the user's group memberships in the same change (all of it is saved or
+    /// nothing is); each group added must give only permissions the changer holds.
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50, nullable = false))]
+    pub group_ids: Option<Vec<i64>>,
+    /// Replaces the user's direct permissions in the same change; only those the changer
+    /// holds may be added.
+    #[serde(
+        default,
+        deserialize_with = "crate::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(max_items = 13, nullable = false))]
+    pub permissions: Option<Vec<PermissionCode>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -27,7 +27,8 @@ pub struct PreviewRow {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CsvProblem {
-    /// Stable code, e.g. `csv_email_column_missing`.
+    /// Stable code, e.g. `email_column_missing`: one of [`crate::ErrorCode`]'s.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::ErrorCode))]
     pub code: String,
     /// What is wrong and what to do, in the request's language.
     pub message: String,

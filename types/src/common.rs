@@ -27,7 +27,9 @@ pub struct Problem {
     pub status: u16,
     /// Human-readable explanation, in Spanish or English.
     pub detail: String,
-    /// Stable machine-readable code, e.g. `auth_invalid_credentials`.
+    /// Stable machine-readable code, e.g. `auth_invalid_credentials`: one of [`ErrorCode`]'s
+    /// (kept as text here, so that a client older than its server still reads the problem).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::ErrorCode))]
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,

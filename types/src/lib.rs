@@ -10,7 +10,9 @@ pub mod limits;
 pub mod mustache;
 pub mod relay;
 pub mod reports;
+#[macro_use]
 pub mod states;
+pub mod errors;
 
 /// For an optional member that may be left out but not sent as `null` (what the OpenAPI
 /// document says with `nullable: false`): present means a value.
@@ -25,6 +27,7 @@ where
 pub use auth::*;
 pub use bulk::*;
 pub use common::*;
+pub use errors::ErrorCode;
 pub use relay::*;
 pub use reports::*;
 pub use states::*;

@@ -20,3 +20,12 @@ pub const RESOLVE_MAX_IDS: usize = 5000;
 
 /// Users one search for a sender's owner answers (the picker asks again as one types).
 pub const SENDER_CANDIDATES_MAX: u64 = 50;
+
+/// Characters a subject may have: the longest line RFC 5322 allows (§2.1.1).
+pub const SUBJECT_MAX_CHARS: usize = 998;
+/// Attachments one message (or each message of a bulk send) may carry.
+pub const ATTACHMENTS_PER_MESSAGE_MAX: usize = 10;
+/// Items a list answers when `page_size` is not given.
+pub const PAGE_SIZE_DEFAULT: u64 = 25;
+/// Items a list answers at most per page.
+pub const PAGE_SIZE_MAX: u64 = 500;

@@ -2,8 +2,6 @@
 //! document lists their values, the SPA's badges and filters use them, and a state change
 //! in the API is an exhaustive `match`.
 
-use serde::{Deserialize, Serialize};
-
 /// A value that is not one of an enum's spellings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownValue {
@@ -29,7 +27,7 @@ macro_rules! string_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[cfg_attr(
             feature = "db",
@@ -56,12 +54,12 @@ macro_rules! string_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = UnknownValue;
+            type Err = $crate::states::UnknownValue;
 
             fn from_str(value: &str) -> Result<Self, Self::Err> {
                 match value {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(UnknownValue { kind: $kind, value: value.to_string() }),
+                    _ => Err($crate::states::UnknownValue { kind: $kind, value: value.to_string() }),
                 }
             }
         }

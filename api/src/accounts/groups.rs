@@ -17,7 +17,7 @@ use crate::auth::CurrentUser;
 use crate::auth::Permission;
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{group, group_permission, user_group};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 async fn to_dtos(db: &impl ConnectionTrait, models: Vec<group::Model>) -> AppResult<Vec<Group>> {
     let ids: Vec<i64> = models.iter().map(|g| g.id).collect();
@@ -73,12 +73,12 @@ pub async fn get(db: &Db, id: i64) -> AppResult<Group> {
 }
 
 fn check_name(name: &str) -> AppResult<String> {
-    crate::input::name(name, 150, "name", "group_name_invalid")
+    crate::input::name(name, 150, "name", ErrorCode::GroupNameInvalid)
 }
 
 fn name_taken(name: &str) -> AppError {
     AppError::conflict(
-        "group_name_taken",
+        ErrorCode::GroupNameTaken,
         format!("Ya existe un grupo '{name}'."),
         format!("A group named '{name}' already exists."),
     )
@@ -156,7 +156,7 @@ async fn check_may_change(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
             .to_string();
         AppError::new(
             crate::error::ErrorKind::Forbidden,
-            "group_permission_not_held",
+            ErrorCode::GroupPermissionNotHeld,
             format!("No puedes cambiar ni eliminar este grupo: da el permiso '{permission}', que tú no tienes."),
             format!("You cannot change or delete this group: it grants '{permission}', which you do not hold."),
         )

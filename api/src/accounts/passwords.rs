@@ -13,7 +13,7 @@ use crate::audit::{self, Target};
 use crate::auth::password;
 use crate::auth::{login, tokens, CurrentUser};
 use crate::entities::user;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::relay::payload::{MessageRecipient, PlainMessage};
 use crate::services::Services;
 
@@ -44,15 +44,15 @@ pub async fn change_own(
         by.ip.clone(),
     )
     .await
-    .map_err(|err| match err.code.as_ref() {
-        "auth_password_confirmation_failed" => err.field("current_password"),
+    .map_err(|err| match err.code {
+        ErrorCode::AuthPasswordConfirmationFailed => err.field("current_password"),
         _ => err,
     })?;
     check_new(&input.new_password, "new_password", &account)?;
     if input.new_password == input.current_password {
         return Err(AppError::invalid(
             "new_password",
-            "password_unchanged",
+            ErrorCode::PasswordUnchanged,
             "La nueva contraseña debe ser distinta de la actual.",
             "The new password must differ from the current one.",
         ));

@@ -10,7 +10,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::config::DatabaseKind;
 use crate::db::Db;
 use crate::entities::{group_permission, user};
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorCode, ErrorKind};
 
 /// 403 unless `by` holds every one of `codes` (a superuser holds all).
 pub fn check_grantable(
@@ -23,7 +23,7 @@ pub fn check_grantable(
             let code = permission.as_str();
             return Err(AppError::new(
                 ErrorKind::Forbidden,
-                "permission_not_held",
+                ErrorCode::PermissionNotHeld,
                 format!("No puedes otorgar '{code}' porque no tienes ese permiso."),
                 format!("You cannot grant '{code}' because you do not hold it."),
             )
@@ -49,7 +49,7 @@ pub async fn permissions_of_groups(
 }
 
 fn superuser_required(es: &str, en: &str) -> AppError {
-    AppError::new(ErrorKind::Forbidden, "superuser_required", es, en)
+    AppError::new(ErrorKind::Forbidden, ErrorCode::SuperuserRequired, es, en)
         .with("permission", "superuser")
 }
 
@@ -82,7 +82,7 @@ pub async fn check_may_change_credentials(
         let code = permission.as_str();
         return Err(AppError::new(
             ErrorKind::Forbidden,
-            "credentials_of_stronger_user",
+            ErrorCode::CredentialsOfStrongerUser,
             format!("No puedes cambiar la contraseña, el correo ni los tokens de este usuario: tiene el permiso '{code}', que tú no tienes."),
             format!("You cannot change this user's password, e-mail or tokens: they hold '{code}', which you do not."),
         )
@@ -128,7 +128,7 @@ pub async fn check_not_last_superuser(
         .await?;
     if others == 0 {
         return Err(AppError::conflict(
-            "last_superuser",
+            ErrorCode::LastSuperuser,
             "Es el último superusuario activo: crea o activa otro antes de desactivarlo o degradarlo.",
             "This is the last active superuser: create or activate another one before deactivating or demoting it.",
         ));

@@ -19,7 +19,7 @@ use crate::auth::Permission;
 use crate::auth::{tokens, CurrentUser};
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{group, user, user_group, user_permission};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::input;
 use crate::services::Services;
 
@@ -38,7 +38,7 @@ fn check_username(username: &str) -> AppResult<String> {
     if !ok {
         return Err(AppError::invalid(
             "username",
-            "username_invalid",
+            ErrorCode::UsernameInvalid,
             "El nombre de usuario es obligatorio (hasta 150 letras, dígitos o @.+-_, sin espacios).",
             "The username is required (up to 150 letters, digits or @.+-_, no spaces).",
         ));
@@ -47,7 +47,7 @@ fn check_username(username: &str) -> AppResult<String> {
 }
 
 fn check_email(email: &str) -> AppResult<String> {
-    input::email_field(email, "email", "email_invalid")
+    input::email_field(email, "email", ErrorCode::EmailInvalid)
 }
 
 async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult<()> {
@@ -62,7 +62,7 @@ async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult
     if found != unique.len() as u64 {
         return Err(AppError::missing(
             "group_ids",
-            "group_not_found",
+            ErrorCode::GroupNotFound,
             "Alguno de los grupos indicados no existe.",
             "One of the given groups does not exist.",
         ));
@@ -72,7 +72,7 @@ async fn check_groups(db: &impl ConnectionTrait, group_ids: &[i64]) -> AppResult
 
 fn username_taken(username: &str) -> AppError {
     AppError::conflict(
-        "username_taken",
+        ErrorCode::UsernameTaken,
         format!("Ya existe un usuario '{username}'."),
         format!("A user named '{username}' already exists."),
     )
@@ -230,7 +230,7 @@ pub async fn update(
     }
     if id == by.id && (input.is_active == Some(false) || input.is_superuser == Some(false)) {
         return Err(AppError::conflict(
-            "cannot_demote_self",
+            ErrorCode::CannotDemoteSelf,
             "No puedes desactivarte ni quitarte el rol de superusuario a ti mismo.",
             "You cannot deactivate yourself or remove your own superuser role.",
         ));
@@ -244,6 +244,26 @@ pub async fn update(
     let demotes = input.is_superuser == Some(false) && current.is_superuser;
     let removes_a_superuser = (deactivates || demotes) && current.is_superuser && current.is_active;
     let mut changes = serde_json::Map::new();
+    // Groups and direct permissions change with the rest, in one transaction: a refusal of
+    // any part leaves the user as they were.
+    let groups = match &input.group_ids {
+        Some(group_ids) => {
+            let previous = check_group_change(db, by, id, group_ids).await?;
+            changes.insert("group_ids".into(), json!(group_ids));
+            changes.insert("previous_group_ids".into(), json!(previous));
+            Some(group_ids.clone())
+        }
+        None => None,
+    };
+    let permissions = match &input.permissions {
+        Some(codes) => {
+            let (codes, previous) = check_permission_change(db, by, id, codes).await?;
+            changes.insert("permissions".into(), json!(codes));
+            changes.insert("previous_permissions".into(), json!(previous));
+            Some(codes)
+        }
+        None => None,
+    };
     let mut active = current.clone().into_active_model();
     if let Some(email) = &input.email {
         let email = check_email(email)?;
@@ -273,7 +293,7 @@ pub async fn update(
         if current.is_empty() {
             return Err(AppError::invalid(
                 "current_password",
-                "current_password_empty",
+                ErrorCode::CurrentPasswordEmpty,
                 "current_password no puede ir vacío.",
                 "current_password cannot be empty.",
             ));
@@ -289,7 +309,7 @@ pub async fn update(
                 let Some(current_password) = input.current_password else {
                     return Err(AppError::new(
                         crate::error::ErrorKind::Forbidden,
-                        "current_password_required",
+                        ErrorCode::CurrentPasswordRequired,
                         "Para cambiar tu propia contraseña indica la actual (current_password).",
                         "To change your own password, give the current one (current_password).",
                     )
@@ -303,8 +323,8 @@ pub async fn update(
                     by.ip.clone(),
                 )
                 .await
-                .map_err(|err| match err.code.as_ref() {
-                    "auth_password_confirmation_failed" => err.field("current_password"),
+                .map_err(|err| match err.code {
+                    ErrorCode::AuthPasswordConfirmationFailed => err.field("current_password"),
                     _ => err,
                 })?;
             }
@@ -324,6 +344,12 @@ pub async fn update(
         privileges::lock_superusers(&txn, db.kind).await?;
     }
     let updated = active.update(&txn).await?;
+    if let Some(group_ids) = &groups {
+        replace_groups(&txn, id, group_ids).await?;
+    }
+    if let Some(codes) = &permissions {
+        replace_permissions(&txn, id, codes).await?;
+    }
     if removes_a_superuser {
         // Checked after the change, under the lock: two superusers removing each other at
         // once cannot both succeed.
@@ -364,15 +390,15 @@ pub async fn update(
     Ok(dto)
 }
 
-pub async fn set_groups(
+/// Checks a change of `id`'s groups to `group_ids` against what `by` may grant (each group
+/// added gives only permissions `by` holds); the groups as they are now.
+async fn check_group_change(
     db: &Db,
     by: &CurrentUser,
     id: i64,
-    group_ids: Vec<i64>,
-) -> AppResult<User> {
-    let model = find(db, id).await?;
-    privileges::check_may_manage(by, &model)?;
-    check_groups(&db.conn, &group_ids).await?;
+    group_ids: &[i64],
+) -> AppResult<Vec<i64>> {
+    check_groups(&db.conn, group_ids).await?;
     let current: Vec<i64> = user_group::Entity::find()
         .filter(user_group::Column::UserId.eq(id))
         .all(&db.conn)
@@ -387,6 +413,43 @@ pub async fn set_groups(
         .collect();
     let granted = privileges::permissions_of_groups(&db.conn, &added).await?;
     privileges::check_grantable(by, granted, "group_ids")?;
+    Ok(current)
+}
+
+/// Checks a change of `id`'s direct permissions to `codes` against what `by` may grant;
+/// the permissions to store (each once) and those held now.
+async fn check_permission_change(
+    db: &Db,
+    by: &CurrentUser,
+    id: i64,
+    codes: &[Permission],
+) -> AppResult<(Vec<Permission>, Vec<Permission>)> {
+    let codes = distinct(codes, "permissions")?;
+    let current = parse_stored(
+        user_permission::Entity::find()
+            .filter(user_permission::Column::UserId.eq(id))
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|p| p.permission_code),
+    );
+    privileges::check_grantable(
+        by,
+        codes.iter().copied().filter(|c| !current.contains(c)),
+        "permissions",
+    )?;
+    Ok((codes, current))
+}
+
+pub async fn set_groups(
+    db: &Db,
+    by: &CurrentUser,
+    id: i64,
+    group_ids: Vec<i64>,
+) -> AppResult<User> {
+    let model = find(db, id).await?;
+    privileges::check_may_manage(by, &model)?;
+    let current = check_group_change(db, by, id, &group_ids).await?;
     let txn = db.conn.begin().await?;
     replace_groups(&txn, id, &group_ids).await?;
     audit::record(
@@ -410,20 +473,7 @@ pub async fn set_permissions(
 ) -> AppResult<User> {
     let model = find(db, id).await?;
     privileges::check_may_manage(by, &model)?;
-    let codes = distinct(&codes, "permissions")?;
-    let current = parse_stored(
-        user_permission::Entity::find()
-            .filter(user_permission::Column::UserId.eq(id))
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|p| p.permission_code),
-    );
-    privileges::check_grantable(
-        by,
-        codes.iter().copied().filter(|c| !current.contains(c)),
-        "permissions",
-    )?;
+    let (codes, current) = check_permission_change(db, by, id, &codes).await?;
     let txn = db.conn.begin().await?;
     replace_permissions(&txn, id, &codes).await?;
     audit::record(

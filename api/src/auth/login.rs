@@ -12,7 +12,7 @@ use super::{throttle, tokens};
 use crate::config::Config;
 use crate::db::Db;
 use crate::entities::user;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// Longest username accepted anywhere (as the legacy system's).
 pub const MAX_USERNAME_CHARS: usize = 150;
@@ -22,7 +22,7 @@ pub fn check_username_length(username: &str) -> AppResult<()> {
     if username.chars().count() > MAX_USERNAME_CHARS {
         return Err(AppError::invalid(
             "username",
-            "username_too_long",
+            ErrorCode::UsernameTooLong,
             format!("El nombre de usuario admite hasta {MAX_USERNAME_CHARS} caracteres."),
             format!("The username takes at most {MAX_USERNAME_CHARS} characters."),
         ));
@@ -97,7 +97,7 @@ pub async fn login(
 
 pub fn invalid_credentials() -> AppError {
     AppError::unauthorized(
-        "auth_invalid_credentials",
+        ErrorCode::AuthInvalidCredentials,
         "Usuario o contraseña incorrectos.",
         "Incorrect username or password.",
     )
@@ -147,7 +147,7 @@ pub async fn confirm_password(
         .await?;
         Err(AppError::new(
             crate::error::ErrorKind::Forbidden,
-            "auth_password_confirmation_failed",
+            ErrorCode::AuthPasswordConfirmationFailed,
             "La contraseña no es correcta.",
             "The password is not correct.",
         )

@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use crate::audit::Actor;
 use crate::db::Db;
 use crate::entities::user;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 pub use permission::Permission;
 
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ pub async fn authenticate(
         .filter(|u| u.is_active)
         .ok_or_else(|| {
             AppError::unauthorized(
-                "auth_user_inactive",
+                ErrorCode::AuthUserInactive,
                 "La cuenta no existe o está desactivada.",
                 "The account does not exist or is disabled.",
             )

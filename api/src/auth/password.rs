@@ -12,7 +12,7 @@ use relay_types::limits::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorCode, ErrorKind};
 
 /// How long a password check waits for a free hashing slot before answering 503.
 const SLOT_WAIT: Duration = Duration::from_secs(2);
@@ -26,7 +26,7 @@ pub fn check_policy(password: &str, field: &str, personal: &[&str]) -> Result<()
     if password.trim().chars().count() < PASSWORD_MIN_CHARS {
         return Err(AppError::invalid(
             field,
-            "password_too_short",
+            ErrorCode::PasswordTooShort,
             format!("La contraseña debe tener al menos {PASSWORD_MIN_CHARS} caracteres (una frase de varias palabras sirve)."),
             format!("The password must be at least {PASSWORD_MIN_CHARS} characters long (a phrase of a few words will do)."),
         )
@@ -36,7 +36,7 @@ pub fn check_policy(password: &str, field: &str, personal: &[&str]) -> Result<()
     if zxcvbn::zxcvbn(password, personal).score() < zxcvbn::Score::Two {
         return Err(AppError::invalid(
             field,
-            "password_too_common",
+            ErrorCode::PasswordTooCommon,
             "La contraseña es demasiado común o predecible (una palabra o clave conocida, una secuencia, o su nombre de usuario). Elija otra, por ejemplo una frase de varias palabras.",
             "The password is too common or predictable (a well-known word or password, a sequence, or your username). Choose another, for instance a phrase of a few words.",
         ));
@@ -49,7 +49,7 @@ pub fn check_length(password: &str, field: &str) -> Result<(), AppError> {
     if password.chars().count() > PASSWORD_MAX_CHARS {
         return Err(AppError::invalid(
             field,
-            "password_too_long",
+            ErrorCode::PasswordTooLong,
             format!("La contraseña admite hasta {PASSWORD_MAX_CHARS} caracteres."),
             format!("The password takes at most {PASSWORD_MAX_CHARS} characters."),
         ));
@@ -80,7 +80,7 @@ impl Hasher {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(AppError::new(
                 ErrorKind::Unavailable,
-                "auth_busy",
+                ErrorCode::AuthBusy,
                 "El servidor está atendiendo muchos inicios de sesión; intenta de nuevo en un momento.",
                 "The server is handling many sign-ins; try again in a moment.",
             )

@@ -23,7 +23,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::entities::audit_log;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorCode, ErrorKind};
 
 pub const LOGIN_OK: &str = "auth.login";
 pub const LOGIN_FAILED: &str = "auth.login_failed";
@@ -195,7 +195,7 @@ fn refuse_if_waiting(
     let seconds = (retry_at - now).num_seconds().max(1);
     Err(AppError::new(
         ErrorKind::RateLimited,
-        "auth_too_many_attempts",
+        ErrorCode::AuthTooManyAttempts,
         format!("Demasiados intentos fallidos. Intenta de nuevo en {seconds} segundos."),
         format!("Too many failed attempts. Try again in {seconds} seconds."),
     )

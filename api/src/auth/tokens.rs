@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{Config, MAX_API_TOKEN_DAYS};
 use crate::db::Db;
 use crate::entities::{api_token, refresh_token, user};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 pub const API_TOKEN_PREFIX: &str = "rcp_";
 
@@ -95,7 +95,7 @@ pub fn verify_access_token(secret: &SecretString, token: &str) -> AppResult<Acce
     )
     .map_err(|e| match e.kind() {
         ErrorKind::ExpiredSignature => AppError::unauthorized(
-            "auth_token_expired",
+            ErrorCode::AuthTokenExpired,
             "La sesión expiró. Inicia sesión de nuevo.",
             "The session expired. Sign in again.",
         ),
@@ -112,7 +112,7 @@ pub fn verify_access_token(secret: &SecretString, token: &str) -> AppResult<Acce
 
 pub fn session_ended() -> AppError {
     AppError::unauthorized(
-        "auth_session_ended",
+        ErrorCode::AuthSessionEnded,
         "La sesión terminó (se cerró sesión o cambió la contraseña). Inicia sesión de nuevo.",
         "The session ended (signed out or the password changed). Sign in again.",
     )
@@ -120,7 +120,7 @@ pub fn session_ended() -> AppError {
 
 pub fn invalid_token() -> AppError {
     AppError::unauthorized(
-        "auth_token_invalid",
+        ErrorCode::AuthTokenInvalid,
         "El token de acceso no es válido.",
         "The access token is not valid.",
     )
@@ -241,7 +241,7 @@ pub async fn rotate_refresh_token(
 
 fn invalid_refresh() -> AppError {
     AppError::unauthorized(
-        "auth_refresh_invalid",
+        ErrorCode::AuthRefreshInvalid,
         "El token de renovación no es válido o expiró. Inicia sesión de nuevo.",
         "The refresh token is invalid or expired. Sign in again.",
     )
@@ -297,7 +297,7 @@ pub fn api_token_expiry(
         Some(Some(_)) => {
             return Err(AppError::invalid(
                 "expires_in_days",
-                "token_expiry_invalid",
+                ErrorCode::TokenExpiryInvalid,
                 format!("expires_in_days va de 1 a {MAX_API_TOKEN_DAYS}."),
                 format!("expires_in_days ranges from 1 to {MAX_API_TOKEN_DAYS}."),
             ))
@@ -306,7 +306,7 @@ pub fn api_token_expiry(
         Some(None) => {
             return Err(AppError::new(
                 crate::error::ErrorKind::Forbidden,
-                "token_without_expiry_forbidden",
+                ErrorCode::TokenWithoutExpiryForbidden,
                 "Solo un superusuario puede crear tokens sin vencimiento.",
                 "Only a superuser can create tokens that never expire.",
             )
@@ -326,7 +326,7 @@ pub async fn create_api_token(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid(
             "name",
-            "token_name_invalid",
+            ErrorCode::TokenNameInvalid,
             "El nombre del token es obligatorio (máximo 100 caracteres).",
             "The token name is required (at most 100 characters).",
         ));
@@ -433,14 +433,14 @@ pub async fn authenticate_api_token(db: &Db, presented: &str) -> AppResult<(i64,
     let now = Utc::now();
     if token.revoked_at.is_some() {
         return Err(AppError::unauthorized(
-            "auth_token_revoked",
+            ErrorCode::AuthTokenRevoked,
             "El token de API fue revocado.",
             "The API token was revoked.",
         ));
     }
     if token.expires_at.is_some_and(|at| at <= now) {
         return Err(AppError::unauthorized(
-            "auth_token_expired",
+            ErrorCode::AuthTokenExpired,
             "El token de API expiró.",
             "The API token expired.",
         ));
@@ -478,7 +478,7 @@ mod tests {
         let other = SecretString::from("x".repeat(32));
         assert_eq!(
             verify_access_token(&other, &token).unwrap_err().code,
-            "auth_token_invalid"
+            ErrorCode::AuthTokenInvalid
         );
     }
 
@@ -500,7 +500,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             verify_access_token(&key, &token).unwrap_err().code,
-            "auth_token_expired"
+            ErrorCode::AuthTokenExpired
         );
     }
 }

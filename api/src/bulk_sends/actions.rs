@@ -11,7 +11,7 @@ use relay_types::BulkEventKind;
 use super::{final_status, find, get, set_status, state_conflict, template_lookup_error, Status};
 use crate::auth::CurrentUser;
 use crate::entities::bulk_send;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::jobs::{self, NewJob};
 use crate::recipients::ledger;
 use crate::services::Services;
@@ -36,7 +36,7 @@ pub async fn check_variables(services: &Services, bulk: &bulk_send::Model) -> Ap
     let sample: Vec<String> = rows.iter().map(i64::to_string).collect();
     Err(AppError::invalid(
         "template_id",
-        "template_variables_missing",
+        ErrorCode::TemplateVariablesMissing,
         format!(
             "La plantilla usa {} y {total} destinatario(s) no tienen valor (filas {}). El envío no empezó.",
             missing.join(", "),
@@ -122,7 +122,7 @@ pub async fn start(
 
 fn job_active() -> AppError {
     AppError::conflict(
-        "bulk_send_job_active",
+        ErrorCode::BulkSendJobActive,
         "Ya existe un envío en cola o en ejecución para este envío masivo.",
         "A send for this bulk send is already queued or running.",
     )

@@ -20,7 +20,7 @@ use crate::csv_input::header::delimiter_name;
 use crate::csv_input::{retry_as_windows_1252, CsvFile, ImportError};
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{bulk_send, bulk_send_attachment};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::recipients;
 use crate::recipients::import::{self, ImportResult, ImportSummary};
 use crate::recipients::rows::RowRules;
@@ -66,7 +66,7 @@ pub fn parse_schedule(raw: &str, config: &Config) -> Result<DateTime<Utc>, AppEr
         .ok_or_else(|| {
             AppError::invalid(
                 "scheduled_at",
-                "scheduled_at_invalid",
+                ErrorCode::ScheduledAtInvalid,
                 format!(
                     "'{raw}' no es una fecha y hora válida (use 2025-11-03T08:30, hora de {}).",
                     config.time_zone.name()
@@ -131,7 +131,7 @@ pub async fn create(
         if at < Utc::now() - chrono::Duration::minutes(1) {
             return Err(AppError::invalid(
                 "scheduled_at",
-                "scheduled_at_past",
+                ErrorCode::ScheduledAtPast,
                 "La fecha programada ya pasó.",
                 "The scheduled time has already passed.",
             ));

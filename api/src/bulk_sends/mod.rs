@@ -20,7 +20,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::audit::Actor;
 use crate::entities::bulk_send;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorCode, ErrorKind};
 use crate::recipients::import::ImportSummary;
 
 pub use actions::{
@@ -158,7 +158,7 @@ pub async fn pause_for_quota(
 fn state_conflict(action: relay_types::BulkAction, current: Status) -> AppError {
     let (action_es, action_en) = action.verb();
     AppError::conflict(
-        "bulk_send_state_conflict",
+        ErrorCode::BulkSendStateConflict,
         format!("No se puede {action_es} un envío en estado '{current}'."),
         format!("Cannot {action_en} a bulk send in status '{current}'."),
     )
@@ -183,7 +183,7 @@ fn template_lookup_error(err: AppError, id: &str) -> AppError {
     if err.kind == ErrorKind::NotFound {
         AppError::missing(
             "template_id",
-            "template_not_found",
+            ErrorCode::TemplateNotFound,
             format!("La plantilla '{id}' no existe en Doppler Relay."),
             format!("Template '{id}' does not exist in Doppler Relay."),
         )
@@ -256,7 +256,7 @@ mod tests {
         );
         assert_eq!(
             parse_schedule("mañana", &config).unwrap_err().code,
-            "scheduled_at_invalid"
+            ErrorCode::ScheduledAtInvalid
         );
     }
 }

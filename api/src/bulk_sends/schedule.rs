@@ -2,6 +2,7 @@
 //! `process-bulk-scheduled` command run this same code, safely at the same time (the
 //! status moves `scheduled → queued` by compare-and-set, and a send has one active job).
 
+use crate::error::ErrorCode;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -45,8 +46,10 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
             }
             // Another scheduler got there first.
             Err(err)
-                if err.code == "bulk_send_state_conflict" || err.code == "bulk_send_job_active" => {
-            }
+                if matches!(
+                    err.code,
+                    ErrorCode::BulkSendStateConflict | ErrorCode::BulkSendJobActive
+                ) => {}
             // The rows no longer fit the template (or it is gone): the send cannot start.
             Err(err) if err.kind.is_permanent() => {
                 tracing::warn!(bulk_send = bulk.id, code = %err.code, "scheduled send could not start");
@@ -55,7 +58,7 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
                     bulk.id,
                     &[Status::Scheduled],
                     Status::Failed,
-                    err.code.as_ref(),
+                    err.code.as_str(),
                     &err.es,
                 )
                 .await?;

@@ -10,7 +10,7 @@ pub mod read_ahead;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use encoding::Encoding;
 pub use relay_types::limits::{CSV_HEADER_MAX_BYTES, CSV_HEADER_MAX_COLUMNS};
 
@@ -75,23 +75,23 @@ impl ImportError {
     pub fn into_problem(self, field: &str) -> AppError {
         let err = self;
         let invalid =
-            |code: &'static str, es: String, en: String| AppError::invalid(field, code, es, en);
+            |code: ErrorCode, es: String, en: String| AppError::invalid(field, code, es, en);
         match err {
-            ImportError::FileEmpty => invalid("file_empty", "El archivo CSV está vacío.".into(), "The CSV file is empty.".into()),
+            ImportError::FileEmpty => invalid(ErrorCode::FileEmpty, "El archivo CSV está vacío.".into(), "The CSV file is empty.".into()),
             ImportError::HeaderMissing => invalid(
-                "header_missing",
+                ErrorCode::HeaderMissing,
                 "El archivo CSV no tiene cabecera (la primera fila debe nombrar las columnas).".into(),
                 "The CSV file has no header (the first row must name the columns).".into(),
             ),
             ImportError::EmailColumnMissing(headers) => invalid(
-                "email_column_missing",
+                ErrorCode::EmailColumnMissing,
                 format!("No se encontró la columna del correo: elija cuál es (email_column) o nómbrela 'email' o 'correo'. Columnas: {}.", headers.join(", ")),
                 format!("The e-mail column was not found: choose which one it is (email_column) or name it 'email' or 'correo'. Columns: {}.", headers.join(", ")),
             )
             .with("headers", headers),
             ImportError::EmailColumnNotFound(column) => AppError::invalid(
                 "email_column",
-                "email_column_not_found",
+                ErrorCode::EmailColumnNotFound,
                 format!("La columna '{column}' elegida para el correo no existe en el archivo."),
                 format!("The column '{column}' chosen for the e-mail is not in the file."),
             ),
@@ -104,14 +104,14 @@ impl ImportError {
                     _ => ("tiene contenido binario, no texto", "it holds binary content, not text"),
                 };
                 invalid(
-                    "file_not_csv",
+                    ErrorCode::FileNotCsv,
                     format!("Esto no es un CSV ({es})."),
                     format!("This is not a CSV ({en})."),
                 )
                 .with("detected", kind)
             }
             ImportError::HeaderTooWide => invalid(
-                "header_too_wide",
+                ErrorCode::HeaderTooWide,
                 format!("La cabecera del archivo supera el límite de {CSV_HEADER_MAX_COLUMNS} columnas o {} KB.", CSV_HEADER_MAX_BYTES / 1024),
                 format!("The file's header exceeds the limit of {CSV_HEADER_MAX_COLUMNS} columns or {} KB.", CSV_HEADER_MAX_BYTES / 1024),
             )
@@ -119,24 +119,24 @@ impl ImportError {
             .with("limit_bytes", CSV_HEADER_MAX_BYTES),
             ImportError::MappingTooLarge => AppError::invalid(
                 "mapping",
-                "mapping_too_large",
+                ErrorCode::MappingTooLarge,
                 format!("El mapeo admite hasta {CSV_HEADER_MAX_COLUMNS} columnas."),
                 format!("The mapping takes at most {CSV_HEADER_MAX_COLUMNS} columns."),
             )
             .with("limit_columns", CSV_HEADER_MAX_COLUMNS),
             ImportError::DuplicateHeader(a, b) => invalid(
-                "duplicate_header",
+                ErrorCode::DuplicateHeader,
                 format!("Las columnas '{a}' y '{b}' tienen el mismo nombre."),
                 format!("Columns '{a}' and '{b}' have the same name."),
             ),
             ImportError::MappingColumnMissing(column) => AppError::invalid(
                 "mapping",
-                "mapping_column_missing",
+                ErrorCode::MappingColumnMissing,
                 format!("La columna '{column}' del mapeo no existe en el archivo."),
                 format!("The mapped column '{column}' is not in the file."),
             ),
             ImportError::RowLimitExceeded(limit) => invalid(
-                "row_limit_exceeded",
+                ErrorCode::RowLimitExceeded,
                 format!("El archivo supera el límite de {limit} filas (IMPORT_MAX_ROWS)."),
                 format!("The file exceeds the limit of {limit} rows (IMPORT_MAX_ROWS)."),
             )
@@ -148,7 +148,7 @@ impl ImportError {
                     .filter_map(|(v, near)| near.as_deref().map(|c| (v.as_str(), c)))
                     .collect();
                 invalid(
-                    "template_variables_missing",
+                    ErrorCode::TemplateVariablesMissing,
                     format!("La plantilla usa variables que el archivo no tiene: {}. Agrega las columnas o mapéalas.", names.join(", ")),
                     format!("The template uses variables the file lacks: {}. Add the columns or map them.", names.join(", ")),
                 )
@@ -156,13 +156,13 @@ impl ImportError {
                 .with("suggested_mapping", serde_json::to_value(suggested).unwrap_or_default())
             }
             ImportError::NotUtf8 | ImportError::Malformed(_) => invalid(
-                "csv_malformed",
+                ErrorCode::CsvMalformed,
                 format!("El archivo no se pudo leer como CSV ({err:?})."),
                 format!("The file could not be read as CSV ({err:?})."),
             ),
             ImportError::Io(e) => AppError::internal(anyhow::anyhow!("reading the recipients file: {e}")),
             ImportError::Database(e) => AppError::internal(anyhow::anyhow!("storing the rows: {e}")),
-            ImportError::AlreadyStored => AppError::conflict("already_stored", "Estas filas ya estaban guardadas.", "These rows were stored already."),
+            ImportError::AlreadyStored => AppError::conflict(ErrorCode::AlreadyStored, "Estas filas ya estaban guardadas.", "These rows were stored already."),
         }
     }
 }

@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::auth::{self, CurrentUser, Permission};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::Services;
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
@@ -100,7 +100,7 @@ impl<S: Send + Sync, R: Requirement> FromRequestParts<S> for Authorized<R> {
 
 fn missing_token() -> AppError {
     AppError::unauthorized(
-        "auth_missing_token",
+        ErrorCode::AuthMissingToken,
         "Se requiere autenticación: envía 'Authorization: Bearer <token>'.",
         "Authentication required: send 'Authorization: Bearer <token>'.",
     )
@@ -130,7 +130,7 @@ pub async fn require_user(
     if user.password_change_required && !PASSWORD_CHANGE_PATHS.contains(&request.uri().path()) {
         return Err(AppError::new(
             crate::error::ErrorKind::Forbidden,
-            "password_change_required",
+            ErrorCode::PasswordChangeRequired,
             "Un administrador cambió su contraseña: elija una nueva antes de continuar.",
             "An administrator changed your password: choose a new one before going on.",
         ));

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// A JSON body of at most `LIMIT` bytes (413 past it, before anything is parsed); a
 /// malformed or mistyped body is a 422 naming the field.
@@ -39,7 +39,7 @@ where
         if !is_json {
             return Err(AppError::new(
                 crate::error::ErrorKind::Unsupported,
-                "json_content_type_required",
+                ErrorCode::JsonContentTypeRequired,
                 "El cuerpo debe ser JSON (Content-Type: application/json).",
                 "The body must be JSON (Content-Type: application/json).",
             ));
@@ -64,7 +64,7 @@ pub fn idempotency_key(
     let too_long = |field: &str| {
         AppError::invalid(
             field,
-            "client_request_id_too_long",
+            ErrorCode::ClientRequestIdTooLong,
             format!("{field} admite hasta {MAX_IDEMPOTENCY_KEY} caracteres."),
             format!("{field} takes at most {MAX_IDEMPOTENCY_KEY} characters."),
         )
@@ -73,7 +73,7 @@ pub fn idempotency_key(
         None => None,
         Some(value) => Some(value.to_str().map_err(|_| {
             AppError::bad_request(
-                "idempotency_key_invalid",
+                ErrorCode::IdempotencyKeyInvalid,
                 "Idempotency-Key debe ser texto ASCII.",
                 "Idempotency-Key must be ASCII text.",
             )
@@ -101,7 +101,7 @@ pub fn idempotency_key(
 /// Text with a NUL character cannot be stored (PostgreSQL refuses it): 400, never a 500.
 pub fn nul_refused() -> AppError {
     AppError::bad_request(
-        "text_nul_char",
+        ErrorCode::TextNulChar,
         "El texto no puede contener el carácter NUL (\\u0000).",
         "Text cannot contain the NUL character (\\u0000).",
     )
@@ -128,7 +128,7 @@ async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Bytes, App
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| {
             AppError::bad_request(
-                "body_unreadable",
+                ErrorCode::BodyUnreadable,
                 "No se pudo leer el cuerpo de la petición.",
                 "The request body could not be read.",
             )
@@ -156,7 +156,7 @@ async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Bytes, App
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut document: serde_json::Value = serde_json::from_slice(bytes).map_err(|inner| {
         AppError::bad_request(
-            "json_invalid",
+            ErrorCode::JsonInvalid,
             format!("El cuerpo no es un JSON válido: {inner}"),
             format!("The body is not valid JSON: {inner}"),
         )
@@ -164,7 +164,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if !document.is_object() {
         return Err(AppError::invalid(
             "body",
-            "json_object_required",
+            ErrorCode::JsonObjectRequired,
             "El cuerpo debe ser un objeto JSON ({...}).",
             "The body must be a JSON object ({...}).",
         ));
@@ -184,7 +184,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         };
         AppError::invalid(
             field.clone(),
-            "field_invalid",
+            ErrorCode::FieldInvalid,
             format!("El campo '{field}' no es válido: {message}"),
             format!("Field '{field}' is invalid: {message}"),
         )
@@ -243,7 +243,7 @@ where
                 };
                 AppError::invalid(
                     field.clone(),
-                    "query_parameter_invalid",
+                    ErrorCode::QueryParameterInvalid,
                     format!("El parámetro '{field}' no es válido: {message}"),
                     format!("Query parameter '{field}' is invalid: {message}"),
                 )
@@ -305,11 +305,11 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("inner.count"));
 
         let err = parse_json::<Login>(b"{not json").unwrap_err();
-        assert_eq!(err.code, "json_invalid");
+        assert_eq!(err.code, ErrorCode::JsonInvalid);
         assert_eq!(err.kind, crate::error::ErrorKind::BadRequest);
 
         let err = parse_json::<Login>(br#"["a","b"]"#).unwrap_err();
-        assert_eq!(err.code, "json_object_required");
+        assert_eq!(err.code, ErrorCode::JsonObjectRequired);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::services::Services;
 
 /// The method as a metric label: the standard ones by name, anything else (hyper accepts
@@ -61,7 +61,7 @@ pub async fn check_host(State(state): State<Services>, request: Request, next: N
     if !state.config.host_allowed(host) {
         tracing::warn!(host, "request for a host not in ALLOWED_HOSTS");
         return AppError::bad_request(
-            "host_not_allowed",
+            ErrorCode::HostNotAllowed,
             format!("El host '{host}' no está en ALLOWED_HOSTS."),
             format!("Host '{host}' is not in ALLOWED_HOSTS."),
         )

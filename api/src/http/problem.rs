@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use relay_types::Problem;
 
-use crate::error::{AppError, ErrorKind, Lang};
+use crate::error::{AppError, ErrorCode, ErrorKind, Lang};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -106,36 +106,40 @@ fn problem_response(problem: &Problem) -> Response {
 fn generic_problem(status: StatusCode, lang: Lang) -> Problem {
     let (code, es, en) = match status {
         StatusCode::NOT_FOUND => (
-            "not_found",
+            ErrorCode::NotFound,
             "El recurso solicitado no existe.",
             "The requested resource does not exist.",
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "Método HTTP no permitido para este recurso.",
             "HTTP method not allowed for this resource.",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "El cuerpo de la petición es demasiado grande.",
             "The request body is too large.",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Tipo de contenido no soportado.",
             "Unsupported content type.",
         ),
         StatusCode::REQUEST_TIMEOUT => (
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             "La petición tardó demasiado.",
             "The request took too long.",
         ),
         s if s.is_server_error() => (
-            "internal_error",
+            ErrorCode::InternalError,
             "Error interno del servidor. El incidente quedó registrado.",
             "Internal server error. The incident was logged.",
         ),
-        _ => ("bad_request", "Petición inválida.", "Invalid request."),
+        _ => (
+            ErrorCode::BadRequest,
+            "Petición inválida.",
+            "Invalid request.",
+        ),
     };
     let kind = if status.is_server_error() {
         ErrorKind::Internal
@@ -184,7 +188,7 @@ pub async fn render_problems(request: Request, next: Next) -> Response {
 pub async fn not_found() -> AppError {
     AppError::new(
         ErrorKind::NotFound,
-        "not_found",
+        ErrorCode::NotFound,
         "El recurso solicitado no existe.",
         "The requested resource does not exist.",
     )

@@ -4,7 +4,7 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::Multipart;
 use axum::http::{header, HeaderMap, StatusCode};
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorCode, ErrorKind};
 
 /// How much of a refused upload is still read, so the client gets to read the 413 instead
 /// of a connection closed under it. Bodies declared larger are refused without reading.
@@ -41,13 +41,13 @@ pub fn multipart_error(err: MultipartError) -> AppError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return AppError::new(
             ErrorKind::TooLarge,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "El archivo supera el tamaño permitido.",
             "The file is over the allowed size.",
         );
     }
     AppError::bad_request(
-        "multipart_invalid",
+        ErrorCode::MultipartInvalid,
         format!("El formulario multipart no es válido: {}", err.body_text()),
         format!("The multipart form is not valid: {}", err.body_text()),
     )
@@ -70,7 +70,7 @@ pub fn describe(field: &Field<'_>) -> (String, Option<String>) {
 pub fn missing_file(name: &str) -> AppError {
     AppError::invalid(
         name,
-        "file_required",
+        ErrorCode::FileRequired,
         format!("Falta el archivo (campo '{name}')."),
         format!("The file is missing (field '{name}')."),
     )
@@ -90,7 +90,7 @@ async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppErr
         if bytes.len() + chunk.len() > TEXT_FIELD_MAX_BYTES {
             return Err(AppError::new(
                 ErrorKind::TooLarge,
-                "form_field_too_large",
+                ErrorCode::FormFieldTooLarge,
                 format!(
                     "El campo '{name}' supera {} KB.",
                     TEXT_FIELD_MAX_BYTES / 1024
@@ -108,7 +108,7 @@ async fn bounded_text(mut field: Field<'_>, name: &str) -> Result<String, AppErr
     String::from_utf8(bytes).map_err(|_| {
         AppError::invalid(
             name,
-            "form_field_not_utf8",
+            ErrorCode::FormFieldNotUtf8,
             format!("El campo '{name}' no es texto UTF-8."),
             format!("Field '{name}' is not UTF-8 text."),
         )
@@ -142,7 +142,7 @@ impl UploadForm {
             if count > MAX_FIELDS {
                 let refusal = AppError::new(
                     ErrorKind::TooLarge,
-                    "form_too_many_fields",
+                    ErrorCode::FormTooManyFields,
                     format!("El formulario admite hasta {MAX_FIELDS} campos."),
                     format!("The form takes at most {MAX_FIELDS} fields."),
                 );
@@ -152,7 +152,7 @@ impl UploadForm {
             if name != file_field && !fields_allowed.contains(&name.as_str()) {
                 let refusal = AppError::invalid(
                     name.clone(),
-                    "form_field_unknown",
+                    ErrorCode::FormFieldUnknown,
                     format!("El formulario no tiene un campo '{name}'."),
                     format!("The form has no field '{name}'."),
                 );
@@ -214,7 +214,7 @@ impl UploadForm {
             Some("false") => Ok(false),
             Some(other) => Err(AppError::invalid(
                 name,
-                "field_invalid",
+                ErrorCode::FieldInvalid,
                 format!("El campo '{name}' debe ser true o false, no '{other}'."),
                 format!("Field '{name}' must be true or false, not '{other}'."),
             )),
@@ -228,7 +228,7 @@ impl UploadForm {
             Some(raw) => serde_json::from_str(&raw).map_err(|_| {
                 AppError::invalid(
                     "mapping",
-                    "mapping_invalid",
+                    ErrorCode::MappingInvalid,
                     "mapping debe ser un objeto JSON {\"variable\": \"columna\"}.",
                     "mapping must be a JSON object {\"variable\": \"column\"}.",
                 )
@@ -241,7 +241,7 @@ impl UploadForm {
         match self.text("email_column") {
             Some(name) if name.chars().count() > EMAIL_COLUMN_MAX_CHARS => Err(AppError::invalid(
                 "email_column",
-                "field_too_long",
+                ErrorCode::FieldTooLong,
                 format!("email_column admite hasta {EMAIL_COLUMN_MAX_CHARS} caracteres."),
                 format!("email_column takes at most {EMAIL_COLUMN_MAX_CHARS} characters."),
             )
@@ -268,7 +268,7 @@ impl UploadForm {
             ids.extend(parsed.map_err(|_| {
                 AppError::invalid(
                     name,
-                    "field_invalid",
+                    ErrorCode::FieldInvalid,
                     format!("'{name}' debe ser una lista de ids."),
                     format!("'{name}' must be a list of ids."),
                 )

@@ -19,7 +19,7 @@ use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::db::{is_unique_violation, Db};
 use crate::entities::{attachment, message, message_attachment, sender};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::input;
 use crate::relay::payload::{Attachment, MessageRecipient, PlainMessage};
 use crate::relay::{RelayClient, SendOutcome};
@@ -43,7 +43,7 @@ fn check_addresses(list: &[Email], field: &str) -> AppResult<Vec<String>> {
             input::email(raw).ok_or_else(|| {
                 AppError::invalid(
                     format!("{field}[{i}]"),
-                    "address_invalid",
+                    ErrorCode::AddressInvalid,
                     format!("'{raw}' no es una dirección de correo válida."),
                     format!("'{raw}' is not a valid e-mail address."),
                 )
@@ -74,7 +74,7 @@ async fn resolve_from(
         let checked = check_addresses(&[Email(email.to_string())], "from_email").map_err(|e| {
             AppError::invalid(
                 "from_email",
-                "sender_email_invalid",
+                ErrorCode::SenderEmailInvalid,
                 e.es.clone(),
                 e.en.clone(),
             )
@@ -109,7 +109,7 @@ fn validate(input: &SendMessage) -> AppResult<()> {
     if input.to.is_empty() {
         return Err(AppError::invalid(
             "to",
-            "recipients_required",
+            ErrorCode::RecipientsRequired,
             "Indica al menos un destinatario.",
             "Give at least one recipient.",
         ));
@@ -118,24 +118,29 @@ fn validate(input: &SendMessage) -> AppResult<()> {
         if list.len() > MAX_ADDRESSES {
             return Err(AppError::invalid(
                 field,
-                "too_many_addresses",
+                ErrorCode::TooManyAddresses,
                 format!("'{field}' admite hasta {MAX_ADDRESSES} direcciones."),
                 format!("'{field}' takes at most {MAX_ADDRESSES} addresses."),
             ));
         }
     }
-    input::name(&input.subject, 998, "subject", "subject_required")?;
+    input::name(
+        &input.subject,
+        relay_types::limits::SUBJECT_MAX_CHARS,
+        "subject",
+        ErrorCode::SubjectRequired,
+    )?;
     if input.html.is_empty() {
         return Err(AppError::invalid(
             "html",
-            "content_required",
+            ErrorCode::ContentRequired,
             "El mensaje necesita contenido HTML.",
             "The message needs HTML content.",
         ));
     }
     input::text(&input.html, 200_000, "html")?;
     if let Some(email) = &input.from_email {
-        input::email_field(email, "from_email", "sender_email_invalid")?;
+        input::email_field(email, "from_email", ErrorCode::SenderEmailInvalid)?;
     }
     if let Some(text) = &input.text {
         input::text(text, 200_000, "text")?;
@@ -332,7 +337,7 @@ async fn deliver(
             refused = Some(status);
             (
                 MessageStatus::SendFailed,
-                crate::relay::CREDENTIALS_CODE.into(),
+                crate::error::ErrorCode::RelayCredentials.as_str().into(),
                 crate::relay::credentials_es(status),
             )
         }
@@ -351,7 +356,7 @@ async fn deliver(
     .await?;
     if let Some(status) = refused {
         return Err(AppError::upstream(
-            crate::relay::CREDENTIALS_CODE,
+            crate::error::ErrorCode::RelayCredentials,
             crate::relay::credentials_es(status),
             crate::relay::credentials_en(status),
         )
@@ -423,7 +428,7 @@ pub async fn resolve(
         .await?;
     if moved.rows_affected == 0 {
         return Err(AppError::conflict(
-            "message_not_ambiguous",
+            ErrorCode::MessageNotAmbiguous,
             format!(
                 "Solo se resuelve un mensaje ambiguo; este está en '{}'.",
                 current.status

@@ -334,7 +334,7 @@ impl RelayClient {
             Ok(b) => b,
             Err(err) => {
                 return SendOutcome::Rejected {
-                    code: err.code().into(),
+                    code: err.code().as_str().into(),
                     message: err.message_es(self.inner.time_zone),
                 }
             }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorCode, ErrorKind};
 
 /// Doppler's 402 answer when the account's delivery quota is used up.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,9 +97,6 @@ impl QuotaInfo {
     }
 }
 
-/// The code of a refusal of our credentials, for sends, messages and every other call.
-pub const CREDENTIALS_CODE: &str = "relay_credentials";
-
 /// What a 401/403 from Doppler means, naming the settings to check.
 pub fn credentials_es(status: u16) -> String {
     format!(
@@ -143,18 +140,18 @@ pub enum RelayError {
 }
 
 impl RelayError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            RelayError::NotConfigured => "doppler_not_configured",
-            RelayError::Timeout => "doppler_timeout",
-            RelayError::Connection(_) => "doppler_unreachable",
-            RelayError::Http { .. } => "doppler_error",
-            RelayError::Quota(_) => "doppler_quota_exceeded",
-            RelayError::Credentials { .. } => CREDENTIALS_CODE,
-            RelayError::RateLimited { .. } => "doppler_rate_limited",
-            RelayError::Unexpected(_) => "doppler_unexpected_response",
-            RelayError::Storage(_) => "report_storage_failed",
-            RelayError::TooLarge(_) => "doppler_answer_too_large",
+            RelayError::NotConfigured => ErrorCode::DopplerNotConfigured,
+            RelayError::Timeout => ErrorCode::DopplerTimeout,
+            RelayError::Connection(_) => ErrorCode::DopplerUnreachable,
+            RelayError::Http { .. } => ErrorCode::DopplerError,
+            RelayError::Quota(_) => ErrorCode::DopplerQuotaExceeded,
+            RelayError::Credentials { .. } => ErrorCode::RelayCredentials,
+            RelayError::RateLimited { .. } => ErrorCode::DopplerRateLimited,
+            RelayError::Unexpected(_) => ErrorCode::DopplerUnexpectedResponse,
+            RelayError::Storage(_) => ErrorCode::ReportStorageFailed,
+            RelayError::TooLarge(_) => ErrorCode::DopplerAnswerTooLarge,
         }
     }
 
@@ -242,7 +239,7 @@ impl RelayError {
         let mut err = if self.is_not_found() {
             AppError::new(
                 ErrorKind::NotFound,
-                "doppler_not_found",
+                ErrorCode::DopplerNotFound,
                 self.message_es(tz),
                 self.message_en(tz),
             )

@@ -13,7 +13,7 @@ mod reports;
 mod templates;
 
 pub use client::RelayClient;
-pub use error::{credentials_en, credentials_es, QuotaInfo, RelayError, CREDENTIALS_CODE};
+pub use error::{credentials_en, credentials_es, QuotaInfo, RelayError};
 pub use outcome::SendOutcome;
 pub use reports::ReportPoll;
 pub use templates::RemoteTemplate;

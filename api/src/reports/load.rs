@@ -19,12 +19,12 @@ use crate::csv_input::read_ahead::read_ahead;
 use crate::csv_input::{retry_as_windows_1252, CsvFile, ImportError};
 use crate::db::bulk_write::{self, BulkRow, Cells};
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::Services;
 
 fn already_loaded(target: &str) -> AppError {
     AppError::conflict(
-        "report_already_loaded",
+        ErrorCode::ReportAlreadyLoaded,
         format!("Este reporte ya fue cargado a '{target}'."),
         format!("This report was already loaded into '{target}'."),
     )
@@ -53,7 +53,7 @@ async fn load_here(
     let report = find(&services.db.conn, report_id).await?;
     if report.state != ReportState::Ready {
         return Err(AppError::conflict(
-            "report_not_ready",
+            ErrorCode::ReportNotReady,
             format!(
                 "Solo se carga un reporte READY; este está en {}.",
                 report.state
@@ -68,7 +68,7 @@ async fn load_here(
         LoadTarget::Default => None,
         LoadTarget::Analytics => Some(services.analytics.as_ref().ok_or_else(|| {
             AppError::conflict(
-                "analytics_not_configured",
+                ErrorCode::AnalyticsNotConfigured,
                 "No hay una base analítica configurada (ANALYTICS_DB_* o ANALYTICS_DATABASE_URL).",
                 "No analytics database is configured (ANALYTICS_DB_* or ANALYTICS_DATABASE_URL).",
             )

@@ -23,7 +23,7 @@ use crate::audit::{self, Target};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::entities::{generated_report, job, report_load, user};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::jobs::{self, NewJob};
 use crate::pagination::PageRequest;
 use crate::services::Services;
@@ -140,7 +140,7 @@ fn check_period(services: &Services, start: NaiveDate, end: NaiveDate) -> AppRes
     if (end - start).num_days() + 1 > MAX_PERIOD_DAYS || start < earliest || end > tomorrow {
         return Err(AppError::invalid(
             "end_date",
-            "report_period_invalid",
+            ErrorCode::ReportPeriodInvalid,
             format!("Un reporte cubre hasta {MAX_PERIOD_DAYS} días, desde el año 2000 hasta mañana."),
             format!("A report covers at most {MAX_PERIOD_DAYS} days, from the year 2000 up to tomorrow."),
         )
@@ -160,7 +160,7 @@ async fn check_room_for_one_more(services: &Services) -> AppResult<()> {
         .await?;
     if unfinished >= MAX_UNFINISHED {
         return Err(AppError::conflict(
-            "reports_too_many_unfinished",
+            ErrorCode::ReportsTooManyUnfinished,
             format!("Ya hay {unfinished} reportes esperando a Doppler; espere a que terminen antes de pedir otro."),
             format!("{unfinished} reports are already waiting for Doppler; wait for them to finish before asking for another."),
         )
@@ -282,7 +282,7 @@ pub async fn retry(services: &Services, by: Option<&CurrentUser>, id: i64) -> Ap
     let report = find(&services.db.conn, id).await?;
     if report.state != ReportState::Error {
         return Err(AppError::conflict(
-            "report_not_in_error",
+            ErrorCode::ReportNotInError,
             format!(
                 "Solo se reintenta un reporte en ERROR; este está en {}.",
                 report.state
@@ -410,7 +410,7 @@ pub async fn open_file(
     let report = find(&db.conn, id).await?;
     if report.state != ReportState::Ready || report.file_path.is_empty() {
         return Err(AppError::conflict(
-            "report_not_ready",
+            ErrorCode::ReportNotReady,
             "El reporte aún no está listo para descargar.",
             "The report is not ready to download yet.",
         )

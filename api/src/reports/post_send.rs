@@ -15,7 +15,7 @@ use crate::bulk_sends::report_status::{
     refresh_available_at, schedule_report, set_report_status, FINISHED, REPORTABLE,
 };
 use crate::entities::{bulk_send, generated_report};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::jobs::JobContext;
 use crate::jobs::{self, Ending, NewJob};
 use crate::services::Services;
@@ -36,7 +36,7 @@ pub async fn refresh(
     let bulk = crate::bulk_sends::find(&services.db.conn, bulk_id).await?;
     let Some(available) = refresh_available_at(&services.config, &bulk) else {
         return Err(AppError::conflict(
-            "report_refresh_not_finished",
+            ErrorCode::ReportRefreshNotFinished,
             "El reporte se puede actualizar cuando el envío terminó, se canceló o está en pausa, y envió algo.",
             "The report can be refreshed once the send has finished, was cancelled or is paused, and sent something.",
         ));
@@ -45,7 +45,7 @@ pub async fn refresh(
     if now < available && !ignore_delay {
         let minutes = ((available - now).num_seconds() + 59) / 60;
         return Err(AppError::conflict(
-            "report_refresh_too_early",
+            ErrorCode::ReportRefreshTooEarly,
             format!("El reporte manual está disponible en {minutes} min."),
             format!("The manual report is available in {minutes} min."),
         )
@@ -74,7 +74,7 @@ pub async fn refresh(
                 .await?;
         if running.is_some_and(|j| j.state == jobs::JobState::Running) {
             return Err(AppError::conflict(
-                "report_refresh_in_progress",
+                ErrorCode::ReportRefreshInProgress,
                 "Ya existe un reporte en cola o en ejecución para este envío.",
                 "A report for this send is already queued or running.",
             ));
@@ -204,7 +204,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 if let Err(err) =
                     super::load::load(services, report.id, LoadTarget::Default, None).await
                 {
-                    if err.code != "report_already_loaded" {
+                    if err.code != ErrorCode::ReportAlreadyLoaded {
                         return retry_later(ctx, bulk_id, report.id, retries, &err.es).await;
                     }
                 }
@@ -327,7 +327,7 @@ pub async fn queue_for_cli(
         let result = refresh(services, None, bulk.id, force).await;
         match result {
             Ok(()) => queued.push(bulk.id),
-            Err(err) if err.code == "report_refresh_too_early" => {
+            Err(err) if err.code == ErrorCode::ReportRefreshTooEarly => {
                 // Not forced: the automatic run at its due time takes care of it.
                 schedule_report(services, bulk.id, bulk.finished_at.unwrap_or_else(Utc::now))
                     .await?;

@@ -14,7 +14,7 @@ use crate::cache;
 use crate::config::Config;
 use crate::csv_input::header::folded;
 use crate::db::Db;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorCode, ErrorKind};
 use crate::pagination::PageRequest;
 use crate::relay::payload::TemplateFields;
 use crate::relay::{RelayClient, RelayError, RemoteTemplate};
@@ -55,7 +55,7 @@ fn upstream(err: RelayError, config: &Config) -> AppError {
     let mut problem = err.into_app_error(tz);
     if problem.kind == ErrorKind::Upstream {
         problem = AppError::upstream(
-            "templates_unavailable",
+            ErrorCode::TemplatesUnavailable,
             format!(
                 "No se pudieron cargar las plantillas de Doppler Relay. {}",
                 problem.es
@@ -219,13 +219,13 @@ fn check_input(
     html: Option<&str>,
 ) -> AppResult<()> {
     if let Some(name) = name {
-        crate::input::name(name, 200, "name", "template_name_required")?;
+        crate::input::name(name, 200, "name", ErrorCode::TemplateNameRequired)?;
     }
     if let Some(email) = from_email {
-        crate::input::email_field(email, "from_email", "template_from_email_invalid")?;
+        crate::input::email_field(email, "from_email", ErrorCode::TemplateFromEmailInvalid)?;
     }
     for (field, value, max) in [
-        ("subject", subject, 998),
+        ("subject", subject, relay_types::limits::SUBJECT_MAX_CHARS),
         ("from_name", from_name, 255),
         ("html", html, 200_000),
     ] {

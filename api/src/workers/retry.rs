@@ -8,7 +8,7 @@ use crate::audit::{self, Target};
 use crate::auth::{CurrentUser, Permission};
 use crate::db::Db;
 use crate::entities::job;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::jobs::{enqueue, find, NewJob};
 
 /// The permission that re-running a job of this type takes: the one that starts such work.
@@ -26,7 +26,7 @@ pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> 
     by.require(retry_permission(original.job_type))?;
     if original.state != JobState::Error {
         return Err(AppError::conflict(
-            "job_not_in_error",
+            ErrorCode::JobNotInError,
             format!(
                 "Solo se reintenta un trabajo en error; este está en '{}'.",
                 original.state
@@ -57,7 +57,7 @@ pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> 
     }
     let created = enqueue(&txn, new).await?.ok_or_else(|| {
         AppError::conflict(
-            "job_already_active",
+            ErrorCode::JobAlreadyActive,
             "Ya hay un trabajo en cola o en ejecución para esto.",
             "A job for this is already queued or running.",
         )

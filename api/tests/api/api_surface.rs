@@ -37,6 +37,75 @@ fn the_committed_openapi_document_matches_the_code() {
     );
 }
 
+/// The bounds the API enforces and the SPA states come from `relay_types::limits`; the
+/// document (whose attributes must be literals) says the same wherever the field appears,
+/// and lists every problem code of `ErrorCode`.
+#[test]
+fn the_document_states_the_shared_limits_and_codes() {
+    use relay_types::limits::{ATTACHMENTS_PER_MESSAGE_MAX, PAGE_SIZE_MAX, SUBJECT_MAX_CHARS};
+    let document: Value =
+        serde_json::from_str(&relay_console::cli::openapi_json().unwrap()).unwrap();
+    // Every schema property and parameter named `name`, wherever it is.
+    fn each<'a>(value: &'a Value, name: &str, found: &mut Vec<&'a Value>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(property) = map.get("properties").and_then(|p| p.get(name)) {
+                    found.push(property);
+                }
+                if map.get("name").and_then(Value::as_str) == Some(name) {
+                    if let Some(schema) = map.get("schema") {
+                        found.push(schema);
+                    }
+                }
+                for inner in map.values() {
+                    each(inner, name, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|inner| each(inner, name, found)),
+            _ => {}
+        }
+    }
+    let mut checked = 0;
+    for (name, bound, expected) in [
+        ("subject", "maxLength", SUBJECT_MAX_CHARS as u64),
+        (
+            "attachment_ids",
+            "maxItems",
+            ATTACHMENTS_PER_MESSAGE_MAX as u64,
+        ),
+        ("page_size", "maximum", PAGE_SIZE_MAX),
+    ] {
+        let mut found = Vec::new();
+        each(&document, name, &mut found);
+        // Answers (a send's stored subject) are not bounded; every request field is.
+        let bounded: Vec<_> = found.iter().filter_map(|s| s.get(bound)).collect();
+        assert!(
+            !bounded.is_empty(),
+            "no '{name}' with {bound} in the document"
+        );
+        for value in bounded {
+            assert_eq!(value.as_u64(), Some(expected), "'{name}' {bound}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} bounds found");
+    let codes: Vec<&str> = document["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let all: Vec<&str> = relay_types::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(codes, all);
+    assert_eq!(
+        document["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+}
+
 async fn every_operation_answers_401_without_a_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let doc: Value = expect_json(

@@ -11,6 +11,7 @@ on_both_databases!(
     a_user_manager_cannot_make_anyone_superuser_or_touch_one,
     nobody_grants_a_permission_they_do_not_hold,
     the_last_active_superuser_cannot_be_locked_out,
+    a_user_is_saved_whole_or_not_at_all,
 );
 
 pub(crate) async fn patch(
@@ -402,4 +403,82 @@ async fn the_last_active_superuser_cannot_be_locked_out(backend: Backend) {
         assert_eq!(active[0]["username"], survivor.0.as_str());
     }
     app.stop().await;
+}
+
+/// The dashboard saves a user's fields, groups and direct permissions in one call: all of
+/// it is stored, or (when any part is refused) none of it.
+async fn a_user_is_saved_whole_or_not_at_all(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, manager) = app
+        .user_with("gerente", &[], &["users.manage", "bulk_sends.view"])
+        .await;
+    let (target, _) = app.user_with("destino", &[], &[]).await;
+    let report_managers = group_id(&app, "Report Managers").await;
+    let path = format!("/api/v1/users/{target}");
+
+    // Deactivation and a permission the manager holds, with a group they cannot give.
+    expect_problem(
+        patch(
+            &app,
+            &manager,
+            &path,
+            json!({ "is_active": false, "permissions": ["bulk_sends.view"], "group_ids": [report_managers] }),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "permission_not_held",
+    )
+    .await;
+    let unchanged: Value = expect_json(
+        app.get(&path, &app.admin_token).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(unchanged["is_active"], true, "{unchanged}");
+    assert_eq!(unchanged["permissions"], json!([]), "{unchanged}");
+    assert_eq!(unchanged["groups"], json!([]), "{unchanged}");
+
+    let own_group: Value = expect_json(
+        app.post(
+            "/api/v1/groups",
+            &app.admin_token,
+            &json!({ "name": "Lectores", "permissions": ["bulk_sends.view"] }),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let saved: Value = expect_json(
+        patch(
+            &app,
+            &manager,
+            &path,
+            json!({ "is_active": false, "permissions": ["bulk_sends.view"], "group_ids": [own_group["id"]] }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(saved["is_active"], false, "{saved}");
+    assert_eq!(saved["permissions"], json!(["bulk_sends.view"]), "{saved}");
+    assert_eq!(saved["groups"][0]["name"], "Lectores", "{saved}");
+    let entries = audit_actions(&app, "users.update").await;
+    let target_id = target.to_string();
+    let entry = entries
+        .iter()
+        .find(|e| e["target_id"] == target_id.as_str())
+        .unwrap_or_else(|| panic!("no users.update entry for {target}: {entries:?}"));
+    assert_eq!(
+        entry["details"]["group_ids"],
+        json!([own_group["id"]]),
+        "{entry}"
+    );
+    assert_eq!(entry["details"]["previous_group_ids"], json!([]), "{entry}");
+    assert_eq!(
+        entry["details"]["permissions"],
+        json!(["bulk_sends.view"]),
+        "{entry}"
+    );
 }

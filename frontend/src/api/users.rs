@@ -1,10 +1,10 @@
 //! Users, groups and the permission catalogue (for `users.manage`).
 
 use relay_types::{
-    CreateGroup, CreateUser, Group, Page, PermissionInfo, SetGroups, UpdateGroup, UpdateUser, User,
+    CreateGroup, CreateUser, Group, Page, PermissionInfo, UpdateGroup, UpdateUser, User,
 };
 
-use super::{delete, get, patch, post, put, query, ApiResult, Body};
+use super::{delete, get, patch, post, query, ApiResult, Body};
 
 pub async fn list(q: &str) -> ApiResult<Page<User>> {
     get(&format!(
@@ -20,11 +20,6 @@ pub async fn create(body: &CreateUser) -> ApiResult<User> {
 
 pub async fn update(id: i64, body: &UpdateUser) -> ApiResult<User> {
     patch(&format!("/api/v1/users/{id}"), Body::json(body)).await
-}
-
-pub async fn set_groups(id: i64, group_ids: Vec<i64>) -> ApiResult<User> {
-    let body = SetGroups { group_ids };
-    put(&format!("/api/v1/users/{id}/groups"), Body::json(&body)).await
 }
 
 pub async fn groups() -> ApiResult<Vec<Group>> {
@@ -59,17 +54,4 @@ pub async fn revoke_token(id: i64, token_id: i64) -> ApiResult<()> {
 /// A user as stored now (an edit starts from it, not from a list read earlier).
 pub async fn one(id: i64) -> ApiResult<User> {
     get(&format!("/api/v1/users/{id}")).await
-}
-
-/// Replaces the user's direct permissions (beside those of their groups).
-pub async fn set_permissions(
-    id: i64,
-    permissions: Vec<relay_types::PermissionCode>,
-) -> ApiResult<User> {
-    let body = relay_types::SetPermissions { permissions };
-    put(
-        &format!("/api/v1/users/{id}/permissions"),
-        Body::json(&body),
-    )
-    .await
 }

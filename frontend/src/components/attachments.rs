@@ -1,8 +1,10 @@
 //! Choosing a send's or a message's attachments: upload a file, or pick one uploaded
-//! earlier (the newest 100 the user may use); the chosen ones show as chips to remove.
+//! earlier (the newest 100 the user may use); the chosen ones show as chips to remove. At
+//! most `ATTACHMENTS_PER_MESSAGE_MAX`, as the API takes.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use relay_types::limits::ATTACHMENTS_PER_MESSAGE_MAX;
 use relay_types::Attachment;
 use wasm_bindgen::JsCast;
 
@@ -17,6 +19,8 @@ pub fn AttachmentPicker(chosen: RwSignal<Vec<Attachment>>) -> impl IntoView {
     let t = t();
     let toasts = use_toasts();
     let uploading = RwSignal::new(false);
+    // The API takes at most this many; past it, nothing more is offered.
+    let full = move || chosen.with(|c| c.len() >= ATTACHMENTS_PER_MESSAGE_MAX);
     let earlier = Loaded::new(attachments::choices);
     let upload = move |ev: leptos::ev::Event| {
         let input = ev
@@ -58,13 +62,13 @@ pub fn AttachmentPicker(chosen: RwSignal<Vec<Attachment>>) -> impl IntoView {
         <div class="attachment-picker">
             <label>
                 {t.attachments}
-                <input type="file" name="attachment" on:change=upload disabled=move || uploading.get()/>
+                <input type="file" name="attachment" on:change=upload disabled=move || uploading.get() || full()/>
                 <Show when=move || uploading.get()><small class="muted" aria-live="polite">{t.uploading}</small></Show>
             </label>
             {move || earlier.get().and_then(Result::ok).filter(|page| !page.items.is_empty()).map(|page| view! {
                 <label>
                     {t.attachment_pick_earlier}
-                    <select name="earlier_attachment" on:change=pick prop:value="">
+                    <select name="earlier_attachment" on:change=pick prop:value="" disabled=full>
                         <option value="">"—"</option>
                         {page.items.into_iter()
                             .filter(|a| chosen.with(|c| c.iter().all(|x| x.id != a.id)))
@@ -73,6 +77,7 @@ pub fn AttachmentPicker(chosen: RwSignal<Vec<Attachment>>) -> impl IntoView {
                     </select>
                 </label>
             })}
+            <Show when=full><p class="muted" data-testid="attachments-full">{(t.attachments_full)(ATTACHMENTS_PER_MESSAGE_MAX)}</p></Show>
             <ul class="chips" data-testid="chosen-attachments">
                 {move || chosen.get().into_iter().map(|a| {
                     let id = a.id;

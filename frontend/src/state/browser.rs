@@ -270,6 +270,40 @@ pub fn keeping_fields(redraw: impl FnOnce()) {
     });
 }
 
+/// Runs `redraw` and, when it took away the field that had the keyboard focus (a select
+/// whose choice was answered by a new preview), gives the focus to the same field drawn
+/// anew: keyboard and screen-reader users stay where they were.
+pub fn keeping_focus(redraw: impl FnOnce()) {
+    let active = window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let key = active.and_then(|active| {
+        fields()
+            .into_iter()
+            .find(|(_, el)| *el == active)
+            .map(|(key, _)| key)
+    });
+    redraw();
+    let Some(key) = key else { return };
+    leptos::prelude::request_animation_frame(move || {
+        let document = window().and_then(|w| w.document());
+        let lost = document
+            .as_ref()
+            .and_then(|d| d.active_element())
+            .is_none_or(|el| el.tag_name() == "BODY");
+        if !lost {
+            return;
+        }
+        if let Some(el) = fields()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, el)| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
 /// The page's fields by a key that survives a redraw: tag, name (or id), and the place
 /// among fields of that name (radio buttons also by value).
 fn fields() -> Vec<(String, web_sys::Element)> {

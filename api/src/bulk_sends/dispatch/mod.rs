@@ -93,7 +93,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 bulk_id,
                 &[Status::Queued, Status::Sending],
                 Status::Failed,
-                problem.code.as_ref(),
+                problem.code.as_str(),
                 &problem.es,
             )
             .await?;
@@ -304,7 +304,7 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                 dispatch.bulk_id,
                 &[Status::Sending],
                 Status::Paused,
-                crate::relay::CREDENTIALS_CODE,
+                crate::error::ErrorCode::RelayCredentials.as_str(),
                 &message,
             )
             .await?;

@@ -90,7 +90,7 @@ impl Dispatch {
                 SendOutcome::CredentialsRefused { status } => {
                     self.halt(Halt::Credentials(status));
                     break Finish::Released {
-                        code: crate::relay::CREDENTIALS_CODE.into(),
+                        code: crate::error::ErrorCode::RelayCredentials.as_str().into(),
                         message: crate::relay::credentials_es(status),
                     };
                 }

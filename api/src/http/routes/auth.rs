@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::accounts::{passwords, users};
 use crate::audit::{self, Target};
 use crate::auth::{login, tokens, CurrentUser};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::http::auth::ClientIp;
 use crate::http::extract::{parse_json, ApiJson, SMALL_JSON_LIMIT};
 use crate::http::responses::*;
@@ -133,7 +133,7 @@ async fn refresh_session(
         None => (
             cookie_token(&headers).ok_or_else(|| {
                 AppError::unauthorized(
-                    "auth_refresh_missing",
+                    ErrorCode::AuthRefreshMissing,
                     "Falta el token de renovación: inicia sesión de nuevo.",
                     "The refresh token is missing: sign in again.",
                 )
@@ -167,7 +167,7 @@ async fn refresh_session(
             )
             .await?;
             Err(AppError::unauthorized(
-                "auth_refresh_reused",
+                ErrorCode::AuthRefreshReused,
                 "Este token de renovación ya fue usado; la sesión se cerró por seguridad.",
                 "This refresh token was already used; the session was closed for safety.",
             ))
@@ -204,7 +204,7 @@ fn check_same_origin(state: &Services, headers: &HeaderMap) -> AppResult<()> {
     } else {
         Err(AppError::new(
             crate::error::ErrorKind::Forbidden,
-            "auth_origin_refused",
+            ErrorCode::AuthOriginRefused,
             "La sesión solo se renueva desde las páginas de este sitio.",
             "The session is renewed only from this site's own pages.",
         ))
@@ -214,7 +214,7 @@ fn check_same_origin(state: &Services, headers: &HeaderMap) -> AppResult<()> {
 fn too_long_refresh_token() -> AppError {
     AppError::invalid(
         "refresh_token",
-        "refresh_token_invalid",
+        ErrorCode::RefreshTokenInvalid,
         "refresh_token admite hasta 200 caracteres.",
         "refresh_token takes at most 200 characters.",
     )

@@ -13,7 +13,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::bulk_sends::{self, BulkFilter, NewBulkSend};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::http::auth::{can, Authorized};
 use crate::http::downloads::{csv_download, EXCEL_ES};
 use crate::http::extract::{idempotency_key, ApiJson, ApiPath, ApiQuery};
@@ -133,7 +133,7 @@ async fn create_bulk_send(
     let template_id = form.text("template_id").ok_or_else(|| {
         AppError::invalid(
             "template_id",
-            "template_required",
+            ErrorCode::TemplateRequired,
             "Elige una plantilla.",
             "Choose a template.",
         )
@@ -147,7 +147,7 @@ async fn create_bulk_send(
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
             AppError::invalid(
                 "sender_id",
-                "field_invalid",
+                ErrorCode::FieldInvalid,
                 "sender_id debe ser un número.",
                 "sender_id must be a number.",
             )
@@ -160,7 +160,12 @@ async fn create_bulk_send(
         .transpose()?;
     let input = NewBulkSend {
         template_id,
-        subject: form.text("subject"),
+        subject: form
+            .text("subject")
+            .map(|subject| {
+                crate::input::text(&subject, relay_types::limits::SUBJECT_MAX_CHARS, "subject")
+            })
+            .transpose()?,
         sender_id,
         mapping: form.mapping()?,
         attachment_ids: form.ids("attachment_ids")?,
@@ -521,7 +526,7 @@ async fn export_campaign_report_csv(
         .await?
         .ok_or_else(|| {
             AppError::conflict(
-                "campaign_report_not_ready",
+                ErrorCode::CampaignReportNotReady,
                 "El reporte de este envío aún no está disponible.",
                 "This send's report is not available yet.",
             )

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::http::auth::{can, Authorized};
 use crate::http::responses::*;
 use crate::http::uploads::{self, UploadForm};
@@ -71,7 +71,7 @@ async fn preview_csv(
     if form.raw("template_id").is_some_and(str::is_empty) {
         return Err(AppError::invalid(
             "template_id",
-            "template_required",
+            ErrorCode::TemplateRequired,
             "template_id no puede ir vacío (omítelo para no comprobar variables).",
             "template_id cannot be empty (leave it out to skip the variable check).",
         ));

@@ -68,7 +68,9 @@ async fn get_user(
 /// password or e-mail changes only for an administrator holding every permission that user
 /// holds (a superuser's only for a superuser); a password set this way must be replaced by
 /// its owner at the next sign-in, and the owner is told by e-mail. One's own password needs
-/// `current_password` and counts as a sign-in attempt (429 while throttled).
+/// `current_password` and counts as a sign-in attempt (429 while throttled). `group_ids` and
+/// `permissions`, when given, replace the user's groups and direct permissions in the same
+/// change: everything is saved, or (on any refusal) nothing.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "User id")),
     request_body = UpdateUser,

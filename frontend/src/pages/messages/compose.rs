@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use relay_types::limits::SUBJECT_MAX_CHARS;
 use relay_types::{Attachment, Email, MessageStatus, SendMessage};
 
 use crate::api::messages as api;
@@ -119,7 +120,7 @@ pub fn NewMessage() -> impl IntoView {
                     <label>{t.message_to}<input type="text" name="to" required autocomplete="off" placeholder=t.addresses_placeholder bind:value=to/>{field_error("to")}</label>
                     <label>{t.message_cc}<input type="text" name="cc" autocomplete="off" bind:value=cc/>{field_error("cc")}</label>
                     <label>{t.message_bcc}<input type="text" name="bcc" autocomplete="off" bind:value=bcc/>{field_error("bcc")}</label>
-                    <label>{t.subject}<input type="text" name="subject" required maxlength="998" bind:value=subject/>{field_error("subject")}</label>
+                    <label>{t.subject}<input type="text" name="subject" required maxlength=SUBJECT_MAX_CHARS.to_string() bind:value=subject/>{field_error("subject")}</label>
                     <label>{t.message_html}<textarea name="html" rows="14" required maxlength="200000" bind:value=html></textarea>{field_error("html")}</label>
                     <details>
                         <summary>{t.plain_text_optional}</summary>

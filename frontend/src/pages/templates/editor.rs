@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use relay_types::limits::SUBJECT_MAX_CHARS;
 use relay_types::{PermissionCode, TemplateDetail, TemplateInput, TemplatePatch};
 
 use crate::api::templates;
@@ -182,7 +183,7 @@ fn Editor(template: Option<TemplateDetail>) -> impl IntoView {
                 <form class="panel" on:submit=save>
                     <fieldset class="plain" disabled=!can_edit>
                         <label>{t.template_name}<input type="text" name="name" required maxlength="200" bind:value=name/></label>
-                        <label>{t.subject}<input type="text" name="subject" maxlength="998" bind:value=subject/></label>
+                        <label>{t.subject}<input type="text" name="subject" maxlength=SUBJECT_MAX_CHARS.to_string() bind:value=subject/></label>
                         <label>{t.from_email}<input type="email" name="from_email" required maxlength="254" bind:value=from_email/></label>
                         <label>{t.from_name}<input type="text" name="from_name" maxlength="255" bind:value=from_name/></label>
                         <label>{t.html_body}<textarea name="html" rows="16" maxlength="200000" bind:value=html></textarea></label>

@@ -59,30 +59,22 @@ fn UserForm(
         let body = UpdateUser {
             is_active: Some(active.get_untracked()),
             password: (!new_password.is_empty()).then_some(new_password),
+            group_ids: Some(chosen.get_untracked()),
+            permissions: Some(permissions.get_untracked()),
             ..UpdateUser::default()
         };
-        let group_ids = chosen.get_untracked();
-        let direct = permissions.get_untracked();
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let outcome = async {
-                api::update(id, &body).await?;
-                api::set_groups(id, group_ids).await?;
-                api::set_permissions(id, direct).await
-            }
-            .await;
+            // One call: the fields, groups and permissions are saved together or not at all.
+            let outcome = api::update(id, &body).await;
             match outcome {
                 Ok(user) => {
                     toasts.success((t.user_saved)(&user.username));
                     editing.set(None);
                     reload.try_run(());
                 }
-                // A step may have been saved before another failed: the list shows what was.
-                Err(err) => {
-                    error.set(Some(err.detail));
-                    reload.try_run(());
-                }
+                Err(err) => error.set(Some(err.detail)),
             }
             busy.set(false);
         });

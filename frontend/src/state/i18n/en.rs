@@ -178,6 +178,7 @@ pub const EN: Texts = Texts {
     uploading: "Uploading…",
     no_attachments: "No attachments yet.",
     attachment_pick_earlier: "or one uploaded earlier",
+    attachments_full: |n| format!("It has the {n} attachments one e-mail may carry: remove one to add another."),
     file_name: "File",
     file_type: "Type",
     file_size: "Size",

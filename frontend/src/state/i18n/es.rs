@@ -178,6 +178,7 @@ pub const ES: Texts = Texts {
     uploading: "Subiendo…",
     no_attachments: "Aún no hay adjuntos.",
     attachment_pick_earlier: "o uno subido antes",
+    attachments_full: |n| format!("Ya tiene los {n} adjuntos que admite un correo: quite uno para añadir otro."),
     file_name: "Archivo",
     file_type: "Tipo",
     file_size: "Tamaño",

@@ -88,6 +88,7 @@ pub struct Texts {
     pub uploading: &'static str,
     pub no_attachments: &'static str,
     pub attachment_pick_earlier: &'static str,
+    pub attachments_full: fn(usize) -> String,
     pub file_name: &'static str,
     pub file_type: &'static str,
     pub file_size: &'static str,

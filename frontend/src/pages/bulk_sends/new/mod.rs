@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use web_sys::{File, FormData};
 
 use crate::api::csv;
-use crate::state::browser::{session_store, session_stored, store, stored, uuid};
+use crate::state::browser::{self, session_store, session_stored, store, stored, uuid};
 use crate::state::i18n::t;
 
 /// Where the tab keeps the half-filled form.
@@ -231,7 +231,7 @@ fn ask_preview(form: Form, status: RwSignal<Option<String>>) {
             Ok(preview) => {
                 status.set(None);
                 let again = adopt_suggestions(form, &template_id, &preview);
-                form.preview.set(Some(preview));
+                browser::keeping_focus(|| form.preview.set(Some(preview)));
                 if again {
                     ask_preview(form, status);
                 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use relay_types::{CsvPreview, ValidationStatus};
+use relay_types::{CsvPreview, ErrorCode, ValidationStatus};
 use wasm_bindgen::JsCast;
 use web_sys::File;
 
@@ -87,10 +87,9 @@ fn EmailColumn(form: Form, preview: CsvPreview) -> impl IntoView {
     }
     let chosen = preview.email_column.clone();
     let candidates = preview.email_candidates.clone();
-    let needs_choice = preview
-        .problem
-        .as_ref()
-        .is_some_and(|p| p.field == "email_column" || p.code == "email_column_missing");
+    let needs_choice = preview.problem.as_ref().is_some_and(|p| {
+        p.field == "email_column" || p.code == ErrorCode::EmailColumnMissing.as_str()
+    });
     view! {
         <label class:missing=needs_choice>
             {t.email_column}

@@ -2,6 +2,7 @@
 //! and the subject it fills.
 
 use leptos::prelude::*;
+use relay_types::limits::SUBJECT_MAX_CHARS;
 use relay_types::TemplateSummary;
 
 use super::{refresh_preview, Form, PreviewStatus};
@@ -96,7 +97,7 @@ pub(super) fn TemplateSection(form: Form) -> impl IntoView {
             </Show>
             <label>
                 {t.subject}
-                <input type="text" name="subject" maxlength="998" placeholder=t.subject_hint
+                <input type="text" name="subject" maxlength=SUBJECT_MAX_CHARS.to_string() placeholder=t.subject_hint
                     bind:value=form.subject/>
             </label>
         </fieldset>

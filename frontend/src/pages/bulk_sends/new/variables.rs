@@ -61,7 +61,7 @@ pub(super) fn VariablesSection(form: Form) -> impl IntoView {
                             view! {
                                 <label class:missing=is_missing>
                                     <code>{format!("{{{{{variable}}}}}")}</code>
-                                    <select on:change=move |ev| set_column(name.clone(), event_target_value(&ev)) aria-invalid=is_missing.to_string()>
+                                    <select name=format!("columna_{variable}") on:change=move |ev| set_column(name.clone(), event_target_value(&ev)) aria-invalid=is_missing.to_string()>
                                         <option value="">{t.choose_column}</option>
                                         {columns.iter().map(|c| view! { <option value=c.clone() selected=*c == chosen>{c.clone()}</option> }).collect_view()}
                                     </select>
