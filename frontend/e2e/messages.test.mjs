@@ -83,6 +83,27 @@ test("a message goes out with cc, bcc and an attachment, and is found in the his
   check(true, "and the state filter leaves it out when it does not match");
 });
 
+test("a message takes at most 10 attachments: past them the picker offers nothing and says why", async () => {
+  for (let n = 1; n <= 10; n++) {
+    const form = new FormData();
+    form.append("file", new Blob([`anexo ${n}`]), `anexo-${n}.txt`);
+    const r = await fetch(app.base + "/api/v1/attachments", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+    check(r.status === 201, `anexo-${n}.txt uploaded (${r.status})`);
+  }
+  await page.goto(app.base + "/mensajes/nuevo");
+  for (let n = 1; n <= 10; n++) {
+    const option = page.locator("select[name=earlier_attachment] option", { hasText: `anexo-${n}.txt` });
+    await page.selectOption("select[name=earlier_attachment]", await option.getAttribute("value"));
+    await page.waitForSelector(`[data-testid=chosen-attachments] li:has-text('anexo-${n}.txt')`);
+  }
+  await page.waitForSelector("[data-testid=attachments-full]");
+  check((await page.textContent("[data-testid=attachments-full]")).includes("10 adjuntos"), "the picker says ten is the most one e-mail carries");
+  check(await page.isDisabled("select[name=earlier_attachment]") && await page.isDisabled("input[name=attachment]"), "and offers no eleventh");
+  await page.click("[data-testid=chosen-attachments] li:has-text('anexo-10.txt') button");
+  await page.waitForSelector("[data-testid=attachments-full]", { state: "detached" });
+  check(await page.isEnabled("select[name=earlier_attachment]"), "removing one makes room again");
+});
+
 test("an attachment a message uses is not deleted; an unused one is", async () => {
   await page.click("nav a:has-text('Adjuntos')");
   await page.click("[data-testid='attachment-estado-de-cuenta.pdf'] button:has-text('Eliminar')");
