@@ -171,6 +171,12 @@ test("a send's page: what was sent, a quota pause's date, exports in the chosen 
   await page.goto(`${app.base}/envios/${paused.id}`);
   const reason = await (await page.waitForSelector("[data-testid=pause-reason]")).textContent();
   check(/hasta el [a-záéíóú]+ \d{1,2}\/\d{1,2} a las \d{2}:\d{2}/.test(reason), `a quota pause names the day and time it lifts (${reason})`);
+  check((await page.textContent("[data-testid=status-message]")).includes("límite de envíos"), "Doppler's words about the quota, in Spanish");
+  await page.click(".user-menu button[lang=en]");
+  await page.waitForFunction(() => /quota/.test(document.querySelector("[data-testid=status-message]")?.textContent ?? ""));
+  check(!(await page.textContent("[data-testid=status-message]")).includes("límite"), "and in English for an English user");
+  await page.click(".user-menu button[lang=es]");
+  await page.waitForSelector("button:has-text('Exportar CSV')");
   await app.api("POST", `/api/v1/bulk-sends/${paused.id}/cancel`, token);
 });
 

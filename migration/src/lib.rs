@@ -23,6 +23,7 @@ mod m20261207_000008_security_round_two;
 mod m20261207_000009_report_outcomes;
 mod m20261207_000010_send_budget;
 mod m20261207_000011_home_figures;
+mod m20261207_000012_status_message_en;
 mod report_rows;
 
 pub use analytics::AnalyticsMigrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000009_report_outcomes::Migration),
             Box::new(m20261207_000010_send_budget::Migration),
             Box::new(m20261207_000011_home_figures::Migration),
+            Box::new(m20261207_000012_status_message_en::Migration),
         ]
     }
 }

@@ -128,7 +128,9 @@ pub struct BulkSend {
     pub status: BulkSendStatus,
     /// Why it is paused or failed: `operator`, `quota_exceeded`, `doppler_unavailable`, ...
     pub status_reason: String,
+    /// What happened, in Spanish (`status_message_en`: in English), e.g. "Pausado por ana".
     pub status_message: String,
+    pub status_message_en: String,
     pub counts: BulkCounts,
     pub file: RecipientsFile,
     pub import_error: String,

@@ -8,7 +8,9 @@ use serde_json::json;
 use super::history;
 use relay_types::BulkEventKind;
 
-use super::{final_status, find, get, set_status, state_conflict, template_lookup_error, Status};
+use super::{
+    final_status, find, get, set_status, state_conflict, template_lookup_error, Said, Status,
+};
 use crate::auth::CurrentUser;
 use crate::entities::bulk_send;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -95,7 +97,16 @@ pub async fn start(
     if adopt {
         // The status first, committed, then the run: a run that ends meanwhile looks at
         // the status after it ended (`queue_if_resumed`) and so cannot miss it.
-        if !set_status(&services.db.conn, id, &from, Status::Queued, "", "").await? {
+        if !set_status(
+            &services.db.conn,
+            id,
+            &from,
+            Status::Queued,
+            "",
+            Said::NOTHING,
+        )
+        .await?
+        {
             return Err(state_conflict(
                 action,
                 find(&services.db.conn, id).await?.status,
@@ -105,7 +116,7 @@ pub async fn start(
         enqueue_send(&services.db.conn, id, by.map(|u| u.id)).await?;
     } else {
         let txn = services.db.conn.begin().await?;
-        if !set_status(&txn, id, &from, Status::Queued, "", "").await? {
+        if !set_status(&txn, id, &from, Status::Queued, "", Said::NOTHING).await? {
             return Err(state_conflict(
                 action,
                 find(&services.db.conn, id).await?.status,
@@ -157,14 +168,17 @@ pub async fn queue_if_resumed(services: &Services, id: i64) -> AppResult<()> {
 
 pub async fn pause(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
     let bulk = find(&services.db.conn, id).await?;
-    let message = format!("Pausado por {}", by.username);
+    let (es, en) = (
+        format!("Pausado por {}", by.username),
+        format!("Paused by {}", by.username),
+    );
     if !set_status(
         &services.db.conn,
         id,
         &Status::allowing(BulkAction::Pause),
         Status::Paused,
         "operator",
-        &message,
+        Said::new(&es, &en),
     )
     .await?
     {
@@ -196,14 +210,17 @@ pub async fn resume(services: &Services, by: &CurrentUser, id: i64) -> AppResult
 
 pub async fn cancel(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
     let bulk = find(&services.db.conn, id).await?;
-    let message = format!("Cancelado por {}", by.username);
+    let (es, en) = (
+        format!("Cancelado por {}", by.username),
+        format!("Cancelled by {}", by.username),
+    );
     if !set_status(
         &services.db.conn,
         id,
         &Status::allowing(BulkAction::Cancel),
         Status::Cancelled,
         "operator",
-        &message,
+        Said::new(&es, &en),
     )
     .await?
     {
@@ -263,7 +280,7 @@ pub async fn resolve(
             start(services, Some(by), id, BulkAction::Resend).await?;
         } else if let Some(end) = final_status(&counts) {
             let finished = Status::allowing(BulkAction::Resend);
-            set_status(&services.db.conn, id, &finished, end, "", "").await?;
+            set_status(&services.db.conn, id, &finished, end, "", Said::NOTHING).await?;
         }
     }
     Ok(ResolveResult {

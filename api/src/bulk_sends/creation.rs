@@ -167,6 +167,7 @@ pub async fn create(
         status: Set(Status::Importing),
         status_reason: Set(String::new()),
         status_message: Set(String::new()),
+        status_message_en: Set(String::new()),
         created_by: Set(Some(by.id)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -266,7 +267,7 @@ pub async fn create(
                 &[Status::Ready, Status::ReadyWithErrors],
                 Status::Scheduled,
                 "",
-                "",
+                super::Said::NOTHING,
             )
             .await?;
         } else if input.send_now {

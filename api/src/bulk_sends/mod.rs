@@ -50,18 +50,34 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<bulk_send::Mo
 }
 
 /// Moves a bulk send from one of `from` to `to`; false when it was in none of them.
+/// What a state change says, in Spanish and English (the dashboard shows the user's).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Said<'a> {
+    pub es: &'a str,
+    pub en: &'a str,
+}
+
+impl<'a> Said<'a> {
+    pub const NOTHING: Said<'static> = Said { es: "", en: "" };
+
+    pub fn new(es: &'a str, en: &'a str) -> Self {
+        Said { es, en }
+    }
+}
+
 pub async fn set_status(
     db: &impl ConnectionTrait,
     id: i64,
     from: &[Status],
     to: Status,
     reason: &str,
-    message: &str,
+    message: Said<'_>,
 ) -> AppResult<bool> {
     let mut update = bulk_send::Entity::update_many()
         .col_expr(bulk_send::Column::Status, Expr::value(to))
         .col_expr(bulk_send::Column::StatusReason, Expr::value(reason))
-        .col_expr(bulk_send::Column::StatusMessage, Expr::value(message))
+        .col_expr(bulk_send::Column::StatusMessage, Expr::value(message.es))
+        .col_expr(bulk_send::Column::StatusMessageEn, Expr::value(message.en))
         .col_expr(bulk_send::Column::UpdatedAt, Expr::value(Utc::now()));
     match to {
         Status::Queued => {
@@ -99,7 +115,7 @@ pub async fn pause_for_quota(
     tripped: i64,
     quota: &crate::relay::QuotaInfo,
     resume_at: DateTime<Utc>,
-    message: &str,
+    message: Said<'_>,
 ) -> AppResult<u64> {
     let db = &services.db.conn;
     let running = [Status::Queued, Status::Sending];

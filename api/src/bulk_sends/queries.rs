@@ -80,6 +80,7 @@ pub async fn to_dtos(
             status: m.status,
             status_reason: m.status_reason,
             status_message: m.status_message,
+            status_message_en: m.status_message_en,
             file: RecipientsFile {
                 name: m.file_name,
                 size_bytes: m.file_size,

@@ -59,7 +59,7 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
                     &[Status::Scheduled],
                     Status::Failed,
                     err.code.as_str(),
-                    &err.es,
+                    super::Said::new(&err.es, &err.en),
                 )
                 .await?;
                 if failed {

@@ -17,6 +17,7 @@ pub struct Model {
     pub status: relay_types::BulkSendStatus,
     pub status_reason: String,
     pub status_message: String,
+    pub status_message_en: String,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

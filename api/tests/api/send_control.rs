@@ -45,6 +45,9 @@ async fn pause_resume_and_cancel_work_mid_send(backend: Backend) {
     let paused: BulkSend = expect_json(action(&app, id, "pause").await, StatusCode::OK).await;
     assert_eq!(paused.status, S::Paused);
     assert_eq!(paused.status_reason, "operator");
+    // Said in both languages: the dashboard shows the one its user chose.
+    assert_eq!(paused.status_message, "Pausado por admin");
+    assert_eq!(paused.status_message_en, "Paused by admin");
     // In-flight requests finish and the job ends; what Doppler received is what was sent.
     let bulk = app.wait_idle(id).await;
     let after_pause = app.sim.messages().len();

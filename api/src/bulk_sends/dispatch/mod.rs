@@ -94,7 +94,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
                 &[Status::Queued, Status::Sending],
                 Status::Failed,
                 problem.code.as_str(),
-                &problem.es,
+                super::Said::new(&problem.es, &problem.en),
             )
             .await?;
             history::record(
@@ -134,7 +134,7 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         &[Status::Queued, Status::Sending],
         Status::Sending,
         "",
-        "",
+        super::Said::NOTHING,
     )
     .await?
     {
@@ -278,10 +278,14 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                         .unwrap_or(chrono::Duration::hours(1))
             });
             let mut message = quota.message_es(tz);
+            let mut message_en = quota.message_en(tz);
             if quota.reset_at.is_none() {
+                let at = resume_at.with_timezone(&tz).format("%H:%M");
                 message.push_str(&format!(
-                    " Se puede reanudar desde las {} (DOPPLER_QUOTA_RETRY_MIN).",
-                    resume_at.with_timezone(&tz).format("%H:%M")
+                    " Se puede reanudar desde las {at} (DOPPLER_QUOTA_RETRY_MIN)."
+                ));
+                message_en.push_str(&format!(
+                    " It may be resumed from {at} (DOPPLER_QUOTA_RETRY_MIN)."
                 ));
             }
             // The quota is the account's: every send on it stops until the reset.
@@ -290,7 +294,7 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                 dispatch.bulk_id,
                 &quota,
                 resume_at,
-                &message,
+                super::Said::new(&message, &message_en),
             )
             .await?;
             return Ok(Ending::Done(format!(
@@ -299,13 +303,14 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         }
         Some(Halt::Credentials(status)) => {
             let message = crate::relay::credentials_es(status);
+            let message_en = crate::relay::credentials_en(status);
             super::set_status(
                 &db.conn,
                 dispatch.bulk_id,
                 &[Status::Sending],
                 Status::Paused,
                 crate::error::ErrorCode::RelayCredentials.as_str(),
-                &message,
+                super::Said::new(&message, &message_en),
             )
             .await?;
             history::record(
@@ -320,13 +325,15 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         }
         Some(Halt::Unreachable(reason)) => {
             let message = format!("Doppler Relay no responde; reanude cuando vuelva. {reason}");
+            let message_en =
+                format!("Doppler Relay does not answer; resume when it is back. {reason}");
             super::set_status(
                 &db.conn,
                 dispatch.bulk_id,
                 &[Status::Sending],
                 Status::Paused,
                 "doppler_unavailable",
-                &message,
+                super::Said::new(&message, &message_en),
             )
             .await?;
             history::record(
@@ -362,7 +369,15 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
     }
     match super::final_status(&counts) {
         Some(end) => {
-            super::set_status(&db.conn, dispatch.bulk_id, &[Status::Sending], end, "", "").await?;
+            super::set_status(
+                &db.conn,
+                dispatch.bulk_id,
+                &[Status::Sending],
+                end,
+                "",
+                super::Said::NOTHING,
+            )
+            .await?;
             history::record(
                 &db.conn,
                 None,

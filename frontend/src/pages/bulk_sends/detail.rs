@@ -26,7 +26,7 @@ use crate::state::format::{
     datetime, is_past, minutes_since, minutes_until, number, percent, relative, time,
     weekday_and_time,
 };
-use crate::state::i18n::t;
+use crate::state::i18n::{self, t, Lang};
 use crate::state::loaded::Loaded;
 use crate::state::poll::poll;
 use crate::state::session::use_session;
@@ -272,13 +272,18 @@ fn Pace(send: BulkSend) -> impl IntoView {
         (BulkSendStatus::Paused, _) => Some(t.paused_by_operator.to_string()),
         _ => None,
     };
+    // The API says it in both languages; sends stopped before it did have only Spanish.
+    let said = match i18n::current() {
+        Lang::En if !send.status_message_en.is_empty() => send.status_message_en.clone(),
+        _ => send.status_message.clone(),
+    };
     view! {
         <p class="pace">
             {rate.map(|r| view! { <span>{(t.per_minute)(&number(r.round() as i64))}</span> })}
             {eta.map(|m| view! { <span>{(t.time_left)(m)}</span> })}
         </p>
         {reason.map(|text| view! { <p class="notice" data-testid="pause-reason">{text}</p> })}
-        {(!send.status_message.is_empty()).then(|| view! { <p class="muted">{send.status_message.clone()}</p> })}
+        {(!said.is_empty()).then(|| view! { <p class="muted" data-testid="status-message">{said}</p> })}
     }
 }
 
