@@ -10,11 +10,8 @@ use leptos_router::NavigateOptions;
 use relay_types::PermissionCode;
 
 use crate::api;
-use crate::components::guard::{
-    attachments_visible, audit_visible, reports_visible, system_visible, templates_visible,
-};
 use crate::pages::account::ChangePasswordPage;
-use crate::pages::lazy;
+use crate::pages::table;
 use crate::state::i18n::{t, Lang, Language};
 use crate::state::session::use_session;
 use crate::state::toasts::{use_toasts, ToastKind};
@@ -59,8 +56,8 @@ pub fn Shell() -> impl IntoView {
             return done.unwrap_or(false);
         }
         crate::state::browser::when_idle(|| {
-            lazy::preload("/envios/nuevo");
-            lazy::preload("/envios/0");
+            table::preload("/envios/nuevo");
+            table::preload("/envios/0");
         });
         true
     });
@@ -97,31 +94,17 @@ fn password_forced(session: &crate::state::session::Session) -> bool {
     })
 }
 
-/// What the browser tab says for a path: the page's name as the navigation says it.
+/// What the browser tab says for a path: the page's name as the navigation says it (a
+/// send's page, its number).
 fn page_title(path: &str) -> String {
     let t = t();
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match parts.as_slice() {
-        ["envios"] | [""] => t.nav_bulk_sends.into(),
-        ["envios", "nuevo"] => t.nav_new_bulk_send.into(),
-        ["envios", id] => id
-            .parse()
-            .map_or_else(|_| t.nav_bulk_sends.into(), t.bulk_send_n),
-        ["reportes"] => t.nav_reports.into(),
-        ["auditoria"] => t.nav_audit.into(),
-        ["plantillas", "nueva"] => t.new_template.into(),
-        ["plantillas", ..] => t.nav_templates.into(),
-        ["mensajes", "nuevo"] => t.new_message.into(),
-        ["mensajes", ..] => t.nav_messages.into(),
-        ["usuarios"] => t.nav_users.into(),
-        ["adjuntos"] => t.nav_attachments.into(),
-        ["remitentes"] => t.nav_senders.into(),
-        ["sistema"] => t.nav_system.into(),
-        ["tokens"] => t.nav_tokens.into(),
-        ["mi-remitente"] => t.nav_my_sender.into(),
-        ["contrasena"] => t.nav_password.into(),
-        _ => "Relay Console".into(),
+    if let ["envios", id] = parts.as_slice() {
+        if let Ok(id) = id.parse() {
+            return (t.bulk_send_n)(id);
+        }
     }
+    table::page_at(path).map_or_else(|| "Relay Console".into(), |page| (page.title)(t).into())
 }
 
 /// "Cargando…" while a page's chunk is fetched, announced to screen readers.
@@ -150,49 +133,20 @@ fn SideNav() -> impl IntoView {
     });
     let links = move || {
         let t = t();
-        let mut links: Vec<(&'static str, &'static str)> = Vec::new();
-        if session.can(PermissionCode::BulkSendsView) {
-            links.push(("/envios", t.nav_bulk_sends));
-        }
-        if session.can(PermissionCode::BulkSendsOperate) {
-            links.push(("/envios/nuevo", t.nav_new_bulk_send));
-        }
-        if reports_visible(&session) {
-            links.push(("/reportes", t.nav_reports));
-        }
-        if audit_visible(&session) {
-            links.push(("/auditoria", t.nav_audit));
-        }
-        if templates_visible(&session) {
-            links.push(("/plantillas", t.nav_templates));
-        }
-        if session.can(PermissionCode::MessagesSend) {
-            links.push(("/mensajes", t.nav_messages));
-        }
-        if attachments_visible(&session) {
-            links.push(("/adjuntos", t.nav_attachments));
-        }
-        if session.can(PermissionCode::UsersManage) {
-            links.push(("/usuarios", t.nav_users));
-        }
-        if session.can(PermissionCode::SendersManage) {
-            links.push(("/remitentes", t.nav_senders));
-        }
-        if system_visible(&session) {
-            links.push(("/sistema", t.nav_system));
-        }
-        // Everyone's own: the From of their sends, and tokens for their scripts.
-        links.push(("/mi-remitente", t.nav_my_sender));
-        links.push(("/tokens", t.nav_tokens));
-        links.push(("/contrasena", t.nav_password));
-        if password_forced(&session) {
-            links.clear();
-        }
+        let links: Vec<(&'static str, &'static str)> = if password_forced(&session) {
+            Vec::new()
+        } else {
+            table::PAGES
+                .iter()
+                .filter(|page| page.nav.is_some_and(|visible| visible(&session)))
+                .map(|page| (page.path, (page.title)(t)))
+                .collect()
+        };
         links
             .into_iter()
             .map(|(href, label)| view! {
                 // A page's chunk starts loading as soon as its link is pointed at.
-                <li on:mouseenter=move |_| lazy::preload(href) on:focusin=move |_| lazy::preload(href)>
+                <li on:mouseenter=move |_| table::preload(href) on:focusin=move |_| table::preload(href)>
                     <A href=href exact=true>{label}</A>
                 </li>
             })
@@ -248,7 +202,7 @@ fn UserMenu() -> impl IntoView {
                         view! {
                             <button class="link" aria-pressed=move || (language.0.get() == lang).to_string()
                                 lang=lang.code() on:click=move |_| language.choose(lang)>
-                                {lang.code().to_uppercase()}
+                                {lang.code().to_ascii_uppercase()}
                             </button>
                         }
                     })

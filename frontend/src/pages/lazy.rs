@@ -100,25 +100,3 @@ lazy_page!(SystemPage => view! {
 });
 lazy_page!(TokensPage => view! { <super::account::Tokens/> });
 lazy_page!(MySenderPage => view! { <super::account::MySenderPage/> });
-
-/// Starts fetching the chunk of the page at `path` (a link hovered, or the app idle), so it
-/// is there when it is opened.
-pub fn preload(path: &str) {
-    use leptos::task::spawn_local;
-    let path = path.trim_end_matches('/');
-    match path {
-        "/envios/nuevo" => spawn_local(<NewSendPage as LazyRoute>::preload()),
-        p if p.starts_with("/envios/") => spawn_local(<SendPage as LazyRoute>::preload()),
-        "/reportes" => spawn_local(<ReportsPage as LazyRoute>::preload()),
-        "/auditoria" => spawn_local(<AuditPage as LazyRoute>::preload()),
-        "/plantillas" => spawn_local(<TemplatesPage as LazyRoute>::preload()),
-        "/usuarios" => spawn_local(<UsersPage as LazyRoute>::preload()),
-        "/mensajes" => spawn_local(<MessagesPage as LazyRoute>::preload()),
-        "/adjuntos" => spawn_local(<AttachmentsPage as LazyRoute>::preload()),
-        "/remitentes" => spawn_local(<SendersPage as LazyRoute>::preload()),
-        "/sistema" => spawn_local(<SystemPage as LazyRoute>::preload()),
-        "/tokens" => spawn_local(<TokensPage as LazyRoute>::preload()),
-        "/mi-remitente" => spawn_local(<MySenderPage as LazyRoute>::preload()),
-        _ => {}
-    }
-}

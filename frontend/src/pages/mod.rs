@@ -11,5 +11,6 @@ pub mod reports;
 pub mod senders;
 pub mod session;
 pub mod system;
+pub mod table;
 pub mod templates;
 pub mod users;

@@ -17,6 +17,12 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 pub struct Online(pub RwSignal<bool>);
 
+/// The app's own reactive owner: a page whose state must outlive it (a half-filled "Nuevo
+/// envío" across a language switch or a visit elsewhere) makes that state here, on its first
+/// visit, rather than the app making it up front for every visitor.
+#[derive(Clone)]
+pub struct AppOwner(pub Owner);
+
 /// Whether a page's chunk is still on its way (the router is between two pages).
 #[derive(Clone, Copy)]
 pub struct Routing(pub ReadSignal<bool>);

@@ -12,7 +12,7 @@ mod report;
 
 pub use detail::BulkSendDetail;
 pub use list::BulkSendList;
-pub use new::{Form as NewSendDraft, NewBulkSend};
+pub use new::NewBulkSend;
 
 use leptos::prelude::*;
 use relay_types::BulkSendStatus;

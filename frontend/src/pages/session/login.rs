@@ -106,7 +106,7 @@ pub fn Login() -> impl IntoView {
                             <button type="button" class="link" lang=lang.code()
                                 aria-pressed=move || (language.0.get() == lang).to_string()
                                 on:click=move |_| language.choose(lang)>
-                                {lang.code().to_uppercase()}
+                                {lang.code().to_ascii_uppercase()}
                             </button>
                         })
                         .collect_view()}

@@ -126,7 +126,7 @@ pub const EN: Texts = Texts {
         "utf-8-sig" => "UTF-8 (with BOM)".into(),
         "windows-1252" => "Windows-1252 (Excel CSV)".into(),
         "utf-16le" | "utf-16be" => "UTF-16 (Unicode text)".into(),
-        other => other.to_uppercase(),
+        other => other.to_ascii_uppercase(),
     },
     delimiter_name: |d| match d {
         ";" => "semicolon (;)".into(),

@@ -126,7 +126,7 @@ pub const ES: Texts = Texts {
         "utf-8-sig" => "UTF-8 (con BOM)".into(),
         "windows-1252" => "Windows-1252 (CSV de Excel)".into(),
         "utf-16le" | "utf-16be" => "UTF-16 (Texto Unicode)".into(),
-        other => other.to_uppercase(),
+        other => other.to_ascii_uppercase(),
     },
     delimiter_name: |d| match d {
         ";" => "punto y coma (;)".into(),

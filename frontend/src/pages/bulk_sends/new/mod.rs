@@ -23,6 +23,7 @@ use web_sys::{File, FormData};
 use crate::api::csv;
 use crate::state::browser::{self, session_store, session_stored, store, stored, uuid};
 use crate::state::i18n::t;
+use crate::state::AppOwner;
 
 /// Where the tab keeps the half-filled form.
 const DRAFT_KEY: &str = "relay-console.nuevo-envio";
@@ -174,7 +175,15 @@ impl Form {
 #[component]
 pub fn NewBulkSend() -> impl IntoView {
     let t = t();
-    let form = use_context::<Form>().unwrap_or_else(Form::new);
+    // The draft lives with the app, made on the first visit (its code stays in this chunk).
+    let form = use_context::<Form>().unwrap_or_else(|| match use_context::<AppOwner>() {
+        Some(AppOwner(app)) => app.with(|| {
+            let form = Form::new();
+            provide_context(form);
+            form
+        }),
+        None => Form::new(),
+    });
     provide_context(PreviewStatus(RwSignal::new(None)));
     // Every change is kept for the tab: a reload brings the form back.
     Effect::new(move |_| form.save());
