@@ -17,6 +17,8 @@ const notForPeople = {
   get_group: "the groups page shows every group in full from list_groups",
   get_job: "Auditoría and a send's Trabajos show every job in full from list_jobs",
   get_report: "Reportes shows every report in full from list_reports, refreshed while one is processing",
+  set_user_groups: "the users page saves a user's groups with the rest of the user in one update_user call (all or nothing); kept for scripts",
+  set_user_permissions: "the users page saves a user's direct permissions with the rest of the user in one update_user call; kept for scripts",
 };
 
 const spec = JSON.parse(readFileSync(join(root, "openapi/openapi.json"), "utf8"));
