@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use chrono::{Datelike, Utc};
-use relay_types::{Attachment, Page};
+use relay_types::{Attachment, AuditAction, Page};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -144,7 +144,7 @@ pub async fn save(
     audit::record(
         &db.conn,
         &by.actor(),
-        "attachments.upload",
+        AuditAction::AttachmentsUpload,
         Some(Target::new("attachment", inserted.id)),
         json!({ "name": file.name, "size_bytes": file.size }),
     )
@@ -332,7 +332,7 @@ pub async fn delete(db: &Db, config: &Config, by: &CurrentUser, id: i64) -> AppR
     audit::record(
         &db.conn,
         &by.actor(),
-        "attachments.delete",
+        AuditAction::AttachmentsDelete,
         Some(Target::new("attachment", id)),
         json!({ "name": model.original_name }),
     )

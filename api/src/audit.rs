@@ -1,7 +1,7 @@
 //! The audit log: who did what, when, from where.
 
 use chrono::{DateTime, Utc};
-use relay_types::{AuditEntry, Page};
+use relay_types::{AuditAction, AuditEntry, Page};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -49,7 +49,7 @@ impl<'a> Target<'a> {
 pub async fn record(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     target: Option<Target<'_>>,
     details: Value,
 ) -> Result<(), sea_orm::DbErr> {
@@ -61,7 +61,7 @@ pub async fn record(
         created_at: Set(Utc::now()),
         actor_user_id: Set(actor.user_id),
         actor_username: Set(actor.username.clone()),
-        action: Set(action.to_string()),
+        action: Set(action.as_str().to_string()),
         target_type: Set(target_type),
         target_id: Set(target_id),
         ip: Set(actor.ip.clone()),

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use relay_types::limits::SENDER_CANDIDATES_MAX;
 use relay_types::{
-    CreateSender, DefaultSender, MySender, Sender, SenderCandidate, SenderList, SetMySender,
-    UpdateSender,
+    AuditAction, CreateSender, DefaultSender, MySender, Sender, SenderCandidate, SenderList,
+    SetMySender, UpdateSender,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
@@ -206,7 +206,7 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateSender) -> AppResult
     audit::record(
         &txn,
         &by.actor(),
-        "senders.create",
+        AuditAction::SendersCreate,
         Some(Target::new("sender", inserted.id)),
         json!({ "user_id": inserted.user_id, "from_email": inserted.from_email }),
     )
@@ -230,7 +230,7 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateSender) -> 
     active.updated_at = Set(Utc::now());
     let txn = db.conn.begin().await?;
     let updated = active.update(&txn).await?;
-    audit::record(&txn, &by.actor(), "senders.update", Some(Target::new("sender", id)), json!({ "from_email": updated.from_email, "from_name": updated.from_name, "is_active": updated.is_active })).await?;
+    audit::record(&txn, &by.actor(), AuditAction::SendersUpdate, Some(Target::new("sender", id)), json!({ "from_email": updated.from_email, "from_name": updated.from_name, "is_active": updated.is_active })).await?;
     txn.commit().await?;
     Ok(to_dtos(db, vec![updated]).await?.remove(0))
 }
@@ -242,7 +242,7 @@ pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
     audit::record(
         &txn,
         &by.actor(),
-        "senders.delete",
+        AuditAction::SendersDelete,
         Some(Target::new("sender", id)),
         json!({ "from_email": current.from_email }),
     )
@@ -316,7 +316,7 @@ pub async fn set_mine(
     audit::record(
         &txn,
         &by.actor(),
-        "senders.set_own",
+        AuditAction::SendersSetOwn,
         Some(Target::new("user", by.id)),
         json!({ "from_email": from_email, "from_name": from_name }),
     )

@@ -514,7 +514,9 @@ pub struct AuditEntry {
     pub created_at: DateTime<Utc>,
     pub actor_user_id: Option<i64>,
     pub actor_username: String,
-    /// What happened, e.g. `auth.login`, `auth.login_failed`, `users.update`.
+    /// What happened, e.g. `auth.login`, `auth.login_failed`, `users.update`: one of the
+    /// `AuditAction` values (kept as text, so an older client still reads a newer log).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::AuditAction))]
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,

@@ -12,6 +12,7 @@ pub mod relay;
 pub mod reports;
 #[macro_use]
 pub mod states;
+pub mod audit;
 pub mod errors;
 
 /// For an optional member that may be left out but not sent as `null` (what the OpenAPI
@@ -24,6 +25,7 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+pub use audit::AuditAction;
 pub use auth::*;
 pub use bulk::*;
 pub use common::*;

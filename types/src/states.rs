@@ -203,6 +203,18 @@ pub enum BulkAction {
 }
 
 impl BulkAction {
+    /// The endpoint that takes this action alone: `POST /api/v1/bulk-sends/{id}/{command}`
+    /// (resending and resolving take recipients, through `recipients/resolve`).
+    pub const fn command(self) -> Option<&'static str> {
+        match self {
+            BulkAction::Queue => Some("queue"),
+            BulkAction::Pause => Some("pause"),
+            BulkAction::Resume => Some("resume"),
+            BulkAction::Cancel => Some("cancel"),
+            BulkAction::Resend | BulkAction::ResolveAmbiguous => None,
+        }
+    }
+
     /// The verb, as in "No se puede {verb} un envío..." (Spanish, English).
     pub const fn verb(self) -> (&'static str, &'static str) {
         match self {

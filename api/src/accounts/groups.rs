@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use relay_types::{CreateGroup, Group, UpdateGroup};
+use relay_types::{AuditAction, CreateGroup, Group, UpdateGroup};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, TransactionTrait,
@@ -132,7 +132,7 @@ pub async fn create(db: &Db, by: &CurrentUser, input: CreateGroup) -> AppResult<
     audit::record(
         &txn,
         &by.actor(),
-        "groups.create",
+        AuditAction::GroupsCreate,
         Some(Target::new("group", inserted.id)),
         json!({ "name": name, "permissions": codes }),
     )
@@ -204,7 +204,7 @@ pub async fn update(db: &Db, by: &CurrentUser, id: i64, input: UpdateGroup) -> A
     audit::record(
         &txn,
         &by.actor(),
-        "groups.update",
+        AuditAction::GroupsUpdate,
         Some(Target::new("group", id)),
         serde_json::Value::Object(changes),
     )
@@ -222,7 +222,7 @@ pub async fn delete(db: &Db, by: &CurrentUser, id: i64) -> AppResult<()> {
     audit::record(
         &txn,
         &by.actor(),
-        "groups.delete",
+        AuditAction::GroupsDelete,
         Some(Target::new("group", id)),
         json!({ "name": model.name, "seed_key": model.seed_key }),
     )

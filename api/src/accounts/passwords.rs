@@ -3,7 +3,7 @@
 //! the next sign-in and is told about by e-mail.
 
 use chrono::Utc;
-use relay_types::{ChangePassword, TokenResponse};
+use relay_types::{AuditAction, ChangePassword, TokenResponse};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
 use secrecy::SecretString;
 use serde_json::json;
@@ -71,7 +71,7 @@ pub async fn change_own(
     audit::record(
         &txn,
         &by.actor(),
-        "users.password_change",
+        AuditAction::UsersPasswordChange,
         Some(Target::new("user", account.id)),
         json!({ "was_required": account.password_change_required, "sessions_ended": true }),
     )

@@ -2,7 +2,7 @@
 //! each within what the acting admin may grant.
 
 use chrono::Utc;
-use relay_types::{CreateUser, UpdateUser, User};
+use relay_types::{AuditAction, CreateUser, UpdateUser, User};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, TransactionTrait,
@@ -194,7 +194,7 @@ pub async fn create(
     audit::record(
         &txn,
         &actor,
-        "users.create",
+        AuditAction::UsersCreate,
         Some(Target::new("user", inserted.id)),
         json!({
             "username": inserted.username,
@@ -363,7 +363,7 @@ pub async fn update(
     audit::record(
         &txn,
         &by.actor(),
-        "users.update",
+        AuditAction::UsersUpdate,
         Some(Target::new("user", id)),
         serde_json::Value::Object(changes),
     )
@@ -373,7 +373,7 @@ pub async fn update(
         audit::record(
             &txn,
             &by.actor(),
-            "users.password_reset",
+            AuditAction::UsersPasswordReset,
             Some(Target::new("user", id)),
             json!({
                 "change_required_at_sign_in": true,
@@ -455,7 +455,7 @@ pub async fn set_groups(
     audit::record(
         &txn,
         &by.actor(),
-        "users.set_groups",
+        AuditAction::UsersSetGroups,
         Some(Target::new("user", id)),
         json!({ "group_ids": group_ids, "previous_group_ids": current }),
     )
@@ -479,7 +479,7 @@ pub async fn set_permissions(
     audit::record(
         &txn,
         &by.actor(),
-        "users.set_permissions",
+        AuditAction::UsersSetPermissions,
         Some(Target::new("user", id)),
         json!({ "permissions": codes, "previous_permissions": current }),
     )

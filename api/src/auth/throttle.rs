@@ -15,6 +15,7 @@
 //! see each other and cannot all slip through before the first failure is recorded.
 
 use chrono::{DateTime, Duration, Utc};
+use relay_types::AuditAction;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -25,10 +26,10 @@ use serde_json::json;
 use crate::entities::audit_log;
 use crate::error::{AppError, AppResult, ErrorCode, ErrorKind};
 
-pub const LOGIN_OK: &str = "auth.login";
-pub const LOGIN_FAILED: &str = "auth.login_failed";
+pub const LOGIN_OK: &str = AuditAction::AuthLogin.as_str();
+pub const LOGIN_FAILED: &str = AuditAction::AuthLoginFailed.as_str();
 /// An attempt turned away by the throttle: recorded, but not counted as a guess.
-pub const LOGIN_THROTTLED: &str = "auth.login_throttled";
+pub const LOGIN_THROTTLED: &str = AuditAction::AuthLoginThrottled.as_str();
 const WINDOW_MINUTES: i64 = 15;
 const PAIR_THRESHOLD: usize = 5;
 const IP_THRESHOLD: usize = 20;

@@ -3,7 +3,7 @@
 //! what the system did (started sending, paused for the quota, finished) — and read back
 //! here as typed events.
 
-use relay_types::{BulkEvent, BulkEventKind};
+use relay_types::{AuditAction, BulkEvent, BulkEventKind};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
@@ -15,23 +15,23 @@ use crate::error::AppResult;
 const MOST_EVENTS: u64 = 500;
 
 /// The audit action each kind of event is written under.
-pub const fn action(kind: BulkEventKind) -> &'static str {
+pub const fn action(kind: BulkEventKind) -> AuditAction {
     match kind {
-        BulkEventKind::Created => "bulk_sends.create",
-        BulkEventKind::Queued => "bulk_sends.queue",
-        BulkEventKind::ScheduledStart => "bulk_sends.scheduled_start",
-        BulkEventKind::StartFailed => "bulk_sends.start_failed",
-        BulkEventKind::SendingStarted => "bulk_sends.sending_started",
-        BulkEventKind::Paused => "bulk_sends.pause",
-        BulkEventKind::QuotaPaused => "bulk_sends.quota_paused",
-        BulkEventKind::RelayPaused => "bulk_sends.relay_paused",
-        BulkEventKind::CredentialsPaused => "bulk_sends.credentials_paused",
-        BulkEventKind::Resumed => "bulk_sends.resume",
-        BulkEventKind::Cancelled => "bulk_sends.cancel",
-        BulkEventKind::Finished => "bulk_sends.finished",
-        BulkEventKind::MarkedSent => "bulk_sends.mark_sent",
-        BulkEventKind::Resent => "bulk_sends.resend_ambiguous",
-        BulkEventKind::ReportRefreshed => "bulk_sends.refresh_report",
+        BulkEventKind::Created => AuditAction::BulkSendsCreate,
+        BulkEventKind::Queued => AuditAction::BulkSendsQueue,
+        BulkEventKind::ScheduledStart => AuditAction::BulkSendsScheduledStart,
+        BulkEventKind::StartFailed => AuditAction::BulkSendsStartFailed,
+        BulkEventKind::SendingStarted => AuditAction::BulkSendsSendingStarted,
+        BulkEventKind::Paused => AuditAction::BulkSendsPause,
+        BulkEventKind::QuotaPaused => AuditAction::BulkSendsQuotaPaused,
+        BulkEventKind::RelayPaused => AuditAction::BulkSendsRelayPaused,
+        BulkEventKind::CredentialsPaused => AuditAction::BulkSendsCredentialsPaused,
+        BulkEventKind::Resumed => AuditAction::BulkSendsResume,
+        BulkEventKind::Cancelled => AuditAction::BulkSendsCancel,
+        BulkEventKind::Finished => AuditAction::BulkSendsFinished,
+        BulkEventKind::MarkedSent => AuditAction::BulkSendsMarkSent,
+        BulkEventKind::Resent => AuditAction::BulkSendsResendAmbiguous,
+        BulkEventKind::ReportRefreshed => AuditAction::BulkSendsRefreshReport,
     }
 }
 
@@ -39,7 +39,7 @@ fn kind_of(action_name: &str) -> Option<BulkEventKind> {
     BulkEventKind::ALL
         .iter()
         .copied()
-        .find(|kind| action(*kind) == action_name)
+        .find(|kind| action(*kind).as_str() == action_name)
 }
 
 /// Writes an event of a send: by `actor`, or by the system when `None`.
@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn every_kind_has_its_own_action() {
         for kind in BulkEventKind::ALL {
-            assert_eq!(kind_of(action(*kind)), Some(*kind));
+            assert_eq!(kind_of(action(*kind).as_str()), Some(*kind));
         }
         assert_eq!(kind_of("bulk_sends.unknown"), None);
     }

@@ -5,7 +5,7 @@
 mod queries;
 
 use chrono::Utc;
-use relay_types::{Email, Message, ResolveAction, SendMessage};
+use relay_types::{AuditAction, Email, Message, ResolveAction, SendMessage};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -349,7 +349,7 @@ async fn deliver(
     audit::record(
         &db.conn,
         &actor,
-        "messages.send",
+        AuditAction::MessagesSend,
         Some(Target::new("message", updated.id)),
         json!({ "status": updated.status, "recipients": payload.recipients.len(), "relay_message_id": updated.relay_message_id }),
     )
@@ -444,8 +444,8 @@ pub async fn resolve(
         &db.conn,
         &by.actor(),
         match action {
-            ResolveAction::MarkSent => "messages.mark_sent",
-            ResolveAction::Resend => "messages.resend",
+            ResolveAction::MarkSent => AuditAction::MessagesMarkSent,
+            ResolveAction::Resend => AuditAction::MessagesResend,
         },
         Some(Target::new("message", id)),
         json!({}),

@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use chrono_tz::Tz;
-use relay_types::DeliveryOutcome;
+use relay_types::{AuditAction, DeliveryOutcome};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
@@ -148,7 +148,7 @@ async fn load_here(
     audit::record(
         &services.db.conn,
         &actor,
-        "reports.load",
+        AuditAction::ReportsLoad,
         Some(Target::new("report", report_id)),
         json!({ "target": target, "rows": rows }),
     )

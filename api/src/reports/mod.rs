@@ -11,7 +11,7 @@ pub mod processing;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use relay_types::{Page, Report, ReportLoad};
+use relay_types::{AuditAction, Page, Report, ReportLoad};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -208,7 +208,7 @@ pub async fn create(
     let actor = by
         .map(CurrentUser::actor)
         .unwrap_or_else(|| audit::Actor::system("reports"));
-    audit::record(&txn, &actor, "reports.request", Some(Target::new("report", report.id)), json!({ "report_type": report_type, "start_date": start, "end_date": end, "origin": origin })).await?;
+    audit::record(&txn, &actor, AuditAction::ReportsRequest, Some(Target::new("report", report.id)), json!({ "report_type": report_type, "start_date": start, "end_date": end, "origin": origin })).await?;
     txn.commit().await?;
     services.wakeup.wake();
     Ok(report)
@@ -267,7 +267,7 @@ pub async fn process_pending(services: &Services, by: Option<&CurrentUser>) -> A
         audit::record(
             &services.db.conn,
             &by.actor(),
-            "reports.process_pending",
+            AuditAction::ReportsProcessPending,
             None,
             json!({ "reports": queued }),
         )
@@ -299,7 +299,7 @@ pub async fn retry(services: &Services, by: Option<&CurrentUser>, id: i64) -> Ap
         audit::record(
             &services.db.conn,
             &by.actor(),
-            "reports.retry",
+            AuditAction::ReportsRetry,
             Some(Target::new("report", id)),
             json!({}),
         )

@@ -3,7 +3,8 @@
 
 use relay_types::mustache;
 use relay_types::{
-    PreviewResponse, TemplateDetail, TemplateInput, TemplateList, TemplatePatch, TemplateSummary,
+    AuditAction, PreviewResponse, TemplateDetail, TemplateInput, TemplateList, TemplatePatch,
+    TemplateSummary,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -265,7 +266,7 @@ pub async fn create(
     audit::record(
         &db.conn,
         &by.actor(),
-        "templates.create",
+        AuditAction::TemplatesCreate,
         Some(Target::new("template", &id)),
         json!({ "name": fields.name }),
     )
@@ -304,7 +305,7 @@ pub async fn update(
     })?;
     cache::forget(db, &cache_key(config)).await?;
     cache::forget(db, &detail_key(config, id)).await?;
-    audit::record(&db.conn, &by.actor(), "templates.update", Some(Target::new("template", id)), json!({ "name": fields.name, "subject": fields.subject, "body_changed": fields.body.is_some() })).await?;
+    audit::record(&db.conn, &by.actor(), AuditAction::TemplatesUpdate, Some(Target::new("template", id)), json!({ "name": fields.name, "subject": fields.subject, "body_changed": fields.body.is_some() })).await?;
     detail(db, relay, config, id).await
 }
 
@@ -327,7 +328,7 @@ pub async fn delete(
     audit::record(
         &db.conn,
         &by.actor(),
-        "templates.delete",
+        AuditAction::TemplatesDelete,
         Some(Target::new("template", id)),
         json!({}),
     )

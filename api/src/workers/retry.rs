@@ -1,6 +1,6 @@
 //! Running a failed job again, by someone allowed to start such work.
 
-use relay_types::{JobState, JobType};
+use relay_types::{AuditAction, JobState, JobType};
 use sea_orm::TransactionTrait;
 use serde_json::json;
 
@@ -65,7 +65,7 @@ pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> 
     audit::record(
         &txn,
         &by.actor(),
-        "jobs.retry",
+        AuditAction::JobsRetry,
         Some(Target::new("job", created.id)),
         json!({ "retry_of": original.id, "job_type": original.job_type }),
     )

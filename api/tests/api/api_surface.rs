@@ -106,6 +106,33 @@ fn the_document_states_the_shared_limits_and_codes() {
     );
 }
 
+/// The SPA's buttons call `BulkAction::command`'s endpoints: each is in the document.
+#[test]
+fn every_bulk_action_command_is_an_operation() {
+    use relay_types::BulkAction;
+    let document: Value =
+        serde_json::from_str(&relay_console::cli::openapi_json().unwrap()).unwrap();
+    let commands: Vec<&str> = [
+        BulkAction::Queue,
+        BulkAction::Pause,
+        BulkAction::Resume,
+        BulkAction::Cancel,
+        BulkAction::Resend,
+        BulkAction::ResolveAmbiguous,
+    ]
+    .into_iter()
+    .filter_map(BulkAction::command)
+    .collect();
+    assert_eq!(commands.len(), 4);
+    for command in commands {
+        let path = format!("/api/v1/bulk-sends/{{id}}/{command}");
+        assert!(
+            document["paths"][&path]["post"].is_object(),
+            "{path} is not an operation"
+        );
+    }
+}
+
 async fn every_operation_answers_401_without_a_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let doc: Value = expect_json(

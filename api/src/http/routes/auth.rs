@@ -5,7 +5,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
 use relay_types::{
-    ChangePassword, LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse, UiSettings,
+    AuditAction, ChangePassword, LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse,
+    UiSettings,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -161,7 +162,7 @@ async fn refresh_session(
             audit::record(
                 &state.db.conn,
                 &actor,
-                "auth.refresh_reused",
+                AuditAction::AuthRefreshReused,
                 Some(Target::new("user", user_id)),
                 json!({}),
             )
@@ -244,7 +245,7 @@ async fn logout(
     audit::record(
         &state.db.conn,
         &user.actor(),
-        "auth.logout",
+        AuditAction::AuthLogout,
         Some(Target::new("user", user.id)),
         json!({}),
     )

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use relay_types::{ApiToken, CreateApiToken, CreatedApiToken};
+use relay_types::{ApiToken, AuditAction, CreateApiToken, CreatedApiToken};
 use secrecy::SecretString;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -65,7 +65,7 @@ async fn create_token(
     audit::record(
         &state.db.conn,
         &user.actor(),
-        "tokens.create",
+        AuditAction::TokensCreate,
         Some(Target::new("api_token", model.id)),
         json!({ "name": model.name, "expires_at": model.expires_at }),
     )
@@ -98,7 +98,7 @@ async fn revoke_token(
     audit::record(
         &state.db.conn,
         &user.actor(),
-        "tokens.revoke",
+        AuditAction::TokensRevoke,
         Some(Target::new("api_token", id)),
         json!({}),
     )
@@ -139,7 +139,7 @@ async fn revoke_user_token(
     audit::record(
         &state.db.conn,
         &by.actor(),
-        "tokens.revoke",
+        AuditAction::TokensRevoke,
         Some(Target::new("api_token", token_id)),
         json!({ "user_id": id }),
     )
