@@ -42,3 +42,79 @@ test("a user sets the sender their sends go out as", async () => {
   check((await page.textContent("[data-testid=effective-sender]")).includes("Cobranzas Quito"), "the page shows the From the sends will use");
   await shoot(page, "my-sender");
 });
+
+test("a refused form says why on top and beside the field, which takes the focus", async () => {
+  await page.click("nav a:has-text('Cambiar contraseña')");
+  await page.waitForSelector("h1:has-text('Cambiar contraseña')");
+  await page.fill("input[name=current_password]", "no-es-mi-clave-actual");
+  await page.fill("input[name=new_password]", "una-clave-nueva-de-Cuenca-9");
+  await page.fill("input[name=repeat_password]", "una-clave-nueva-de-Cuenca-9");
+  await page.click("form button[type=submit]");
+  const summary = await page.waitForSelector(".form-problem[role=alert] p.error");
+  const beside = await page.waitForSelector("input[name=current_password] ~ small.field-error");
+  const said = (await beside.textContent()).trim();
+  check(said.length > 0 && (await summary.textContent()).includes(said), `the API's refusal is on top and beside "Contraseña actual" (${said})`);
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement;
+    return { name: el?.getAttribute("name"), invalid: el?.getAttribute("aria-invalid"), describedBy: el?.getAttribute("aria-describedby") };
+  });
+  check(focused.name === "current_password" && focused.invalid === "true", "the field at fault is marked invalid and has the focus");
+  check(focused.describedBy.split(" ").includes(await beside.getAttribute("id")), "the field is described by its error (screen readers read it)");
+  check(!(await page.isVisible("input[name=new_password] ~ small.field-error")), "the other fields say nothing");
+
+  // Two new passwords that differ: found before asking the API, beside the repeated one.
+  await page.fill("input[name=repeat_password]", "otra-clave-distinta-de-Loja-3");
+  await page.click("form button[type=submit]");
+  await page.waitForSelector("input[name=repeat_password] ~ small.field-error");
+  check(await page.evaluate(() => document.activeElement?.getAttribute("name")) === "repeat_password", "a check made before asking moves the focus too");
+  check(await page.getAttribute("input[name=current_password]", "aria-invalid") === null, "a new attempt takes back what the last one marked");
+  check((await page.getAttribute("input[name=new_password]", "aria-describedby")) === "password-rules", "the password rules still describe the new password");
+  await shoot(page, "form-problem");
+});
+
+test("a form sends once however often it is submitted while its request runs", async () => {
+  await page.click("nav a:has-text('Tokens de API')");
+  await page.waitForSelector("h1:has-text('Tokens de API')");
+  let posts = 0;
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route("**/api/v1/tokens", async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    posts += 1;
+    await held;
+    await route.continue();
+  });
+  await page.fill("input[name=token_name]", "enviado una vez");
+  await page.fill("input[name=token_password]", app.password);
+  await page.evaluate(() => {
+    const form = document.querySelector("input[name=token_name]").form;
+    form.requestSubmit();
+    form.requestSubmit();
+    form.requestSubmit();
+  });
+  await page.waitForSelector("form button[type=submit][disabled][aria-busy=true]");
+  release();
+  await page.waitForSelector("[data-testid=token-secret] code");
+  await page.unroute("**/api/v1/tokens");
+  check(posts === 1, `three submits while busy made one request (${posts})`);
+  check(await page.isEnabled("form button[type=submit]"), "the button is usable again once the answer is in");
+  await page.click("[data-testid=token-secret] button:has-text('Ya lo guardé')");
+});
+
+test("a list that could not load says so and loads again on 'Reintentar'", async () => {
+  await page.click("nav a:has-text('Mi remitente')");
+  await page.waitForSelector("h1:has-text('Mi remitente')");
+  let refused = 0;
+  await page.route("**/api/v1/tokens", (route) => {
+    if (route.request().method() !== "GET" || refused > 0) return route.continue();
+    refused += 1;
+    return route.abort("connectionrefused");
+  });
+  await page.click("nav a:has-text('Tokens de API')");
+  const failed = await page.waitForSelector("[data-testid=failed][role=alert]");
+  check((await failed.textContent()).length > 0 && refused === 1, "the list that could not be read says so");
+  await page.click("[data-testid=failed] button:has-text('Reintentar')");
+  await page.waitForSelector("table.data td:has-text('enviado una vez')");
+  check(!(await page.isVisible("[data-testid=failed]")), "'Reintentar' asks again and the list replaces the problem");
+  await page.unroute("**/api/v1/tokens");
+});

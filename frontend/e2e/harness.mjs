@@ -190,6 +190,9 @@ export async function world({ sim = false, env = {}, user = null, contextOptions
   return {
     sim: simulator, app, chrome, page, token,
     async stop() {
+      // Pages first, then the browser: closing the browser under open pages races the
+      // driver's own bookkeeping.
+      for (const context of chrome.contexts()) await context.close();
       await chrome.close();
       await app.stop();
       await simulator?.stop();

@@ -1,21 +1,21 @@
 //! Bulk sends: the list and its cards, one send, its actions, recipients, history and report.
 
 use relay_types::{
-    BulkEvent, BulkSend, BulkSummary, CampaignReport, DailyEmails, Page, Recipient, ResolveAction,
-    ResolveAmbiguous, ResolveResult,
+    BulkAction, BulkEvent, BulkSend, BulkSendStatus, BulkSummary, CampaignReport, DailyEmails,
+    Page, Period, Recipient, ResolveAction, ResolveAmbiguous, ResolveResult, SendStatus,
+    ValidationStatus,
 };
 use web_sys::FormData;
 
-use super::{decode, download, get, post, query, send, ApiResult, Body};
+use super::{decode, download, get, post, query, send, spelled, ApiResult, Body};
 
 /// The list's filters, as they stand in the page's URL.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ListFilter {
     pub q: String,
-    /// `BulkSendStatus` spellings separated by commas (a card's group), or empty for all.
-    pub status: String,
-    /// `current_month` or `all`.
-    pub period: String,
+    /// One status, a card's group of them, or none for all.
+    pub status: Vec<BulkSendStatus>,
+    pub period: Period,
     pub page: u64,
     /// "Mis envíos": the signed-in user's id.
     pub created_by: Option<i64>,
@@ -24,11 +24,17 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
+    /// The statuses as the query spells them (`queued,sending,paused`).
+    pub fn status_spelled(&self) -> String {
+        let spelled: Vec<&str> = self.status.iter().map(|s| s.as_str()).collect();
+        spelled.join(",")
+    }
+
     fn query(&self, with_page: bool) -> String {
         let mut pairs = vec![
             ("q", self.q.clone()),
-            ("status", self.status.clone()),
-            ("period", self.period.clone()),
+            ("status", self.status_spelled()),
+            ("period", self.period.to_string()),
             ("recipient", self.recipient.clone()),
             (
                 "created_by",
@@ -61,7 +67,7 @@ pub async fn summary(filter: &ListFilter) -> ApiResult<BulkSummary> {
 pub async fn activity(filter: &ListFilter) -> ApiResult<Vec<DailyEmails>> {
     let mut pairs = vec![
         ("q", filter.q.clone()),
-        ("status", filter.status.clone()),
+        ("status", filter.status_spelled()),
         ("recipient", filter.recipient.clone()),
         (
             "created_by",
@@ -93,8 +99,10 @@ pub async fn create(form: FormData, idempotency_key: &str) -> ApiResult<BulkSend
 }
 
 /// `queue`, `pause`, `resume` or `cancel`.
-pub async fn act(id: i64, verb: &str) -> ApiResult<BulkSend> {
-    post(&format!("/api/v1/bulk-sends/{id}/{verb}"), Body::Empty).await
+/// Takes one of the actions that need nothing but the send (queue, pause, resume, cancel).
+pub async fn act(id: i64, action: BulkAction) -> ApiResult<BulkSend> {
+    let command = action.command().unwrap_or_default();
+    post(&format!("/api/v1/bulk-sends/{id}/{command}"), Body::Empty).await
 }
 
 pub async fn history(id: i64) -> ApiResult<Vec<BulkEvent>> {
@@ -105,8 +113,8 @@ pub async fn history(id: i64) -> ApiResult<Vec<BulkEvent>> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecipientFilter {
     pub q: String,
-    pub send_status: String,
-    pub validation_status: String,
+    pub send_status: Option<SendStatus>,
+    pub validation_status: Option<ValidationStatus>,
     pub page: u64,
 }
 
@@ -114,8 +122,8 @@ impl RecipientFilter {
     fn query(&self, with_page: bool) -> String {
         let mut pairs = vec![
             ("q", self.q.clone()),
-            ("send_status", self.send_status.clone()),
-            ("validation_status", self.validation_status.clone()),
+            ("send_status", spelled(&self.send_status)),
+            ("validation_status", spelled(&self.validation_status)),
         ];
         if with_page {
             pairs.push(("page", self.page.max(1).to_string()));

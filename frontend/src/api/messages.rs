@@ -1,14 +1,14 @@
 //! Single messages ("Mensajes"): send one, the history with search, settle an ambiguous one.
 
-use relay_types::{Message, Page, ResolveAction, ResolveMessage, SendMessage};
+use relay_types::{Message, MessageStatus, Page, ResolveAction, ResolveMessage, SendMessage};
 
-use super::{get, post, query, ApiResult, Body};
+use super::{get, post, query, spelled, ApiResult, Body};
 
 /// The history's filters, as they stand in the page's URL.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MessageFilter {
     pub q: String,
-    pub status: String,
+    pub status: Option<MessageStatus>,
     pub date_from: String,
     pub date_to: String,
     pub page: u64,
@@ -19,7 +19,7 @@ pub async fn list(filter: &MessageFilter) -> ApiResult<Page<Message>> {
         "/api/v1/messages{}",
         query(&[
             ("q", filter.q.clone()),
-            ("status", filter.status.clone()),
+            ("status", spelled(&filter.status)),
             ("date_from", filter.date_from.clone()),
             ("date_to", filter.date_to.clone()),
             ("page", filter.page.max(1).to_string()),

@@ -357,6 +357,11 @@ pub async fn delete(url: &str) -> ApiResult<()> {
 }
 
 /// A query string from pairs, leaving out empty values.
+/// A typed filter as the query spells it (none: no filter).
+pub fn spelled<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map(T::to_string).unwrap_or_default()
+}
+
 pub fn query(pairs: &[(&str, String)]) -> String {
     let encoded: Vec<String> = pairs
         .iter()

@@ -1,16 +1,17 @@
 //! Doppler reports: the list, requesting one, processing the pending ones, retrying,
 //! downloading and loading into a database.
 
-use relay_types::{CreateReport, LoadReport, LoadTarget, Page, ProcessPending, Report};
+use relay_types::{
+    CreateReport, LoadReport, LoadTarget, Page, ProcessPending, Report, ReportState, ReportType,
+};
 
-use super::{download, get, post, query, ApiResult, Body};
+use super::{download, get, post, query, spelled, ApiResult, Body};
 
 /// The list's filters, as they stand in the page's URL.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportFilter {
-    /// A `ReportState` spelling, or empty for all.
-    pub state: String,
-    pub report_type: String,
+    pub state: Option<ReportState>,
+    pub report_type: Option<ReportType>,
     /// `default`, `analytics` or `none`.
     pub loaded_into: String,
     pub page: u64,
@@ -22,8 +23,8 @@ pub async fn list(filter: &ReportFilter) -> ApiResult<Page<Report>> {
     get(&format!(
         "/api/v1/reports{}",
         query(&[
-            ("state", filter.state.clone()),
-            ("report_type", filter.report_type.clone()),
+            ("state", spelled(&filter.state)),
+            ("report_type", spelled(&filter.report_type)),
             ("loaded_into", filter.loaded_into.clone()),
             ("page", filter.page.max(1).to_string()),
             ("page_size", PAGE_SIZE.to_string()),

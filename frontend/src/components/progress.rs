@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use relay_types::{BulkCounts, BulkSendStatus};
 
 use super::badge::Tone;
-use crate::state::format::{number, percent};
+use crate::state::format::{number, one_decimal, percent};
 use crate::state::i18n::t;
 
 /// Share of the importable rows that is settled (sent, failed or ambiguous).
@@ -23,7 +23,7 @@ pub fn MiniProgress(counts: BulkCounts) -> impl IntoView {
     view! {
         <span class="mini-progress">
             <span class="track" aria-hidden="true">
-                <span class="fill" style=format!("width:{:.1}%", ratio * 100.0)></span>
+                <span class="fill" style=format!("width:{}%", one_decimal(ratio * 100.0))></span>
             </span>
             <span class="num">{percent(ratio)}</span>
         </span>
@@ -64,7 +64,7 @@ pub fn ProgressBar(counts: BulkCounts, status: BulkSendStatus) -> impl IntoView 
                 .iter()
                 .filter(|(_, n, _)| *n > 0)
                 .map(|(label, n, tone)| {
-                    let style = format!("width:{:.2}%;background:{}", *n as f64 / total * 100.0, tone.var());
+                    let style = format!("width:{}%;background:{}", one_decimal(*n as f64 / total * 100.0), tone.var());
                     view! { <span class="segment" style=style title=format!("{label}: {}", number(*n))></span> }
                 })
                 .collect_view()}

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::senders;
-use crate::components::table::failed;
+use crate::components::loaded::failed;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 
@@ -58,7 +58,7 @@ pub fn SenderSelect(
                         .collect_view()
                 })}
             </select>
-            {move || usable.get().and_then(Result::err).map(failed)}
         </label>
+        {move || usable.get().and_then(Result::err).map(|err| failed(err, move || usable.refetch()))}
     }
 }

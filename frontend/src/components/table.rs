@@ -3,9 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::api::ApiError;
-use crate::state::i18n::t;
-
 /// Column names: fixed texts from the catalogue, or a file's own columns.
 pub struct Headers(Vec<String>);
 
@@ -33,29 +30,4 @@ pub fn Table(#[prop(into)] headers: Headers, children: Children) -> impl IntoVie
             </table>
         </div>
     }
-}
-
-/// What a list shows when it has nothing: what that means and what to do next.
-#[component]
-pub fn Empty(
-    #[prop(into)] text: String,
-    #[prop(optional)] children: Option<Children>,
-) -> impl IntoView {
-    view! {
-        <div class="empty">
-            <p>{text}</p>
-            {children.map(|c| c())}
-        </div>
-    }
-}
-
-/// What a list or a page shows while its first answer is on the way (one shared view, not
-/// one per page).
-pub fn loading() -> AnyView {
-    view! { <p class="loading" aria-busy="true">{t().loading}</p> }.into_any()
-}
-
-/// What a list or a page shows when the API refused or could not be reached.
-pub fn failed(err: ApiError) -> AnyView {
-    view! { <p class="error" role="alert">{err.detail}</p> }.into_any()
 }

@@ -8,7 +8,8 @@ use relay_types::ApiToken;
 use crate::api::ApiResult;
 use crate::components::badge::{Badge, Tone};
 use crate::components::confirm::Confirm;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::loaded::{listed, Empty};
+use crate::components::table::Table;
 use crate::state::format::{datetime, is_past, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -38,11 +39,7 @@ pub fn TokenList(
         }
     });
     view! {
-        {move || match list.get() {
-            None => loading(),
-            Some(Err(err)) => failed(err),
-            Some(Ok(items)) if items.is_empty() => view! { <Empty text=t.no_tokens/> }.into_any(),
-            Some(Ok(items)) => view! {
+        {listed(list, move || view! { <Empty text=t.no_tokens/> }.into_any(), move |items| view! {
                 <Table headers=[t.token_name, t.token_prefix, t.status, t.created, t.last_used, t.token_expires, ""]>
                     {items.into_iter().map(|token| {
                         let (tone, label) = tone_and_label(&token);
@@ -70,8 +67,7 @@ pub fn TokenList(
                         }
                     }).collect_view()}
                 </Table>
-            }.into_any(),
-        }}
+            }.into_any())}
         <Confirm open=confirm_open title=t.revoke
             text=move || (t.revoke_explained)(&revoking.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default()))
             confirm=t.revoke danger=true on_confirm=confirmed/>

@@ -371,3 +371,58 @@ fn set_field_value(el: &web_sys::Element, value: &str) {
         }
     }
 }
+
+/// Marks the first input of `form` whose name `names` accepts as invalid, described by
+/// the element `error_id(name)` (beside what described it already), and moves the focus to
+/// it; false when the form has no such input. An input's `data-field` (the API's name for
+/// it) counts before its `name`.
+pub fn mark_invalid(
+    form: &web_sys::Element,
+    names: impl Fn(&str) -> bool,
+    error_id: impl Fn(&str) -> String,
+) -> bool {
+    let Ok(list) = form.query_selector_all("[name], [data-field]") else {
+        return false;
+    };
+    let found = (0..list.length())
+        .filter_map(|i| list.get(i))
+        .filter_map(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
+        .find_map(|el| {
+            let name = el
+                .get_attribute("data-field")
+                .or_else(|| el.get_attribute("name"))?;
+            names(&name).then_some((el, name))
+        });
+    let Some((input, name)) = found else {
+        return false;
+    };
+    let error_id = error_id(&name);
+    let before = input.get_attribute("aria-describedby").unwrap_or_default();
+    let _ = input.set_attribute("data-described-before", &before);
+    let _ = input.set_attribute("aria-describedby", format!("{error_id} {before}").trim());
+    let _ = input.set_attribute("aria-invalid", "true");
+    let _ = input.focus();
+    true
+}
+
+/// Takes back what [`mark_invalid`] said about `form`'s inputs.
+pub fn clear_invalid(form: &web_sys::Element) {
+    let Ok(list) = form.query_selector_all("[aria-invalid]") else {
+        return;
+    };
+    for el in (0..list.length())
+        .filter_map(|i| list.get(i))
+        .filter_map(|node| node.dyn_into::<web_sys::Element>().ok())
+    {
+        let _ = el.remove_attribute("aria-invalid");
+        match el
+            .get_attribute("data-described-before")
+            .filter(|b| !b.is_empty())
+        {
+            Some(before) => el.set_attribute("aria-describedby", &before),
+            None => el.remove_attribute("aria-describedby"),
+        }
+        .ok();
+        let _ = el.remove_attribute("data-described-before");
+    }
+}

@@ -26,6 +26,18 @@ pub fn number(n: i64) -> String {
     relay_types::group_digits(n, separator)
 }
 
+/// `value` (not negative) with one decimal, `12.5`, written with integers: Rust's float
+/// formatter is about 10 KB of WASM the first download does not need.
+pub fn one_decimal(value: f64) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+/// `value` rounded to a whole number, as text.
+fn whole(value: f64) -> String {
+    (value.round() as i64).to_string()
+}
+
 /// A file size: `532 B`, `48 KB`, `3,2 MB` (es) or `3.2 MB` (en).
 pub fn bytes(size: i64) -> String {
     let (value, unit) = match size {
@@ -34,9 +46,9 @@ pub fn bytes(size: i64) -> String {
         s => (s as f64 / (1024.0 * 1024.0), "MB"),
     };
     let text = if value < 10.0 {
-        format!("{value:.1}")
+        one_decimal(value)
     } else {
-        format!("{value:.0}")
+        whole(value)
     };
     match i18n::current() {
         Lang::Es => format!("{} {unit}", text.replace('.', ",")),
@@ -48,9 +60,9 @@ pub fn bytes(size: i64) -> String {
 pub fn percent(ratio: f64) -> String {
     let value = ratio * 100.0;
     let text = if value > 0.0 && value < 10.0 && value.fract() != 0.0 {
-        format!("{value:.1}")
+        one_decimal(value)
     } else {
-        format!("{value:.0}")
+        whole(value)
     };
     match i18n::current() {
         Lang::Es => format!("{} %", text.replace('.', ",")),
@@ -153,7 +165,7 @@ pub fn relative(at: &DateTime<Utc>) -> String {
     } else {
         ((magnitude / 86_400.0).round(), "d")
     };
-    let amount = format!("{amount:.0} {unit}");
+    let amount = format!("{} {unit}", whole(amount));
     if seconds < 0.0 {
         (t.ago)(&amount)
     } else {

@@ -8,9 +8,25 @@
 //! its size budget.
 
 use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+/// Asks once: the request's number, kept in `latest` by the newest request.
+type Ask = Box<dyn Fn(StoredValue<u64>, u64) -> Pin<Box<dyn Future<Output = ()>>>>;
+
+/// Asks again whenever a signal `ask` read changes or `again` is bumped: one effect for every
+/// `Loaded`, whatever it holds (a copy per page would sit in the first download).
+fn follow(again: RwSignal<u64>, ask: Ask) {
+    let latest = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        again.track();
+        let request = latest.get_value().wrapping_add(1);
+        latest.set_value(request);
+        spawn_local(ask(latest, request));
+    });
+}
 
 pub struct Loaded<T: 'static> {
     value: RwSignal<Option<T>, LocalStorage>,
@@ -32,20 +48,19 @@ impl<T: Clone + 'static> Loaded<T> {
     {
         let value = RwSignal::new_local(None);
         let again = RwSignal::new(0u64);
-        let latest = StoredValue::new(0u64);
-        Effect::new(move |_| {
-            again.track();
-            let answer = fetch();
-            let request = latest.get_value().wrapping_add(1);
-            latest.set_value(request);
-            spawn_local(async move {
-                let answer = answer.await;
-                // The page may be gone, or a newer request on its way.
-                if latest.try_get_value() == Some(request) {
-                    value.try_set(Some(answer));
-                }
-            });
-        });
+        follow(
+            again,
+            Box::new(move |latest, request| {
+                let answer = fetch();
+                Box::pin(async move {
+                    let answer = answer.await;
+                    // The page may be gone, or a newer request on its way.
+                    if latest.try_get_value() == Some(request) {
+                        value.try_set(Some(answer));
+                    }
+                })
+            }),
+        );
         Loaded { value, again }
     }
 

@@ -4,6 +4,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
+/// A typed filter from the page's URL: absent, or a spelling the type does not know, is no
+/// filter (a hand-edited address never reaches the API as nonsense).
+pub fn typed<T: std::str::FromStr>(value: Option<String>) -> Option<T> {
+    value.and_then(|v| v.parse().ok())
+}
+
 /// Rewrites one query parameter of the current URL (the filters live there), replacing the
 /// history entry; `reset_page` goes back to page 1.
 pub fn set_query_param() -> impl Fn(&str, String, bool) + Clone {

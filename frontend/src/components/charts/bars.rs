@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::DataTable;
 use crate::components::badge::Tone;
-use crate::state::format::number;
+use crate::state::format::{number, one_decimal};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
@@ -27,7 +27,7 @@ pub fn BarChart(#[prop(into)] title: String, bars: Vec<Bar>) -> impl IntoView {
                 <div class="hbar-row" title=format!("{}: {value}", bar.label)>
                     <span class="chart-label">{bar.label.clone()}</span>
                     <span class="hbar-track">
-                        <span class="hbar" style=format!("width:{share:.1}%;background:{}", bar.tone.var())></span>
+                        <span class="hbar" style=format!("width:{}%;background:{}", one_decimal(share), bar.tone.var())></span>
                     </span>
                     <span class="chart-value">{value.clone()}</span>
                 </div>

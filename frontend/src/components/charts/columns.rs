@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::DataTable;
-use crate::state::format::number;
+use crate::state::format::{number, one_decimal};
 
 #[component]
 pub fn ColumnChart(#[prop(into)] title: String, points: Vec<(String, i64)>) -> impl IntoView {
@@ -15,7 +15,7 @@ pub fn ColumnChart(#[prop(into)] title: String, points: Vec<(String, i64)>) -> i
             let share = 100.0 * *value as f64 / max;
             view! {
                 <span class="column" title=format!("{label}: {}", number(*value))>
-                    <span class="fill" style=format!("height:{share:.1}%")></span>
+                    <span class="fill" style=format!("height:{}%", one_decimal(share))></span>
                 </span>
             }
         })

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::DataTable;
-use crate::state::format::number;
+use crate::state::format::{number, one_decimal};
 
 /// The line's own coordinates (the box stretches them).
 const WIDTH: f64 = 600.0;
@@ -23,7 +23,7 @@ pub fn LineChart(#[prop(into)] title: String, points: Vec<(String, i64)>) -> imp
         .enumerate()
         .map(|(i, (_, v))| {
             let (x, y) = (step * i as f64, HEIGHT - HEIGHT * *v as f64 / max);
-            format!("{x:.1},{y:.1}")
+            format!("{},{}", one_decimal(x), one_decimal(y))
         })
         .collect::<Vec<_>>()
         .join(" ");

@@ -2,9 +2,9 @@
 //! menu, and the only page a user sees after an administrator set their password.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
 use crate::state::i18n::t;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
@@ -17,8 +17,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let repeated = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
     let forced = move || {
         session.me.with(|me| {
             me.as_ref()
@@ -28,27 +27,19 @@ pub fn ChangePasswordPage() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         if new.get_untracked() != repeated.get_untracked() {
-            error.set(Some(t.passwords_differ.to_string()));
+            action.refuse_field("repeat_password", t.passwords_differ);
             return;
         }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::auth::change_password(current.get_untracked(), new.get_untracked()).await {
-                Ok(me) => {
-                    for field in [current, new, repeated] {
-                        field.set(String::new());
-                    }
-                    session.sign_in(me);
-                    toasts.success(t.password_changed);
-                }
-                Err(err) => error.set(Some(err.detail)),
+        action.run(async move {
+            let me =
+                api::auth::change_password(current.get_untracked(), new.get_untracked()).await?;
+            for field in [current, new, repeated] {
+                field.set(String::new());
             }
-            busy.set(false);
+            session.sign_in(me);
+            toasts.success(t.password_changed);
+            Ok(())
         });
     };
 
@@ -65,26 +56,29 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     <p>{t.password_forced}</p>
                 </aside>
             </Show>
-            <form class="panel inline-form" on:submit=submit>
+            <form class="panel inline-form" on:submit=submit node_ref=action.node()>
+                <FormProblem action=action/>
                 <label>
                     {t.current_password}
                     <input type="password" name="current_password" required autocomplete="current-password"
                         bind:value=current/>
+                    <FieldError action=action name="current_password"/>
                 </label>
                 <label>
                     {t.chosen_password}
                     <input type="password" name="new_password" required minlength="12" maxlength="1024"
                         autocomplete="new-password" aria-describedby="password-rules" bind:value=new/>
+                    <FieldError action=action name="new_password"/>
                 </label>
                 <label>
                     {t.repeat_new_password}
                     <input type="password" name="repeat_password" required autocomplete="new-password"
                         bind:value=repeated/>
+                    <FieldError action=action name="repeat_password"/>
                 </label>
                 <p class="hint" id="password-rules">{t.password_rules}</p>
-                {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || busy.get()>{t.nav_password}</button>
+                    <Submit action=action label=t.nav_password/>
                 </div>
             </form>
         </section>

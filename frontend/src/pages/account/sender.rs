@@ -2,11 +2,11 @@
 //! default — and setting their own.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use relay_types::{MySender, SetMySender};
 
 use crate::api::senders;
-use crate::components::table::{failed, loading};
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
+use crate::components::loaded::shown;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::toasts::use_toasts;
@@ -23,11 +23,7 @@ pub fn MySenderPage() -> impl IntoView {
                     <p class="subtitle">{t.my_sender_subtitle}</p>
                 </div>
             </header>
-            {move || match current.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(mine)) => view! { <SenderForm mine=mine on_saved=Callback::new(move |()| current.refetch())/> }.into_any(),
-            }}
+            {shown(current, move |mine| view! { <SenderForm mine=mine on_saved=Callback::new(move |()| current.refetch())/> }.into_any())}
         </section>
     }
 }
@@ -48,25 +44,18 @@ fn SenderForm(mine: MySender, on_saved: Callback<()>) -> impl IntoView {
             .map(|s| s.from_name.clone())
             .unwrap_or_default(),
     );
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = SetMySender {
             from_email: email.get_untracked().trim().to_string(),
             from_name: name.get_untracked().trim().to_string(),
         };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match senders::set_mine(&body).await {
-                Ok(_) => {
-                    toasts.success(t.sender_saved);
-                    on_saved.try_run(());
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
-            busy.set(false);
+        action.run(async move {
+            senders::set_mine(&body).await?;
+            toasts.success(t.sender_saved);
+            on_saved.try_run(());
+            Ok(())
         });
     };
     view! {
@@ -74,18 +63,20 @@ fn SenderForm(mine: MySender, on_saved: Callback<()>) -> impl IntoView {
             <div class="wide"><dt>{t.sends_go_from}</dt><dd>{format!("{} <{}>", mine.effective_from_name, mine.effective_from_email)}</dd></div>
             {mine.sender.is_none().then(|| view! { <div class="wide"><dt>{t.sender}</dt><dd class="muted">{mine.default_sender.label.clone()}</dd></div> })}
         </dl>
-        <form class="panel inline-form" on:submit=save>
+        <form class="panel inline-form" on:submit=save node_ref=action.node()>
+            <FormProblem action=action/>
             <label>
                 {t.from_name}
                 <input type="text" name="from_name" required maxlength="255" bind:value=name/>
+                <FieldError action=action name="from_name"/>
             </label>
             <label>
                 {t.from_email}
                 <input type="email" name="from_email" required maxlength="254" bind:value=email/>
+                <FieldError action=action name="from_email"/>
             </label>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
             <div class="actions">
-                <button type="submit" class="primary" disabled=move || busy.get()>{t.save}</button>
+                <Submit action=action label=t.save/>
             </div>
         </form>
     }

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use relay_types::{ApiToken, CreateApiToken};
 
 use crate::api::tokens;
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
 use crate::components::token_list::TokenList;
 use crate::state::browser::copy_text;
 use crate::state::i18n::t;
@@ -22,8 +23,7 @@ pub fn Tokens() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let days = RwSignal::new("90".to_string());
     let password = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
     let secret = RwSignal::new(None::<String>);
     let superuser = move || {
         session
@@ -42,19 +42,13 @@ pub fn Tokens() -> impl IntoView {
             password: password.get_untracked(),
             expires_in_days,
         };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match tokens::create(&body).await {
-                Ok(created) => {
-                    secret.set(Some(created.secret));
-                    name.set(String::new());
-                    list.refetch();
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
+        action.run(async move {
+            let created = tokens::create(&body).await;
             password.set(String::new());
-            busy.set(false);
+            secret.set(Some(created?.secret));
+            name.set(String::new());
+            list.refetch();
+            Ok(())
         });
     };
     let revoke = Callback::new(move |token: ApiToken| {
@@ -97,26 +91,29 @@ pub fn Tokens() -> impl IntoView {
                     </div>
                 </aside>
             })}
-            <form class="panel inline-form" on:submit=create>
+            <form class="panel inline-form" on:submit=create node_ref=action.node()>
+                <FormProblem action=action/>
                 <h2>{t.new_token}</h2>
                 <label>
                     {t.token_name}
-                    <input type="text" name="token_name" required maxlength="100" bind:value=name/>
+                    <input type="text" name="token_name" data-field="name" required maxlength="100" bind:value=name/>
+                    <FieldError action=action name="name"/>
                 </label>
                 <label>
                     {t.token_expires}
-                    <select name="expires" on:change=move |ev| days.set(event_target_value(&ev))>
+                    <select name="expires" data-field="expires_in_days" on:change=move |ev| days.set(event_target_value(&ev))>
                         {["30", "90", "365"].into_iter().map(|d| view! { <option value=d selected=d == "90">{(t.in_days)(d)}</option> }).collect_view()}
                         <Show when=superuser><option value="never">{t.never}</option></Show>
                     </select>
+                    <FieldError action=action name="expires_in_days"/>
                 </label>
                 <label>
                     {t.password_again}
-                    <input type="password" name="token_password" required autocomplete="current-password" bind:value=password/>
+                    <input type="password" name="token_password" data-field="password" required autocomplete="current-password" bind:value=password/>
+                    <FieldError action=action name="password"/>
                 </label>
-                {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || busy.get()>{t.create_token}</button>
+                    <Submit action=action label=t.create_token/>
                 </div>
             </form>
             <TokenList list=list revoke=revoke/>

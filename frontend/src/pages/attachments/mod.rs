@@ -10,8 +10,9 @@ use wasm_bindgen::JsCast;
 use crate::api::attachments as api;
 use crate::components::confirm::Confirm;
 use crate::components::guard::attachments_usable;
+use crate::components::loaded::{listed, Empty};
 use crate::components::pager::Pager;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::state::format::{bytes, datetime, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -102,11 +103,7 @@ pub fn Attachments() -> impl IntoView {
                     </label>
                 </Show>
             </header>
-            {move || match list.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(found)) if found.items.is_empty() => view! { <Empty text=t.no_attachments/> }.into_any(),
-                Some(Ok(found)) => {
+            {listed(list, move || view! { <Empty text=t.no_attachments/> }.into_any(), move |found| {
                     let total = found.total;
                     view! {
                         <Table headers=[t.file_name, t.file_type, t.file_size, t.uploaded_by, t.created, ""]>
@@ -140,8 +137,7 @@ pub fn Attachments() -> impl IntoView {
                         </Table>
                         <Pager page=page total=total page_size=20 on_page=on_page/>
                     }.into_any()
-                }
-            }}
+            })}
             <Confirm open=confirm_open title=t.delete
                 text=move || (t.delete_attachment_explained)(&deleting.with(|a| a.as_ref().map(|a| a.name.clone()).unwrap_or_default()))
                 confirm=t.delete danger=true on_confirm=delete/>

@@ -8,17 +8,19 @@ use leptos_router::hooks::use_query_map;
 use relay_types::{Job, JobState, JobType, PermissionCode};
 
 use crate::api::jobs;
+use crate::api::spelled;
 use crate::components::badge::{job_tone, Badge};
+use crate::components::loaded::{listed, Empty};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::poll::poll;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::state::url::set_query_param;
+use crate::state::url::{set_query_param, typed};
 
 #[component]
 pub fn JobList() -> impl IntoView {
@@ -28,12 +30,8 @@ pub fn JobList() -> impl IntoView {
     let filter = Memo::new(move |_| {
         query.with(|q| {
             (
-                q.get("estado")
-                    .filter(|s| s.parse::<JobState>().is_ok())
-                    .unwrap_or_default(),
-                q.get("tipo")
-                    .filter(|s| s.parse::<JobType>().is_ok())
-                    .unwrap_or_default(),
+                typed::<JobState>(q.get("estado")),
+                typed::<JobType>(q.get("tipo")),
                 q.get("envio")
                     .filter(|s| s.parse::<i64>().is_ok())
                     .unwrap_or_default(),
@@ -45,7 +43,7 @@ pub fn JobList() -> impl IntoView {
     });
     let list = Loaded::new(move || {
         let (state, kind, bulk, page) = filter.get();
-        async move { jobs::list(&state, &kind, &bulk, page).await }
+        async move { jobs::list(state, kind, &bulk, page).await }
     });
     poll(
         move || {
@@ -75,14 +73,14 @@ pub fn JobList() -> impl IntoView {
         <div class="toolbar">
             <label>
                 <span class="visually-hidden">{t.status}</span>
-                <select on:change=select("estado") prop:value=move || filter.with(|f| f.0.clone())>
+                <select on:change=select("estado") prop:value=move || filter.with(|f| spelled(&f.0))>
                     <option value="">{t.all_statuses}</option>
                     {JobState::ALL.iter().map(|s| view! { <option value=s.as_str()>{(t.job_state_label)(*s)}</option> }).collect_view()}
                 </select>
             </label>
             <label>
                 <span class="visually-hidden">{t.job_type}</span>
-                <select on:change=select("tipo") prop:value=move || filter.with(|f| f.1.clone())>
+                <select on:change=select("tipo") prop:value=move || filter.with(|f| spelled(&f.1))>
                     <option value="">{t.all_job_types}</option>
                     {JobType::ALL.iter().map(|k| view! { <option value=k.as_str()>{(t.job_type_label)(*k)}</option> }).collect_view()}
                 </select>
@@ -90,11 +88,7 @@ pub fn JobList() -> impl IntoView {
             <SearchBox value=Signal::derive(move || filter.with(|f| f.2.clone())) on_search=on_bulk
                 label=t.bulk_send_id placeholder=t.bulk_send_id/>
         </div>
-        {move || match list.get() {
-            None => loading(),
-            Some(Err(err)) => failed(err),
-            Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_jobs_found/> }.into_any(),
-            Some(Ok(page)) => {
+        {listed(list, move || view! { <Empty text=t.no_jobs_found/> }.into_any(), move |page| {
                 let total = page.total;
                 view! {
                     <Table headers=["ID", t.job_type, t.tab_bulk_send, t.status, t.attempts, t.progress, t.message, t.created, ""]>
@@ -102,8 +96,7 @@ pub fn JobList() -> impl IntoView {
                     </Table>
                     <Pager page=Signal::derive(move || filter.with(|f| f.3)) total=total page_size=20 on_page=on_page/>
                 }.into_any()
-            }
-        }}
+        })}
     }
 }
 

@@ -2,67 +2,17 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use relay_types::AuditAction;
 
 use crate::api::audit;
+use crate::components::loaded::{listed, Empty};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::components::when::When;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::url::set_query_param;
-
-/// What the log records, in the order the filter offers them.
-const ACTIONS: &[&str] = &[
-    "auth.login",
-    "auth.login_failed",
-    "auth.login_throttled",
-    "auth.logout",
-    "auth.refresh_reused",
-    "bulk_sends.create",
-    "bulk_sends.queue",
-    "bulk_sends.scheduled_start",
-    "bulk_sends.sending_started",
-    "bulk_sends.pause",
-    "bulk_sends.resume",
-    "bulk_sends.cancel",
-    "bulk_sends.quota_paused",
-    "bulk_sends.relay_paused",
-    "bulk_sends.credentials_paused",
-    "bulk_sends.start_failed",
-    "bulk_sends.finished",
-    "bulk_sends.mark_sent",
-    "bulk_sends.resend_ambiguous",
-    "bulk_sends.refresh_report",
-    "messages.send",
-    "messages.mark_sent",
-    "messages.resend",
-    "reports.request",
-    "reports.process_pending",
-    "reports.load",
-    "reports.retry",
-    "jobs.retry",
-    "templates.create",
-    "templates.update",
-    "templates.delete",
-    "attachments.upload",
-    "attachments.delete",
-    "users.create",
-    "users.update",
-    "users.set_groups",
-    "users.set_permissions",
-    "users.password_reset",
-    "users.password_change",
-    "groups.create",
-    "groups.update",
-    "groups.delete",
-    "senders.create",
-    "senders.update",
-    "senders.delete",
-    "senders.set_own",
-    "tokens.create",
-    "tokens.revoke",
-];
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
@@ -101,15 +51,11 @@ pub fn AuditLog() -> impl IntoView {
                 <span class="visually-hidden">{t.action}</span>
                 <select name="accion" on:change=on_action prop:value=move || filter.with(|f| f.0.clone())>
                     <option value="">{t.all_actions}</option>
-                    {ACTIONS.iter().map(|code| view! { <option value=*code>{(t.audit_action)(code)}</option> }).collect_view()}
+                    {AuditAction::ALL.iter().map(|action| view! { <option value=action.as_str()>{(t.audit_action)(*action)}</option> }).collect_view()}
                 </select>
             </label>
         </div>
-        {move || match list.get() {
-            None => loading(),
-            Some(Err(err)) => failed(err),
-            Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_audit_entries/> }.into_any(),
-            Some(Ok(page)) => {
+        {listed(list, move || view! { <Empty text=t.no_audit_entries/> }.into_any(), move |page| {
                 let total = page.total;
                 view! {
                     <Table headers=[t.when, t.who, t.action, t.object, t.address]>
@@ -117,7 +63,7 @@ pub fn AuditLog() -> impl IntoView {
                             <tr>
                                 <td data-label=t.when><When at=e.created_at/></td>
                                 <td data-label=t.who>{(t.system_actor)(&e.actor_username)}</td>
-                                <td data-label=t.action title=e.action.clone()>{(t.audit_action)(&e.action)}</td>
+                                <td data-label=t.action title=e.action.clone()>{e.action.parse().map_or(e.action.clone(), |a| (t.audit_action)(a).to_string())}</td>
                                 <td data-label=t.object>{match (&e.target_type, &e.target_id) {
                                     (Some(kind), Some(id)) => format!("{} {id}", (t.audit_target)(kind)),
                                     (Some(kind), None) => (t.audit_target)(kind),
@@ -129,7 +75,6 @@ pub fn AuditLog() -> impl IntoView {
                     </Table>
                     <Pager page=Signal::derive(move || filter.with(|f| f.2)) total=total page_size=20 on_page=on_page/>
                 }.into_any()
-            }
-        }}
+        })}
     }
 }

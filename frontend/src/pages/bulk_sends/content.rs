@@ -7,7 +7,8 @@ use leptos::task::spawn_local;
 use relay_types::BulkSend;
 
 use crate::api::{attachments, bulk_sends, templates};
-use crate::components::table::{failed, Table};
+use crate::components::loaded::{listed, shown};
+use crate::components::table::Table;
 use crate::state::format::number;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -69,11 +70,7 @@ pub fn Content(send: BulkSend) -> impl IntoView {
                 }.into_any()
             }}
             <h3>{t.attachments}</h3>
-            {move || match files.get() {
-                None => view! { <p class="muted" aria-busy="true">{t.loading}</p> }.into_any(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">{t.none}</p> }.into_any(),
-                Some(Ok(list)) => view! {
+            {listed(files, move || view! { <p class="muted">{t.none}</p> }.into_any(), move |list| view! {
                     <ul class="files" data-testid="send-attachments">
                         {list.into_iter().map(|file| {
                             let name = file.name.clone();
@@ -91,8 +88,7 @@ pub fn Content(send: BulkSend) -> impl IntoView {
                             }
                         }).collect_view()}
                     </ul>
-                }.into_any(),
-            }}
+                }.into_any())}
             <h3>{t.as_a_row_gets_it}</h3>
             <label class="inline">
                 {t.row}
@@ -109,18 +105,24 @@ pub fn Content(send: BulkSend) -> impl IntoView {
                     }/>
                 <span class="muted">{(t.of_rows)(&number(rows as i64))}</span>
             </label>
-            {move || match rendered.get() {
-                None => view! { <p class="muted" aria-busy="true">{t.loading}</p> }.into_any(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(None)) => view! { <p class="muted">{t.no_recipients}</p> }.into_any(),
-                Some(Ok(Some((recipient, page)))) => view! {
-                    <dl class="facts email-head">
-                        <div><dt>{t.to}</dt><dd data-testid="content-to">{recipient.email.clone()}</dd></div>
-                        <div class="wide"><dt>{t.subject}</dt><dd>{subject.clone().unwrap_or(page.subject.clone())}</dd></div>
-                    </dl>
-                    <iframe class="email-body" sandbox="" title=t.preview srcdoc=page.html data-testid="content-preview"></iframe>
-                }.into_any(),
-            }}
+            {shown(rendered, move |found| match found {
+                None => view! { <p class="muted">{t.no_recipients}</p> }.into_any(),
+                Some((recipient, page)) => {
+                    let shown_row = [(recipient.row_number, page.html.clone())];
+                    view! {
+                        <dl class="facts email-head">
+                            <div><dt>{t.to}</dt><dd data-testid="content-to">{recipient.email.clone()}</dd></div>
+                            <div class="wide"><dt>{t.subject}</dt><dd>{subject.clone().unwrap_or(page.subject.clone())}</dd></div>
+                        </dl>
+                        // A frame of its own per row: the browser loads each e-mail as a new
+                        // document instead of navigating the old frame to the new one.
+                        <For each=move || shown_row.clone() key=|(row, _)| *row
+                            children=move |(_, html)| view! {
+                                <iframe class="email-body" sandbox="" title=t.preview srcdoc=html data-testid="content-preview"></iframe>
+                            }/>
+                    }.into_any()
+                }
+            })}
         </section>
     }
 }

@@ -18,6 +18,8 @@ use super::report::CampaignReportTab;
 use crate::api::{bulk_sends, ApiResult};
 use crate::components::badge::{report_tone, Badge, BulkBadge};
 use crate::components::confirm::Confirm;
+use crate::components::form::FormAction;
+use crate::components::loaded::{found, loading};
 use crate::components::progress::{done_ratio, ProgressBar};
 use crate::components::tabs::Tabs;
 use crate::components::when::When;
@@ -82,11 +84,9 @@ fn Loaded(id: i64) -> impl IntoView {
     );
     let reload = Callback::new(move |()| bulk.refetch());
     view! {
-        <Show when=move || send.with(Option::is_some) fallback=move || match bulk.get() {
-            Some(Err(err)) if err.status == 404 => view! { <NotFound/> }.into_any(),
-            Some(Err(err)) => view! { <p class="error page" role="alert">{err.detail}</p> }.into_any(),
-            _ => view! { <p class="loading page" aria-busy="true">{t().loading}</p> }.into_any(),
-        }>
+        // The send is drawn from `send`, kept across refreshes; until the first answer is
+        // in, the page says what it is waiting for or what went wrong.
+        <Show when=move || send.with(Option::is_some) fallback=found(bulk, |_| loading())>
             <Detail id=id send=send version=version.into() reload=reload/>
         </Show>
     }
@@ -119,7 +119,7 @@ fn Detail(
         resolve: RwSignal::new(false),
         resolve_action: RwSignal::new(None),
     };
-    let busy = RwSignal::new(false);
+    let busy = FormAction::new();
     let tabs = move || {
         let mut tabs = vec![
             ("destinatarios", t.tab_recipients),
@@ -182,7 +182,7 @@ fn Detail(
             <Confirm open=dialogs.cancel title=t.cancel_send
                 text=move || (t.cancel_explained)(send.with(|s| s.as_ref().map_or(0, |s| s.counts.pending)))
                 confirm=t.cancel_send danger=true
-                on_confirm=Callback::new(move |()| act(id, "cancel", t.cancelled_toast, busy, reload))/>
+                on_confirm=Callback::new(move |()| act(id, BulkAction::Cancel, t.cancelled_toast, busy, reload))/>
             <Tabs tabs=Signal::derive(tabs) current=tab
                 choose=Callback::new(move |key: &'static str| set_param("pestana", key.to_string(), false))
                 label=t.bulk_send_tabs>
@@ -199,27 +199,19 @@ fn Detail(
     }
 }
 
-/// Runs an action (`queue`, `pause`, `resume`, `cancel`) and says how it went.
-fn act(
-    id: i64,
-    verb: &'static str,
-    done: &'static str,
-    busy: RwSignal<bool>,
-    reload: Callback<()>,
-) {
+/// Takes an action (queue, pause, resume, cancel) and says how it went.
+fn act(id: i64, action: BulkAction, done: &'static str, busy: FormAction, reload: Callback<()>) {
     let toasts = use_toasts();
-    busy.set(true);
-    spawn_local(async move {
-        // Resuming right after a pause is taken by the API at once (the run still
-        // finishing is adopted): no waiting here.
-        let outcome = bulk_sends::act(id, verb).await;
-        match outcome {
-            Ok(_) => toasts.success(done),
-            Err(err) => toasts.error(err.detail),
-        }
-        busy.set(false);
-        reload.try_run(());
-    });
+    busy.act(
+        async move {
+            // Resuming right after a pause is taken by the API at once (the run still
+            // finishing is adopted): no waiting here.
+            bulk_sends::act(id, action).await?;
+            toasts.success(done);
+            Ok(())
+        },
+        move || reload.try_run(()).unwrap_or_default(),
+    );
 }
 
 /// Created, scheduled, the file's verdicts, the report's state.
@@ -293,22 +285,21 @@ fn Actions(
     send: BulkSend,
     reload: Callback<()>,
     dialogs: Dialogs,
-    busy: RwSignal<bool>,
+    busy: FormAction,
 ) -> impl IntoView {
     let t = t();
     let session = use_session();
     let toasts = use_toasts();
     let id = send.id;
     let refresh_report = move |_| {
-        busy.set(true);
-        spawn_local(async move {
-            match bulk_sends::refresh_report(id).await {
-                Ok(_) => toasts.success(t.report_requested),
-                Err(err) => toasts.error(err.detail),
-            }
-            busy.set(false);
-            reload.try_run(());
-        });
+        busy.act(
+            async move {
+                bulk_sends::refresh_report(id).await?;
+                toasts.success(t.report_requested);
+                Ok(())
+            },
+            move || reload.try_run(()).unwrap_or_default(),
+        );
     };
     if !session.can(PermissionCode::BulkSendsOperate) {
         return ().into_any();
@@ -335,25 +326,22 @@ fn Actions(
             },
         };
         view! {
-            <button class="secondary" disabled=move || busy.get() || !enabled on:click=refresh_report>{label}</button>
+            <button class="secondary" disabled=move || busy.busy() || !enabled on:click=refresh_report>{label}</button>
         }
     });
-    let button = move |action: BulkAction,
-                       verb: &'static str,
-                       label: &'static str,
-                       done: &'static str| {
+    let button = move |action: BulkAction, label: &'static str, done: &'static str| {
         status.allows(action).then(|| view! {
-            <button class="primary" disabled=move || busy.get() on:click=move |_| act(id, verb, done, busy, reload)>{label}</button>
+            <button class="primary" disabled=move || busy.busy() on:click=move |_| act(id, action, done, busy, reload)>{label}</button>
         })
     };
     view! {
         <div class="actions">
-            {button(BulkAction::Queue, "queue", t.queue_send, t.queued_toast)}
-            {button(BulkAction::Pause, "pause", t.pause, t.paused_toast)}
-            {button(BulkAction::Resume, "resume", t.resume, t.resumed_toast)}
+            {button(BulkAction::Queue, t.queue_send, t.queued_toast)}
+            {button(BulkAction::Pause, t.pause, t.paused_toast)}
+            {button(BulkAction::Resume, t.resume, t.resumed_toast)}
             {report_button}
             {status.allows(BulkAction::Cancel).then(|| view! {
-                <button class="danger" disabled=move || busy.get() on:click=move |_| dialogs.cancel.set(true)>{t.cancel_send}</button>
+                <button class="danger" disabled=move || busy.busy() on:click=move |_| dialogs.cancel.set(true)>{t.cancel_send}</button>
             })}
         </div>
     }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use relay_types::{BulkEvent, BulkEventKind};
 
 use crate::api::bulk_sends;
-use crate::components::table::{failed, loading, Empty};
+use crate::components::loaded::{listed, Empty};
 use crate::state::format::{datetime, number, weekday_and_time};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -61,12 +61,11 @@ pub fn History(id: i64, version: Signal<u64>) -> impl IntoView {
     let t = t();
     let events = Loaded::new(move || bulk_sends::history(id));
     super::follow(version, move || events.refetch());
-    move || {
-        match events.get() {
-        None => loading(),
-        Some(Err(err)) => failed(err),
-        Some(Ok(list)) if list.is_empty() => view! { <Empty text=t.no_history/> }.into_any(),
-        Some(Ok(list)) => view! {
+    listed(
+        events,
+        move || view! { <Empty text=t.no_history/> }.into_any(),
+        move |list| {
+            view! {
             <ol class="timeline" data-testid="timeline">
                 {list.into_iter().map(|event| {
                     let detail = facts(&event);
@@ -80,7 +79,7 @@ pub fn History(id: i64, version: Signal<u64>) -> impl IntoView {
                     }
                 }).collect_view()}
             </ol>
-        }.into_any(),
-    }
-    }
+        }.into_any()
+        },
+    )
 }

@@ -7,7 +7,8 @@ use relay_types::{JobState, PermissionCode};
 
 use crate::api::jobs;
 use crate::components::badge::{job_tone, Badge};
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::loaded::{listed, Empty};
+use crate::components::table::Table;
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -31,12 +32,11 @@ pub fn Jobs(id: i64, version: Signal<u64>) -> impl IntoView {
             list.refetch();
         });
     };
-    move || {
-        match list.get() {
-        None => loading(),
-        Some(Err(err)) => failed(err),
-        Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_jobs/> }.into_any(),
-        Some(Ok(page)) => view! {
+    listed(
+        list,
+        move || view! { <Empty text=t.no_jobs/> }.into_any(),
+        move |page| {
+            view! {
             <Table headers=["ID", t.job_type, t.status, t.attempts, t.message, t.finished, ""]>
                 {page.items.into_iter().map(|job| {
                     let message = if job.error.is_empty() { job.message.clone() } else { job.error.chars().take(160).collect() };
@@ -56,7 +56,7 @@ pub fn Jobs(id: i64, version: Signal<u64>) -> impl IntoView {
                     }
                 }).collect_view()}
             </Table>
-        }.into_any(),
-    }
-    }
+        }.into_any()
+        },
+    )
 }

@@ -7,16 +7,17 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use relay_types::{BulkSendStatus, BulkSummary, PermissionCode, StatusGroup};
+use relay_types::{BulkSendStatus, BulkSummary, Period, PermissionCode, StatusGroup};
 
 use super::is_moving;
 use crate::api::bulk_sends::{self, ListFilter, PAGE_SIZE};
 use crate::components::badge::BulkBadge;
 use crate::components::charts::ColumnChart;
+use crate::components::loaded::{failed, loading, Empty};
 use crate::components::pager::Pager;
 use crate::components::progress::MiniProgress;
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::components::when::When;
 use crate::state::format::{number, short_date};
 use crate::state::i18n::t;
@@ -46,14 +47,13 @@ pub fn BulkSendList() -> impl IntoView {
                 recipient,
                 status: q
                     .get("estado")
-                    .filter(|s| s.split(',').all(|s| s.parse::<BulkSendStatus>().is_ok()))
+                    .and_then(|s| s.split(',').map(str::parse).collect::<Result<_, _>>().ok())
                     .unwrap_or_default(),
                 period: if q.get("periodo").as_deref() == Some("todo") {
-                    "all"
+                    Period::All
                 } else {
-                    "current_month"
-                }
-                .into(),
+                    Period::CurrentMonth
+                },
                 page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
                 created_by: (q.get("mios").as_deref() == Some("1")).then(me).flatten(),
             }
@@ -102,7 +102,7 @@ pub fn BulkSendList() -> impl IntoView {
             let value = event_target_value(&ev);
             set_param(
                 "periodo",
-                if value == "all" {
+                if value == Period::All.as_str() {
                     "todo".into()
                 } else {
                     String::new()
@@ -143,7 +143,7 @@ pub fn BulkSendList() -> impl IntoView {
                 </Show>
             </header>
             {move || data.get().map(|(_, summary)| view! {
-                <Cards summary=summary.unwrap_or_default() active=filter.with(|f| f.status.clone()) on_card=on_card/>
+                <Cards summary=summary.unwrap_or_default() active=filter.with(ListFilter::status_spelled) on_card=on_card/>
             })}
             {move || activity.get().and_then(Result::ok).map(|days| {
                 let points = days.iter().map(|d| (short_date(&d.day), d.sent)).collect::<Vec<_>>();
@@ -154,11 +154,11 @@ pub fn BulkSendList() -> impl IntoView {
                     label=t.search placeholder=t.bulk_search_placeholder/>
                 <label>
                     <span class="visually-hidden">{t.status}</span>
-                    <select on:change=on_status prop:value=move || filter.with(|f| f.status.clone())>
+                    <select on:change=on_status prop:value=move || filter.with(ListFilter::status_spelled)>
                         <option value="">{t.all_statuses}</option>
                         // A card's group shows as itself.
-                        {move || filter.with(|f| f.status.contains(','))
-                            .then(|| view! { <option value=filter.with(|f| f.status.clone())>{t.status_group_chosen}</option> })}
+                        {move || filter.with(|f| f.status.len() > 1)
+                            .then(|| view! { <option value=filter.with(ListFilter::status_spelled)>{t.status_group_chosen}</option> })}
                         {BulkSendStatus::ALL
                             .iter()
                             .map(|s| view! { <option value=s.as_str()>{(t.bulk_status)(*s)}</option> })
@@ -167,9 +167,9 @@ pub fn BulkSendList() -> impl IntoView {
                 </label>
                 <label>
                     <span class="visually-hidden">{t.period}</span>
-                    <select on:change=on_period prop:value=move || filter.with(|f| f.period.clone())>
-                        <option value="current_month">{t.current_month}</option>
-                        <option value="all">{t.all_time}</option>
+                    <select on:change=on_period prop:value=move || filter.with(|f| f.period.as_str())>
+                        <option value=Period::CurrentMonth.as_str()>{t.current_month}</option>
+                        <option value=Period::All.as_str()>{t.all_time}</option>
                     </select>
                 </label>
                 <label class="check">
@@ -179,7 +179,8 @@ pub fn BulkSendList() -> impl IntoView {
             </div>
             {move || match data.get().map(|(page, _)| page) {
                 None => loading(),
-                Some(Err(err)) => failed(err),
+                // The list and the cards are asked together: their figures agree.
+                Some(Err(err)) => failed(err, move || data.refetch()),
                 Some(Ok(page)) if page.items.is_empty() => view! {
                     <Empty text=if filter.with(|f| f.q.is_empty() && f.recipient.is_empty() && f.status.is_empty() && f.created_by.is_none()) { t.no_bulk_sends } else { t.no_matches }>
                         <Show when=move || session.can(PermissionCode::BulkSendsOperate)>

@@ -11,16 +11,18 @@ use relay_types::{
 };
 
 use crate::api::bulk_sends::{self, RecipientFilter, PAGE_SIZE};
+use crate::api::spelled;
 use crate::components::badge::{recipient_tone, validation_tone, Badge};
+use crate::components::loaded::{listed, Empty};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::components::when::When;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::state::url::set_query_param;
+use crate::state::url::{set_query_param, typed};
 
 #[component]
 pub fn Recipients(
@@ -37,14 +39,8 @@ pub fn Recipients(
     let filter = Memo::new(move |_| {
         query.with(|q| RecipientFilter {
             q: q.get("q").unwrap_or_default(),
-            send_status: q
-                .get("estado_envio")
-                .filter(|s| s.parse::<SendStatus>().is_ok())
-                .unwrap_or_default(),
-            validation_status: q
-                .get("validacion")
-                .filter(|s| s.parse::<ValidationStatus>().is_ok())
-                .unwrap_or_default(),
+            send_status: typed(q.get("estado_envio")),
+            validation_status: typed(q.get("validacion")),
             page: q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1),
         })
     });
@@ -100,25 +96,21 @@ pub fn Recipients(
             <label>
                 <span class="visually-hidden">{t.send_status}</span>
                 <select on:change=on_send_status data-testid="send-status-filter"
-                    prop:value=move || filter.with(|f| f.send_status.clone())>
+                    prop:value=move || filter.with(|f| spelled(&f.send_status))>
                     <option value="">{t.all_send_statuses}</option>
                     {SendStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{(t.send_status_label)(*s)}</option> }).collect_view()}
                 </select>
             </label>
             <label>
                 <span class="visually-hidden">{t.validation}</span>
-                <select on:change=on_validation prop:value=move || filter.with(|f| f.validation_status.clone())>
+                <select on:change=on_validation prop:value=move || filter.with(|f| spelled(&f.validation_status))>
                     <option value="">{t.all_validations}</option>
                     {ValidationStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{(t.validation_label)(*s)}</option> }).collect_view()}
                 </select>
             </label>
             <button class="secondary" disabled=move || exporting.get() on:click=export>{t.export_csv}</button>
         </div>
-        {move || match rows.get() {
-            None => loading(),
-            Some(Err(err)) => failed(err),
-            Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_recipients/> }.into_any(),
-            Some(Ok(page)) => {
+        {listed(rows, move || view! { <Empty text=t.no_recipients/> }.into_any(), move |page| {
                 let total = page.total;
                 view! {
                     <Table headers=[t.row, t.email, t.send_status, t.validation, t.attempts, t.sent_at, ""]>
@@ -129,8 +121,7 @@ pub fn Recipients(
                     <Pager page=Signal::derive(move || filter.with(|f| f.page)) total=total page_size=PAGE_SIZE
                         on_page=on_page/>
                 }.into_any()
-            }
-        }}
+        })}
     }
 }
 

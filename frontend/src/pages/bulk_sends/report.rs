@@ -8,7 +8,8 @@ use relay_types::{BulkReportState, CampaignReport, DeliveryOutcome, PermissionCo
 use crate::api::bulk_sends;
 use crate::components::badge::Tone;
 use crate::components::charts::{Bar, BarChart, LineChart};
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::loaded::{listed, Empty};
+use crate::components::table::Table;
 use crate::state::format::{local_hour, number, percent};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -28,14 +29,11 @@ pub fn CampaignReportTab(id: i64, report_state: Signal<Option<BulkReportState>>)
         }
         state
     });
-    move || match report.get() {
-        None => loading(),
-        Some(Err(err)) => failed(err),
-        Some(Ok(report)) if report.report.is_none() => {
-            view! { <Empty text=t.report_not_loaded/> }.into_any()
-        }
-        Some(Ok(report)) => view! { <ReportView report=report/> }.into_any(),
-    }
+    listed(
+        report,
+        move || view! { <Empty text=t.report_not_loaded/> }.into_any(),
+        |report| view! { <ReportView report=report/> }.into_any(),
+    )
 }
 
 #[component]

@@ -4,7 +4,6 @@
 //! never sends twice.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use relay_types::limits::SUBJECT_MAX_CHARS;
@@ -12,6 +11,7 @@ use relay_types::{Attachment, Email, MessageStatus, SendMessage};
 
 use crate::api::messages as api;
 use crate::components::attachments::AttachmentPicker;
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
 use crate::components::sender_select::SenderSelect;
 use crate::state::browser::uuid;
 use crate::state::i18n::t;
@@ -24,13 +24,6 @@ fn addresses(text: &str) -> Vec<Email> {
         .filter(|a| !a.is_empty())
         .map(|a| Email(a.to_string()))
         .collect()
-}
-
-/// The fields that show their own error; any other error shows below the form.
-const FIELDS: [&str; 5] = ["to", "cc", "bcc", "subject", "html"];
-
-fn beside_its_field(field: Option<&str>) -> bool {
-    field.is_some_and(|f| FIELDS.iter().any(|name| f.starts_with(name)))
 }
 
 #[component]
@@ -47,15 +40,11 @@ pub fn NewMessage() -> impl IntoView {
     let text = RwSignal::new(String::new());
     let attachments = RwSignal::new(Vec::<Attachment>::new());
     let key = StoredValue::new(uuid());
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<(Option<String>, String)>);
+    let action = FormAction::new();
     let lost = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         let plain = text.get_untracked();
         let body = SendMessage {
             sender_id: sender.get_untracked().parse().ok(),
@@ -71,14 +60,12 @@ pub fn NewMessage() -> impl IntoView {
             client_request_id: Some(key.get_value()),
         };
         if body.to.is_empty() {
-            error.set(Some((Some("to".into()), t.message_needs_recipient.into())));
+            action.refuse_field("to", t.message_needs_recipient);
             return;
         }
-        busy.set(true);
-        error.set(None);
         lost.set(false);
         let navigate = navigate.clone();
-        spawn_local(async move {
+        action.run(async move {
             match api::send(&body).await {
                 Ok(message) => {
                     match message.status {
@@ -87,23 +74,16 @@ pub fn NewMessage() -> impl IntoView {
                         MessageStatus::Sending | MessageStatus::Ambiguous => {}
                     }
                     navigate(&format!("/mensajes/{}", message.id), Default::default());
+                    Ok(())
                 }
                 // The answer was lost: it may have gone out. The same id makes a retry safe.
-                Err(err) if err.is_network() => lost.set(true),
-                Err(err) => error.set(Some((err.field, err.detail))),
-            }
-            busy.set(false);
-        });
-    };
-    let field_error = move |name: &'static str| {
-        move || {
-            error.with(|e| match e {
-                Some((Some(field), text)) if field.starts_with(name) => {
-                    Some(view! { <small class="error">{text.clone()}</small> })
+                Err(err) if err.is_network() => {
+                    lost.set(true);
+                    Ok(())
                 }
-                _ => None,
-            })
-        }
+                Err(err) => Err(err),
+            }
+        });
     };
 
     view! {
@@ -115,26 +95,24 @@ pub fn NewMessage() -> impl IntoView {
                 </div>
             </header>
             <div class="editor">
-                <form class="panel" on:submit=submit data-testid="new-message">
+                <form class="panel" on:submit=submit data-testid="new-message" node_ref=action.node()>
+                    <FormProblem action=action/>
                     <SenderSelect value=sender/>
-                    <label>{t.message_to}<input type="text" name="to" required autocomplete="off" placeholder=t.addresses_placeholder bind:value=to/>{field_error("to")}</label>
-                    <label>{t.message_cc}<input type="text" name="cc" autocomplete="off" bind:value=cc/>{field_error("cc")}</label>
-                    <label>{t.message_bcc}<input type="text" name="bcc" autocomplete="off" bind:value=bcc/>{field_error("bcc")}</label>
-                    <label>{t.subject}<input type="text" name="subject" required maxlength=SUBJECT_MAX_CHARS.to_string() bind:value=subject/>{field_error("subject")}</label>
-                    <label>{t.message_html}<textarea name="html" rows="14" required maxlength="200000" bind:value=html></textarea>{field_error("html")}</label>
+                    <label>{t.message_to}<input type="text" name="to" required autocomplete="off" placeholder=t.addresses_placeholder bind:value=to/><FieldError action=action name="to"/></label>
+                    <label>{t.message_cc}<input type="text" name="cc" autocomplete="off" bind:value=cc/><FieldError action=action name="cc"/></label>
+                    <label>{t.message_bcc}<input type="text" name="bcc" autocomplete="off" bind:value=bcc/><FieldError action=action name="bcc"/></label>
+                    <label>{t.subject}<input type="text" name="subject" required maxlength=SUBJECT_MAX_CHARS.to_string() bind:value=subject/><FieldError action=action name="subject"/></label>
+                    <label>{t.message_html}<textarea name="html" rows="14" required maxlength="200000" bind:value=html></textarea><FieldError action=action name="html"/></label>
                     <details>
                         <summary>{t.plain_text_optional}</summary>
                         <label>{t.plain_text}<textarea name="text" rows="6" maxlength="200000" bind:value=text></textarea></label>
                     </details>
                     <AttachmentPicker chosen=attachments/>
-                    {move || error.with(|e| e.as_ref().filter(|(field, _)| !beside_its_field(field.as_deref())).map(|(_, text)| view! { <p class="error" role="alert">{text.clone()}</p> }))}
                     <Show when=move || lost.get()>
                         <p class="notice" role="alert">{t.message_lost_response} " " <A href="/mensajes">{t.message_check_history}</A></p>
                     </Show>
                     <div class="actions">
-                        <button type="submit" class="primary" disabled=move || busy.get()>
-                            {move || if busy.get() { t.sending_now } else { t.send_message }}
-                        </button>
+                        <Submit action=action label=t.send_message busy_label=t.sending_now/>
                     </div>
                 </form>
                 <div class="panel">

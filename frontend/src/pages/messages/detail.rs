@@ -11,7 +11,8 @@ use relay_types::{Message, MessageStatus, ResolveAction};
 use crate::api::{attachments, messages as api};
 use crate::components::badge::{message_tone, Badge};
 use crate::components::confirm::Confirm;
-use crate::components::table::{failed, loading};
+use crate::components::form::FormAction;
+use crate::components::loaded::found;
 use crate::pages::errors::NotFound;
 use crate::state::format::{bytes, datetime, relative};
 use crate::state::i18n::t;
@@ -36,13 +37,10 @@ pub fn MessageDetail() -> impl IntoView {
         }
     });
     let replace = Callback::new(move |()| message.refetch());
-    move || match message.get() {
-        None => loading(),
-        Some(Ok(None)) => view! { <NotFound/> }.into_any(),
-        Some(Err(err)) if err.status == 404 => view! { <NotFound/> }.into_any(),
-        Some(Err(err)) => failed(err),
-        Some(Ok(Some(found))) => view! { <MessageView message=found changed=replace/> }.into_any(),
-    }
+    found(message, move |message| match message {
+        None => view! { <NotFound/> }.into_any(),
+        Some(message) => view! { <MessageView message=message changed=replace/> }.into_any(),
+    })
 }
 
 #[component]
@@ -52,21 +50,21 @@ fn MessageView(message: Message, changed: Callback<()>) -> impl IntoView {
     let id = message.id;
     let confirm_open = RwSignal::new(false);
     let action = RwSignal::new(ResolveAction::MarkSent);
-    let busy = RwSignal::new(false);
+    let busy = FormAction::new();
     let resolve = Callback::new(move |()| {
         let chosen = action.get_untracked();
-        busy.set(true);
-        spawn_local(async move {
-            match api::resolve(id, chosen).await {
-                Ok(done) if done.status == MessageStatus::SendFailed => {
-                    toasts.error(done.error_message)
+        busy.act(
+            async move {
+                let done = api::resolve(id, chosen).await?;
+                if done.status == MessageStatus::SendFailed {
+                    toasts.error(done.error_message);
+                } else {
+                    toasts.success(t.message_resolved);
                 }
-                Ok(_) => toasts.success(t.message_resolved),
-                Err(err) => toasts.error(err.detail),
-            }
-            busy.set(false);
-            changed.run(());
-        });
+                Ok(())
+            },
+            move || changed.run(()),
+        );
     });
     let ask = move |chosen: ResolveAction| {
         move |_| {
@@ -95,8 +93,8 @@ fn MessageView(message: Message, changed: Callback<()>) -> impl IntoView {
                 <aside class="callout ambiguous" data-testid="message-ambiguous">
                     <p>{t.message_ambiguous_explained}</p>
                     <div class="actions">
-                        <button class="secondary" disabled=move || busy.get() on:click=ask(ResolveAction::MarkSent)>{t.mark_sent}</button>
-                        <button class="primary" disabled=move || busy.get() on:click=ask(ResolveAction::Resend)>{t.resend}</button>
+                        <button class="secondary" disabled=move || busy.busy() on:click=ask(ResolveAction::MarkSent)>{t.mark_sent}</button>
+                        <button class="primary" disabled=move || busy.busy() on:click=ask(ResolveAction::Resend)>{t.resend}</button>
                     </div>
                 </aside>
             })}

@@ -14,14 +14,16 @@ use leptos_router::hooks::use_query_map;
 use relay_types::MessageStatus;
 
 use crate::api::messages::{self as api, MessageFilter};
+use crate::api::spelled;
 use crate::components::badge::{message_tone, Badge};
+use crate::components::loaded::{listed, Empty};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::state::format::{datetime, parse_day, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
-use crate::state::url::set_query_param;
+use crate::state::url::{set_query_param, typed};
 
 #[component]
 pub fn MessageList() -> impl IntoView {
@@ -37,10 +39,7 @@ pub fn MessageList() -> impl IntoView {
             };
             MessageFilter {
                 q: q.get("q").unwrap_or_default(),
-                status: q
-                    .get("estado")
-                    .filter(|s| s.parse::<MessageStatus>().is_ok())
-                    .unwrap_or_default(),
+                status: typed(q.get("estado")),
                 date_from: day("desde"),
                 date_to: day("hasta"),
                 page: q
@@ -81,7 +80,7 @@ pub fn MessageList() -> impl IntoView {
                     label=t.search placeholder=t.message_search_placeholder/>
                 <label>
                     <span class="visually-hidden">{t.status}</span>
-                    <select on:change=param("estado") prop:value=move || filter.with(|f| f.status.clone())>
+                    <select on:change=param("estado") prop:value=move || filter.with(|f| spelled(&f.status))>
                         <option value="">{t.all_statuses}</option>
                         {MessageStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{(t.message_status_label)(*s)}</option> }).collect_view()}
                     </select>
@@ -93,13 +92,9 @@ pub fn MessageList() -> impl IntoView {
                     <input type="date" name="hasta" on:change=param("hasta") prop:value=move || filter.with(|f| f.date_to.clone())/>
                 </label>
             </div>
-            {move || match list.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(found)) if found.items.is_empty() => view! {
+            {listed(list, move || view! {
                     <Empty text=t.no_messages><A href="/mensajes/nuevo">{t.new_message}</A></Empty>
-                }.into_any(),
-                Some(Ok(found)) => {
+                }.into_any(), move |found| {
                     let total = found.total;
                     view! {
                         <Table headers=["ID", t.subject, t.message_to, t.sender, t.status, t.created]>
@@ -116,8 +111,7 @@ pub fn MessageList() -> impl IntoView {
                         </Table>
                         <Pager page=Signal::derive(move || filter.with(|f| f.page)) total=total page_size=20 on_page=on_page/>
                     }.into_any()
-                }
-            }}
+            })}
         </section>
     }
 }

@@ -10,16 +10,19 @@ use relay_types::{LoadTarget, PermissionCode, Report, ReportState, ReportType};
 
 use super::request::RequestForm;
 use crate::api::reports::{self, ReportFilter, PAGE_SIZE};
+use crate::api::{spelled, ApiError};
 use crate::components::badge::{report_state_tone, Badge, Tone};
+use crate::components::form::FormAction;
+use crate::components::loaded::{listed, Empty};
 use crate::components::pager::Pager;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::state::format::{datetime, number, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::poll::poll;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::state::url::set_query_param;
+use crate::state::url::{set_query_param, typed};
 
 fn is_working(report: &Report) -> bool {
     matches!(report.state, ReportState::Pending | ReportState::Processing)
@@ -34,14 +37,8 @@ pub fn ReportList() -> impl IntoView {
     let set_param = set_query_param();
     let filter = Memo::new(move |_| {
         query.with(|q| ReportFilter {
-            state: q
-                .get("estado")
-                .filter(|s| s.parse::<ReportState>().is_ok())
-                .unwrap_or_default(),
-            report_type: q
-                .get("tipo")
-                .filter(|s| s.parse::<ReportType>().is_ok())
-                .unwrap_or_default(),
+            state: typed(q.get("estado")),
+            report_type: typed(q.get("tipo")),
             loaded_into: q
                 .get("cargado")
                 .filter(|s| matches!(s.as_str(), "default" | "analytics" | "none"))
@@ -106,14 +103,14 @@ pub fn ReportList() -> impl IntoView {
             <div class="toolbar">
                 <label>
                     <span class="visually-hidden">{t.status}</span>
-                    <select on:change=select("estado") prop:value=move || filter.with(|f| f.state.clone())>
+                    <select on:change=select("estado") prop:value=move || filter.with(|f| spelled(&f.state))>
                         <option value="">{t.all_statuses}</option>
                         {ReportState::ALL.iter().map(|s| view! { <option value=s.as_str()>{(t.report_state_label)(*s)}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>
                     <span class="visually-hidden">{t.report_type}</span>
-                    <select on:change=select("tipo") prop:value=move || filter.with(|f| f.report_type.clone())>
+                    <select on:change=select("tipo") prop:value=move || filter.with(|f| spelled(&f.report_type))>
                         <option value="">{t.all_report_types}</option>
                         {ReportType::ALL.iter().map(|k| view! { <option value=k.as_str()>{(t.report_type_label)(*k)}</option> }).collect_view()}
                     </select>
@@ -128,11 +125,7 @@ pub fn ReportList() -> impl IntoView {
                     </select>
                 </label>
             </div>
-            {move || match list.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_reports/> }.into_any(),
-                Some(Ok(page)) => {
+            {listed(list, move || view! { <Empty text=t.no_reports/> }.into_any(), move |page| {
                     let total = page.total;
                     view! {
                         <Table headers=["ID", t.report_type, t.period, t.status, t.loaded_in, t.requested, ""]>
@@ -140,8 +133,7 @@ pub fn ReportList() -> impl IntoView {
                         </Table>
                         <Pager page=Signal::derive(move || filter.with(|f| f.page)) total=total page_size=PAGE_SIZE on_page=on_page/>
                     }.into_any()
-                }
-            }}
+            })}
         </section>
     }
 }
@@ -151,20 +143,18 @@ fn ReportRow(report: Report, refresh: Callback<()>) -> impl IntoView {
     let t = t();
     let session = use_session();
     let toasts = use_toasts();
-    let busy = RwSignal::new(false);
+    let busy = FormAction::new();
     let id = report.id;
     let run = move |work: std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<String, String>>>,
+        Box<dyn std::future::Future<Output = Result<String, ApiError>>>,
     >| {
-        busy.set(true);
-        spawn_local(async move {
-            match work.await {
-                Ok(text) => toasts.success(text),
-                Err(text) => toasts.error(text),
-            }
-            busy.set(false);
-            refresh.try_run(());
-        });
+        busy.act(
+            async move {
+                toasts.success(work.await?);
+                Ok(())
+            },
+            move || refresh.try_run(()).unwrap_or_default(),
+        );
     };
     let file_name = if report.file_name.is_empty() {
         format!("reporte-{id}.csv")
@@ -199,11 +189,10 @@ fn ReportRow(report: Report, refresh: Callback<()>) -> impl IntoView {
         };
         let enabled = why_not.is_none();
         view! {
-            <button class="secondary" disabled=move || busy.get() || !enabled title=why_not.clone().unwrap_or_default()
+            <button class="secondary" disabled=move || busy.busy() || !enabled title=why_not.clone().unwrap_or_default()
                 on:click=move |_| run(Box::pin(async move {
                     reports::load(id, target).await
                         .map(|r| (t.loaded_toast)((t.load_target)(target), &number(r.loads.iter().find(|l| l.target == target).map_or(0, |l| l.rows))))
-                        .map_err(|e| e.detail)
                 }))>
                 {label}
             </button>
@@ -244,9 +233,9 @@ fn ReportRow(report: Report, refresh: Callback<()>) -> impl IntoView {
                         {load_button(LoadTarget::Analytics, &report.loads, ready)}
                     })}
                     {(report.state == ReportState::Error && session.can(PermissionCode::ReportsRequest)).then(|| view! {
-                        <button class="secondary" disabled=move || busy.get()
+                        <button class="secondary" disabled=move || busy.busy()
                             on:click=move |_| run(Box::pin(async move {
-                                reports::retry(id).await.map(|_| t.report_retried.to_string()).map_err(|e| e.detail)
+                                reports::retry(id).await.map(|_| t.report_retried.to_string())
                             }))>{t.retry}</button>
                     })}
                 </div>

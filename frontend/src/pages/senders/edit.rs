@@ -2,11 +2,11 @@
 //! that starts from the identity as stored now.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use relay_types::{CreateSender, Sender, UpdateSender};
 
 use crate::api::senders as api;
-use crate::components::table::{failed, loading};
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
+use crate::components::loaded::shown;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::toasts::use_toasts;
@@ -25,12 +25,11 @@ pub fn NewSender(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let active = RwSignal::new(true);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let action = FormAction::new();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(user_id) = user_id.get_untracked().parse::<i64>() else {
-            error.set(Some(t.choose_user_first.into()));
+            action.refuse_field("user_id", t.choose_user_first);
             return;
         };
         let body = CreateSender {
@@ -39,23 +38,18 @@ pub fn NewSender(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
             from_name: name.get_untracked().trim().to_string(),
             is_active: active.get_untracked(),
         };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::create(&body).await {
-                Ok(sender) => {
-                    toasts.success((t.sender_saved_toast)(&sender.label));
-                    open.set(false);
-                    reload.try_run(());
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
-            busy.set(false);
+        action.run(async move {
+            let sender = api::create(&body).await?;
+            toasts.success((t.sender_saved_toast)(&sender.label));
+            open.set(false);
+            reload.try_run(());
+            Ok(())
         });
     };
     view! {
-        <form class="panel inline-form" on:submit=create data-testid="new-sender">
+        <form class="panel inline-form" on:submit=create data-testid="new-sender" node_ref=action.node()>
             <h2>{t.new_sender}</h2>
+            <FormProblem action=action/>
             <label>
                 {t.find_user}
                 <input type="search" name="user_q" maxlength="200" placeholder=t.user_search_placeholder
@@ -73,14 +67,14 @@ pub fn NewSender(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
                         })
                         .collect_view())}
                 </select>
+                <FieldError action=action name="user_id"/>
             </label>
             {move || people.get().and_then(Result::ok).is_some_and(|found| found.is_empty())
                 .then(|| view! { <p class="muted">{t.no_user_without_sender}</p> })}
-            <SenderFields email=email name=name active=active/>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+            <SenderFields email=email name=name active=active action=action/>
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| open.set(false)>{t.back}</button>
-                <button type="submit" class="primary" disabled=move || busy.get()>{t.create_sender}</button>
+                <Submit action=action label=t.create_sender/>
             </div>
         </form>
     }
@@ -89,13 +83,9 @@ pub fn NewSender(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
 #[component]
 pub fn EditSender(id: i64, editing: RwSignal<Option<i64>>, reload: Callback<()>) -> impl IntoView {
     let stored = Loaded::new(move || api::one(id));
-    move || match stored.get() {
-        None => loading(),
-        Some(Err(err)) => failed(err),
-        Some(Ok(sender)) => {
-            view! { <SenderForm sender=sender editing=editing reload=reload/> }.into_any()
-        }
-    }
+    shown(stored, move |sender| {
+        view! { <SenderForm sender=sender editing=editing reload=reload/> }.into_any()
+    })
 }
 
 #[component]
@@ -110,7 +100,7 @@ fn SenderForm(
     let email = RwSignal::new(sender.from_email);
     let name = RwSignal::new(sender.from_name);
     let active = RwSignal::new(sender.is_active);
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = UpdateSender {
@@ -118,24 +108,21 @@ fn SenderForm(
             from_name: Some(name.get_untracked().trim().to_string()),
             is_active: Some(active.get_untracked()),
         };
-        spawn_local(async move {
-            match api::update(id, &body).await {
-                Ok(sender) => {
-                    toasts.success((t.sender_saved_toast)(&sender.label));
-                    editing.set(None);
-                    reload.try_run(());
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
+        action.run(async move {
+            let sender = api::update(id, &body).await?;
+            toasts.success((t.sender_saved_toast)(&sender.label));
+            editing.set(None);
+            reload.try_run(());
+            Ok(())
         });
     };
     view! {
-        <form class="inline-form" on:submit=save data-testid="edit-sender">
-            <SenderFields email=email name=name active=active/>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+        <form class="inline-form" on:submit=save data-testid="edit-sender" node_ref=action.node()>
+            <FormProblem action=action/>
+            <SenderFields email=email name=name active=active action=action/>
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| editing.set(None)>{t.back}</button>
-                <button type="submit" class="primary">{t.save}</button>
+                <Submit action=action label=t.save/>
             </div>
         </form>
     }
@@ -146,11 +133,12 @@ fn SenderFields(
     email: RwSignal<String>,
     name: RwSignal<String>,
     active: RwSignal<bool>,
+    action: FormAction,
 ) -> impl IntoView {
     let t = t();
     view! {
-        <label>{t.from_email}<input type="email" name="from_email" required maxlength="254" bind:value=email/></label>
-        <label>{t.from_name}<input type="text" name="from_name" required maxlength="255" bind:value=name/></label>
+        <label>{t.from_email}<input type="email" name="from_email" required maxlength="254" bind:value=email/><FieldError action=action name="from_email"/></label>
+        <label>{t.from_name}<input type="text" name="from_name" required maxlength="255" bind:value=name/><FieldError action=action name="from_name"/></label>
         <label class="check"><input type="checkbox" name="sender_active" bind:checked=active/> {t.sender_may_be_used}</label>
     }
 }

@@ -12,9 +12,10 @@ use relay_types::{PermissionCode, Sender};
 use crate::api::senders as api;
 use crate::components::badge::{Badge, Tone};
 use crate::components::confirm::Confirm;
+use crate::components::loaded::{listed, Empty};
 use crate::components::pager::Pager;
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -106,14 +107,10 @@ pub fn Senders() -> impl IntoView {
                     </select>
                 </label>
             </div>
-            {move || match list.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(found)) if found.items.is_empty() => {
+            {listed(list, move || {
                     let filtered = filter.with(|(q, active, _)| !q.is_empty() || !active.is_empty());
                     view! { <Empty text=if filtered { t.no_matches } else { t.no_senders }/> }.into_any()
-                }
-                Some(Ok(found)) => {
+                }, move |found| {
                     let total = found.total;
                     view! {
                         <Table headers=[t.username, t.from_email, t.from_name, t.status, t.updated, ""]>
@@ -147,8 +144,7 @@ pub fn Senders() -> impl IntoView {
                         </Table>
                         <Pager page=Signal::derive(move || filter.with(|f| f.2)) total=total page_size=20 on_page=on_page/>
                     }.into_any()
-                }
-            }}
+            })}
             <Confirm open=confirm_open title=t.delete
                 text=move || (t.delete_sender_explained)(&deleting.with(|s| s.as_ref().map(|s| s.label.clone()).unwrap_or_default()))
                 confirm=t.delete danger=true on_confirm=delete/>

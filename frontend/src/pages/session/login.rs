@@ -2,11 +2,11 @@
 //! the access token stays in memory. Afterwards the user returns to the page they were on.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api;
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
 use crate::components::guard::landing;
 use crate::components::shell::OfflineBanner;
 use crate::state::i18n::{t, Lang, Language};
@@ -37,8 +37,7 @@ pub fn Login() -> impl IntoView {
     let query = use_query_map();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let action = FormAction::new();
 
     // Already signed in (a reload of /login): straight on.
     let go_on = navigate.clone();
@@ -57,48 +56,37 @@ pub fn Login() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::auth::login(username.get_untracked(), password.get_untracked()).await {
-                Ok(me) => {
-                    password.set(String::new());
-                    session.sign_in(me);
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
-            busy.set(false);
+        action.run(async move {
+            let me = api::auth::login(username.get_untracked(), password.get_untracked()).await?;
+            password.set(String::new());
+            session.sign_in(me);
+            Ok(())
         });
     };
 
     view! {
         <OfflineBanner/>
         <main class="login">
-            <form class="card" on:submit=submit>
+            <form class="card" on:submit=submit node_ref=action.node()>
                 <h1>"Relay Console"</h1>
                 <p class="subtitle">{t().login_subtitle}</p>
                 <Show when=move || session.expired.get()>
                     <p class="notice" role="status">{t().session_expired}</p>
                 </Show>
+                <FormProblem action=action/>
                 <label>
                     {t().username}
                     <input type="text" name="username" autocomplete="username" required autofocus
                         bind:value=username/>
+                    <FieldError action=action name="username"/>
                 </label>
                 <label>
                     {t().password}
                     <input type="password" name="password" autocomplete="current-password" required
                         bind:value=password/>
+                    <FieldError action=action name="password"/>
                 </label>
-                <Show when=move || error.with(Option::is_some)>
-                    <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-                </Show>
-                <button type="submit" disabled=move || busy.get()>
-                    {move || if busy.get() { t().signing_in } else { t().sign_in }}
-                </button>
+                <Submit action=action label=t().sign_in busy_label=t().signing_in/>
                 <div class="lang" role="group" aria-label=t().language>
                     {Lang::ALL
                         .into_iter()

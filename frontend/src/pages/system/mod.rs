@@ -2,27 +2,26 @@
 //! lists what each found, ok or failed, with the setting to change.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use relay_types::SystemChecks;
 
 use crate::api;
 use crate::components::badge::Tone;
+use crate::components::form::FormAction;
 use crate::state::i18n::t;
 
 #[component]
 pub fn SystemPage() -> impl IntoView {
     let t = t();
     let result = RwSignal::new(None::<Result<SystemChecks, String>>);
-    let busy = RwSignal::new(false);
+    let busy = FormAction::new();
     let run = move |_: ()| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            result.set(Some(api::system::checks().await.map_err(|e| e.detail)));
-            busy.set(false);
-        });
+        busy.act(
+            async move {
+                result.set(Some(api::system::checks().await.map_err(|e| e.detail)));
+                Ok(())
+            },
+            || (),
+        );
     };
     // Opening the page runs the checks: an empty page says nothing.
     run(());
@@ -34,8 +33,8 @@ pub fn SystemPage() -> impl IntoView {
                     <p class="subtitle">{t.system_subtitle}</p>
                 </div>
                 <div class="actions">
-                    <button class="primary" on:click=move |_| run(()) disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
-                        {move || if busy.get() { t.testing_connection } else { t.test_connection }}
+                    <button class="primary" on:click=move |_| run(()) disabled=move || busy.busy() aria-busy=move || busy.busy().to_string()>
+                        {move || if busy.busy() { t.testing_connection } else { t.test_connection }}
                     </button>
                 </div>
             </header>

@@ -13,7 +13,8 @@ use relay_types::{PermissionCode, TemplateDetail, TemplateInput, TemplatePatch};
 
 use crate::api::templates;
 use crate::components::confirm::Confirm;
-use crate::pages::errors::NotFound;
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
+use crate::components::loaded::found;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 use crate::state::session::use_session;
@@ -39,12 +40,9 @@ fn Existing(id: String) -> impl IntoView {
         let id = id.clone();
         async move { templates::one(&id).await }
     });
-    move || match template.get() {
-        None => view! { <p class="loading page" aria-busy="true">{t().loading}</p> }.into_any(),
-        Some(Err(err)) if err.status == 404 => view! { <NotFound/> }.into_any(),
-        Some(Err(err)) => view! { <p class="error page" role="alert">{err.detail}</p> }.into_any(),
-        Some(Ok(found)) => view! { <Editor template=Some(found)/> }.into_any(),
-    }
+    found(template, |template| {
+        view! { <Editor template=Some(template)/> }.into_any()
+    })
 }
 
 #[component]
@@ -88,8 +86,7 @@ fn Editor(template: Option<TemplateDetail>) -> impl IntoView {
     let samples = RwSignal::new(BTreeMap::<String, String>::new());
     let variables = Memo::new(move |_| html.with(|h| mustache::variables(h)));
     let rendered = Memo::new(move |_| samples.with(|s| html.with(|h| mustache::render(h, s))));
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
     let confirm_delete = RwSignal::new(false);
     // Leaving with changes not saved asks first.
     let snapshot =
@@ -104,11 +101,9 @@ fn Editor(template: Option<TemplateDetail>) -> impl IntoView {
     let save_navigate = navigate.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        busy.set(true);
-        error.set(None);
         let id = save_id.clone();
         let navigate = save_navigate.clone();
-        spawn_local(async move {
+        action.run(async move {
             let outcome = match &id {
                 Some(id) => {
                     let patch = TemplatePatch {
@@ -131,20 +126,16 @@ fn Editor(template: Option<TemplateDetail>) -> impl IntoView {
                     templates::create(&input).await
                 }
             };
-            match outcome {
-                Ok(stored) => {
-                    saved.set_value(snapshot());
-                    toasts.success(t.template_saved);
-                    if id.is_none() {
-                        navigate(
-                            &format!("/plantillas/{}", js_sys::encode_uri_component(&stored.id)),
-                            Default::default(),
-                        );
-                    }
-                }
-                Err(err) => error.set(Some(err.detail)),
+            let stored = outcome?;
+            saved.set_value(snapshot());
+            toasts.success(t.template_saved);
+            if id.is_none() {
+                navigate(
+                    &format!("/plantillas/{}", js_sys::encode_uri_component(&stored.id)),
+                    Default::default(),
+                );
             }
-            busy.set(false);
+            Ok(())
         });
     };
     let delete_id = existing_id.clone();
@@ -180,17 +171,17 @@ fn Editor(template: Option<TemplateDetail>) -> impl IntoView {
                 })}
             </header>
             <div class="editor">
-                <form class="panel" on:submit=save>
+                <form class="panel" on:submit=save node_ref=action.node()>
+                    <FormProblem action=action/>
                     <fieldset class="plain" disabled=!can_edit>
-                        <label>{t.template_name}<input type="text" name="name" required maxlength="200" bind:value=name/></label>
-                        <label>{t.subject}<input type="text" name="subject" maxlength=SUBJECT_MAX_CHARS.to_string() bind:value=subject/></label>
-                        <label>{t.from_email}<input type="email" name="from_email" required maxlength="254" bind:value=from_email/></label>
-                        <label>{t.from_name}<input type="text" name="from_name" maxlength="255" bind:value=from_name/></label>
-                        <label>{t.html_body}<textarea name="html" rows="16" maxlength="200000" bind:value=html></textarea></label>
+                        <label>{t.template_name}<input type="text" name="name" required maxlength="200" bind:value=name/><FieldError action=action name="name"/></label>
+                        <label>{t.subject}<input type="text" name="subject" maxlength=SUBJECT_MAX_CHARS.to_string() bind:value=subject/><FieldError action=action name="subject"/></label>
+                        <label>{t.from_email}<input type="email" name="from_email" required maxlength="254" bind:value=from_email/><FieldError action=action name="from_email"/></label>
+                        <label>{t.from_name}<input type="text" name="from_name" maxlength="255" bind:value=from_name/><FieldError action=action name="from_name"/></label>
+                        <label>{t.html_body}<textarea name="html" rows="16" maxlength="200000" bind:value=html></textarea><FieldError action=action name="html"/></label>
                     </fieldset>
-                    {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                     {can_edit.then(|| view! {
-                        <div class="actions"><button type="submit" class="primary" disabled=move || busy.get()>{t.save}</button></div>
+                        <div class="actions"><Submit action=action label=t.save/></div>
                     })}
                 </form>
                 <div class="panel">

@@ -6,8 +6,9 @@ use leptos_router::components::A;
 use relay_types::PermissionCode;
 
 use crate::api::templates;
+use crate::components::loaded::{listed, Empty};
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::state::format::relative;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -41,11 +42,7 @@ pub fn TemplateListPage() -> impl IntoView {
                 <SearchBox value=Signal::derive(move || q.get()) on_search=Callback::new(move |text: String| { refresh.set(false); q.set(text); })
                     label=t.search placeholder=t.template_search_placeholder/>
             </div>
-            {move || match list.get() {
-                None => loading(),
-                Some(Err(err)) => failed(err),
-                Some(Ok(list)) if list.items.is_empty() => view! { <Empty text=t.no_templates/> }.into_any(),
-                Some(Ok(list)) => view! {
+            {listed(list, move || view! { <Empty text=t.no_templates/> }.into_any(), move |list| view! {
                     <p class="muted">{(t.templates_fetched)(&relative(&list.fetched_at))}</p>
                     <Table headers=[t.template, t.subject, t.sender, "ID"]>
                         {list.items.into_iter().map(|template| {
@@ -60,8 +57,7 @@ pub fn TemplateListPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     </Table>
-                }.into_any(),
-            }}
+                }.into_any())}
         </section>
     }
 }

@@ -8,7 +8,8 @@ use relay_types::{ApiToken, Group, PermissionInfo, UpdateUser, User};
 use super::people::GroupChecks;
 use super::permissions::PermissionChecks;
 use crate::api::users as api;
-use crate::components::table::{failed, loading};
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
+use crate::components::loaded::shown;
 use crate::components::token_list::TokenList;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -23,17 +24,13 @@ pub fn EditUser(
     reload: Callback<()>,
 ) -> impl IntoView {
     let stored = Loaded::new(move || api::one(id));
-    move || {
-        match stored.get() {
-        None => loading(),
-        Some(Err(err)) => failed(err),
-        Some(Ok(user)) => view! {
+    shown(stored, move |user| {
+        view! {
             <UserForm user=user groups=groups.clone() catalogue=catalogue.clone() editing=editing reload=reload/>
             <UserTokens id=id/>
         }
-        .into_any(),
-    }
-    }
+        .into_any()
+    })
 }
 
 #[component]
@@ -51,8 +48,7 @@ fn UserForm(
     let chosen = RwSignal::new(user.groups.iter().map(|g| g.id).collect::<Vec<_>>());
     let permissions = RwSignal::new(user.permissions.clone());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let action = FormAction::new();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let new_password = password.get_untracked();
@@ -63,38 +59,33 @@ fn UserForm(
             permissions: Some(permissions.get_untracked()),
             ..UpdateUser::default()
         };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
+        action.run(async move {
             // One call: the fields, groups and permissions are saved together or not at all.
-            let outcome = api::update(id, &body).await;
-            match outcome {
-                Ok(user) => {
-                    toasts.success((t.user_saved)(&user.username));
-                    editing.set(None);
-                    reload.try_run(());
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
-            busy.set(false);
+            let user = api::update(id, &body).await?;
+            toasts.success((t.user_saved)(&user.username));
+            editing.set(None);
+            reload.try_run(());
+            Ok(())
         });
     };
     view! {
-        <form class="inline-form" on:submit=save data-testid="edit-user">
+        <form class="inline-form" on:submit=save node_ref=action.node() data-testid="edit-user">
+            <FormProblem action=action/>
             <label class="check"><input type="checkbox" name="is_active" bind:checked=active/> {t.may_sign_in}</label>
             <fieldset class="plain">
                 <legend>{t.tab_groups}</legend>
                 <GroupChecks groups=groups chosen=chosen/>
+                <FieldError action=action name="group_ids"/>
             </fieldset>
             <fieldset class="plain wide">
                 <legend>{t.direct_permissions}</legend>
                 <PermissionChecks catalogue=catalogue selected=permissions/>
+                <FieldError action=action name="permissions"/>
             </fieldset>
-            <label>{t.new_password}<input type="password" name="new_password" minlength="12" autocomplete="new-password" bind:value=password/></label>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+            <label>{t.new_password}<input type="password" name="new_password" data-field="password" minlength="12" autocomplete="new-password" bind:value=password/><FieldError action=action name="password"/></label>
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| editing.set(None)>{t.back}</button>
-                <button type="submit" class="primary" disabled=move || busy.get()>{t.save}</button>
+                <Submit action=action label=t.save/>
             </div>
         </form>
     }

@@ -8,6 +8,7 @@ use relay_types::{CreateGroup, Group, PermissionCode, PermissionInfo, UpdateGrou
 use super::permissions::PermissionChecks;
 use crate::api::users as api;
 use crate::components::confirm::Confirm;
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
 use crate::state::i18n::t;
 use crate::state::toasts::use_toasts;
 
@@ -21,23 +22,20 @@ pub fn Groups(
     let toasts = use_toasts();
     let name = RwSignal::new(String::new());
     let permissions = RwSignal::new(Vec::<PermissionCode>::new());
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = CreateGroup {
             name: name.get_untracked().trim().to_string(),
             permissions: permissions.get_untracked(),
         };
-        spawn_local(async move {
-            match api::create_group(&body).await {
-                Ok(group) => {
-                    toasts.success((t.group_saved)(&group.name));
-                    name.set(String::new());
-                    permissions.set(Vec::new());
-                    reload.try_run(());
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
+        action.run(async move {
+            let group = api::create_group(&body).await?;
+            toasts.success((t.group_saved)(&group.name));
+            name.set(String::new());
+            permissions.set(Vec::new());
+            reload.try_run(());
+            Ok(())
         });
     };
     let cards = groups
@@ -46,12 +44,12 @@ pub fn Groups(
         .collect_view();
     view! {
         <div class="group-grid">{cards}</div>
-        <form class="panel inline-form" on:submit=create data-testid="new-group">
+        <form class="panel inline-form" on:submit=create node_ref=action.node() data-testid="new-group">
+            <FormProblem action=action/>
             <h2>{t.new_group}</h2>
-            <label>{t.group_name}<input type="text" name="group_name" required maxlength="150" bind:value=name/></label>
-            <fieldset class="plain wide"><legend>{t.permissions}</legend><PermissionChecks catalogue=catalogue selected=permissions/></fieldset>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
-            <div class="actions"><button type="submit" class="primary">{t.create_group}</button></div>
+            <label>{t.group_name}<input type="text" name="group_name" data-field="name" required maxlength="150" bind:value=name/><FieldError action=action name="name"/></label>
+            <fieldset class="plain wide"><legend>{t.permissions}</legend><PermissionChecks catalogue=catalogue selected=permissions/><FieldError action=action name="permissions"/></fieldset>
+            <div class="actions"><Submit action=action label=t.create_group/></div>
         </form>
     }
 }

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::users as api;
-use crate::components::table::{failed, loading};
+use crate::components::loaded::{failed, loading};
 use crate::components::tabs::Tabs;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -55,9 +55,10 @@ pub fn UsersAndGroups() -> impl IntoView {
             // Drawn once both lists are in: drawing earlier and again on arrival would
             // close a form opened meanwhile.
             {move || match (catalogue.get(), groups.get()) {
-                (Some(Err(err)), _) | (_, Some(Err(err))) => {
-                    failed(err)
-                }
+                (Some(Err(err)), _) | (_, Some(Err(err))) => failed(err, move || {
+                    catalogue.refetch();
+                    groups.refetch();
+                }),
                 (Some(Ok(catalogue)), Some(Ok(groups_now))) => {
                     let reload_groups = Callback::new(move |()| groups.refetch());
                     if tab.get() == "grupos" {

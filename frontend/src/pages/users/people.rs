@@ -2,15 +2,16 @@
 //! A superuser can only be changed by a superuser.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use relay_types::{CreateUser, Group, PermissionCode, PermissionInfo, User};
 
 use super::edit::EditUser;
 use super::permissions::PermissionChecks;
 use crate::api::users as api;
 use crate::components::badge::{Badge, Tone};
+use crate::components::form::{FieldError, FormAction, FormProblem, Submit};
+use crate::components::loaded::{listed, Empty};
 use crate::components::search::SearchBox;
-use crate::components::table::{failed, loading, Empty, Table};
+use crate::components::table::Table;
 use crate::state::format::{datetime, relative};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -39,18 +40,13 @@ pub fn Users(catalogue: Vec<PermissionInfo>, groups: Vec<Group>) -> impl IntoVie
         <Show when=move || creating.get()>
             <NewUser catalogue=catalogue.get_value() groups=groups.get_value() open=creating reload=reload/>
         </Show>
-        {move || match list.get() {
-            None => loading(),
-            Some(Err(err)) => failed(err),
-            Some(Ok(page)) if page.items.is_empty() => view! { <Empty text=t.no_users/> }.into_any(),
-            Some(Ok(page)) => view! {
+        {listed(list, move || view! { <Empty text=t.no_users/> }.into_any(), move |page| view! {
                 <Table headers=[t.username, t.email, t.tab_groups, t.status, t.last_login, ""]>
                     {page.items.into_iter().map(|user| view! {
                         <UserRow user=user groups=groups.get_value() catalogue=catalogue.get_value() editing=editing reload=reload/>
                     }).collect_view()}
                 </Table>
-            }.into_any(),
-        }}
+            }.into_any())}
     }
 }
 
@@ -134,8 +130,7 @@ fn NewUser(
     let password = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<i64>::new());
     let permissions = RwSignal::new(Vec::<PermissionCode>::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let action = FormAction::new();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let email = email.get_untracked().trim().to_string();
@@ -150,32 +145,26 @@ fn NewUser(
             group_ids: chosen.get_untracked(),
             permissions: permissions.get_untracked(),
         };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::create(&body).await {
-                Ok(user) => {
-                    toasts.success((t.user_created)(&user.username));
-                    open.set(false);
-                    reload.try_run(());
-                }
-                Err(err) => error.set(Some(err.detail)),
-            }
-            busy.set(false);
+        action.run(async move {
+            let user = api::create(&body).await?;
+            toasts.success((t.user_created)(&user.username));
+            open.set(false);
+            reload.try_run(());
+            Ok(())
         });
     };
     view! {
-        <form class="panel inline-form" on:submit=create data-testid="new-user">
+        <form class="panel inline-form" on:submit=create node_ref=action.node() data-testid="new-user">
+            <FormProblem action=action/>
             <h2>{t.new_user}</h2>
-            <label>{t.username}<input type="text" name="username" required maxlength="150" bind:value=username/></label>
-            <label>{t.email}<input type="email" name="email" maxlength="254" bind:value=email/></label>
-            <label>{t.password}<input type="password" name="password" required minlength="12" autocomplete="new-password" bind:value=password/></label>
-            <fieldset class="plain"><legend>{t.tab_groups}</legend><GroupChecks groups=groups chosen=chosen/></fieldset>
-            <fieldset class="plain wide"><legend>{t.direct_permissions}</legend><PermissionChecks catalogue=catalogue selected=permissions/></fieldset>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+            <label>{t.username}<input type="text" name="username" required maxlength="150" bind:value=username/><FieldError action=action name="username"/></label>
+            <label>{t.email}<input type="email" name="email" maxlength="254" bind:value=email/><FieldError action=action name="email"/></label>
+            <label>{t.password}<input type="password" name="password" required minlength="12" autocomplete="new-password" bind:value=password/><FieldError action=action name="password"/></label>
+            <fieldset class="plain"><legend>{t.tab_groups}</legend><GroupChecks groups=groups chosen=chosen/><FieldError action=action name="group_ids"/></fieldset>
+            <fieldset class="plain wide"><legend>{t.direct_permissions}</legend><PermissionChecks catalogue=catalogue selected=permissions/><FieldError action=action name="permissions"/></fieldset>
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| open.set(false)>{t.back}</button>
-                <button type="submit" class="primary" disabled=move || busy.get()>{t.create_user}</button>
+                <Submit action=action label=t.create_user/>
             </div>
         </form>
     }

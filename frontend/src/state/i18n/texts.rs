@@ -14,7 +14,7 @@ pub struct Texts {
     pub all_actions: &'static str,
     pub system_actor: fn(&str) -> String,
     pub audit_target: fn(&str) -> String,
-    pub audit_action: fn(&str) -> String,
+    pub audit_action: fn(relay_types::AuditAction) -> &'static str,
     pub unsaved_changes_question: &'static str,
     pub tab_content: &'static str,
     pub of_rows: fn(&str) -> String,
@@ -370,6 +370,8 @@ pub struct Texts {
     pub resume: &'static str,
     pub resumed_toast: &'static str,
     pub retry: &'static str,
+    /// The heading of a form's refusal, above what went wrong.
+    pub form_problem: &'static str,
     pub row: &'static str,
     pub rows: &'static str,
     pub schedule_send: &'static str,

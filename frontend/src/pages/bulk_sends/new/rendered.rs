@@ -8,7 +8,7 @@ use relay_types::{PreviewRow, ValidationStatus};
 
 use super::Form;
 use crate::api::templates;
-use crate::components::table::failed;
+use crate::components::loaded::{failed, loading};
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
 
@@ -51,9 +51,9 @@ pub(super) fn RenderedEmail(form: Form) -> impl IntoView {
     view! {
         <div class="rendered-email" data-testid="rendered-email">
             {move || match rendered.get() {
-                None => view! { <p class="muted" aria-busy="true">{t.loading}</p> }.into_any(),
+                None => loading(),
                 Some(None) => view! { <p class="muted">{t.no_valid_row}</p> }.into_any(),
-                Some(Some((_, Err(err)))) => failed(err),
+                Some(Some((_, Err(err)))) => failed(err, move || rendered.refetch()),
                 Some(Some((row, Ok(page)))) => {
                     let subject = form.subject.with(|s| s.trim().to_string());
                     let subject = if subject.is_empty() { page.subject.clone() } else { subject };

@@ -4,7 +4,6 @@
 //! or "Crear sin enviar". "Volver a editar" goes back with everything kept.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use web_sys::FormData;
@@ -12,6 +11,7 @@ use web_sys::FormData;
 use super::rendered::RenderedEmail;
 use super::{remember_email_column, Form};
 use crate::api::bulk_sends;
+use crate::components::form::{FormAction, FormProblem};
 use crate::state::format::number;
 use crate::state::i18n::t;
 use crate::state::toasts::use_toasts;
@@ -68,8 +68,7 @@ pub(super) fn Review(form: Form) -> impl IntoView {
     let t = t();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
     let lost = RwSignal::new(false);
     let heading = NodeRef::<leptos::html::H2>::new();
     // The review takes the place of the form: its heading gets the focus.
@@ -83,36 +82,34 @@ pub(super) fn Review(form: Form) -> impl IntoView {
     let emails = move || preview().valid_rows as i64;
     let schedule = move || form.schedule.get().replace('T', " ");
     let create = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
         let Some(data) = request(form) else {
-            error.set(Some(t.choose_csv_first.into()));
+            action.refuse_text(t.choose_csv_first);
             return;
         };
-        busy.set(true);
-        error.set(None);
         lost.set(false);
         let navigate = navigate.clone();
         let template_id = form.template_id();
         let email_column = preview().email_column;
-        spawn_local(async move {
+        action.run(async move {
             match bulk_sends::create(data, &form.key.get_value()).await {
                 Ok(bulk) => {
                     remember_email_column(&template_id, &email_column);
                     toasts.success((t.created_toast)(bulk.id));
                     form.reset();
                     navigate(&format!("/envios/{}", bulk.id), Default::default());
+                    Ok(())
                 }
                 // The answer was lost: the send may exist. The same key makes a retry safe.
-                Err(err) if err.is_network() => lost.set(true),
-                Err(err) => error.set(Some(err.detail)),
+                Err(err) if err.is_network() => {
+                    lost.set(true);
+                    Ok(())
+                }
+                Err(err) => Err(err),
             }
-            busy.set(false);
         });
     };
     let button_text = move || {
-        if busy.get() {
+        if action.busy() {
             t.creating.to_string()
         } else if !form.schedule.with(String::is_empty) {
             (t.schedule_for)(&schedule())
@@ -176,14 +173,14 @@ pub(super) fn Review(form: Form) -> impl IntoView {
             </dl>
             <h3>{t.as_a_row_gets_it}</h3>
             <RenderedEmail form=form/>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+            <FormProblem action=action/>
             <Show when=move || lost.get()>
                 <p class="notice" role="alert">{t.lost_response} " " <A href="/envios">{t.check_the_list}</A></p>
             </Show>
             <div class="actions">
-                <button type="button" class="secondary" disabled=move || busy.get()
+                <button type="button" class="secondary" disabled=move || action.busy()
                     on:click=move |_| form.reviewing.set(false)>"‹ " {t.back_to_edit}</button>
-                <button type="button" class="primary" data-testid="confirm-send" disabled=move || busy.get() on:click=create>
+                <button type="button" class="primary" data-testid="confirm-send" disabled=move || action.busy() on:click=create>
                     {button_text}
                 </button>
             </div>

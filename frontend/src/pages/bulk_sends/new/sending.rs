@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::Form;
 use crate::components::attachments::AttachmentPicker;
+use crate::components::form::{FormAction, FormProblem};
 use crate::components::sender_select::SenderSelect;
 use crate::state::i18n::t;
 use crate::state::session::use_session;
@@ -13,7 +14,7 @@ use crate::state::session::use_session;
 pub(super) fn SendSection(form: Form) -> impl IntoView {
     let t = t();
     let session = use_session();
-    let error = RwSignal::new(None::<String>);
+    let action = FormAction::new();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -29,14 +30,17 @@ pub(super) fn SendSection(form: Form) -> impl IntoView {
         } else {
             None
         };
-        error.set(problem.map(str::to_string));
-        if problem.is_none() {
-            form.reviewing.set(true);
+        match problem {
+            Some(problem) => action.refuse_text(problem),
+            None => {
+                action.clear();
+                form.reviewing.set(true);
+            }
         }
     };
 
     view! {
-        <form class="panel step" on:submit=submit>
+        <form class="panel step" on:submit=submit node_ref=action.node()>
             <fieldset>
                 <legend><span class="step-n">"4"</span> {t.sending}</legend>
                 <SenderSelect value=form.sender label=form.sender_label/>
@@ -52,7 +56,7 @@ pub(super) fn SendSection(form: Form) -> impl IntoView {
                     {t.queue_immediately}
                 </label>
             </fieldset>
-            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+            <FormProblem action=action/>
             <div class="actions">
                 <button type="submit" class="primary">{t.review_and_send} " ›"</button>
             </div>

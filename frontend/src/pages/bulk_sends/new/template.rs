@@ -7,7 +7,7 @@ use relay_types::TemplateSummary;
 
 use super::{refresh_preview, Form, PreviewStatus};
 use crate::api::templates;
-use crate::components::table::loading;
+use crate::components::loaded::{failed, loading};
 use crate::state::browser::move_focus;
 use crate::state::i18n::t;
 use crate::state::loaded::Loaded;
@@ -58,7 +58,7 @@ pub(super) fn TemplateSection(form: Form) -> impl IntoView {
                 {move || match list.get() {
                     None => loading(),
                     Some(Err(err)) => view! {
-                        <p class="error" role="alert">{err.detail}</p>
+                        {failed(err, move || list.refetch())}
                         <label>
                             {t.manual_template_id}
                             <input type="text" name="manual_template" maxlength="100" prop:value=move || form.manual_template.get()
