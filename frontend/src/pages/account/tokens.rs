@@ -92,8 +92,8 @@ pub fn Tokens() -> impl IntoView {
                 </aside>
             })}
             <form class="panel inline-form" on:submit=create node_ref=action.node()>
-                <FormProblem action=action/>
                 <h2>{t.new_token}</h2>
+                <FormProblem action=action/>
                 <label>
                     {t.token_name}
                     <input type="text" name="token_name" data-field="name" required maxlength="100" bind:value=name/>

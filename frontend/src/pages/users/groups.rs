@@ -45,8 +45,8 @@ pub fn Groups(
     view! {
         <div class="group-grid">{cards}</div>
         <form class="panel inline-form" on:submit=create node_ref=action.node() data-testid="new-group">
-            <FormProblem action=action/>
             <h2>{t.new_group}</h2>
+            <FormProblem action=action/>
             <label>{t.group_name}<input type="text" name="group_name" data-field="name" required maxlength="150" bind:value=name/><FieldError action=action name="name"/></label>
             <fieldset class="plain wide"><legend>{t.permissions}</legend><PermissionChecks catalogue=catalogue selected=permissions/><FieldError action=action name="permissions"/></fieldset>
             <div class="actions"><Submit action=action label=t.create_group/></div>

@@ -155,8 +155,8 @@ fn NewUser(
     };
     view! {
         <form class="panel inline-form" on:submit=create node_ref=action.node() data-testid="new-user">
-            <FormProblem action=action/>
             <h2>{t.new_user}</h2>
+            <FormProblem action=action/>
             <label>{t.username}<input type="text" name="username" required maxlength="150" bind:value=username/><FieldError action=action name="username"/></label>
             <label>{t.email}<input type="email" name="email" maxlength="254" bind:value=email/><FieldError action=action name="email"/></label>
             <label>{t.password}<input type="password" name="password" required minlength="12" autocomplete="new-password" bind:value=password/><FieldError action=action name="password"/></label>
