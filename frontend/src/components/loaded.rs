@@ -1,7 +1,7 @@
 //! The one way a page shows what it asked the API for: "Cargando…" until the first answer;
-//! the page "no encontrada" for a 404 on a page reached by its address; the problem, with "Reintentar" when asking again can
-//! help (the network, the server, too many requests); what an empty list means, with its
-//! call to action; else the content. Every list and detail goes through [`shown`],
+//! the page "no encontrada" for a 404 on a page reached by its address; the problem, with
+//! "Reintentar" when asking again can help (the network, the server, too many requests);
+//! what an empty list means, with its call to action; else the content. Every list and detail goes through [`shown`],
 //! [`found`] or [`listed`], so they all look, announce and recover the same way.
 
 use leptos::prelude::*;
