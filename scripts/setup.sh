@@ -11,6 +11,18 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The SPA's WASM is built with a nightly standard library (frontend/build.sh: -Zbuild-std,
+# panics that stop at once), which needs the nightly toolchain's sources.
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+  if rustup toolchain list | grep -q '^nightly'; then
+    step "rustup component add rust-src --toolchain nightly"
+    rustup component add rust-src --toolchain nightly
+  else
+    step "rustup toolchain install nightly (minimal, with rust-src)"
+    rustup toolchain install nightly --profile minimal --component rust-src
+  fi
+fi
+
 # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
 wanted=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
