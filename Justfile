@@ -7,16 +7,21 @@ run: setup frontend
     ./scripts/run-dev.sh
 
 # Lints, unit + API tests on SQLite and PostgreSQL, the API contract and the browser tests, then
-# the release archive and its deployment behind nginx.
+# the release archive and its deployment behind nginx; each phase's time printed at the end.
 # Everything CI checks (see README).
-test: setup frontend check
-    ./scripts/ensure-test-services.sh
-    cargo test --workspace --exclude relay-frontend
-    cargo build --workspace --exclude relay-frontend --bins
-    scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
-    just e2e
-    ./scripts/release.sh
-    just deploy-test
+test:
+    scripts/phase.sh --start
+    scripts/phase.sh setup ./scripts/setup.sh
+    scripts/phase.sh "SPA build" ./frontend/build.sh
+    scripts/phase.sh "fmt and clippy" just check
+    scripts/phase.sh "test services" ./scripts/ensure-test-services.sh
+    scripts/phase.sh "unit and API tests" cargo test --workspace --exclude relay-frontend
+    scripts/phase.sh "debug binaries" cargo build --workspace --exclude relay-frontend --bins
+    scripts/phase.sh "API contract" scripts/contract/run.sh target/debug/relay-console target/debug/relay-sim
+    scripts/phase.sh "browser tests" just e2e
+    scripts/phase.sh "release archive" ./scripts/release.sh
+    scripts/phase.sh "deployment" just deploy-test
+    scripts/phase.sh --report
 
 # frontend/e2e/deploy.test.mjs with the archive `just release` built: its binary as the `relay`
 # user on the unix socket against PostgreSQL, Debian's nginx with the shipped site, Chromium, an
