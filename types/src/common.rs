@@ -47,16 +47,14 @@ pub struct Problem {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// `ok` when the process answers.
-    pub status: String,
+    pub status: crate::states::HealthStatus,
     pub version: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Readiness {
-    /// `ready` or `not_ready`.
-    pub status: String,
+    pub status: crate::states::ReadinessStatus,
     pub database: bool,
     pub migrations_applied: bool,
     /// Migrations known to the binary but not applied to the database.

@@ -609,3 +609,18 @@ mod tests {
         assert!(BulkSendStatus::Done.allows(BulkAction::Resend));
     }
 }
+
+string_enum! {
+    /// `GET /healthz`: the process answers.
+    HealthStatus ("health status") {
+        Ok = "ok",
+    }
+}
+
+string_enum! {
+    /// `GET /readyz`: whether the database answers and every migration is applied.
+    ReadinessStatus ("readiness status") {
+        Ready = "ready",
+        NotReady = "not_ready",
+    }
+}

@@ -9,7 +9,7 @@ use super::history;
 use relay_types::BulkEventKind;
 
 use super::{
-    final_status, find, get, set_status, state_conflict, template_lookup_error, Said, Status,
+    final_status, find, get, state_conflict, template_lookup_error, transition, Event, Said, Status,
 };
 use crate::auth::CurrentUser;
 use crate::entities::bulk_send;
@@ -57,25 +57,19 @@ pub async fn check_variables(services: &Services, bulk: &bulk_send::Model) -> Ap
 
 /// Starts sending: checks the template's variables against every row, then queues the job.
 pub async fn queue(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
-    start(services, Some(by), id, BulkAction::Queue).await?;
-    history::record(
-        &services.db.conn,
-        Some(&by.actor()),
-        id,
-        BulkEventKind::Queued,
-        json!({}),
-    )
-    .await?;
+    let event = Event::by(by.actor(), BulkEventKind::Queued, json!({}));
+    start(services, Some(by), id, BulkAction::Queue, Some(event)).await?;
     get(&services.db, &services.config, id).await
 }
 
 /// The common part of queue, resume, resend and scheduled starts: `action` says from which
-/// statuses the send may start.
+/// statuses the send may start, `event` what its timeline says (written with the status).
 pub async fn start(
     services: &Services,
     by: Option<&CurrentUser>,
     id: i64,
     action: BulkAction,
+    event: Option<Event>,
 ) -> AppResult<()> {
     let bulk = find(&services.db.conn, id).await?;
     if !bulk.status.allows(action) {
@@ -97,13 +91,15 @@ pub async fn start(
     if adopt {
         // The status first, committed, then the run: a run that ends meanwhile looks at
         // the status after it ended (`queue_if_resumed`) and so cannot miss it.
-        if !set_status(
+        let queued = Status::Queued;
+        if !transition(
             &services.db.conn,
             id,
             &from,
-            Status::Queued,
+            queued,
             "",
             Said::NOTHING,
+            event,
         )
         .await?
         {
@@ -116,7 +112,7 @@ pub async fn start(
         enqueue_send(&services.db.conn, id, by.map(|u| u.id)).await?;
     } else {
         let txn = services.db.conn.begin().await?;
-        if !set_status(&txn, id, &from, Status::Queued, "", Said::NOTHING).await? {
+        if !transition(&txn, id, &from, Status::Queued, "", Said::NOTHING, event).await? {
             return Err(state_conflict(
                 action,
                 find(&services.db.conn, id).await?.status,
@@ -172,39 +168,30 @@ pub async fn pause(services: &Services, by: &CurrentUser, id: i64) -> AppResult<
         format!("Pausado por {}", by.username),
         format!("Paused by {}", by.username),
     );
-    if !set_status(
+    let event = Event::by(
+        by.actor(),
+        BulkEventKind::Paused,
+        json!({ "from": bulk.status }),
+    );
+    if !transition(
         &services.db.conn,
         id,
         &Status::allowing(BulkAction::Pause),
         Status::Paused,
         "operator",
         Said::new(&es, &en),
+        Some(event),
     )
     .await?
     {
         return Err(state_conflict(BulkAction::Pause, bulk.status));
     }
-    history::record(
-        &services.db.conn,
-        Some(&by.actor()),
-        id,
-        BulkEventKind::Paused,
-        json!({ "from": bulk.status }),
-    )
-    .await?;
     get(&services.db, &services.config, id).await
 }
 
 pub async fn resume(services: &Services, by: &CurrentUser, id: i64) -> AppResult<BulkSend> {
-    start(services, Some(by), id, BulkAction::Resume).await?;
-    history::record(
-        &services.db.conn,
-        Some(&by.actor()),
-        id,
-        BulkEventKind::Resumed,
-        json!({}),
-    )
-    .await?;
+    let event = Event::by(by.actor(), BulkEventKind::Resumed, json!({}));
+    start(services, Some(by), id, BulkAction::Resume, Some(event)).await?;
     get(&services.db, &services.config, id).await
 }
 
@@ -214,26 +201,24 @@ pub async fn cancel(services: &Services, by: &CurrentUser, id: i64) -> AppResult
         format!("Cancelado por {}", by.username),
         format!("Cancelled by {}", by.username),
     );
-    if !set_status(
+    let event = Event::by(
+        by.actor(),
+        BulkEventKind::Cancelled,
+        json!({ "from": bulk.status }),
+    );
+    if !transition(
         &services.db.conn,
         id,
         &Status::allowing(BulkAction::Cancel),
         Status::Cancelled,
         "operator",
         Said::new(&es, &en),
+        Some(event),
     )
     .await?
     {
         return Err(state_conflict(BulkAction::Cancel, bulk.status));
     }
-    history::record(
-        &services.db.conn,
-        Some(&by.actor()),
-        id,
-        BulkEventKind::Cancelled,
-        json!({ "from": bulk.status }),
-    )
-    .await?;
     // What it did send gets its report, as a finished send's does.
     if ledger::counts(&services.db.conn, id).await?.sent > 0 {
         super::report_status::schedule_report(services, id, chrono::Utc::now()).await?;
@@ -277,10 +262,21 @@ pub async fn resolve(
     // A finished send whose recipients changed: sent again, or its ending recomputed.
     if resolved > 0 && bulk.status.allows(BulkAction::Resend) {
         if resend {
-            start(services, Some(by), id, BulkAction::Resend).await?;
+            // The timeline's "resent" entry above says why it runs again.
+            start(services, Some(by), id, BulkAction::Resend, None).await?;
         } else if let Some(end) = final_status(&counts) {
             let finished = Status::allowing(BulkAction::Resend);
-            set_status(&services.db.conn, id, &finished, end, "", Said::NOTHING).await?;
+            // The "marked sent" entry above says why its ending changed.
+            transition(
+                &services.db.conn,
+                id,
+                &finished,
+                end,
+                "",
+                Said::NOTHING,
+                None,
+            )
+            .await?;
         }
     }
     Ok(ResolveResult {

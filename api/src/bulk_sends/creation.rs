@@ -13,7 +13,7 @@ use serde_json::json;
 use super::history;
 use relay_types::BulkEventKind;
 
-use super::{get, import_status, queue, set_status, template_lookup_error, Status};
+use super::{get, import_status, queue, template_lookup_error, transition, Status};
 use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::csv_input::header::delimiter_name;
@@ -261,13 +261,15 @@ pub async fn create(
     .await?;
     if import_status(&summary) != Status::ImportFailed {
         if input.scheduled_at.is_some() {
-            set_status(
+            // The "created" entry above holds the schedule's cause: the form asked for it.
+            transition(
                 &db.conn,
                 bulk.id,
                 &[Status::Ready, Status::ReadyWithErrors],
                 Status::Scheduled,
                 "",
                 super::Said::NOTHING,
+                None,
             )
             .await?;
         } else if input.send_now {

@@ -12,6 +12,7 @@ pub mod history;
 mod queries;
 pub mod report_status;
 pub mod schedule;
+mod transition;
 
 use chrono::{DateTime, Utc};
 use relay_types::BulkCounts;
@@ -31,6 +32,7 @@ pub use queries::{
     activity, counts_of, get, list, summary, to_dtos, BulkFilter, MAX_ACTIVITY_DAYS,
 };
 pub use relay_types::BulkSendStatus as Status;
+pub use transition::{transition, Event};
 
 fn import_status(summary: &ImportSummary) -> Status {
     if summary.valid == 0 {
@@ -49,7 +51,6 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<bulk_send::Mo
         .ok_or_else(|| AppError::not_found("Envío masivo no encontrado.", "Bulk send not found."))
 }
 
-/// Moves a bulk send from one of `from` to `to`; false when it was in none of them.
 /// What a state change says, in Spanish and English (the dashboard shows the user's).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Said<'a> {
@@ -63,49 +64,6 @@ impl<'a> Said<'a> {
     pub fn new(es: &'a str, en: &'a str) -> Self {
         Said { es, en }
     }
-}
-
-pub async fn set_status(
-    db: &impl ConnectionTrait,
-    id: i64,
-    from: &[Status],
-    to: Status,
-    reason: &str,
-    message: Said<'_>,
-) -> AppResult<bool> {
-    let mut update = bulk_send::Entity::update_many()
-        .col_expr(bulk_send::Column::Status, Expr::value(to))
-        .col_expr(bulk_send::Column::StatusReason, Expr::value(reason))
-        .col_expr(bulk_send::Column::StatusMessage, Expr::value(message.es))
-        .col_expr(bulk_send::Column::StatusMessageEn, Expr::value(message.en))
-        .col_expr(bulk_send::Column::UpdatedAt, Expr::value(Utc::now()));
-    match to {
-        Status::Queued => {
-            update = update.col_expr(bulk_send::Column::QueuedAt, Expr::value(Utc::now()))
-        }
-        Status::Done | Status::DoneWithErrors | Status::Failed | Status::Cancelled => {
-            update = update.col_expr(bulk_send::Column::FinishedAt, Expr::value(Utc::now()))
-        }
-        Status::Importing
-        | Status::Ready
-        | Status::ReadyWithErrors
-        | Status::ImportFailed
-        | Status::Scheduled
-        | Status::Sending
-        | Status::Paused => {}
-    }
-    if to != Status::Paused {
-        update = update.col_expr(
-            bulk_send::Column::ResumeAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        );
-    }
-    let result = update
-        .filter(bulk_send::Column::Id.eq(id))
-        .filter(bulk_send::Column::Status.is_in(from.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
 }
 
 /// A 402 on one send: it and every other queued or sending send pause until the account's
@@ -132,29 +90,27 @@ pub async fn pause_for_quota(
             .filter(bulk_send::Column::Status.is_in(running))
             .exec(db)
             .await?;
-        if set_status(
+        let event = Event::system(
+            relay_types::BulkEventKind::QuotaPaused,
+            serde_json::json!({
+                "reset_at": quota.reset_at,
+                "resume_at": resume_at,
+                "tripped_by": tripped,
+            }),
+        );
+        let reason = "quota_exceeded";
+        if transition(
             db,
             bulk.id,
             &running,
             Status::Paused,
-            "quota_exceeded",
+            reason,
             message,
+            Some(event),
         )
         .await?
         {
             paused += 1;
-            history::record(
-                db,
-                None,
-                bulk.id,
-                relay_types::BulkEventKind::QuotaPaused,
-                serde_json::json!({
-                    "reset_at": quota.reset_at,
-                    "resume_at": resume_at,
-                    "tripped_by": tripped,
-                }),
-            )
-            .await?;
         } else {
             // An operator stopped it meanwhile: no reset time belongs to their status.
             bulk_send::Entity::update_many()

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use super::history;
+use super::Event;
 use relay_types::BulkEventKind;
 
 use super::Status;
@@ -31,18 +31,14 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
     let mut started = 0;
     for bulk in due {
         // Started as an operator's "send now" would be; the query chose only scheduled ones.
-        match super::start(services, None, bulk.id, BulkAction::Queue).await {
+        let event = Event::system(
+            BulkEventKind::ScheduledStart,
+            json!({ "scheduled_at": bulk.scheduled_at }),
+        );
+        match super::start(services, None, bulk.id, BulkAction::Queue, Some(event)).await {
             Ok(()) => {
                 started += 1;
                 tracing::info!(bulk_send = bulk.id, "scheduled send started");
-                history::record(
-                    &services.db.conn,
-                    None,
-                    bulk.id,
-                    BulkEventKind::ScheduledStart,
-                    json!({ "scheduled_at": bulk.scheduled_at }),
-                )
-                .await?;
             }
             // Another scheduler got there first.
             Err(err)
@@ -53,25 +49,20 @@ pub async fn start_due(services: &Services, now: DateTime<Utc>) -> AppResult<usi
             // The rows no longer fit the template (or it is gone): the send cannot start.
             Err(err) if err.kind.is_permanent() => {
                 tracing::warn!(bulk_send = bulk.id, code = %err.code, "scheduled send could not start");
-                let failed = super::set_status(
+                let event = Event::system(
+                    BulkEventKind::StartFailed,
+                    json!({ "code": err.code, "message": err.es, "message_en": err.en }),
+                );
+                super::transition(
                     &services.db.conn,
                     bulk.id,
                     &[Status::Scheduled],
                     Status::Failed,
                     err.code.as_str(),
                     super::Said::new(&err.es, &err.en),
+                    Some(event),
                 )
                 .await?;
-                if failed {
-                    history::record(
-                        &services.db.conn,
-                        None,
-                        bulk.id,
-                        BulkEventKind::StartFailed,
-                        json!({ "code": err.code, "message": err.es, "message_en": err.en }),
-                    )
-                    .await?;
-                }
             }
             // Doppler unreachable: stays scheduled, tried again next run.
             Err(err) => {

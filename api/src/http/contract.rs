@@ -5,7 +5,7 @@
 //!   malformed request: 400; no token: 401; a JSON body over the limit, of another type or
 //!   invalid: 413, 415, 422; an unknown id: 404; a bad query parameter: 422);
 //! - links from each operation that creates something to the operations that use its id,
-//!   so that a generic client (or a fuzzer) can follow them;
+//!   read off the paths ([`links`]), so that a generic client (or a fuzzer) can follow them;
 //! - that signing out takes its body only optionally.
 
 use serde_json::{json, Map, Value};
@@ -13,110 +13,6 @@ use utoipa::openapi::OpenApi;
 use utoipa::IntoResponses;
 
 use super::responses::{BadRequest, Invalid, NotFound, TooLarge, Unauthorized, Unsupported};
-
-/// (operation that creates, its status, where the new id is, operations that take it as
-/// their path parameter `param`).
-const LINKS: &[(&str, &str, &str, &str, &[&str])] = &[
-    (
-        "create_bulk_send",
-        "201",
-        "$response.body#/id",
-        "id",
-        &[
-            "get_bulk_send",
-            "list_recipients",
-            "export_recipients_csv",
-            "queue_bulk_send",
-            "pause_bulk_send",
-            "resume_bulk_send",
-            "cancel_bulk_send",
-            "resolve_ambiguous_recipients",
-            "get_campaign_report",
-            "export_campaign_report_csv",
-            "refresh_campaign_report",
-        ],
-    ),
-    (
-        "upload_attachment",
-        "201",
-        "$response.body#/id",
-        "id",
-        &["get_attachment", "download_attachment", "delete_attachment"],
-    ),
-    (
-        "create_group",
-        "201",
-        "$response.body#/id",
-        "id",
-        &["get_group", "update_group", "delete_group"],
-    ),
-    (
-        "create_user",
-        "201",
-        "$response.body#/id",
-        "id",
-        &[
-            "get_user",
-            "update_user",
-            "set_user_groups",
-            "set_user_permissions",
-            "list_user_tokens",
-        ],
-    ),
-    (
-        "create_sender",
-        "201",
-        "$response.body#/id",
-        "id",
-        &["get_sender", "update_sender", "delete_sender"],
-    ),
-    (
-        "create_template",
-        "201",
-        "$response.body#/id",
-        "template_id",
-        &[
-            "get_template",
-            "update_template",
-            "delete_template",
-            "preview_template",
-        ],
-    ),
-    (
-        "create_token",
-        "201",
-        "$response.body#/token/id",
-        "id",
-        &["revoke_token"],
-    ),
-    (
-        "send_message",
-        "201",
-        "$response.body#/id",
-        "id",
-        &["get_message", "resolve_message"],
-    ),
-    (
-        "request_report",
-        "201",
-        "$response.body#/id",
-        "id",
-        &[
-            "get_report",
-            "download_report",
-            "load_report",
-            "retry_report",
-        ],
-    ),
-    (
-        "list_jobs",
-        "200",
-        "$response.body#/items/0/id",
-        "id",
-        &["get_job", "retry_job"],
-    ),
-    ("retry_job", "201", "$response.body#/id", "id", &["get_job"]),
-];
 
 /// The document as the handlers declare it, completed with the rules above. As JSON:
 /// some rules (`anyOf` beside `properties`) are beyond utoipa's model of a schema.
@@ -237,34 +133,137 @@ fn share_the_problem_schema(doc: &mut Value) {
     }
 }
 
+/// A link from an answer holding a new id to an operation that takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub from: String,
+    pub status: &'static str,
+    /// Where the id is in the answer: `$response.body#/id`.
+    pub source: String,
+    /// The path parameter it fills.
+    pub param: String,
+    pub to: String,
+}
+
+/// The links, read off the paths rather than listed by hand: an answer `201` anywhere under a
+/// collection (`POST /jobs`, `POST /jobs/{id}/retry`) made one of its members, so it links to
+/// every operation under `collection/{param}`; a collection with no `POST` of its own (`/jobs`)
+/// links from its list's first item too. Where the new id sits comes from the answer's schema (`id`, or
+/// one level down: `token.id`).
+pub fn links(doc: &Value) -> Vec<Link> {
+    // (path, method, operationId, the operation)
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations.push((path.as_str(), method.as_str(), id, operation));
+            }
+        }
+    }
+    // collection -> (its member's parameter, the operations on a member)
+    let mut members: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for (path, _, id, _) in &operations {
+        let Some((collection, rest)) = path.split_once("/{") else {
+            continue;
+        };
+        let param = rest.split('}').next().unwrap_or_default();
+        match members
+            .iter_mut()
+            .find(|(c, p, _)| *c == collection && *p == param)
+        {
+            Some((.., ids)) => ids.push(id),
+            None => members.push((collection, param, vec![id])),
+        }
+    }
+    let collection_of = |path: &str| path.split_once("/{").map_or(path, |(c, _)| c).to_string();
+    let mut links = Vec::new();
+    for (collection, param, targets) in &members {
+        let creators: Vec<_> = operations
+            .iter()
+            .filter(|(path, ..)| collection_of(path) == *collection)
+            .filter_map(|(_, _, id, operation)| {
+                let schema =
+                    operation.pointer("/responses/201/content/application~1json/schema")?;
+                Some((
+                    *id,
+                    "201",
+                    format!("$response.body#{}", id_pointer(doc, schema)?),
+                ))
+            })
+            .collect();
+        let created_here = operations
+            .iter()
+            .any(|(path, method, ..)| path == collection && *method == "post");
+        let listed = operations
+            .iter()
+            .filter(|(path, method, ..)| !created_here && path == collection && *method == "get")
+            .map(|(_, _, id, _)| (*id, "200", "$response.body#/items/0/id".to_string()));
+        for (from, status, source) in creators.into_iter().chain(listed) {
+            for to in targets {
+                links.push(Link {
+                    from: from.to_string(),
+                    status,
+                    source: source.clone(),
+                    param: param.to_string(),
+                    to: to.to_string(),
+                });
+            }
+        }
+    }
+    links
+}
+
+/// `/id` when the answer's schema has an `id`, `/token/id` when a member of it does.
+fn id_pointer(doc: &Value, schema: &Value) -> Option<String> {
+    let resolve = |schema: &Value| -> Option<Value> {
+        match schema["$ref"].as_str() {
+            Some(reference) => doc.pointer(reference.strip_prefix('#')?).cloned(),
+            None => Some(schema.clone()),
+        }
+    };
+    let schema = resolve(schema)?;
+    let properties = schema["properties"].as_object()?;
+    if properties.contains_key("id") {
+        return Some("/id".into());
+    }
+    properties.iter().find_map(|(name, member)| {
+        resolve(member)?["properties"]
+            .get("id")
+            .map(|_| format!("/{name}/id"))
+    })
+}
+
 fn add_links(doc: &mut Value) {
+    let links = links(doc);
     for operation in operations(doc) {
         let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
             continue;
         };
-        let links: Vec<_> = LINKS.iter().filter(|(from, ..)| *from == id).collect();
-        for (_, status, source, param, targets) in links {
+        let from: Vec<_> = links
+            .iter()
+            .filter(|link| link.from == id)
+            .cloned()
+            .collect();
+        for link in from {
             let Some(response) = operation
                 .get_mut("responses")
-                .and_then(|r| r.get_mut(*status))
+                .and_then(|r| r.get_mut(link.status))
                 .and_then(Value::as_object_mut)
             else {
                 continue;
             };
-            let entry = response
+            if let Some(entry) = response
                 .entry("links")
                 .or_insert_with(|| json!({}))
-                .as_object_mut();
-            if let Some(entry) = entry {
-                for target in targets.iter() {
-                    entry.insert(
-                        target.to_string(),
-                        json!({
-                            "operationId": target,
-                            "parameters": { *param: source },
-                        }),
-                    );
-                }
+                .as_object_mut()
+            {
+                entry.insert(
+                    link.to.clone(),
+                    json!({
+                        "operationId": link.to,
+                        "parameters": { link.param: link.source },
+                    }),
+                );
             }
         }
     }

@@ -106,6 +106,78 @@ fn the_document_states_the_shared_limits_and_codes() {
     );
 }
 
+/// A generic client (or the contract test's fuzzer) learns an id from where it is made:
+/// every operation on a member (`/x/{id}…`) is the target of a link, naming a path parameter
+/// it has, from an answer the document states; and the links the issue found missing exist.
+#[test]
+fn every_operation_taking_an_id_is_linked_from_where_the_id_is_made() {
+    let document: Value =
+        serde_json::from_str(&relay_console::cli::openapi_json().unwrap()).unwrap();
+    // (from, to, the parameter filled)
+    let mut links = Vec::new();
+    let mut members = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for operation in item.as_object().unwrap().values() {
+            let Some(id) = operation["operationId"].as_str() else {
+                continue;
+            };
+            if path.contains('{') {
+                let params: Vec<&str> = operation["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|p| p["in"] == "path")
+                    .filter_map(|p| p["name"].as_str())
+                    .collect();
+                members.push((id, params));
+            }
+            for response in operation["responses"].as_object().unwrap().values() {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| l.1)
+                {
+                    let (param, source) = link["parameters"]
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .next()
+                        .unwrap();
+                    assert!(
+                        source.as_str().unwrap().starts_with("$response.body#/"),
+                        "{link}"
+                    );
+                    links.push((id, link["operationId"].as_str().unwrap(), param.clone()));
+                }
+            }
+        }
+    }
+    assert!(members.len() > 30, "{members:?}");
+    for (id, params) in &members {
+        let incoming: Vec<_> = links.iter().filter(|(_, to, _)| to == id).collect();
+        assert!(!incoming.is_empty(), "no link leads to {id}");
+        for (from, _, param) in incoming {
+            assert!(
+                params.contains(&param.as_str()),
+                "{from} -> {id} fills {param}, not one of {params:?}"
+            );
+        }
+    }
+    for (from, to) in [
+        ("create_bulk_send", "get_bulk_send_history"),
+        ("create_user", "revoke_user_token"),
+        ("create_token", "revoke_token"),
+        ("list_jobs", "retry_job"),
+        ("retry_job", "get_job"),
+    ] {
+        assert!(
+            links.iter().any(|(f, t, _)| *f == from && *t == to),
+            "{from} -> {to}"
+        );
+    }
+}
+
 /// The SPA's buttons call `BulkAction::command`'s endpoints: each is in the document.
 #[test]
 fn every_bulk_action_command_is_an_operation() {
@@ -272,8 +344,9 @@ async fn errors_are_problem_json_in_the_callers_language(backend: Backend) {
 }
 
 async fn health_readiness_and_metrics(backend: Backend) {
+    use relay_types::{Health, HealthStatus, Readiness, ReadinessStatus};
     let app = TestApp::spawn(backend).await;
-    let health: Value = expect_json(
+    let health: Health = expect_json(
         app.request(Method::GET, "/healthz", None)
             .send()
             .await
@@ -281,8 +354,8 @@ async fn health_readiness_and_metrics(backend: Backend) {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(health["status"], "ok");
-    let ready: Value = expect_json(
+    assert_eq!(health.status, HealthStatus::Ok);
+    let ready: Readiness = expect_json(
         app.request(Method::GET, "/readyz", None)
             .send()
             .await
@@ -292,7 +365,12 @@ async fn health_readiness_and_metrics(backend: Backend) {
     .await;
     assert_eq!(
         ready,
-        json!({ "status": "ready", "database": true, "migrations_applied": true, "pending_migrations": [] })
+        Readiness {
+            status: ReadinessStatus::Ready,
+            database: true,
+            migrations_applied: true,
+            pending_migrations: vec![],
+        }
     );
 
     app.get("/api/v1/groups", &app.admin_token)

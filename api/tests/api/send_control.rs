@@ -5,7 +5,7 @@ use crate::on_both_databases;
 use crate::sending::{action, received_per_email};
 use crate::support::*;
 use relay_sim::Faults;
-use relay_types::{BulkSend, BulkSendStatus as S};
+use relay_types::{AuditAction, BulkEvent, BulkEventKind, BulkSend, BulkSendStatus as S};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -15,6 +15,7 @@ on_both_databases!(
     a_scheduled_send_starts_when_due,
     ambiguous_recipients_are_marked_sent_or_resent_by_an_operator,
     a_failed_job_is_retried_and_jobs_are_listed,
+    a_status_change_and_its_history_entry_commit_together,
 );
 
 async fn pause_resume_and_cancel_work_mid_send(backend: Backend) {
@@ -408,4 +409,80 @@ fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// A status change and its timeline entry are one write: when the second part fails (a
+/// database trigger refuses the history row, as a crash between the two old writes would
+/// have lost it), the send keeps its status and the operator is told it failed; once the
+/// history can be written, both change, and the timeline says it once.
+async fn a_status_change_and_its_history_entry_commit_together(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(backend).await;
+    let created: BulkSend = expect_json(
+        app.create_bulk(&app.admin_token, deuda_csv(3), "juntos.csv", &[])
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created.id;
+    assert_eq!(created.status, S::Ready);
+    let cancel = AuditAction::BulkSendsCancel.as_str();
+    let (refuse, allow) = match app.backend {
+        Backend::Sqlite => (
+            vec![format!(
+                "CREATE TRIGGER refuse_history BEFORE INSERT ON audit_log \
+                 WHEN NEW.action = '{cancel}' BEGIN SELECT RAISE(ABORT, 'history refused'); END"
+            )],
+            "DROP TRIGGER refuse_history",
+        ),
+        Backend::Postgres => (
+            vec![
+                format!(
+                    "CREATE FUNCTION refuse_history() RETURNS trigger AS $$ BEGIN \
+                     IF NEW.action = '{cancel}' THEN RAISE EXCEPTION 'history refused'; END IF; \
+                     RETURN NEW; END $$ LANGUAGE plpgsql"
+                ),
+                "CREATE TRIGGER refuse_history BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_history()"
+                    .to_string(),
+            ],
+            "DROP TRIGGER refuse_history ON audit_log",
+        ),
+    };
+    let db = &app.state().db.conn;
+    for sql in refuse {
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    let timeline = || async {
+        let events: Vec<BulkEvent> = expect_json(
+            app.get(
+                &format!("/api/v1/bulk-sends/{id}/history"),
+                &app.admin_token,
+            )
+            .send()
+            .await
+            .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        events
+            .iter()
+            .filter(|e| e.kind == BulkEventKind::Cancelled)
+            .count()
+    };
+
+    let refused = action(&app, id, "cancel").await;
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.bulk(id).await.status,
+        S::Ready,
+        "the status does not change without its history"
+    );
+    assert_eq!(timeline().await, 0);
+
+    db.execute_unprepared(allow).await.unwrap();
+    let cancelled: BulkSend = expect_json(action(&app, id, "cancel").await, StatusCode::OK).await;
+    assert_eq!(cancelled.status, S::Cancelled);
+    assert_eq!(timeline().await, 1);
+    app.stop().await;
 }

@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{history, Status};
+use super::{Event, Status};
 use crate::attachments;
 use crate::entities::bulk_send_attachment;
 use crate::error::{AppError, AppResult};
@@ -88,21 +88,18 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
     // The template may have changed since the send was queued.
     if let Err(problem) = super::check_variables(services, &bulk).await {
         if problem.kind.is_permanent() {
-            super::set_status(
+            let event = Event::system(
+                BulkEventKind::StartFailed,
+                json!({ "code": problem.code, "message": problem.es, "message_en": problem.en }),
+            );
+            super::transition(
                 &services.db.conn,
                 bulk_id,
                 &[Status::Queued, Status::Sending],
                 Status::Failed,
                 problem.code.as_str(),
                 super::Said::new(&problem.es, &problem.en),
-            )
-            .await?;
-            history::record(
-                &services.db.conn,
-                None,
-                bulk_id,
-                BulkEventKind::StartFailed,
-                json!({ "code": problem.code, "message": problem.es, "message_en": problem.en }),
+                Some(event),
             )
             .await?;
             return Ok(Ending::Done(problem.es.clone()));
@@ -128,13 +125,21 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
         .all(&services.db.conn)
         .await?;
     let files = attachments::read_for_send(&services.config, chosen).await?;
-    if !super::set_status(
+    // The first run of a send says so in its timeline; a resumed one does not again.
+    let first = bulk.started_at.is_none().then(|| {
+        Event::system(
+            BulkEventKind::SendingStarted,
+            json!({ "recipients": bulk.valid_count }),
+        )
+    });
+    if !super::transition(
         &services.db.conn,
         bulk_id,
         &[Status::Queued, Status::Sending],
         Status::Sending,
         "",
         super::Said::NOTHING,
+        first,
     )
     .await?
     {
@@ -150,16 +155,6 @@ pub async fn run(ctx: &JobContext) -> AppResult<Ending> {
             [bulk_id.into(), Utc::now().into()],
         ))
         .await?;
-    if bulk.started_at.is_none() {
-        history::record(
-            &services.db.conn,
-            None,
-            bulk_id,
-            BulkEventKind::SendingStarted,
-            json!({ "recipients": bulk.valid_count }),
-        )
-        .await?;
-    }
 
     let (results, pending_results) = unbounded_channel();
     let recorder = tokio::spawn(record(services.db.clone(), ctx.job.id, pending_results));
@@ -304,21 +299,18 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
         Some(Halt::Credentials(status)) => {
             let message = crate::relay::credentials_es(status);
             let message_en = crate::relay::credentials_en(status);
-            super::set_status(
+            let event = Event::system(
+                BulkEventKind::CredentialsPaused,
+                json!({ "upstream_status": status, "sent": counts.sent, "pending": counts.pending }),
+            );
+            super::transition(
                 &db.conn,
                 dispatch.bulk_id,
                 &[Status::Sending],
                 Status::Paused,
                 crate::error::ErrorCode::RelayCredentials.as_str(),
                 super::Said::new(&message, &message_en),
-            )
-            .await?;
-            history::record(
-                &db.conn,
-                None,
-                dispatch.bulk_id,
-                BulkEventKind::CredentialsPaused,
-                json!({ "upstream_status": status, "sent": counts.sent, "pending": counts.pending }),
+                Some(event),
             )
             .await?;
             return Ok(Ending::Done(format!("Pausado: {message}")));
@@ -327,21 +319,18 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
             let message = format!("Doppler Relay no responde; reanude cuando vuelva. {reason}");
             let message_en =
                 format!("Doppler Relay does not answer; resume when it is back. {reason}");
-            super::set_status(
+            let event = Event::system(
+                BulkEventKind::RelayPaused,
+                json!({ "reason": reason, "sent": counts.sent, "pending": counts.pending }),
+            );
+            super::transition(
                 &db.conn,
                 dispatch.bulk_id,
                 &[Status::Sending],
                 Status::Paused,
                 "doppler_unavailable",
                 super::Said::new(&message, &message_en),
-            )
-            .await?;
-            history::record(
-                &db.conn,
-                None,
-                dispatch.bulk_id,
-                BulkEventKind::RelayPaused,
-                json!({ "reason": reason, "sent": counts.sent, "pending": counts.pending }),
+                Some(event),
             )
             .await?;
             return Ok(Ending::Done(format!("Pausado: {message}")));
@@ -369,19 +358,7 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
     }
     match super::final_status(&counts) {
         Some(end) => {
-            super::set_status(
-                &db.conn,
-                dispatch.bulk_id,
-                &[Status::Sending],
-                end,
-                "",
-                super::Said::NOTHING,
-            )
-            .await?;
-            history::record(
-                &db.conn,
-                None,
-                dispatch.bulk_id,
+            let event = Event::system(
                 BulkEventKind::Finished,
                 json!({
                     "status": end,
@@ -389,9 +366,19 @@ async fn conclude(ctx: &JobContext, dispatch: &Dispatch, claimed: u64) -> AppRes
                     "failed": counts.failed,
                     "ambiguous": counts.ambiguous,
                 }),
+            );
+            let finished = super::transition(
+                &db.conn,
+                dispatch.bulk_id,
+                &[Status::Sending],
+                end,
+                "",
+                super::Said::NOTHING,
+                Some(event),
             )
             .await?;
-            if counts.sent > 0 {
+            // Cancelled at the last moment: the cancel scheduled the report of what went out.
+            if finished && counts.sent > 0 {
                 super::report_status::schedule_report(&ctx.services, dispatch.bulk_id, Utc::now())
                     .await?;
             }

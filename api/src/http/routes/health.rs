@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use metrics_exporter_prometheus::PrometheusHandle;
-use relay_types::{Health, Readiness};
+use relay_types::{Health, HealthStatus, Readiness, ReadinessStatus};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::AppState;
@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health {
-        status: "ok".into(),
+        status: HealthStatus::Ok,
         version: env!("CARGO_PKG_VERSION").into(),
     })
 }
@@ -41,7 +41,11 @@ async fn readyz(State(state): State<Services>) -> impl IntoResponse {
     let migrations_applied = pending.as_ref().is_some_and(|p| p.is_empty());
     let ready = database && migrations_applied;
     let body = Readiness {
-        status: if ready { "ready" } else { "not_ready" }.into(),
+        status: if ready {
+            ReadinessStatus::Ready
+        } else {
+            ReadinessStatus::NotReady
+        },
         database,
         migrations_applied,
         pending_migrations: pending.unwrap_or_default(),
