@@ -90,10 +90,11 @@ pub struct AuditFilter {
 }
 
 pub async fn list(
-    db: &impl ConnectionTrait,
+    db: &crate::db::Db,
     filter: &AuditFilter,
     page: PageRequest,
 ) -> Result<Page<AuditEntry>, sea_orm::DbErr> {
+    let db = &db.conn;
     let mut query = audit_log::Entity::find();
     if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
         query = match action.strip_suffix('*') {

@@ -1,5 +1,6 @@
 //! Users, groups and their permissions, and who may change them.
 
+pub mod api_tokens;
 pub mod groups;
 pub mod passwords;
 pub mod privileges;

@@ -1,14 +1,16 @@
 //! Signing in with a username and password.
 
 use chrono::Utc;
-use relay_types::TokenResponse;
+use relay_types::{AuditAction, TokenResponse};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 
 use super::password::{self, Hasher};
-use super::{throttle, tokens};
+use super::{throttle, tokens, CurrentUser};
+use crate::audit::{self, Actor, Target};
 use crate::config::Config;
 use crate::db::Db;
 use crate::entities::user;
@@ -153,4 +155,52 @@ pub async fn confirm_password(
         )
         .field("password"))
     }
+}
+
+/// The next pair for a refresh token. A token presented a second time ends its whole family
+/// (`tokens::rotate_refresh_token`): the reuse is audited and the caller must sign in again.
+pub async fn refresh(
+    db: &Db,
+    config: &Config,
+    presented: &str,
+    ip: Option<String>,
+) -> AppResult<TokenResponse> {
+    match tokens::rotate_refresh_token(db, config, presented).await? {
+        tokens::RefreshOutcome::Rotated { tokens, .. } => Ok(tokens),
+        tokens::RefreshOutcome::Reused { user_id } => {
+            let actor = Actor {
+                user_id: Some(user_id),
+                username: String::new(),
+                ip,
+            };
+            audit::record(
+                &db.conn,
+                &actor,
+                AuditAction::AuthRefreshReused,
+                Some(Target::new("user", user_id)),
+                json!({}),
+            )
+            .await?;
+            Err(AppError::unauthorized(
+                ErrorCode::AuthRefreshReused,
+                "Este token de renovación ya fue usado; la sesión se cerró por seguridad.",
+                "This refresh token was already used; the session was closed for safety.",
+            ))
+        }
+    }
+}
+
+/// Signs out: the presented refresh token's session ends (every session of the user when
+/// none is presented), audited.
+pub async fn sign_out(db: &Db, user: &CurrentUser, presented: Option<&str>) -> AppResult<()> {
+    tokens::revoke_sessions(db, user.id, presented).await?;
+    audit::record(
+        &db.conn,
+        &user.actor(),
+        AuditAction::AuthLogout,
+        Some(Target::new("user", user.id)),
+        json!({}),
+    )
+    .await?;
+    Ok(())
 }

@@ -62,6 +62,12 @@ pub async fn record(
     Ok(())
 }
 
+/// A send's timeline, for a request: 404 when there is no such send.
+pub async fn of(db: &crate::db::Db, bulk_id: i64) -> AppResult<Vec<BulkEvent>> {
+    super::find(&db.conn, bulk_id).await?;
+    events(&db.conn, bulk_id).await
+}
+
 /// The send's events, oldest first.
 pub async fn events(db: &impl ConnectionTrait, bulk_id: i64) -> AppResult<Vec<BulkEvent>> {
     let rows = audit_log::Entity::find()

@@ -44,6 +44,11 @@ fn import_status(summary: &ImportSummary) -> Status {
     }
 }
 
+/// A send by id, for a request (404 when there is none).
+pub async fn load(db: &crate::db::Db, id: i64) -> AppResult<bulk_send::Model> {
+    find(&db.conn, id).await
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<bulk_send::Model> {
     bulk_send::Entity::find_by_id(id)
         .one(db)

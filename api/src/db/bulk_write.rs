@@ -3,12 +3,12 @@
 //! per statement as its parameter limit allows. The recipient import and the report load
 //! both write through here. Rows arrive in batches (from `csv_input::read_ahead`); the
 //! caller owns the transaction, so the rows commit together with whatever else it writes.
+//! Errors are the caller's type `E`: a batch carries the reader's, and the database's
+//! become one through `From<sqlx::Error>`, so this layer knows nothing of who reads rows.
 
 use chrono::{DateTime, Utc};
 use sqlx::{Arguments, PgConnection, SqliteConnection};
 use tokio::sync::mpsc::Receiver;
-
-use crate::csv_input::ImportError;
 
 /// A row the bulk writer can store: its table, its columns, and its values in that order.
 pub trait BulkRow: Send + 'static {
@@ -33,11 +33,11 @@ const COPY_CHUNK: usize = 1 << 20;
 
 /// Streams every batch into `R::TABLE` with one `COPY`, calling `seen` on each row first;
 /// answers the rows written. A failed batch aborts the COPY (and so the transaction).
-pub async fn copy_in<R: BulkRow>(
+pub async fn copy_in<R: BulkRow, E: From<sqlx::Error>>(
     conn: &mut PgConnection,
-    mut batches: Receiver<Result<Vec<R>, ImportError>>,
+    mut batches: Receiver<Result<Vec<R>, E>>,
     mut seen: impl FnMut(&R),
-) -> Result<i64, ImportError> {
+) -> Result<i64, E> {
     let statement = format!("COPY {} ({}) FROM STDIN", R::TABLE, R::COLUMNS.join(", "));
     let mut copy = conn.copy_in_raw(&statement).await?;
     let mut line = CopyLine {
@@ -164,11 +164,11 @@ pub const fn sqlite_batch_rows<R: BulkRow>() -> usize {
 
 /// Inserts every batch into `R::TABLE`, calling `seen` on each row first; answers the rows
 /// written. Batches should hold [`sqlite_batch_rows`] rows (the last may hold fewer).
-pub async fn insert_sqlite<R: BulkRow>(
+pub async fn insert_sqlite<R: BulkRow, E: From<sqlx::Error>>(
     conn: &mut SqliteConnection,
-    mut batches: Receiver<Result<Vec<R>, ImportError>>,
+    mut batches: Receiver<Result<Vec<R>, E>>,
     mut seen: impl FnMut(&R),
-) -> Result<i64, ImportError> {
+) -> Result<i64, E> {
     let full_batch = sqlite_batch_rows::<R>();
     let full_sql = multi_insert::<R>(full_batch);
     let mut rows = 0i64;
@@ -215,7 +215,7 @@ fn multi_insert<R: BulkRow>(rows: usize) -> String {
 /// A statement's parameters, bound in column order; the first encoding failure is kept.
 struct SqliteParameters {
     arguments: sqlx::sqlite::SqliteArguments,
-    result: Result<(), ImportError>,
+    result: Result<(), sqlx::Error>,
 }
 
 impl Default for SqliteParameters {
@@ -231,7 +231,7 @@ impl SqliteParameters {
     fn bind<'t, T: sqlx::Encode<'t, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(&mut self, value: T) {
         if let Err(err) = self.arguments.add(value) {
             if self.result.is_ok() {
-                self.result = Err(ImportError::Database(err.to_string()));
+                self.result = Err(sqlx::Error::Encode(err));
             }
         }
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use relay_types::{Job, Page};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -19,7 +19,6 @@ use crate::db::{is_unique_violation, Db};
 use crate::entities::{job, user};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageRequest;
-use crate::recipients::ledger;
 use crate::services::Services;
 
 pub use relay_types::{JobState, JobType};
@@ -303,15 +302,14 @@ pub async fn end(db: &Db, id: i64, owner: &str, ending: Ending) -> AppResult<boo
     Ok(result.rows_affected() == 1)
 }
 
-/// Takes back jobs whose worker stopped renewing its lease. A send job's rows left
-/// `sending` become ambiguous (they may have gone out) before the job is queued again, so
-/// nothing is sent twice. Answers the jobs taken back.
-pub async fn recover_expired(db: &Db) -> AppResult<Vec<job::Model>> {
+/// Takes back jobs whose worker stopped renewing its lease, in the caller's transaction,
+/// which settles what each job type's run left half done before committing
+/// (`workers::recover_expired`). Answers the jobs taken back.
+pub async fn take_back_expired(txn: &DatabaseTransaction) -> AppResult<Vec<job::Model>> {
     let now = Utc::now();
-    let txn = db.conn.begin().await?;
-    let recovered = job::Entity::find()
+    Ok(job::Entity::find()
         .from_raw_sql(crate::db::statement(
-            db.backend(),
+            txn.get_database_backend(),
             "UPDATE jobs SET \
                state = CASE WHEN attempts >= max_attempts THEN 'error' ELSE 'queued' END, \
                dedupe_key = CASE WHEN attempts >= max_attempts THEN NULL ELSE dedupe_key END, \
@@ -325,31 +323,8 @@ pub async fn recover_expired(db: &Db) -> AppResult<Vec<job::Model>> {
                 "Recuperado: el trabajador anterior dejó de renovar su lease.".into(),
             ],
         ))
-        .all(&txn)
-        .await?;
-    for job in &recovered {
-        if let (JobType::BulkSend, Some(bulk_id)) = (job.job_type, job.bulk_send_id) {
-            let n = ledger::abandon_sending(
-                &txn,
-                bulk_id,
-                "El proceso que enviaba se detuvo durante el envío; verifique antes de reenviar.",
-            )
-            .await?;
-            if n > 0 {
-                tracing::warn!(
-                    job = job.id,
-                    bulk_send = bulk_id,
-                    recipients = n,
-                    "recovered send job: rows left sending are now ambiguous"
-                );
-            }
-        }
-    }
-    txn.commit().await?;
-    for job in &recovered {
-        tracing::warn!(job = job.id, job_type = %job.job_type, state = %job.state, "job lease expired; taken back");
-    }
-    Ok(recovered)
+        .all(txn)
+        .await?)
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -411,6 +386,12 @@ pub async fn list(db: &Db, filter: &JobFilter, page: PageRequest) -> AppResult<P
         .all(&db.conn)
         .await?;
     Ok(page.wrap(to_dtos(&db.conn, models).await?, total))
+}
+
+/// One job as the API shows it.
+pub async fn get(db: &Db, id: i64) -> AppResult<Job> {
+    let model = find(db, id).await?;
+    Ok(to_dtos(&db.conn, vec![model]).await?.remove(0))
 }
 
 pub async fn find(db: &Db, id: i64) -> AppResult<job::Model> {

@@ -8,8 +8,10 @@ use chrono::Utc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+mod recovery;
 mod retry;
 
+pub use recovery::recover_expired;
 pub use retry::{retry, retry_permission};
 
 use crate::bulk_sends;
@@ -196,7 +198,7 @@ async fn maintenance(services: Services, wakeup: Wakeup, shutdown: CancellationT
     let reports_every = services.config.reports.timer_interval;
     let mut last_reports = tokio::time::Instant::now();
     loop {
-        match jobs::recover_expired(&services.db).await {
+        match recover_expired(&services.db).await {
             Ok(recovered) if !recovered.is_empty() => wakeup.wake(),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "lease recovery failed"),
@@ -273,7 +275,7 @@ pub async fn run_cli(services: Services, scope: Scope, shutdown: CancellationTok
             services.wakeup.clone(),
             shutdown.clone(),
         ));
-    } else if let Err(err) = jobs::recover_expired(&services.db).await {
+    } else if let Err(err) = recover_expired(&services.db).await {
         tracing::warn!(error = %err, "lease recovery failed");
     }
     for slot in 0..services.config.jobs.workers {

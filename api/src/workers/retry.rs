@@ -1,15 +1,14 @@
 //! Running a failed job again, by someone allowed to start such work.
 
-use relay_types::{AuditAction, JobState, JobType};
+use relay_types::{AuditAction, Job, JobState, JobType};
 use sea_orm::TransactionTrait;
 use serde_json::json;
 
 use crate::audit::{self, Target};
 use crate::auth::{CurrentUser, Permission};
-use crate::db::Db;
-use crate::entities::job;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::jobs::{enqueue, find, NewJob};
+use crate::jobs::{enqueue, find, to_dtos, NewJob};
+use crate::services::Services;
 
 /// The permission that re-running a job of this type takes: the one that starts such work.
 pub fn retry_permission(job_type: JobType) -> Permission {
@@ -19,9 +18,10 @@ pub fn retry_permission(job_type: JobType) -> Permission {
     }
 }
 
-/// A new job like a failed one (`error` only); the original stays as it was. Needs the
-/// permission that matches the job's type.
-pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> {
+/// A new job like a failed one (`error` only), the workers woken for it; the original stays
+/// as it was. Needs the permission that matches the job's type.
+pub async fn retry(services: &Services, by: &CurrentUser, id: i64) -> AppResult<Job> {
+    let db = &services.db;
     let original = find(db, id).await?;
     by.require(retry_permission(original.job_type))?;
     if original.state != JobState::Error {
@@ -71,5 +71,6 @@ pub async fn retry(db: &Db, by: &CurrentUser, id: i64) -> AppResult<job::Model> 
     )
     .await?;
     txn.commit().await?;
-    Ok(created)
+    services.wakeup.wake();
+    Ok(to_dtos(&db.conn, vec![created]).await?.remove(0))
 }

@@ -106,6 +106,50 @@ fn the_document_states_the_shared_limits_and_codes() {
     );
 }
 
+/// Handlers translate: they extract, call the service that owns the action and map its
+/// answer. The database, the audit log and the workers' wake-ups are the services' business,
+/// so none of them appears under `http/`.
+#[test]
+fn handlers_leave_the_database_the_audit_and_the_workers_to_the_services() {
+    fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http"),
+        &mut files,
+    );
+    assert!(files.len() > 20, "{files:?}");
+    let mut offences = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            for needle in [".db.conn", "audit::record(", "wakeup.wake()"] {
+                if line.contains(needle) {
+                    offences.push(format!(
+                        "{}:{}: {}",
+                        file.display(),
+                        number + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "work a service should do:\n{}",
+        offences.join("\n")
+    );
+}
+
 /// A generic client (or the contract test's fuzzer) learns an id from where it is made:
 /// every operation on a member (`/x/{id}…`) is the target of a link, naming a path parameter
 /// it has, from an answer the document states; and the links the issue found missing exist.

@@ -28,7 +28,5 @@ async fn list_audit_entries(
     ApiQuery(filter): ApiQuery<AuditFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
-    Ok(Json(
-        audit::list(&state.db.conn, &filter, page.into()).await?,
-    ))
+    Ok(Json(audit::list(&state.db, &filter, page.into()).await?))
 }

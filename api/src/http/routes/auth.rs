@@ -5,17 +5,14 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
 use relay_types::{
-    AuditAction, ChangePassword, LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse,
-    UiSettings,
+    ChangePassword, LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse, UiSettings,
 };
 use secrecy::SecretString;
-use serde_json::json;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::accounts::{passwords, users};
-use crate::audit::{self, Target};
-use crate::auth::{login, tokens, CurrentUser};
+use crate::auth::{login, CurrentUser};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::http::auth::ClientIp;
 use crate::http::extract::{parse_json, ApiJson, SMALL_JSON_LIMIT};
@@ -148,31 +145,11 @@ async fn refresh_session(
     if token.chars().count() > 200 {
         return Err(too_long_refresh_token());
     }
-    match tokens::rotate_refresh_token(&state.db, &state.config, token.trim()).await? {
-        tokens::RefreshOutcome::Rotated { tokens, .. } if from_cookie => {
-            Ok(into_cookie(tokens, &state.config).into_response())
-        }
-        tokens::RefreshOutcome::Rotated { tokens, .. } => Ok(Json(tokens).into_response()),
-        tokens::RefreshOutcome::Reused { user_id } => {
-            let actor = audit::Actor {
-                user_id: Some(user_id),
-                username: String::new(),
-                ip,
-            };
-            audit::record(
-                &state.db.conn,
-                &actor,
-                AuditAction::AuthRefreshReused,
-                Some(Target::new("user", user_id)),
-                json!({}),
-            )
-            .await?;
-            Err(AppError::unauthorized(
-                ErrorCode::AuthRefreshReused,
-                "Este token de renovación ya fue usado; la sesión se cerró por seguridad.",
-                "This refresh token was already used; the session was closed for safety.",
-            ))
-        }
+    let tokens = login::refresh(&state.db, &state.config, token.trim(), ip).await?;
+    if from_cookie {
+        Ok(into_cookie(tokens, &state.config).into_response())
+    } else {
+        Ok(Json(tokens).into_response())
     }
 }
 
@@ -241,15 +218,7 @@ async fn logout(
     if presented.as_ref().is_some_and(|t| t.chars().count() > 200) {
         return Err(too_long_refresh_token());
     }
-    tokens::revoke_sessions(&state.db, user.id, presented.as_deref()).await?;
-    audit::record(
-        &state.db.conn,
-        &user.actor(),
-        AuditAction::AuthLogout,
-        Some(Target::new("user", user.id)),
-        json!({}),
-    )
-    .await?;
+    login::sign_out(&state.db, &user, presented.as_deref()).await?;
     Ok((
         StatusCode::NO_CONTENT,
         AppendHeaders([(header::SET_COOKIE, cleared_cookie())]),

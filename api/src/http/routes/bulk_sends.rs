@@ -275,8 +275,7 @@ async fn get_bulk_send_history(
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Vec<BulkEvent>>> {
-    bulk_sends::find(&state.db.conn, id).await?;
-    Ok(Json(bulk_sends::history::events(&state.db.conn, id).await?))
+    Ok(Json(bulk_sends::history::of(&state.db, id).await?))
 }
 
 /// One bulk send, with its counters live from the ledger.
@@ -302,7 +301,7 @@ async fn list_recipients(
     ApiQuery(filter): ApiQuery<RecipientFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<Json<Page<Recipient>>> {
-    bulk_sends::find(&state.db.conn, id).await?;
+    bulk_sends::load(&state.db, id).await?;
     Ok(Json(
         queries::list(&state.db, id, &filter, page.into()).await?,
     ))
@@ -396,7 +395,7 @@ async fn export_recipients_csv(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(filter): ApiQuery<RecipientFilter>,
 ) -> AppResult<Response> {
-    let bulk = bulk_sends::find(&state.db.conn, id).await?;
+    let bulk = bulk_sends::load(&state.db, id).await?;
     let spanish = crate::http::problem::lang_of(&headers) == crate::error::Lang::Es;
     let variables = variable_columns(&bulk);
     let name = if spanish {
@@ -504,7 +503,7 @@ async fn get_campaign_report(
     _: Authorized<can::ViewBulkSends>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<CampaignReport>> {
-    let bulk = bulk_sends::find(&state.db.conn, id).await?;
+    let bulk = bulk_sends::load(&state.db, id).await?;
     Ok(Json(crate::reports::campaign::build(&state, &bulk).await?))
 }
 
@@ -521,7 +520,7 @@ async fn export_campaign_report_csv(
     headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
-    let bulk = bulk_sends::find(&state.db.conn, id).await?;
+    let bulk = bulk_sends::load(&state.db, id).await?;
     let report = crate::reports::campaign::report_for(&state, &bulk)
         .await?
         .ok_or_else(|| {

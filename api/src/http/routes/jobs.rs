@@ -43,10 +43,7 @@ async fn get_job(
     _: Authorized<can::ViewJobs>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Job>> {
-    let model = jobs::find(&state.db, id).await?;
-    Ok(Json(
-        jobs::to_dtos(&state.db.conn, vec![model]).await?.remove(0),
-    ))
+    Ok(Json(jobs::get(&state.db, id).await?))
 }
 
 /// Run a failed job again, as a new job (`error` only). Needs the permission that starts
@@ -60,14 +57,6 @@ async fn retry_job(
     user: Authorized<can::RetryJobs>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<(StatusCode, Json<Job>)> {
-    let created = crate::workers::retry(&state.db, &user, id).await?;
-    state.wakeup.wake();
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            jobs::to_dtos(&state.db.conn, vec![created])
-                .await?
-                .remove(0),
-        ),
-    ))
+    let created = crate::workers::retry(&state, &user, id).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }

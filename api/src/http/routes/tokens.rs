@@ -3,15 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use relay_types::{ApiToken, AuditAction, CreateApiToken, CreatedApiToken};
-use secrecy::SecretString;
-use serde_json::json;
+use relay_types::{ApiToken, CreateApiToken, CreatedApiToken};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::accounts::{privileges, users};
-use crate::audit::{self, Target};
-use crate::auth::{login, tokens, CurrentUser};
-use crate::error::{AppError, AppResult};
+use crate::accounts::api_tokens;
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
 use crate::http::auth::{can, Authorized, ClientIp};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::responses::*;
@@ -33,8 +30,7 @@ async fn list_tokens(
     State(state): State<Services>,
     user: CurrentUser,
 ) -> AppResult<Json<Vec<ApiToken>>> {
-    let items = tokens::list_api_tokens(&state.db, user.id).await?;
-    Ok(Json(items.into_iter().map(ApiToken::from).collect()))
+    Ok(Json(api_tokens::list_own(&state, &user).await?))
 }
 
 /// Create an API token for the caller, confirming their password. It expires after
@@ -49,38 +45,8 @@ async fn create_token(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<CreateApiToken>,
 ) -> AppResult<(StatusCode, Json<CreatedApiToken>)> {
-    let expires_at =
-        tokens::api_token_expiry(&state.config, user.is_superuser, body.expires_in_days)?;
-    let account = users::find(&state.db, user.id).await?;
-    login::confirm_password(
-        &state.db,
-        &state.hasher,
-        &account,
-        SecretString::from(body.password),
-        ip,
-    )
-    .await?;
-    let (model, secret) =
-        tokens::create_api_token(&state.db, user.id, &body.name, expires_at).await?;
-    audit::record(
-        &state.db.conn,
-        &user.actor(),
-        AuditAction::TokensCreate,
-        Some(Target::new("api_token", model.id)),
-        json!({ "name": model.name, "expires_at": model.expires_at }),
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedApiToken {
-            token: model.into(),
-            secret,
-        }),
-    ))
-}
-
-fn token_not_found() -> AppError {
-    AppError::not_found("Token no encontrado.", "Token not found.")
+    let created = api_tokens::create_own(&state, &user, ip, body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Revoke one of the caller's API tokens.
@@ -92,17 +58,7 @@ async fn revoke_token(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
-    if !tokens::revoke_api_token(&state.db, user.id, id).await? {
-        return Err(token_not_found());
-    }
-    audit::record(
-        &state.db.conn,
-        &user.actor(),
-        AuditAction::TokensRevoke,
-        Some(Target::new("api_token", id)),
-        json!({}),
-    )
-    .await?;
+    api_tokens::revoke_own(&state, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -115,10 +71,7 @@ async fn list_user_tokens(
     by: Authorized<can::ManageUsers>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Vec<ApiToken>>> {
-    let target = users::find(&state.db, id).await?;
-    privileges::check_may_manage(&by, &target)?;
-    let items = tokens::list_api_tokens(&state.db, id).await?;
-    Ok(Json(items.into_iter().map(ApiToken::from).collect()))
+    Ok(Json(api_tokens::list_of(&state, &by, id).await?))
 }
 
 /// Revoke a user's API token, for an administrator (a superuser's only for superusers).
@@ -131,18 +84,6 @@ async fn revoke_user_token(
     by: Authorized<can::ManageUsers>,
     ApiPath((id, token_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<StatusCode> {
-    let target = users::find(&state.db, id).await?;
-    privileges::check_may_change_credentials(&state.db, &by, &target).await?;
-    if !tokens::revoke_api_token(&state.db, id, token_id).await? {
-        return Err(token_not_found());
-    }
-    audit::record(
-        &state.db.conn,
-        &by.actor(),
-        AuditAction::TokensRevoke,
-        Some(Target::new("api_token", token_id)),
-        json!({ "user_id": id }),
-    )
-    .await?;
+    api_tokens::revoke_of(&state, &by, id, token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
