@@ -48,6 +48,7 @@ e2e:
 # Format and lints only: no database, no browser (the quick check before a commit).
 check:
     cargo fmt --all -- --check
+    ! grep -n "check(true" frontend/e2e/*.mjs || { echo "a browser check that cannot fail: wait with shows()/reaches() instead" >&2; exit 1; }
     cargo clippy --workspace --exclude relay-frontend --all-targets -- -D warnings
     cargo clippy -p relay-frontend --target wasm32-unknown-unknown -- -D warnings
 

@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { world, signIn, check, shoot, root } from "./harness.mjs";
+import { world, signIn, check, shows, shoot, root } from "./harness.mjs";
 
 let w, sim, app, chrome, page, token;
 
@@ -65,8 +65,7 @@ test("an operator creates a send from the sample with mapping and preview, watch
 
   await page.selectOption("label.missing select", "cliente");
   await page.waitForSelector("[data-testid=missing-variables]", { state: "detached" });
-  await page.waitForSelector("[data-testid=valid-rows]:text-is('3')");
-  check(true, "mapping the column to the variable clears the check and the three rows become valid");
+  await shows(page, "[data-testid=valid-rows]:text-is('3')", "mapping the column to the variable clears the check and the three rows become valid");
 
   await page.click(".user-menu button[lang=en]");
   await page.waitForSelector("h1:has-text('New send')");
@@ -141,8 +140,7 @@ test("an operator creates a send from the sample with mapping and preview, watch
   check(tabs.focused === "Historial", `the left arrow wraps from the first tab to the last (${JSON.stringify(tabs)})`);
 
   await page.click("button[role=tab]:has-text('Reporte')");
-  await page.waitForSelector(".cards.big", { timeout: 90000 });
-  check(true, "the campaign report appears by itself once the post-send report is loaded");
+  await shows(page, ".cards.big", "the campaign report appears by itself once the post-send report is loaded", { timeout: 90000 });
   check((await page.textContent(".cards.big")).includes("Entregados"), "the report shows delivered as a big number");
   check(await page.isVisible("figure.chart svg"), "the report draws its charts as SVG");
   await shoot(page, "campaign-report");
@@ -153,8 +151,7 @@ test("an operator creates a send from the sample with mapping and preview, watch
   const sendCsv = await saved("button:has-text('Descargar CSV del envío')");
   check(sendCsv.name === `envio-${id}-reporte.csv` && sendCsv.text.includes("@"), "the send's rows of the report download as CSV");
   await page.click("button:has-text('Actualizar reporte')");
-  await page.waitForSelector(".toast:has-text('Reporte solicitado')");
-  check(true, "'Actualizar reporte' asks Doppler for a fresh report");
+  await shows(page, ".toast:has-text('Reporte solicitado')", "'Actualizar reporte' asks Doppler for a fresh report");
   await page.click("button[role=tab]:has-text('Destinatarios')");
   const recipientsCsv = await saved("button:has-text('Exportar CSV')");
   check(recipientsCsv.text.split("\n").filter((l) => l.includes("@")).length === 3, "'Exportar CSV' saves the three recipients");
@@ -198,8 +195,7 @@ test("ambiguous recipients are explained and settled one by one or all together"
   await shoot(page, "ambiguous");
   await page.selectOption("[data-testid=send-status-filter]", "ambiguous");
   await page.click("table.data button:has-text('Marcar enviado') >> nth=0");
-  await page.waitForSelector(".toast:has-text('1 destinatario resuelto')");
-  check(true, "one ambiguous recipient is marked sent from its row");
+  await shows(page, ".toast:has-text('1 destinatario resuelto')", "one ambiguous recipient is marked sent from its row");
   await page.click("[data-testid=ambiguous-callout] button:has-text('Reenviar todos')");
   await page.click(".dialog button:has-text('Confirmar')");
   await page.waitForSelector(".toast:has-text('2 destinatarios resueltos')");
@@ -241,8 +237,7 @@ test("a send scheduled in the form waits for its local time, and a ready one is 
   await page.goto(`${app.base}/envios/${ready.id}`);
   await badge("listo");
   await page.click("button:has-text('Encolar envío')");
-  await badge("terminado");
-  check(true, "'Encolar envío' sends a ready send");
+  await shows(page, 'h1 .badge:has-text("terminado")', "'Encolar envío' sends a ready send", { timeout: 60000 });
 });
 
 test("a viewer sees sends but no action, and the form answers 403", async () => {

@@ -170,6 +170,27 @@ export function check(condition, message) {
   console.log(`  ok - ${message}`);
 }
 
+// Something a person sees (or sees go, with `{ state: "detached" }`): waits for it, and fails
+// the test with `message` when it never comes within the wait's timeout.
+export async function shows(target, selector, message, options = {}) {
+  try {
+    await target.waitForSelector(selector, options);
+  } catch (err) {
+    throw new Error(`FAILED: ${message} (${selector}: ${err.message.split("\n")[0]})`);
+  }
+  console.log(`  ok - ${message}`);
+}
+
+// The address the browser ends up at, as `shows` does for what is on the page.
+export async function reaches(page, url, message) {
+  try {
+    await page.waitForURL(url);
+  } catch (err) {
+    throw new Error(`FAILED: ${message} (never reached ${url}: ${err.message.split("\n")[0]})`);
+  }
+  console.log(`  ok - ${message}`);
+}
+
 const consoleBinary = () => process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
 const simBinary = () => process.env.RELAY_SIM_BIN || "target/debug/relay-sim";
 
@@ -191,8 +212,13 @@ export async function world({ sim = false, env = {}, user = null, contextOptions
     sim: simulator, app, chrome, page, token,
     async stop() {
       // Pages first, then the browser: closing the browser under open pages races the
-      // driver's own bookkeeping.
-      for (const context of chrome.contexts()) await context.close();
+      // driver's own bookkeeping. Each page leaves the app first, so no request of its
+      // polling is in flight when its context closes (the driver failed the file once on
+      // an event for a request of a context already gone).
+      for (const context of chrome.contexts()) {
+        for (const open of context.pages()) await open.goto("about:blank");
+        await context.close();
+      }
       await chrome.close();
       await app.stop();
       await simulator?.stop();

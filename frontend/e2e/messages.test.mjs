@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { world, signIn, check, shoot } from "./harness.mjs";
+import { world, signIn, check, shows, shoot } from "./harness.mjs";
 
 let w, app, sim, chrome, page, token;
 // Doppler's answer is waited for 2 s, so a send the simulator never answers turns ambiguous quickly.
@@ -52,8 +52,7 @@ test("a message goes out with cc, bcc and an attachment, and is found in the his
   await page.fill("[data-testid=new-message] input[name=subject]", "Su estado de cuenta");
   await page.fill("[data-testid=new-message] textarea[name=html]", "<h1>Estado de cuenta</h1><p>Adjuntamos su estado.</p>");
   const frame = await (await page.waitForSelector("iframe[data-testid=message-preview]")).contentFrame();
-  await frame.waitForSelector("h1:has-text('Estado de cuenta')");
-  check(true, "the HTML shows rendered beside the form while it is typed");
+  await shows(frame, "h1:has-text('Estado de cuenta')", "the HTML shows rendered beside the form while it is typed");
   const earlier = page.locator("select[name=earlier_attachment] option", { hasText: "estado-de-cuenta.pdf" });
   await page.selectOption("select[name=earlier_attachment]", await earlier.getAttribute("value"));
   await page.waitForSelector("[data-testid=chosen-attachments] li:has-text('estado-de-cuenta.pdf')");
@@ -62,8 +61,7 @@ test("a message goes out with cc, bcc and an attachment, and is found in the his
   await page.waitForURL(/\/mensajes\/\d+$/);
   await page.waitForSelector(".badge:has-text('enviado')");
   check((await page.textContent("dl.facts")).includes("supervisor@example.com"), "the message page shows the copy recipients");
-  await page.waitForSelector("ul.chips button:has-text('estado-de-cuenta.pdf')");
-  check(true, "and the attachment by name");
+  await shows(page, "ul.chips button:has-text('estado-de-cuenta.pdf')", "and the attachment by name");
   await shoot(page, "message-detail");
   const sent = (await received()).find((m) => m.subject === "Su estado de cuenta");
   check(sent && ["cliente1@example.com", "cliente2@example.com"].every((a) => sent.recipients.includes(a)), "Doppler received the message for both recipients");
@@ -79,8 +77,7 @@ test("a message goes out with cc, bcc and an attachment, and is found in the his
   await page.waitForSelector("table.data td:has-text('Su estado de cuenta')");
   check((await page.locator("table.data tbody tr").count()) === 1, "the history's search finds the message and leaves the other out");
   await page.selectOption("select:has(option[value=ambiguous])", "ambiguous");
-  await page.waitForSelector(".empty");
-  check(true, "and the state filter leaves it out when it does not match");
+  await shows(page, ".empty", "and the state filter leaves it out when it does not match");
 });
 
 test("a message takes at most 10 attachments: past them the picker offers nothing and says why", async () => {
@@ -112,8 +109,7 @@ test("an attachment a message uses is not deleted; an unused one is", async () =
   check(await page.isVisible("[data-testid='attachment-estado-de-cuenta.pdf']"), "the API's refusal is shown and the file stays");
   await page.click("[data-testid='attachment-sin-usar.txt'] button:has-text('Eliminar')");
   await page.click(".dialog button:has-text('Eliminar')");
-  await page.waitForSelector("[data-testid='attachment-sin-usar.txt']", { state: "detached" });
-  check(true, "an unused file is deleted after the confirm");
+  await shows(page, "[data-testid='attachment-sin-usar.txt']", "an unused file is deleted after the confirm", { state: "detached" });
 });
 
 // The simulator takes these sends and never answers: they did go out, which is exactly what
@@ -250,8 +246,7 @@ test("a user without messages.send or senders.manage sees neither page", async (
   check(!(await viewer.isVisible("input[name=upload]")) && !(await viewer.isVisible("label:has-text('Subir adjunto')")), "but is not offered uploading");
   for (const path of ["/mensajes", "/mensajes/nuevo", "/remitentes"]) {
     await viewer.goto(app.base + path);
-    await viewer.waitForSelector("[data-testid=forbidden]");
+    await shows(viewer, "[data-testid=forbidden]", `typing ${path} shows the 403 page`);
   }
-  check(true, "typing their addresses shows the 403 page");
   await context.close();
 });

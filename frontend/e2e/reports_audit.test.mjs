@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { world, check, shoot } from "./harness.mjs";
+import { world, check, shows, shoot } from "./harness.mjs";
 
 const pg = process.env.TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const analyticsDb = `relay_e2e_analytics_${process.pid}`;
@@ -66,12 +66,10 @@ test("a job in error is retried from 'Auditoría'", async () => {
   await app.api("POST", "/api/v1/reports", token, { report_type: "bounces", start_date: today, end_date: today });
   await app.api("POST", "/api/v1/reports/process-pending", token);
   await page.goto(app.base + "/auditoria?estado=error");
-  await page.waitForSelector("table.data .badge:has-text('error')", { timeout: 60000 });
-  check(true, "the failed job is listed with its error");
+  await shows(page, "table.data .badge:has-text('error')", "the failed job is listed with its error", { timeout: 60000 });
   await sim.faults({});
   await page.click("table.data button:has-text('Reintentar')");
-  await page.waitForSelector(".toast:has-text('Trabajo reintentado')");
-  check(true, "'Reintentar' queues it again");
+  await shows(page, ".toast:has-text('Trabajo reintentado')", "'Reintentar' queues it again");
   await shoot(page, "audit");
   await page.click("button[role=tab]:has-text('Registro de acciones')");
   const signedIn = await page.waitForSelector("table.data td[title='auth.login']");
@@ -87,10 +85,8 @@ test("a report in error says why and is requested again with 'Reintentar'", asyn
   await app.api("POST", "/api/v1/reports/process-pending", token);
   await page.goto(app.base + "/reportes");
   const failed = "table.data tr[data-testid^=report-]:has(.badge:has-text('ERROR'))";
-  await page.waitForSelector(`${failed} small.error`, { timeout: 60000 });
-  check(true, "the report in error shows Doppler's refusal");
+  await shows(page, `${failed} small.error`, "the report in error shows Doppler's refusal", { timeout: 60000 });
   await sim.faults({});
   await page.click(`${failed} button:has-text('Reintentar')`);
-  await page.waitForSelector(".toast:has-text('Reporte solicitado de nuevo')");
-  check(true, "'Reintentar' requests it again");
+  await shows(page, ".toast:has-text('Reporte solicitado de nuevo')", "'Reintentar' requests it again");
 });

@@ -2,7 +2,7 @@
 // nothing in localStorage), staying signed in across a reload, returning to the page asked
 // for, the language switch, 404 and offline pages, and signing out.
 import { test, before, after } from "node:test";
-import { startApp, browser, check, shoot } from "./harness.mjs";
+import { startApp, browser, check, reaches, shows, shoot } from "./harness.mjs";
 
 const binary = process.env.RELAY_CONSOLE_BIN || "target/debug/relay-console";
 let app, chrome;
@@ -58,8 +58,7 @@ test("an operator signs in, keeps the session across reloads, switches language 
   await Promise.all([page.reload(), second.goto(app.base + "/envios")]);
   await Promise.all([page.waitForSelector("[data-testid=signed-in-user]"), second.waitForSelector("[data-testid=signed-in-user]")]);
   await second.reload();
-  await second.waitForSelector("[data-testid=signed-in-user]");
-  check(true, "two tabs opened together both stay signed in");
+  await shows(second, "[data-testid=signed-in-user]", "two tabs opened together both stay signed in");
   await second.close();
 
   await page.goto(app.base + "/envios/987654");
@@ -67,8 +66,7 @@ test("an operator signs in, keeps the session across reloads, switches language 
   check(await page.isVisible("text=Página no encontrada"), "an unknown send shows the 404 page");
   await shoot(page, "not-found");
   await page.goto(app.base + "/no-existe");
-  await page.waitForSelector("[data-testid=not-found]");
-  check(true, "an unknown address shows the 404 page");
+  await shows(page, "[data-testid=not-found]", "an unknown address shows the 404 page");
 
   await page.goto(app.base + "/envios");
   await page.waitForSelector("h1:has-text('Envíos')");
@@ -77,8 +75,7 @@ test("an operator signs in, keeps the session across reloads, switches language 
   check(await page.isVisible("a:has-text('New send')"), "switching to English changes the navigation");
   check((await page.getAttribute("html", "lang")) === "en", "the document's language follows");
   await page.reload();
-  await page.waitForSelector("h1:has-text('Sends')");
-  check(true, "the language is remembered across a reload");
+  await shows(page, "h1:has-text('Sends')", "the language is remembered across a reload");
   await page.click(".user-menu button[lang=es]");
   await page.waitForSelector("h1:has-text('Envíos')");
 
@@ -88,8 +85,7 @@ test("an operator signs in, keeps the session across reloads, switches language 
   check((await page.textContent(".banner.offline")).includes("Sin conexión"), "a lost connection shows the 'sin conexión' banner");
   await context.setOffline(false);
   await page.click(".banner.offline button");
-  await page.waitForSelector(".banner.offline", { state: "detached" });
-  check(true, "'Reintentar' clears the banner once the server answers");
+  await shows(page, ".banner.offline", "'Reintentar' clears the banner once the server answers", { state: "detached" });
   check(new URL(page.url()).searchParams.get("estado") === "done", "the status filter is kept in the URL");
 
   await context.clearCookies();
@@ -98,15 +94,13 @@ test("an operator signs in, keeps the session across reloads, switches language 
   await page.fill("input[name=username]", "admin");
   await page.fill("input[name=password]", app.password);
   await page.click("button[type=submit]");
-  await page.waitForURL("**/envios?estado=done");
-  check(true, "a session that ended returns the user to the same view after signing in again");
+  await reaches(page, "**/envios?estado=done", "a session that ended returns the user to the same view after signing in again");
 
   await page.click("text=Cerrar sesión");
   await page.waitForURL("**/login*");
   check(await page.isVisible("input[name=username]"), "signing out returns to the login page");
   await page.goto(app.base + "/envios");
-  await page.waitForURL("**/login?next=*");
-  check(true, "after signing out the session is gone (a reload asks to sign in)");
+  await reaches(page, "**/login?next=*", "after signing out the session is gone (a reload asks to sign in)");
 
   await page.goto(app.base + "/login?next=" + encodeURIComponent("/\\evil.example/x"));
   await page.fill("input[name=username]", "admin");

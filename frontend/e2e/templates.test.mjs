@@ -1,7 +1,7 @@
 // A template manager creates a template, sees it rendered live with sample values, edits
 // and deletes it; a reader sees templates without being able to change them.
 import { test, before, after } from "node:test";
-import { world, signIn, check, shoot } from "./harness.mjs";
+import { world, signIn, check, shows, shoot } from "./harness.mjs";
 
 let w, app, chrome, page, token;
 
@@ -13,8 +13,7 @@ after(() => w?.stop());
 
 test("a template is created, previewed live and deleted", async () => {
   await page.click("nav a:has-text('Plantillas')");
-  await page.waitForSelector("table.data a:has-text('Descuento en su deuda')");
-  check(true, "the list shows Doppler's templates");
+  await shows(page, "table.data a:has-text('Descuento en su deuda')", "the list shows Doppler's templates");
   await page.click("a:has-text('Nueva plantilla')");
   await page.fill("input[name=name]", "Aviso de prueba");
   await page.fill("input[name=subject]", "Hola {{nombres}}");
@@ -41,6 +40,9 @@ test("a template is created, previewed live and deleted", async () => {
   const listed = await app.api("GET", "/api/v1/templates?q=Aviso%20de%20prueba", token);
   check(listed.items.some((t) => t.id === id), "Doppler has the new template");
   await page.waitForSelector(".toast:has-text('Plantilla guardada')");
+  // The saved template's own editor, loaded from the API (only it offers 'Eliminar'): typing
+  // into the creation form while it loads would be overwritten by the loaded values.
+  await page.waitForSelector("button.danger:has-text('Eliminar')");
   await page.fill("input[name=subject]", "Aviso para {{nombres}}");
   const [saved] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/templates/")),

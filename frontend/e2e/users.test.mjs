@@ -2,7 +2,7 @@
 // operator navigation. Groups show their permissions in plain words; a user manager is not
 // offered what the API would refuse.
 import { test, before, after } from "node:test";
-import { world, signIn, check, shoot } from "./harness.mjs";
+import { world, signIn, check, shows, shoot } from "./harness.mjs";
 
 let w, app, chrome, page, token;
 before(async () => {
@@ -31,8 +31,7 @@ test("a user put into 'Operadores UI' signs in and sees the operator navigation"
   check(JSON.stringify(links) === JSON.stringify(["Envíos", "Nuevo envío", "Auditoría", "Plantillas", "Adjuntos", "Mi remitente", "Tokens de API", "Cambiar contraseña"]),
     `the operator sees exactly the operator navigation (${links.join(", ")})`);
   await operator.goto(app.base + "/usuarios");
-  await operator.waitForSelector("[data-testid=forbidden]");
-  check(true, "and gets 403 on the users page");
+  await shows(operator, "[data-testid=forbidden]", "and gets 403 on the users page");
   await context.close();
 });
 

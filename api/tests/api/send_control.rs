@@ -5,7 +5,7 @@ use crate::on_both_databases;
 use crate::sending::{action, received_per_email};
 use crate::support::*;
 use relay_sim::Faults;
-use relay_types::{AuditAction, BulkEvent, BulkEventKind, BulkSend, BulkSendStatus as S};
+use relay_types::{AuditAction, BulkEventKind, BulkSend, BulkSendStatus as S};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -454,18 +454,8 @@ async fn a_status_change_and_its_history_entry_commit_together(backend: Backend)
         db.execute_unprepared(&sql).await.unwrap();
     }
     let timeline = || async {
-        let events: Vec<BulkEvent> = expect_json(
-            app.get(
-                &format!("/api/v1/bulk-sends/{id}/history"),
-                &app.admin_token,
-            )
-            .send()
+        app.history(id)
             .await
-            .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
-        events
             .iter()
             .filter(|e| e.kind == BulkEventKind::Cancelled)
             .count()

@@ -437,17 +437,7 @@ async fn a_used_up_quota_pauses_the_send_with_the_reset_time(backend: Backend) {
         "the refused row goes back: nothing was sent"
     );
     assert_eq!(app.sim.messages().len(), 5);
-    let history: Vec<BulkEvent> = expect_json(
-        app.get(
-            &format!("/api/v1/bulk-sends/{id}/history"),
-            &app.admin_token,
-        )
-        .send()
-        .await
-        .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    let history = app.history(id).await;
     let quota = history
         .iter()
         .find(|e| e.kind == BulkEventKind::QuotaPaused)

@@ -9,7 +9,9 @@ use relay_console::accounts::users;
 use relay_console::config::Config;
 use relay_console::server::{self, RunningServer, ServeOptions};
 use relay_sim::{SimConfig, SimHandle};
-use relay_types::{BulkSend, BulkSendStatus, CreateUser, Job, Page, Recipient, TokenResponse};
+use relay_types::{
+    BulkEvent, BulkSend, BulkSendStatus, CreateUser, Job, Page, Recipient, TokenResponse,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -373,6 +375,21 @@ impl TestApp {
                 .send()
                 .await
                 .unwrap(),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// A send's timeline, oldest first, as the admin reads it.
+    pub async fn history(&self, id: i64) -> Vec<BulkEvent> {
+        expect_json(
+            self.get(
+                &format!("/api/v1/bulk-sends/{id}/history"),
+                &self.admin_token,
+            )
+            .send()
+            .await
+            .unwrap(),
             StatusCode::OK,
         )
         .await
