@@ -345,15 +345,18 @@ async fn deliver(
     active.status = Set(status);
     active.error_code = Set(code);
     active.error_message = Set(text.chars().take(1000).collect());
-    let updated = active.update(&db.conn).await?;
+    // The outcome and its audit entry commit together.
+    let txn = db.conn.begin().await?;
+    let updated = active.update(&txn).await?;
     audit::record(
-        &db.conn,
+        &txn,
         &actor,
         AuditAction::MessagesSend,
         Some(Target::new("message", updated.id)),
         json!({ "status": updated.status, "recipients": payload.recipients.len(), "relay_message_id": updated.relay_message_id }),
     )
     .await?;
+    txn.commit().await?;
     if let Some(status) = refused {
         return Err(AppError::upstream(
             crate::error::ErrorCode::RelayCredentials,
@@ -413,6 +416,8 @@ pub async fn resolve(
         ResolveAction::MarkSent => MessageStatus::Sent,
         ResolveAction::Resend => MessageStatus::Sending,
     };
+    // The decision and its audit entry commit together.
+    let txn = db.conn.begin().await?;
     let moved = message::Entity::update_many()
         .col_expr(message::Column::Status, Expr::value(to))
         .col_expr(
@@ -424,7 +429,7 @@ pub async fn resolve(
         )
         .filter(message::Column::Id.eq(id))
         .filter(message::Column::Status.eq(MessageStatus::Ambiguous))
-        .exec(&db.conn)
+        .exec(&txn)
         .await?;
     if moved.rows_affected == 0 {
         return Err(AppError::conflict(
@@ -441,7 +446,7 @@ pub async fn resolve(
         .with("current_status", current.status.as_str()));
     }
     audit::record(
-        &db.conn,
+        &txn,
         &by.actor(),
         match action {
             ResolveAction::MarkSent => AuditAction::MessagesMarkSent,
@@ -451,6 +456,7 @@ pub async fn resolve(
         json!({}),
     )
     .await?;
+    txn.commit().await?;
     let model = find(db, id).await?;
     if action == ResolveAction::Resend {
         let ids: Vec<i64> = message_attachment::Entity::find()

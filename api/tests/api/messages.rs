@@ -1,6 +1,7 @@
 //! Single messages through the API, against the simulator: success and each failure class.
 
 use relay_sim::Faults;
+use relay_types::{AuditAction, AuditEntry, Message, MessageStatus, Page};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -13,6 +14,7 @@ on_both_databases!(
     a_rate_limited_message_waits_and_is_sent,
     failures_are_recorded_with_their_class,
     bad_messages_are_refused_naming_the_field,
+    a_resolved_message_and_its_audit_entry_commit_together,
 );
 
 pub(crate) async fn send(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
@@ -359,5 +361,76 @@ async fn bad_messages_are_refused_naming_the_field(backend: Backend) {
         "permission_denied",
     )
     .await;
+    app.stop().await;
+}
+
+/// Settling an ambiguous message and its audit entry are one write: when the audit row is
+/// refused (as a crash between the two old writes would have lost it), the message is
+/// still ambiguous and the operator is told it failed; then both change, audited once.
+async fn a_resolved_message_and_its_audit_entry_commit_together(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |v| {
+        v.insert("DOPPLER_RELAY_TIMEOUT".into(), "1".into());
+    })
+    .await;
+    app.sim.set_faults(Faults {
+        rate_500: 1.0,
+        ..Faults::default()
+    });
+    let body = json!({ "to": ["dudoso@example.com"], "subject": "Aviso", "html": "Hola" });
+    let message: Message = expect_json(
+        send(&app, &app.admin_token, &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(message.status, MessageStatus::Ambiguous);
+    let resolve = || async {
+        app.post(
+            &format!("/api/v1/messages/{}/resolve", message.id),
+            &app.admin_token,
+            &json!({ "action": "mark_sent" }),
+        )
+        .send()
+        .await
+        .unwrap()
+    };
+    let audited = || async {
+        let entries: Page<AuditEntry> = expect_json(
+            app.get("/api/v1/audit?action=messages.mark_sent", &app.admin_token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        entries.total
+    };
+    let now = || async {
+        let found: Message = expect_json(
+            app.get(
+                &format!("/api/v1/messages/{}", message.id),
+                &app.admin_token,
+            )
+            .send()
+            .await
+            .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        found.status
+    };
+
+    app.refuse_audit(AuditAction::MessagesMarkSent).await;
+    assert_eq!(resolve().await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        now().await,
+        MessageStatus::Ambiguous,
+        "no change without its audit entry"
+    );
+    assert_eq!(audited().await, 0);
+
+    app.allow_audit().await;
+    let settled: Message = expect_json(resolve().await, StatusCode::OK).await;
+    assert_eq!(settled.status, MessageStatus::Sent);
+    assert_eq!(audited().await, 1);
     app.stop().await;
 }

@@ -187,7 +187,11 @@ async fn a_worker_killed_mid_send_is_recovered_without_duplicates(backend: Backe
     {
         assert_eq!(row.error_code, "worker_lost", "{row:?}");
     }
-    assert!(sent >= 57);
+    // The same bound from the other side (it said 57 while the comment above allowed 6).
+    assert!(
+        sent >= 60 - 6,
+        "everything not in flight went out once: {sent}"
+    );
     let jobs: Page<Job> = expect_json(
         reqwest::Client::new()
             .get(format!(

@@ -416,7 +416,6 @@ fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// have lost it), the send keeps its status and the operator is told it failed; once the
 /// history can be written, both change, and the timeline says it once.
 async fn a_status_change_and_its_history_entry_commit_together(backend: Backend) {
-    use sea_orm::ConnectionTrait;
     let app = TestApp::spawn(backend).await;
     let created: BulkSend = expect_json(
         app.create_bulk(&app.admin_token, deuda_csv(3), "juntos.csv", &[])
@@ -426,33 +425,7 @@ async fn a_status_change_and_its_history_entry_commit_together(backend: Backend)
     .await;
     let id = created.id;
     assert_eq!(created.status, S::Ready);
-    let cancel = AuditAction::BulkSendsCancel.as_str();
-    let (refuse, allow) = match app.backend {
-        Backend::Sqlite => (
-            vec![format!(
-                "CREATE TRIGGER refuse_history BEFORE INSERT ON audit_log \
-                 WHEN NEW.action = '{cancel}' BEGIN SELECT RAISE(ABORT, 'history refused'); END"
-            )],
-            "DROP TRIGGER refuse_history",
-        ),
-        Backend::Postgres => (
-            vec![
-                format!(
-                    "CREATE FUNCTION refuse_history() RETURNS trigger AS $$ BEGIN \
-                     IF NEW.action = '{cancel}' THEN RAISE EXCEPTION 'history refused'; END IF; \
-                     RETURN NEW; END $$ LANGUAGE plpgsql"
-                ),
-                "CREATE TRIGGER refuse_history BEFORE INSERT ON audit_log \
-                 FOR EACH ROW EXECUTE FUNCTION refuse_history()"
-                    .to_string(),
-            ],
-            "DROP TRIGGER refuse_history ON audit_log",
-        ),
-    };
-    let db = &app.state().db.conn;
-    for sql in refuse {
-        db.execute_unprepared(&sql).await.unwrap();
-    }
+    app.refuse_audit(AuditAction::BulkSendsCancel).await;
     let timeline = || async {
         app.history(id)
             .await
@@ -470,7 +443,7 @@ async fn a_status_change_and_its_history_entry_commit_together(backend: Backend)
     );
     assert_eq!(timeline().await, 0);
 
-    db.execute_unprepared(allow).await.unwrap();
+    app.allow_audit().await;
     let cancelled: BulkSend = expect_json(action(&app, id, "cancel").await, StatusCode::OK).await;
     assert_eq!(cancelled.status, S::Cancelled);
     assert_eq!(timeline().await, 1);

@@ -380,6 +380,41 @@ impl TestApp {
         .await
     }
 
+    /// Makes the database refuse the audit rows of `action` (a trigger): what a crash between
+    /// a change and its audit entry would lose. [`TestApp::allow_audit`] lifts it.
+    pub async fn refuse_audit(&self, action: relay_types::AuditAction) {
+        use sea_orm::ConnectionTrait;
+        let action = action.as_str();
+        let statements = match self.backend {
+            Backend::Sqlite => vec![format!(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 WHEN NEW.action = '{action}' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+            )],
+            Backend::Postgres => vec![
+                format!(
+                    "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN \
+                     IF NEW.action = '{action}' THEN RAISE EXCEPTION 'audit refused'; END IF; \
+                     RETURN NEW; END $$ LANGUAGE plpgsql"
+                ),
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+                    .to_string(),
+            ],
+        };
+        for sql in statements {
+            self.state().db.conn.execute_unprepared(&sql).await.unwrap();
+        }
+    }
+
+    pub async fn allow_audit(&self) {
+        use sea_orm::ConnectionTrait;
+        let sql = match self.backend {
+            Backend::Sqlite => "DROP TRIGGER refuse_audit",
+            Backend::Postgres => "DROP TRIGGER refuse_audit ON audit_log",
+        };
+        self.state().db.conn.execute_unprepared(sql).await.unwrap();
+    }
+
     /// A send's timeline, oldest first, as the admin reads it.
     pub async fn history(&self, id: i64) -> Vec<BulkEvent> {
         expect_json(
