@@ -1,7 +1,7 @@
 // What every user manages for themselves: an API token created (shown once), used by a
 // script with plain HTTP, and revoked; and "Mi remitente".
 import { test, before, after } from "node:test";
-import { world, check, shoot } from "./harness.mjs";
+import { world, check, shows, shoot } from "./harness.mjs";
 
 let w, app, page;
 before(async () => {
@@ -68,7 +68,7 @@ test("a refused form says why on top and beside the field, which takes the focus
   await page.fill("input[name=repeat_password]", "otra-clave-distinta-de-Loja-3");
   await page.click("form button[type=submit]");
   await page.waitForSelector("input[name=repeat_password] ~ small.field-error");
-  check(await page.evaluate(() => document.activeElement?.getAttribute("name")) === "repeat_password", "a check made before asking moves the focus too");
+  await shows(page, "input[name=repeat_password]:focus", "a check made before asking moves the focus too", { timeout: 5000 });
   check(await page.getAttribute("input[name=new_password]", "aria-invalid") === null, "a new attempt takes back what the last one marked");
   check((await page.getAttribute("input[name=new_password]", "aria-describedby")) === "password-rules", "the password rules describe the new password again");
   await shoot(page, "form-problem");

@@ -142,8 +142,13 @@ export async function browser() {
 function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    // Sandboxed iframes (every preview: `sandbox=""` with `srcdoc`) stay in their page's
+    // process: Chromium moves them to a process of their own as their document changes, and
+    // the driver then sometimes hears of the same frame twice and fails the whole file on its
+    // own assertion (FrameManager.frameAttached), outside any test. What renders is the same.
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-features=IsolateSandboxedIframes"],
   });
 }
 
